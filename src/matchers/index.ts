@@ -1,0 +1,99 @@
+import { chai, expect } from 'vitest'
+import type { FieldExpectation, FieldsExpectation } from './fields.js'
+import { CallChain, capture } from './chain.js'
+import { assertCount, assertName, assertTrace } from './misuse.js'
+import { formatComplete } from './toBeComplete.js'
+import { evaluateCallOrder, formatCallOrder } from './toCallInOrder.js'
+import { evaluateCallTimes, formatCallTimes } from './toCallTimes.js'
+import { evaluateEvents, formatEvents } from './toHaveEvent.js'
+import { evaluateStack, formatStack } from './toHaveStack.js'
+import { evaluateReturn, formatReturn } from './toReturn.js'
+
+export type { FieldExpectation, FieldsExpectation }
+export { CallChain }
+
+/** kspec's matchers, as they appear on `expect(trace)`. */
+export interface TraceMatchers<R = unknown> {
+  /** fn was called; narrow with `.within(parent)` and `.lastingAtMost('200us')`. */
+  toCall(fn: string): CallChain
+  toCallTimes(fn: string, times: number): R
+  toCallInOrder(fns: string[]): R
+  toHaveEvent(name: string, fields?: FieldsExpectation): R
+  toHaveEventTimes(name: string, times: number, fields?: FieldsExpectation): R
+  toHaveStack(frames: string[]): R
+  toReturn(fn: string, value?: FieldExpectation): R
+  toBeComplete(): R
+}
+
+declare module 'vitest' {
+  interface Matchers<T = any> extends TraceMatchers<T> {}
+}
+
+let installed = false
+
+/** Adds kspec's matchers to vitest's `expect`; importing `kspec` does this once. */
+export function installMatchers(): void {
+  if (installed) return
+  installed = true
+  chai.use((c, utils) => {
+    utils.addMethod(c.Assertion.prototype, 'toCall', function toCall(this: Chai.AssertionStatic, fn: string) {
+      const trace = assertTrace(utils.flag(this, 'object'), 'toCall')
+      assertName(fn, 'toCall')
+      return new CallChain(trace, fn, Boolean(utils.flag(this, 'negate')), capture(toCall), utils.flag(this, 'vitest-test'))
+    })
+  })
+  expect.extend({
+    toCallTimes(subject: unknown, fn: string, times: number) {
+      const trace = assertTrace(subject, 'toCallTimes')
+      assertName(fn, 'toCallTimes')
+      assertCount(times, 'toCallTimes')
+      const r = evaluateCallTimes(trace, fn, times)
+      return { pass: r.pass, message: () => formatCallTimes(trace, fn, times, r.calls, this.isNot), actual: r.calls.length, expected: times }
+    },
+    toCallInOrder(subject: unknown, fns: string[]) {
+      const trace = assertTrace(subject, 'toCallInOrder')
+      if (!Array.isArray(fns) || fns.length < 2) throw new TypeError('expect(trace).toCallInOrder(): pass an array of at least two function names, e.g. ["getname", "do_filp_open"].')
+      fns.forEach((f) => assertName(f, 'toCallInOrder'))
+      const r = evaluateCallOrder(trace, fns)
+      return { pass: r.pass, message: () => formatCallOrder(trace, fns, r, this.isNot) }
+    },
+    toHaveEvent(subject: unknown, name: string, fields?: FieldsExpectation) {
+      const trace = assertTrace(subject, 'toHaveEvent')
+      assertName(name, 'toHaveEvent', 'event name')
+      assertFields(fields, 'toHaveEvent')
+      const r = evaluateEvents(trace, name, fields)
+      return { pass: r.pass, message: () => formatEvents(trace, name, fields, r, this.isNot) }
+    },
+    toHaveEventTimes(subject: unknown, name: string, times: number, fields?: FieldsExpectation) {
+      const trace = assertTrace(subject, 'toHaveEventTimes')
+      assertName(name, 'toHaveEventTimes', 'event name')
+      assertCount(times, 'toHaveEventTimes')
+      assertFields(fields, 'toHaveEventTimes')
+      const r = evaluateEvents(trace, name, fields, times)
+      return { pass: r.pass, message: () => formatEvents(trace, name, fields, r, this.isNot, times), actual: r.matching.length, expected: times }
+    },
+    toHaveStack(subject: unknown, frames: string[]) {
+      const trace = assertTrace(subject, 'toHaveStack')
+      if (!Array.isArray(frames) || frames.length === 0) throw new TypeError('expect(trace).toHaveStack(): pass the frames to find, innermost first, e.g. ["__x64_sys_openat", "do_syscall_64"].')
+      frames.forEach((f) => assertName(f, 'toHaveStack', 'frame name'))
+      const r = evaluateStack(trace, frames)
+      return { pass: r.pass, message: () => formatStack(trace, frames, r, this.isNot) }
+    },
+    toReturn(subject: unknown, fn: string, value?: FieldExpectation) {
+      const trace = assertTrace(subject, 'toReturn')
+      assertName(fn, 'toReturn')
+      const r = evaluateReturn(trace, fn, value)
+      return { pass: r.pass, message: () => formatReturn(trace, fn, value, r, this.isNot) }
+    },
+    toBeComplete(subject: unknown) {
+      const trace = assertTrace(subject, 'toBeComplete')
+      return { pass: trace.complete, message: () => formatComplete(trace, this.isNot) }
+    },
+  })
+}
+
+function assertFields(fields: unknown, matcher: string): void {
+  if (fields !== undefined && (typeof fields !== 'object' || fields === null || Array.isArray(fields))) {
+    throw new TypeError(`expect(trace).${matcher}(): fields must be an object such as { prev_comm: 'ls' }, got ${JSON.stringify(fields)}.`)
+  }
+}

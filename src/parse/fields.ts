@@ -1,0 +1,125 @@
+import type { FieldValue } from '../trace/records.js'
+import type { EventFormat, FieldFormat } from './format.js'
+
+/**
+ * Event bodies into fields. Three shapes reach here:
+ *   `key=value key2="quoted str"`  (tracepoints, kprobes, uprobes; values may hold spaces)
+ *   `dfd: 0xffffff9c, filename: 5ac6d1`  (syscall entry: always hex, `0x` optional)
+ *   `0x3`  (syscall exit, as the field `ret`)
+ */
+export function parseFields(body: string, style: 'kv' | 'syscall' | 'ret', format?: EventFormat): Record<string, FieldValue> {
+  const raw = style === 'kv' ? splitKeyValues(body) : style === 'syscall' ? splitSyscallArgs(body) : { ret: body.trim() }
+  const out: Record<string, FieldValue> = {}
+  for (const key in raw) {
+    const f = format?.fields.get(key)
+    out[key] = style === 'kv' ? typeKeyValue(raw[key], f) : typeHex(raw[key], f, key === 'ret')
+  }
+  return out
+}
+
+function splitKeyValues(body: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  let key: string | undefined
+  let i = 0
+  const n = body.length
+  while (i < n) {
+    while (body.charCodeAt(i) === 32) i++
+    if (i >= n) break
+    const eq = keyAt(body, i)
+    if (eq !== -1) {
+      key = body.slice(i, eq)
+      i = eq + 1
+      if (body.charCodeAt(i) === 34 /* " */) {
+        const close = closingQuote(body, i + 1)
+        out[key] = body.slice(i + 1, close).replace(/\\(["\\])/g, '$1')
+        i = close + 1
+        continue
+      }
+      const end = tokenEnd(body, i)
+      out[key] = body.slice(i, end)
+      i = end
+      continue
+    }
+    const end = tokenEnd(body, i)
+    // A word that is not `key=` continues the previous value (`prev_comm=Web Content`);
+    // `==>` in sched_switch is punctuation, not data.
+    const word = body.slice(i, end)
+    if (key !== undefined && word !== '==>') out[key] += ' ' + word
+    i = end
+  }
+  return out
+}
+
+function keyAt(s: string, i: number): number {
+  const c = s.charCodeAt(i)
+  if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95)) return -1
+  for (let j = i + 1; j < s.length; j++) {
+    const d = s.charCodeAt(j)
+    if (d === 61 /* = */) return j
+    if (!((d >= 48 && d <= 57) || (d >= 65 && d <= 90) || (d >= 97 && d <= 122) || d === 95 || d === 46)) return -1
+  }
+  return -1
+}
+
+function tokenEnd(s: string, i: number): number {
+  const sp = s.indexOf(' ', i)
+  return sp === -1 ? s.length : sp
+}
+
+function closingQuote(s: string, i: number): number {
+  for (let j = i; j < s.length; j++) {
+    const c = s.charCodeAt(j)
+    if (c === 92 /* \ */) j++
+    else if (c === 34) return j
+  }
+  return s.length
+}
+
+function splitSyscallArgs(body: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  let i = 0
+  while (i < body.length) {
+    const colon = body.indexOf(': ', i)
+    if (colon === -1) break
+    let end = body.indexOf(', ', colon + 2)
+    if (end === -1) end = body.length
+    out[body.slice(i, colon)] = body.slice(colon + 2, end)
+    i = end + 2
+  }
+  return out
+}
+
+const INT32 = /^(int|s32|pid_t)$/
+
+/** Syscall values are printed in hex whatever their type; `int` args and `ret` carry a sign. */
+function typeHex(text: string, f: FieldFormat | undefined, isRet: boolean): FieldValue {
+  const hex = text.startsWith('0x') ? text.slice(2) : text
+  if (hex.length === 0 || !/^[0-9a-fA-F]+$/.test(hex)) return text
+  const int32 = f !== undefined && INT32.test(f.type)
+  if (hex.length <= 13) {
+    const v = parseInt(hex, 16)
+    return int32 && v >= 2 ** 31 && v < 2 ** 32 ? v - 2 ** 32 : v
+  }
+  const big = BigInt('0x' + hex)
+  if (int32) return narrow(BigInt.asIntN(32, big))
+  return narrow(isRet || f?.signed ? BigInt.asIntN(64, big) : big)
+}
+
+function typeKeyValue(text: string, f: FieldFormat | undefined): FieldValue {
+  if (f?.string) return text
+  const c = text.charCodeAt(0)
+  if (!(c === 45 || (c >= 48 && c <= 57))) return text
+  if (/^-?\d+$/.test(text)) {
+    const v = Number(text)
+    return Number.isSafeInteger(v) ? v : BigInt(text)
+  }
+  if (/^0x[0-9a-fA-F]+$/.test(text)) {
+    const big = BigInt(text)
+    return narrow(f?.signed ? BigInt.asIntN(f.size * 8, big) : big)
+  }
+  return text
+}
+
+function narrow(big: bigint): FieldValue {
+  return big <= BigInt(Number.MAX_SAFE_INTEGER) && big >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(big) : big
+}

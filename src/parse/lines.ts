@@ -1,0 +1,34 @@
+/**
+ * Splits a stream of chunks into lines without ever holding the whole text. Bytes are
+ * decoded up to the last newline of each chunk, so a multi-byte character is never cut.
+ * Carriage returns from serial consoles are dropped.
+ */
+export async function forEachLine(chunks: AsyncIterable<string | Uint8Array>, onLine: (line: string) => void): Promise<void> {
+  let carry: Buffer | undefined
+  let rest = ''
+  for await (const chunk of chunks) {
+    let text: string
+    if (typeof chunk === 'string') {
+      text = rest + chunk
+    } else {
+      const bytes: Buffer = carry ? Buffer.concat([carry, chunk]) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+      const last = bytes.lastIndexOf(10)
+      if (last === -1) {
+        carry = bytes
+        continue
+      }
+      carry = last + 1 < bytes.length ? bytes.subarray(last + 1) : undefined
+      text = bytes.toString('utf8', 0, last + 1)
+    }
+    let start = 0
+    let nl = text.indexOf('\n')
+    while (nl !== -1) {
+      onLine(text.charCodeAt(nl - 1) === 13 ? text.slice(start, nl - 1) : text.slice(start, nl))
+      start = nl + 1
+      nl = text.indexOf('\n', start)
+    }
+    rest = text.slice(start)
+  }
+  if (carry) rest += carry.toString('utf8')
+  if (rest.length > 0) onLine(rest.endsWith('\r') ? rest.slice(0, -1) : rest)
+}

@@ -1,0 +1,70 @@
+import { createReadStream } from 'node:fs'
+import { readdir, readFile, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { createGunzip } from 'node:zlib'
+import type { Trace } from '../trace/trace.js'
+import { parseFormat } from './format.js'
+import { forEachLine } from './lines.js'
+import { TraceParser } from './parser.js'
+
+export interface LoadOptions {
+  /** Texts of `format` files, to type event fields (`events/<sys>/<event>/format`). */
+  formats?: string[]
+  /** Name shown in messages when the input is a stream. */
+  name?: string
+}
+
+/** The file names `loadTrace` looks for inside a kspec artifact directory. */
+export const ARTIFACT_TRACE = 'trace.txt'
+export const ARTIFACT_FORMATS = 'formats'
+
+/**
+ * Loads a saved trace: a `trace` text file (plain or `.gz`), a stream of one, or a kspec
+ * artifact directory (its `trace.txt` with the `formats/` it saved).
+ * @example const trace = await loadTrace('traces/graph_openat_depth3.txt')
+ */
+export async function loadTrace(input: string | Readable | AsyncIterable<string | Uint8Array>, options: LoadOptions = {}): Promise<Trace> {
+  const formats = [...(options.formats ?? [])]
+  let source = options.name ?? '<stream>'
+  let stream: AsyncIterable<string | Uint8Array>
+  if (typeof input === 'string') {
+    let path = input
+    if ((await stat(path)).isDirectory()) {
+      formats.push(...(await artifactFormats(path)))
+      path = join(path, ARTIFACT_TRACE)
+    }
+    source = path
+    const file = createReadStream(path, { highWaterMark: 1 << 20 })
+    stream = path.endsWith('.gz') ? file.pipe(createGunzip({ chunkSize: 1 << 20 })) : file
+  } else {
+    stream = input
+  }
+  return parseStream(stream, source, formats)
+}
+
+/** Parses text (a whole string) — for tests and small inputs. */
+export function parseTraceText(text: string, options: LoadOptions = {}): Trace {
+  const parser = new TraceParser(options.name ?? '<text>')
+  for (const f of options.formats ?? []) parser.formats.add(parseFormat(f))
+  for (const line of text.split('\n')) parser.push(line.endsWith('\r') ? line.slice(0, -1) : line)
+  return parser.finish()
+}
+
+async function parseStream(stream: AsyncIterable<string | Uint8Array>, source: string, formats: string[]): Promise<Trace> {
+  const parser = new TraceParser(source)
+  for (const f of formats) parser.formats.add(parseFormat(f))
+  await forEachLine(stream, (line) => parser.push(line))
+  return parser.finish()
+}
+
+async function artifactFormats(dir: string): Promise<string[]> {
+  const folder = join(dir, ARTIFACT_FORMATS)
+  let names: string[]
+  try {
+    names = await readdir(folder)
+  } catch {
+    return []
+  }
+  return Promise.all(names.map((n) => readFile(join(folder, n), 'utf8')))
+}

@@ -1,0 +1,212 @@
+import { CallTreeBuilder } from '../trace/calltree.js'
+import type { FunctionRecord, LostRecord, MarkerRecord, Origin, ParseProblem, TraceRecord } from '../trace/records.js'
+import { Trace, type Loss, type TraceHeader } from '../trace/trace.js'
+import { Event, FormatBook, eventShape } from './event.js'
+import { parseGraphLine, type GraphLine } from './graph.js'
+import { parseLatencyPrefix, parsePrefix, type Prefix } from './prefix.js'
+
+/**
+ * Turns ftrace text into a Trace, one line at a time, for every format kspec collects:
+ * tracefs `trace`/`trace_pipe` output (function, function_graph, events, probes,
+ * markers, stacks) and `trace-cmd report` text.
+ * @example const p = new TraceParser('trace.txt'); for (const l of lines) p.push(l); p.finish()
+ */
+export class TraceParser {
+  readonly formats = new FormatBook()
+  private lineNo = 0
+  private entries = 0
+  private readonly records: TraceRecord[] = []
+  private readonly problems: ParseProblem[] = []
+  private readonly tree = new CallTreeBuilder()
+  private readonly header: TraceHeader = { tracer: undefined, entriesInBuffer: undefined, entriesWritten: undefined, cpus: undefined, latencyFormat: false, traceCmd: false }
+  private readonly loss: Loss = { overwritten: 0, lostEvents: 0, droppedBlocks: 0, truncatedBy: 0 }
+  private readonly prefix: Prefix = { task: '', pid: 0, tgid: undefined, cpu: 0, flags: undefined, ts: 0, body: 0 }
+  private readonly graph: GraphLine = { kind: 'leaf', ts: undefined, cpu: undefined, proc: undefined, duration: undefined, depth: 0, text: '', to: '' }
+  private readonly names = new Map<string, string>()
+  /** The stack block being read, and the record it belongs to. */
+  private stackFrames: string[] | undefined
+  private stackOwner: { stack?: readonly string[]; userStack?: readonly string[] } | undefined
+  private stackIsUser = false
+  private lastByCpu = new Map<number, TraceRecord>()
+
+  constructor(readonly source: string) {}
+
+  push(line: string): void {
+    this.lineNo++
+    if (line.length === 0) return
+    const c = line.charCodeAt(0)
+    if (c === 35 /* # */) return this.headerLine(line)
+    if (this.stackFrames !== undefined) {
+      if (line.startsWith(' => ')) {
+        this.stackFrames.push(line.slice(4).trim())
+        return
+      }
+      this.closeStack()
+    }
+    if (this.lineNo === 1 && line.startsWith('cpus=')) {
+      this.header.traceCmd = true
+      this.header.cpus = Number(line.slice(5))
+      return
+    }
+    if (this.header.tracer === 'function_graph' && this.graphLine(line)) return
+    if (this.header.latencyFormat ? parseLatencyPrefix(line, this.prefix) : parsePrefix(line, this.prefix)) {
+      return this.prefixed(line)
+    }
+    if (this.graphLine(line)) return
+    this.special(line)
+  }
+
+  private headerLine(line: string): void {
+    const tracer = /^# tracer: (\S+)/.exec(line)
+    if (tracer) this.header.tracer = tracer[1]
+    const counts = /entries-in-buffer\/entries-written: (\d+)\/(\d+)\s+#P:(\d+)/.exec(line) ?? /^# latency: .*#(\d+)\/(\d+), .*#P:(\d+)/.exec(line)
+    if (counts) {
+      this.header.entriesInBuffer = Number(counts[1])
+      this.header.entriesWritten = Number(counts[2])
+      this.header.cpus = Number(counts[3])
+      this.loss.overwritten = Math.max(0, this.header.entriesWritten - this.header.entriesInBuffer)
+    }
+    if (/ latency trace v/.test(line)) this.header.latencyFormat = true
+  }
+
+  private prefixed(line: string): void {
+    const p = this.prefix
+    this.entries++
+    const origin: Origin = { line: this.lineNo, cpu: p.cpu, task: this.intern(p.task), pid: p.pid, ts: p.ts }
+    if (p.tgid !== undefined) origin.tgid = p.tgid
+    if (p.flags !== undefined) origin.flags = p.flags
+    const body = line.slice(p.body)
+    if (body === '<stack trace>' || body === '<user stack trace>') {
+      this.openStack(p.cpu, body.startsWith('<user'))
+      return
+    }
+    const record = this.body(origin, body)
+    if (record) {
+      this.records.push(record)
+      this.lastByCpu.set(p.cpu, record)
+    }
+  }
+
+  private body(origin: Origin, body: string): TraceRecord | undefined {
+    const shape = eventShape(body)
+    if (shape === undefined || (this.header.tracer === 'function' && !body.includes(': ') && body.includes(' <-'))) {
+      const fn = functionBody(origin, body, this)
+      if (fn) return fn
+      this.problem(body, 'neither an event (`name: fields`) nor a function tracer line (`func <-parent`)')
+      return undefined
+    }
+    if (shape.name === 'tracing_mark_write' || shape.name === 'print') {
+      return { ...origin, kind: 'marker', text: shape.body } satisfies MarkerRecord
+    }
+    const ev = new Event(origin.line, origin.cpu, origin.task, origin.pid, origin.ts, this.intern(shape.name), shape.body, shape.style, this.formats)
+    if (origin.tgid !== undefined) ev.tgid = origin.tgid
+    if (origin.flags !== undefined) ev.flags = origin.flags
+    if (shape.probe) ev.probe = shape.probe
+    return ev
+  }
+
+  private graphLine(line: string): boolean {
+    const g = this.graph
+    if (!parseGraphLine(line, g)) return false
+    if (g.kind === 'rule') return true
+    const ctx = this.tree.context(g.cpu, g.proc)
+    switch (g.kind) {
+      case 'entry':
+      case 'leaf':
+        this.records.push(this.tree.call(this.lineNo, g.cpu, g.ts, ctx, this.intern(g.text), g.depth, g.kind === 'leaf', g.duration))
+        return true
+      case 'exit': {
+        const orphan = this.tree.exit(this.lineNo, g.cpu, g.ts, ctx, g.text, g.depth, g.duration)
+        if (orphan) this.records.push(orphan)
+        return true
+      }
+    }
+    const full: Origin = { line: this.lineNo, cpu: g.cpu, ts: g.ts, task: ctx.task, pid: ctx.pid }
+    if (g.kind === 'switch') {
+      this.tree.switchTask(g.cpu, g.text, g.to)
+      this.records.push({ ...full, kind: 'switch', from: g.text, to: g.to })
+    } else if (g.kind === 'comment') {
+      this.records.push(this.body(full, g.text) ?? { ...full, kind: 'marker', text: g.text })
+    } else {
+      this.records.push({ ...full, kind: 'irq', enter: g.kind === 'irq-enter' })
+    }
+    return true
+  }
+
+  /** Lines with no prefix: loss markers, buffer banners, trace-cmd instance names. */
+  private special(line: string): void {
+    const lost = /^CPU:(\d+) \[LOST (\d+) EVENTS\]/.exec(line)
+    if (lost) {
+      this.loss.lostEvents += Number(lost[2])
+      this.records.push({ kind: 'lost', line: this.lineNo, cpu: Number(lost[1]), task: undefined, pid: undefined, ts: undefined, count: Number(lost[2]) } satisfies LostRecord)
+      return
+    }
+    if (/\[EVENTS DROPPED\]/.test(line)) {
+      this.loss.droppedBlocks++
+      const cpu = /CPU:?\s*(\d+)/.exec(line)
+      this.records.push({ kind: 'lost', line: this.lineNo, cpu: cpu ? Number(cpu[1]) : undefined, task: undefined, pid: undefined, ts: undefined, count: undefined })
+      return
+    }
+    if (/^#{3,} CPU \d+ buffer started #{3,}/.test(line.trim())) return
+    if (this.header.traceCmd && /^\s*(version|CPU \d+ is empty)/.test(line)) return
+    const named = /^\s*([\w.-]+): (.*)$/.exec(line)
+    if (this.header.traceCmd && named && parsePrefix(named[2], this.prefix)) {
+      return this.prefixed(named[2])
+    }
+    this.problem(line, 'not a line of ftrace output kspec knows')
+  }
+
+  private openStack(cpu: number, user: boolean): void {
+    this.stackFrames = []
+    this.stackIsUser = user
+    this.stackOwner = this.lastByCpu.get(cpu) as typeof this.stackOwner
+  }
+
+  private closeStack(): void {
+    const frames = this.stackFrames!
+    if (this.stackOwner) {
+      if (this.stackIsUser) this.stackOwner.userStack = frames
+      else this.stackOwner.stack = frames
+    }
+    this.stackFrames = undefined
+    this.stackOwner = undefined
+  }
+
+  problem(text: string, reason: string): void {
+    this.problems.push({ file: this.source, line: this.lineNo, text, reason })
+  }
+
+  intern(s: string): string {
+    let v = this.names.get(s)
+    if (v === undefined) this.names.set(s, (v = s))
+    return v
+  }
+
+  finish(): Trace {
+    if (this.stackFrames !== undefined) this.closeStack()
+    this.tree.finish()
+    const announced = this.header.entriesInBuffer
+    if (announced !== undefined && this.entries < announced) {
+      this.loss.truncatedBy = announced - this.entries
+      this.problems.push({
+        file: this.source,
+        line: this.lineNo,
+        text: '',
+        reason: `the file is cut short: its header announces ${announced} entries, ${this.entries} were read`,
+      })
+    }
+    const gaps = { entriesMissing: this.tree.entriesMissing, exitsMissing: this.tree.exitsMissing }
+    return new Trace(this.source, this.header, this.records, this.tree.roots, this.loss, this.problems, gaps)
+  }
+}
+
+/** `func <-parent`, with sym-offset (`f+0x4/0xa0`), sym-addr (`f <ffff..>`) and func-no-repeats. */
+function functionBody(origin: Origin, body: string, p: TraceParser): FunctionRecord | undefined {
+  const m = /^(\S+?)(\+0x[0-9a-f]+\/0x[0-9a-f]+)?(?: <[0-9a-f]+>)?(?: <-(\S+?)(\+0x[0-9a-f]+\/0x[0-9a-f]+)?(?: <[0-9a-f]+>)?)?(?: \(repeats: (\d+).*\))?$/.exec(body)
+  if (!m) return undefined
+  const rec: FunctionRecord = { ...origin, kind: 'function', func: p.intern(m[1]), parent: m[3] === undefined ? undefined : p.intern(m[3]) }
+  if (m[2]) rec.offset = m[2]
+  if (m[4]) rec.parentOffset = m[4]
+  if (m[5]) rec.repeats = Number(m[5])
+  return rec
+}

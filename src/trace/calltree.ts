@@ -1,0 +1,141 @@
+import type { CallRecord } from './records.js'
+
+/** Shared by every leaf until it gets a child, to spare a million empty arrays. */
+const NO_CHILDREN: CallRecord[] = []
+
+/** A task's (or, before any banner, a CPU's) open calls. */
+export interface GraphContext {
+  key: string
+  task: string | undefined
+  pid: number | undefined
+  open: CallRecord[]
+  /** Roots an exit without entry may still adopt (depth > 0, since the last depth-0 root). */
+  adoptable: CallRecord[]
+}
+
+/**
+ * Builds call trees from function_graph lines. Lines of different CPUs interleave, so
+ * open calls are kept per context: the task named by funcgraph-proc, else the task the
+ * CPU last switched to (context-switch banners), else the CPU. A switch therefore parks
+ * a task's open calls until it runs again, on whichever CPU.
+ */
+export class CallTreeBuilder {
+  readonly roots: CallRecord[] = []
+  entriesMissing = 0
+  exitsMissing = 0
+  private readonly contexts = new Map<string, GraphContext>()
+  private readonly byCpu: GraphContext[] = []
+  private anonymous: GraphContext | undefined
+
+  context(cpu: number | undefined, proc: string | undefined): GraphContext {
+    if (proc !== undefined) return this.named(proc)
+    if (cpu === undefined) return (this.anonymous ??= this.named('cpu'))
+    return this.byCpu[cpu] ?? (this.byCpu[cpu] = this.named(`cpu${cpu}`))
+  }
+
+  private named(key: string): GraphContext {
+    let ctx = this.contexts.get(key)
+    if (ctx === undefined) {
+      const [task, pid] = splitTask(key)
+      this.contexts.set(key, (ctx = { key, task, pid, open: [], adoptable: [] }))
+    }
+    return ctx
+  }
+
+  switchTask(cpu: number | undefined, from: string, to: string): void {
+    if (cpu === undefined) return
+    const current = this.byCpu[cpu]
+    if (current !== undefined && current.key === `cpu${cpu}`) {
+      // Calls seen before the first banner belong to the task being switched away from.
+      const prev = this.named(from)
+      prev.open.push(...current.open)
+      prev.adoptable.push(...current.adoptable)
+      for (const n of current.open) relabel(n, prev)
+      this.contexts.delete(current.key)
+    }
+    this.byCpu[cpu] = this.named(to)
+  }
+
+  /** An entry `f() {`, or a leaf `f();`. */
+  call(line: number, cpu: number | undefined, ts: number | undefined, ctx: GraphContext, name: string, depth: number, leaf: boolean, duration: number | undefined): CallRecord {
+    const stack = ctx.open
+    const parent = stack.length > 0 ? stack[stack.length - 1] : undefined
+    const node = makeCall(line, cpu, ts, ctx, name, depth, parent, duration)
+    if (parent) {
+      if (parent.children === NO_CHILDREN) parent.children = [node]
+      else parent.children.push(node)
+    } else this.addRoot(ctx, node)
+    if (!leaf) stack.push(node)
+    return node
+  }
+
+  /** An exit `}`; returns a record only when its entry was never seen. */
+  exit(line: number, cpu: number | undefined, ts: number | undefined, ctx: GraphContext, name: string, depth: number, duration: number | undefined): CallRecord | undefined {
+    const node = ctx.open.pop()
+    if (node) {
+      node.duration = duration
+      return undefined
+    }
+    this.entriesMissing++
+    const orphan = makeCall(line, cpu, ts, ctx, name, depth, undefined, duration)
+    orphan.entryMissing = true
+    const pending = ctx.adoptable
+    let k = pending.length
+    while (k > 0 && pending[k - 1].depth > depth) k--
+    const adopted = pending.splice(k)
+    for (const child of adopted) {
+      this.roots.splice(this.roots.lastIndexOf(child), 1)
+      child.parent = orphan
+    }
+    if (adopted.length > 0) orphan.children = adopted
+    this.addRoot(ctx, orphan)
+    return orphan
+  }
+
+  private addRoot(ctx: GraphContext, node: CallRecord): void {
+    this.roots.push(node)
+    if (node.depth === 0 && !node.entryMissing) ctx.adoptable.length = 0
+    else ctx.adoptable.push(node)
+  }
+
+  /** Calls still open when the trace ends lost their exits. */
+  finish(): void {
+    for (const ctx of this.contexts.values()) {
+      for (const node of ctx.open) node.exitMissing = true
+      this.exitsMissing += ctx.open.length
+      ctx.open = []
+      ctx.adoptable = []
+    }
+  }
+}
+
+function relabel(node: CallRecord, ctx: GraphContext): void {
+  node.task = ctx.task
+  node.pid = ctx.pid
+}
+
+function makeCall(line: number, cpu: number | undefined, ts: number | undefined, ctx: GraphContext, name: string, depth: number, parent: CallRecord | undefined, duration: number | undefined): CallRecord {
+  return {
+    kind: 'call',
+    line,
+    cpu,
+    task: ctx.task,
+    pid: ctx.pid,
+    ts,
+    name,
+    depth,
+    duration,
+    parent,
+    children: NO_CHILDREN,
+    entryMissing: false,
+    exitMissing: false,
+  }
+}
+
+/** `comm-pid` as banners and funcgraph-proc print it; `cpuN` when no task is known. */
+export function splitTask(proc: string): [string | undefined, number | undefined] {
+  const dash = proc.lastIndexOf('-')
+  const pid = Number(proc.slice(dash + 1))
+  if (dash > 0 && Number.isInteger(pid)) return [proc.slice(0, dash), pid]
+  return /^cpu\d*$/.test(proc) ? [undefined, undefined] : [proc, undefined]
+}

@@ -1,0 +1,108 @@
+import type { CallRecord, EventRecord, FunctionRecord, ParseProblem, RecordKind, TraceRecord } from './records.js'
+
+/** What the header and the text itself say about events that did not make it into the trace. */
+export interface Loss {
+  /** entries-written − entries-in-buffer: overwritten in the ring buffer. */
+  overwritten: number
+  /** Sum of `CPU:N [LOST n EVENTS]`. */
+  lostEvents: number
+  /** trace-cmd's `[EVENTS DROPPED]` lines, whose count is unknown. */
+  droppedBlocks: number
+  /** The file holds fewer entries than its header announces. */
+  truncatedBy: number
+}
+
+export interface TraceHeader {
+  tracer: string | undefined
+  entriesInBuffer: number | undefined
+  entriesWritten: number | undefined
+  cpus: number | undefined
+  latencyFormat: boolean
+  /** trace-cmd report text rather than a tracefs `trace` file. */
+  traceCmd: boolean
+}
+
+/**
+ * A parsed trace: its records in file order, the call trees function_graph nesting
+ * gives, what is known about loss, and the lines that could not be read.
+ */
+export class Trace {
+  #callsByName: Map<string, CallRecord[]> | undefined
+  constructor(
+    readonly source: string,
+    readonly header: TraceHeader,
+    readonly records: TraceRecord[],
+    /** function_graph call trees, outermost calls first. */
+    readonly roots: CallRecord[],
+    readonly loss: Loss,
+    readonly problems: ParseProblem[],
+    readonly graphGaps: { entriesMissing: number; exitsMissing: number },
+  ) {}
+
+  /** Total number of events known lost (not counting trace-cmd blocks of unknown size). */
+  get lost(): number {
+    return this.loss.overwritten + this.loss.lostEvents + this.loss.truncatedBy
+  }
+
+  get complete(): boolean {
+    return this.lost === 0 && this.loss.droppedBlocks === 0
+  }
+
+  ofKind<K extends RecordKind>(kind: K): Extract<TraceRecord, { kind: K }>[] {
+    return this.records.filter((r) => r.kind === kind) as Extract<TraceRecord, { kind: K }>[]
+  }
+
+  /** Every function_graph call of `name`, at any depth. */
+  callsOf(name: string): CallRecord[] {
+    if (this.#callsByName === undefined) {
+      const index = new Map<string, CallRecord[]>()
+      const walk = (nodes: CallRecord[]): void => {
+        for (const n of nodes) {
+          let list = index.get(n.name)
+          if (list === undefined) index.set(n.name, (list = []))
+          list.push(n)
+          if (n.children.length > 0) walk(n.children)
+        }
+      }
+      walk(this.roots)
+      this.#callsByName = index
+    }
+    return this.#callsByName.get(name) ?? []
+  }
+
+  /** function tracer hits of `name`. */
+  hitsOf(name: string): FunctionRecord[] {
+    return this.records.filter((r): r is FunctionRecord => r.kind === 'function' && r.func === name)
+  }
+
+  /** Events whose name matches: exact, without its system (`sched_switch`), or a glob (`sched:*`). */
+  eventsNamed(pattern: string): EventRecord[] {
+    const match = eventMatcher(pattern)
+    return this.records.filter((r): r is EventRecord => r.kind === 'event' && match(r.name))
+  }
+
+  /** Names of all call-tree functions, function-tracer functions and events, for did-you-mean. */
+  names(): Set<string> {
+    const out = new Set<string>()
+    this.callsOf('')
+    for (const k of this.#callsByName!.keys()) if (k) out.add(k)
+    for (const r of this.records) {
+      if (r.kind === 'function') out.add(r.func)
+      else if (r.kind === 'event') out.add(r.name)
+    }
+    return out
+  }
+}
+
+/** `sched_switch` matches `sched:sched_switch`; `*` and `?` are globs. */
+export function eventMatcher(pattern: string): (name: string) => boolean {
+  if (/[*?]/.test(pattern)) {
+    const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$')
+    return (name) => re.test(name) || re.test(name.slice(name.indexOf(':') + 1))
+  }
+  if (pattern.includes(':')) {
+    const bare = pattern.slice(pattern.indexOf(':') + 1)
+    return (name) => name === pattern || (!name.includes(':') && name === bare)
+  }
+  return (name) => name === pattern || name.slice(name.indexOf(':') + 1) === pattern
+}
