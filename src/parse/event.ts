@@ -14,7 +14,7 @@ export class FormatBook {
   }
 }
 
-type Style = 'kv' | 'syscall' | 'ret'
+type Style = 'kv' | 'syscall' | 'ret' | 'switch'
 
 /** An event line; its fields are parsed (and typed) on first access, then kept. */
 export class Event implements EventRecord {
@@ -72,7 +72,12 @@ export function eventShape(text: string): EventShape | undefined {
   if (colon <= 0 || !isName(text, 0, colon)) return undefined
   let rest = colon + 2
   while (text.charCodeAt(rest) === 32) rest++
-  const shape: EventShape = { name: text.slice(0, colon), body: text.slice(rest), style: 'kv' }
+  const name = text.slice(0, colon)
+  // trace-cmd report names syscall events as they are and prints them its own way.
+  if (name.startsWith('sys_enter_') || name.startsWith('sys_exit_')) {
+    return { name: `syscalls:${name}`, body: text.slice(rest), style: name.startsWith('sys_enter_') ? 'syscall' : 'ret' }
+  }
+  const shape: EventShape = { name, body: text.slice(rest), style: name === 'sched_switch' && !text.includes('prev_comm=', rest) ? 'switch' : 'kv' }
   if (text.charCodeAt(rest) === 40 /* ( */) {
     const close = text.indexOf(')', rest)
     if (close !== -1) {

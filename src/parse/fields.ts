@@ -7,7 +7,8 @@ import type { EventFormat, FieldFormat } from './format.js'
  *   `dfd: 0xffffff9c, filename: 5ac6d1`  (syscall entry: always hex, `0x` optional)
  *   `0x3`  (syscall exit, as the field `ret`)
  */
-export function parseFields(body: string, style: 'kv' | 'syscall' | 'ret', format?: EventFormat): Record<string, FieldValue> {
+export function parseFields(body: string, style: 'kv' | 'syscall' | 'ret' | 'switch', format?: EventFormat): Record<string, FieldValue> {
+  if (style === 'switch') return traceCmdSwitch(body)
   const raw = style === 'kv' ? splitKeyValues(body) : style === 'syscall' ? splitSyscallArgs(body) : { ret: body.trim() }
   const out: Record<string, FieldValue> = {}
   for (const key in raw) {
@@ -122,4 +123,11 @@ function typeKeyValue(text: string, f: FieldFormat | undefined): FieldValue {
 
 function narrow(big: bigint): FieldValue {
   return big <= BigInt(Number.MAX_SAFE_INTEGER) && big >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(big) : big
+}
+
+/** trace-cmd's own sched_switch text: `ls:8250 [120] X ==> swapper/0:0 [120]`. */
+function traceCmdSwitch(body: string): Record<string, FieldValue> {
+  const m = /^(.*):(\d+) \[(-?\d+)\] (\S+) ==> (.*):(\d+) \[(-?\d+)\]/.exec(body)
+  if (!m) return {}
+  return { prev_comm: m[1], prev_pid: Number(m[2]), prev_prio: Number(m[3]), prev_state: m[4], next_comm: m[5], next_pid: Number(m[6]), next_prio: Number(m[7]) }
 }

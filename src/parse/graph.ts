@@ -53,11 +53,13 @@ export function parseGraphLine(line: string, out: GraphLine): boolean {
     let k = j + 1
     while (isDigit(line.charCodeAt(k))) k++
     const bar = skipSpaces(line, k)
-    if (line.charCodeAt(bar) !== 124 /* | */) return false
-    out.ts = Number(line.slice(i, k))
-    i = skipSpaces(line, bar + 1)
-    j = i
-    while (isDigit(line.charCodeAt(j))) j++
+    // `20.123 us |` is a duration (no CPU column), not a timestamp.
+    if (line.charCodeAt(bar) === 124 /* | */) {
+      out.ts = Number(line.slice(i, k))
+      i = skipSpaces(line, bar + 1)
+      j = i
+      while (isDigit(line.charCodeAt(j))) j++
+    }
   }
   if (j > i && line.charCodeAt(j) === 41 /* ) */) {
     out.cpu = Number(line.slice(i, j))

@@ -18,7 +18,7 @@ export class TraceParser {
   private readonly records: TraceRecord[] = []
   private readonly problems: ParseProblem[] = []
   private readonly tree = new CallTreeBuilder()
-  private readonly header: TraceHeader = { tracer: undefined, entriesInBuffer: undefined, entriesWritten: undefined, cpus: undefined, latencyFormat: false, traceCmd: false }
+  private readonly header: TraceHeader = { tracer: undefined, entriesInBuffer: undefined, entriesWritten: undefined, cpus: undefined, latencyFormat: false, traceCmd: false, entriesRead: 0 }
   private readonly loss: Loss = { overwritten: 0, lostEvents: 0, droppedBlocks: 0, truncatedBy: 0 }
   private readonly prefix: Prefix = { task: '', pid: 0, tgid: undefined, cpu: 0, flags: undefined, ts: 0, body: 0 }
   private readonly graph: GraphLine = { kind: 'leaf', ts: undefined, cpu: undefined, proc: undefined, duration: undefined, depth: 0, text: '', to: '' }
@@ -49,6 +49,7 @@ export class TraceParser {
       return
     }
     if (this.header.tracer === 'function_graph' && this.graphLine(line)) return
+    if (this.header.traceCmd) line = withoutInstance(line)
     if (this.header.latencyFormat ? parseLatencyPrefix(line, this.prefix) : parsePrefix(line, this.prefix)) {
       return this.prefixed(line)
     }
@@ -126,7 +127,8 @@ export class TraceParser {
       this.tree.switchTask(g.cpu, g.text, g.to)
       this.records.push({ ...full, kind: 'switch', from: g.text, to: g.to })
     } else if (g.kind === 'comment') {
-      this.records.push(this.body(full, g.text) ?? { ...full, kind: 'marker', text: g.text })
+      // Events print as `/* name: fields */`; trace_marker writes as bare `/* text */`.
+      this.records.push(eventShape(g.text) ? this.body(full, g.text)! : { ...full, kind: 'marker', text: g.text })
     } else {
       this.records.push({ ...full, kind: 'irq', enter: g.kind === 'irq-enter' })
     }
@@ -141,18 +143,16 @@ export class TraceParser {
       this.records.push({ kind: 'lost', line: this.lineNo, cpu: Number(lost[1]), task: undefined, pid: undefined, ts: undefined, count: Number(lost[2]) } satisfies LostRecord)
       return
     }
-    if (/\[EVENTS DROPPED\]/.test(line)) {
-      this.loss.droppedBlocks++
-      const cpu = /CPU:?\s*(\d+)/.exec(line)
-      this.records.push({ kind: 'lost', line: this.lineNo, cpu: cpu ? Number(cpu[1]) : undefined, task: undefined, pid: undefined, ts: undefined, count: undefined })
+    const dropped = /CPU:\s*(\d+) \[(?:(\d+) )?EVENTS DROPPED\]/.exec(line)
+    if (dropped) {
+      const count = dropped[2] === undefined ? undefined : Number(dropped[2])
+      if (count === undefined) this.loss.droppedBlocks++
+      else this.loss.lostEvents += count
+      this.records.push({ kind: 'lost', line: this.lineNo, cpu: Number(dropped[1]), task: undefined, pid: undefined, ts: undefined, count })
       return
     }
     if (/^#{3,} CPU \d+ buffer started #{3,}/.test(line.trim())) return
     if (this.header.traceCmd && /^\s*(version|CPU \d+ is empty)/.test(line)) return
-    const named = /^\s*([\w.-]+): (.*)$/.exec(line)
-    if (this.header.traceCmd && named && parsePrefix(named[2], this.prefix)) {
-      return this.prefixed(named[2])
-    }
     this.problem(line, 'not a line of ftrace output kspec knows')
   }
 
@@ -185,6 +185,7 @@ export class TraceParser {
   finish(): Trace {
     if (this.stackFrames !== undefined) this.closeStack()
     this.tree.finish()
+    this.header.entriesRead = this.entries
     const announced = this.header.entriesInBuffer
     if (announced !== undefined && this.entries < announced) {
       this.loss.truncatedBy = announced - this.entries
@@ -209,4 +210,13 @@ function functionBody(origin: Origin, body: string, p: TraceParser): FunctionRec
   if (m[4]) rec.parentOffset = m[4]
   if (m[5]) rec.repeats = Number(m[5])
   return rec
+}
+
+/** trace-cmd report prefixes lines of an instance's buffer with `name: `, at column 0. */
+function withoutInstance(line: string): string {
+  const c = line.charCodeAt(0)
+  if (c === 32) return line
+  const colon = line.indexOf(': ')
+  if (colon <= 0 || line.charCodeAt(colon + 2) !== 32 || line.lastIndexOf(' ', colon) !== -1) return line
+  return line.slice(colon + 2)
 }

@@ -20,6 +20,8 @@ export interface TraceHeader {
   latencyFormat: boolean
   /** trace-cmd report text rather than a tracefs `trace` file. */
   traceCmd: boolean
+  /** Entries actually read (records plus stack blocks), to set against entriesInBuffer. */
+  entriesRead: number
 }
 
 /**

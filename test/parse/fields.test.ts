@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { expect, test } from 'vitest'
+import { loadTrace } from '../../src/parse/load.js'
+import { parseFormat } from '../../src/parse/format.js'
+import { FIXTURES, SHARED, fixture, shared } from '../helpers.js'
+
+const text = (root: string, p: string): string => readFileSync(join(root, p), 'utf8')
+
+test('format files: names, C types, sizes, strings', () => {
+  const f = parseFormat(text(SHARED, 'qemu-debian-6.1/format_sched_switch.txt'))
+  expect(f.name).toBe('sched_switch')
+  expect(f.id).toBe(319)
+  expect(f.fields.get('prev_comm')).toEqual({ name: 'prev_comm', type: 'char[]', size: 16, signed: true, string: true })
+  expect(f.fields.get('prev_pid')).toMatchObject({ type: 'pid_t', size: 4, signed: true, string: false })
+  const k = parseFormat(text(SHARED, 'qemu-debian-6.1/kprobe_format.txt'))
+  expect(k.fields.get('fname')).toMatchObject({ type: '__data_loc char[]', string: true })
+  expect(() => parseFormat('hello')).toThrow(/not an ftrace event format/)
+})
+
+test('key=value bodies, including values with spaces and the ==> separator', async () => {
+  const trace = await shared('host-6.18/sched_ls.txt')
+  expect(trace.eventsNamed('sched_switch')[0].fields).toEqual({
+    prev_comm: 'bash', prev_pid: 7532, prev_prio: 120, prev_state: 'S', next_comm: 'bash', next_pid: 7546, next_prio: 120,
+  })
+  expect(trace.eventsNamed('sched_process_exec')[0].fields).toEqual({ filename: '/usr/bin/ls', pid: 7546, old_pid: 7546 })
+})
+
+test('syscall bodies get their syscalls: names; hex values, ret signed', async () => {
+  const host = await shared('host-6.18/tracepoint_openat.txt')
+  const [enter, exit] = host.records
+  expect(enter).toMatchObject({ kind: 'event', name: 'syscalls:sys_enter_openat' })
+  expect(host.eventsNamed('syscalls:sys_enter_openat')[0].fields).toEqual({ dfd: 0xffffff9c, filename: 0x55bd4b57c160, flags: 0x241, mode: 0x1b6 })
+  expect(exit).toMatchObject({ name: 'syscalls:sys_exit_openat' })
+  expect(host.eventsNamed('sys_exit_openat')[6].fields).toEqual({ ret: -2 })
+  // Debian 6.1 prints the same values without 0x.
+  const qemu = await shared('qemu-debian-6.1/tracepoint_openat.txt')
+  expect(qemu.eventsNamed('sys_enter_openat')[0].fields).toEqual({ dfd: 0xffffff9c, filename: 0x17d5bed8, flags: 0x241, mode: 0x1b6 })
+})
+
+test('with the format file, int arguments carry their sign', async () => {
+  const trace = await loadTrace(join(SHARED, 'host-6.18/tracepoint_openat.txt'), {
+    formats: [text(FIXTURES, 'host-6.18/format_sys_enter_openat.txt'), text(FIXTURES, 'host-6.18/format_sys_exit_openat.txt')],
+  })
+  expect(trace.eventsNamed('sys_enter_openat')[0].fields.dfd).toBe(-100)
+})
+
+test('kprobe, kretprobe, uprobe and uretprobe events: probe sites and typed args', async () => {
+  const k = await loadTrace(join(SHARED, 'qemu-debian-6.1/kprobe_openat.txt'), { formats: [text(SHARED, 'qemu-debian-6.1/kprobe_format.txt')] })
+  const [sys, open2, ret] = k.ofKind('event')
+  expect(sys).toMatchObject({ name: 'x64_sys_openat', probe: { at: '__x64_sys_openat+0x0/0xa0' } })
+  expect(sys.fields.dfd).toBe(0xff771a5780013f58n)
+  expect(open2.fields).toEqual({ dfd: -100, fname: '/dev/null' })
+  expect(ret).toMatchObject({ probe: { at: 'do_sys_openat2+0xaf/0x170', returnedFrom: 'do_filp_open' } })
+  const u = await fixture('host-6.18/uprobe_open.txt')
+  const [call, back] = u.ofKind('event')
+  expect(call).toMatchObject({ name: 'libc_open', probe: { at: '0x7f123fd83fc0' } })
+  expect(call.fields).toEqual({ path: '/dev/null', flags: 0x241 })
+  expect(back).toMatchObject({ probe: { at: '0x56526fe7665a', returnedFrom: '0x7f123fd83fc0' } })
+  expect(back.fields).toEqual({ ret: 3 })
+  expect(u.ofKind('event')[5].fields).toEqual({ ret: -1 })
+})
+
+test('trace_marker writes keep their text, colons and double spaces included', async () => {
+  const trace = await fixture('host-6.18/marker.txt')
+  expect(trace.ofKind('marker').map((m) => m.text)).toEqual(['kspec step: open', 'text with  spaces: and colons'])
+})
+
+test('trace-cmd report text: instance prefixes, its own syscall and sched_switch layout, dropped events', async () => {
+  const trace = await fixture('host-6.18/trace-cmd-report_head.txt')
+  expect(trace.header).toMatchObject({ traceCmd: true, cpus: 2 })
+  expect(trace.loss).toMatchObject({ lostEvents: 481016, droppedBlocks: 1 })
+  const enter = trace.eventsNamed('syscalls:sys_enter_statx')[0]
+  expect(enter).toMatchObject({ task: 'ls', pid: 8250, cpu: 0, ts: 1053.330244 })
+  expect(enter.fields).toMatchObject({ dfd: 0xffffff9c, flags: 0x900 })
+  expect(trace.eventsNamed('sys_exit_getxattr')[0].fields).toEqual({ ret: -61 })
+  expect(trace.eventsNamed('sched_switch')[0].fields).toEqual({
+    prev_comm: 'ls', prev_pid: 8250, prev_prio: 120, prev_state: 'X', next_comm: 'swapper/0', next_pid: 0, next_prio: 120,
+  })
+  expect(trace.problems).toEqual([])
+})
+
+test('412k-event capture: every entry read, the overwrite counted as loss', async () => {
+  const trace = await shared('bench/host-events-412k.txt.gz')
+  expect(trace.records).toHaveLength(412_203)
+  expect(trace.header.entriesRead).toBe(412_203)
+  expect(trace.loss.overwritten).toBe(1_759_195 - 412_203)
+  expect(trace.complete).toBe(false)
+  expect(trace.problems).toEqual([])
+})

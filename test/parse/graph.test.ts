@@ -1,0 +1,112 @@
+import { expect, test } from 'vitest'
+import type { CallRecord } from '../../src/trace/records.js'
+import { fixture, shared } from '../helpers.js'
+
+/** A call tree as `name(children…)`, to compare shapes. */
+const shape = (n: CallRecord): string => (n.children.length ? `${n.name || '?'}(${n.children.map(shape).join(',')})` : n.name || '?')
+
+test('depth-limited graph: 13 trees, do_filp_open nested in __x64_sys_openat > do_sys_openat2', async () => {
+  const trace = await shared('qemu-debian-6.1/graph_openat_depth3.txt')
+  expect(trace.roots).toHaveLength(13)
+  expect(shape(trace.roots[1])).toBe('__x64_sys_openat(do_sys_openat2(getname,get_unused_fd_flags,do_filp_open,fd_install,putname))')
+  const calls = trace.callsOf('do_filp_open')
+  expect(calls).toHaveLength(12)
+  expect(calls[0]).toMatchObject({ cpu: 1, depth: 2, duration: 201.44, line: 10 })
+  expect(trace.roots[1]).toMatchObject({ duration: 234.309, exitMissing: false, entryMissing: false })
+  expect(trace.graphGaps).toEqual({ entriesMissing: 0, exitsMissing: 0 })
+})
+
+test('full graph: every entry has its exit, children durations fit in the parent', async () => {
+  const trace = await shared('qemu-debian-6.1/graph_openat_full.txt')
+  const walk = (n: CallRecord): void => {
+    expect(n.duration).toBeDefined()
+    const inner = n.children.reduce((s, c) => s + (c.duration ?? 0), 0)
+    expect(inner).toBeLessThanOrEqual(n.duration! + 1e-6)
+    n.children.forEach(walk)
+  }
+  trace.roots.forEach(walk)
+  expect(new Set(trace.callsOf('path_openat').map((c) => c.parent?.name))).toEqual(new Set(['do_filp_open']))
+})
+
+test('funcgraph-abstime, -proc and -tail columns: calls per task, with times', async () => {
+  const trace = await fixture('constructed/graph_proc_abstime_tail.txt')
+  expect(trace.roots.map(shape)).toEqual(['__x64_sys_openat(do_sys_openat2(getname,do_filp_open))', '__x64_sys_read(vfs_read)'])
+  expect(trace.roots[0]).toMatchObject({ task: 'ls', pid: 99, cpu: 0, ts: 100.000001, duration: 21 })
+  expect(trace.roots[1]).toMatchObject({ task: 'cat', pid: 100, cpu: 1, duration: 4 })
+})
+
+test('a context switch parks open calls until the task runs again, on another CPU', async () => {
+  const trace = await fixture('constructed/graph_switch_park.txt')
+  const [openat, read, schedule] = trace.roots
+  expect(shape(openat)).toBe('__x64_sys_openat(do_sys_openat2(getname,do_filp_open))')
+  expect(openat).toMatchObject({ task: 'ls', pid: 99, duration: 130 })
+  expect(openat.children[0].children[1]).toMatchObject({ name: 'do_filp_open', cpu: 1, task: 'ls' })
+  expect(shape(read)).toBe('__x64_sys_read(vfs_read)')
+  expect(read).toMatchObject({ task: 'cat', pid: 100, duration: 5 })
+  expect(schedule).toMatchObject({ name: 'schedule', exitMissing: true })
+  expect(trace.ofKind('switch').map((s) => `${s.cpu}: ${s.from} => ${s.to}`)).toEqual(['0: ls-99 => cat-100', '1: <idle>-0 => ls-99'])
+  expect(trace.graphGaps).toEqual({ entriesMissing: 0, exitsMissing: 1 })
+})
+
+test('irq markers and every duration mark', async () => {
+  const trace = await fixture('constructed/graph_irq_marks.txt')
+  expect(trace.ofKind('irq').map((r) => r.enter)).toEqual([true, false])
+  const durations = trace.roots[0].children.map((c) => [c.name, c.duration])
+  expect(durations).toEqual([
+    ['__sysvec_apic_timer_interrupt', 5],
+    ['path_openat', 15],
+    ['link_path_walk', 150],
+    ['lookup_fast', 1500],
+    ['lookup_slow', 15000],
+    ['schedule', 150000],
+    ['msleep', 1500000],
+  ])
+})
+
+test('exits whose entries fell out of the buffer adopt the calls before them', async () => {
+  const trace = await fixture('constructed/graph_orphans.txt')
+  expect(trace.roots.map(shape)).toEqual(['?(?(path_openat(mutex_unlock,dput)),putname)', '__x64_sys_close(filp_close,fput)'])
+  expect(trace.roots[0]).toMatchObject({ entryMissing: true, duration: 12 })
+  expect(trace.roots[0].children[0].children[0]).toMatchObject({ name: 'path_openat', entryMissing: true, duration: 5 })
+  expect(trace.callsOf('fput')[0]).toMatchObject({ exitMissing: true })
+  expect(trace.graphGaps).toEqual({ entriesMissing: 3, exitsMissing: 2 })
+})
+
+test('events and markers printed as comments, funcgraph-retval values', async () => {
+  const trace = await fixture('constructed/graph_comments.txt')
+  expect(trace.ofKind('marker').map((m) => m.text)).toEqual(['kspec step: open'])
+  const sw = trace.eventsNamed('sched_switch')
+  expect(sw[0].fields).toMatchObject({ prev_comm: 'ls', prev_pid: 99, next_comm: 'swapper/0' })
+  expect(shape(trace.roots[0])).toBe('__x64_sys_openat(getname)')
+  expect(trace.roots[0].duration).toBe(30)
+})
+
+test('without the CPU and overhead columns', async () => {
+  const trace = await fixture('constructed/graph_nocpu.txt')
+  expect(trace.roots.map(shape)).toEqual(['__x64_sys_openat(getname,do_filp_open)'])
+  expect(trace.roots[0]).toMatchObject({ cpu: undefined, duration: 25 })
+})
+
+test('108 MB unfiltered graph: trees balanced or their gaps counted', async () => {
+  const trace = await shared('bench/qemu-graph-2.2M-lines.txt.gz')
+  expect(trace.problems).toEqual([])
+  let calls = 0
+  let open = 0
+  let orphans = 0
+  let badParents = 0
+  const walk = (n: CallRecord): void => {
+    calls++
+    if (n.exitMissing) open++
+    if (n.entryMissing) orphans++
+    for (const c of n.children) {
+      if (c.parent !== n) badParents++
+      walk(c)
+    }
+  }
+  trace.roots.forEach(walk)
+  expect(badParents).toBe(0)
+  expect(calls).toBe(trace.ofKind('call').length)
+  expect({ open, orphans }).toEqual({ open: trace.graphGaps.exitsMissing, orphans: trace.graphGaps.entriesMissing })
+  expect(trace.graphGaps).toEqual({ entriesMissing: 18, exitsMissing: 32 })
+  expect(trace.ofKind('switch').length).toBeGreaterThan(0)
+})

@@ -1,0 +1,85 @@
+import { expect, test } from 'vitest'
+import { parseLatencyPrefix, parsePrefix, type Prefix } from '../../src/parse/prefix.js'
+import { parseTraceText } from '../../src/parse/load.js'
+import { fixture, shared } from '../helpers.js'
+
+const scratch = (): Prefix => ({ task: '', pid: 0, tgid: undefined, cpu: 0, flags: undefined, ts: 0, body: 0 })
+
+function prefix(line: string): Omit<Prefix, 'body'> & { rest: string } {
+  const p = scratch()
+  expect(parsePrefix(line, p)).toBe(true)
+  const { body, ...rest } = p
+  return { ...rest, rest: line.slice(body) }
+}
+
+test.each([
+  ['            bash-7532    [000] d..2.   370.202008: x', { task: 'bash', pid: 7532, cpu: 0, flags: 'd..2.', ts: 370.202008 }],
+  ['          <idle>-0       [001] dNs5.   370.203410: x', { task: '<idle>', pid: 0, cpu: 1, flags: 'dNs5.' }],
+  ['           <...>-4242    [001] ....   1822.837813: x', { task: '<...>', pid: 4242, flags: '....' }],
+  [' Web Content-2001    [001] d.h1.     2.640000: x', { task: 'Web Content', pid: 2001 }],
+  ['    kworker/0:1-[events]-17 [000] .N...     2.650000: x', { task: 'kworker/0:1-[events]', pid: 17 }],
+  ['              sh-2281    [001] DBZff   386.369482: x', { flags: 'DBZff', cpu: 1 }],
+  ['            bash-2033    (   2033) [001] .....   376.049049: x', { task: 'bash', pid: 2033, tgid: 2033 }],
+  ['            bash-2033    (-------) [001] .....   376.049049: x', { tgid: undefined }],
+  ['              sh-2043    [001]    376.101459: x', { flags: undefined, ts: 376.101459 }],
+  ['              sh-2049    [000] .....            3: x', { ts: 3 }],
+  ['              ls-8250  [000]  1053.330242: x', { task: 'ls', flags: undefined }],
+])('%s', (line, want) => {
+  expect(prefix(line)).toMatchObject({ ...want, rest: 'x' })
+})
+
+test('lines without a prefix are refused', () => {
+  for (const line of ['hello world', ' => do_syscall_64', 'CPU:1 [LOST 3 EVENTS]', ' 1)   1.000 us    |  getname();']) {
+    expect(parsePrefix(line, scratch())).toBe(false)
+  }
+})
+
+test('latency-format: comm and pid in fixed columns, flags glued to the CPU, relative microseconds', () => {
+  const p = scratch()
+  expect(parseLatencyPrefix('      sh-2046      1..... 20608us!: sys_openat -> 0x3', p)).toBe(true)
+  expect(p).toMatchObject({ task: 'sh', pid: 2046, cpu: 1, flags: '.....', ts: 20608 })
+})
+
+test('every real prefix variant yields the same events', async () => {
+  const names = ['tgid_openat', 'noirqinfo_openat', 'latency_openat', 'clock_counter_openat', 'clock_x86-tsc_openat', 'clock_mono_openat', 'clock_uptime_openat']
+  for (const name of names) {
+    const trace = await fixture(`host-6.18/${name}.txt`)
+    const events = trace.ofKind('event')
+    expect(events.length, name).toBe(trace.header.entriesInBuffer)
+    expect(events.every((e) => e.name.startsWith('syscalls:sys_e') && e.task && e.pid! > 0), name).toBe(true)
+  }
+})
+
+test('stack traces attach to the record they follow, raw addresses kept', async () => {
+  const trace = await shared('qemu-debian-6.1/function_stack_openat.txt')
+  const fns = trace.ofKind('function')
+  expect(fns).toHaveLength(12)
+  expect(fns[0].stack).toEqual(['0xffffffffc05fb083', '__x64_sys_openat', 'do_syscall_64', 'entry_SYSCALL_64_after_hwframe'])
+  const user = await fixture('host-6.18/userstack_openat.txt')
+  const userStacks = user.ofKind('event').map((e) => e.userStack)
+  expect(userStacks.every((s) => s !== undefined && s.every((f) => /^<[0-9a-f]{16}>$/.test(f)))).toBe(true)
+  expect(userStacks.some((s) => s!.length >= 2)).toBe(true)
+  const trig = await fixture('host-6.18/trigger_stacktrace_exec.txt')
+  expect(trig.ofKind('event')[0].stack?.[2]).toBe('bprm_execve')
+})
+
+test('function tracer variants: sym-offset, sym-addr, func-no-repeats, LOST lines', async () => {
+  const trace = await fixture('constructed/function_variants.txt')
+  const [a, b, c] = trace.ofKind('function')
+  expect(a).toMatchObject({ func: '__x64_sys_openat', offset: '+0x4/0xa0', parent: 'do_syscall_64', parentOffset: '+0x5b/0xc0' })
+  expect(b).toMatchObject({ func: '__x64_sys_openat', parent: 'do_syscall_64' })
+  expect(c).toMatchObject({ func: '_raw_spin_lock', parent: 'do_filp_open', repeats: 3 })
+  expect(trace.loss).toEqual({ overwritten: 3, lostEvents: 3, droppedBlocks: 0, truncatedBy: 0 })
+  expect(trace.lost).toBe(6)
+})
+
+test('a line kspec cannot read is reported with file:line and its text', () => {
+  const trace = parseTraceText('# tracer: nop\n            bash-1    [000] .....   1.0: sched_switch: prev_comm=a\nnot ftrace\n', { name: 'x.txt' })
+  expect(trace.problems).toEqual([{ file: 'x.txt', line: 3, text: 'not ftrace', reason: 'not a line of ftrace output kspec knows' }])
+  expect(trace.records).toHaveLength(1)
+})
+
+test('carriage returns from serial consoles are dropped', () => {
+  const trace = parseTraceText('# tracer: nop\r\n            bash-1    [000] .....   1.0: tracing_mark_write: hi\r\n')
+  expect(trace.ofKind('marker')[0].text).toBe('hi')
+})
