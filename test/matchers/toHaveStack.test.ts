@@ -1,0 +1,32 @@
+import { expect, test } from 'kspec'
+import { failure, shared } from '../helpers.js'
+
+test('seed technique 2: the stack of __x64_sys_openat holds do_syscall_64 and the entry point', async () => {
+  const trace = await shared('qemu-debian-6.1/function_stack_openat.txt')
+  expect(trace).toHaveStack(['__x64_sys_openat', 'do_syscall_64', 'entry_SYSCALL_64_after_hwframe'])
+  expect(trace).toHaveStack(['__x64_sys_openat', 'entry_SYSCALL_64_after_hwframe'])
+  expect(trace).not.toHaveStack(['do_syscall_64', '__x64_sys_openat'])
+})
+
+test('failure marks the frames of the nearest stack that matched', async () => {
+  const trace = await shared('host-6.18/tracepoint_openat_stacktrace.txt')
+  expect(failure(() => expect(trace).toHaveStack(['syscall_trace_enter', 'ksys_read']))).toMatchInlineSnapshot(`
+    "expect(trace).toHaveStack(["syscall_trace_enter","ksys_read"])
+
+    Expected: a stack with syscall_trace_enter < ksys_read
+    Received: 0 of 66 stacks match
+
+    Nearest stack (syscalls:sys_enter_openat dfd: 0xffffff9c, filename: 0x55bd4b53eb80, flags: 0x241, mode: 0x1b6, CPU 0  bash-7532  369.966541  line 13):
+        ftrace_syscall_enter
+      ✓ syscall_trace_enter
+        do_syscall_64
+        entry_SYSCALL_64_after_hwframe
+
+    Trace: <shared>/host-6.18/tracepoint_openat_stacktrace.txt"
+  `)
+})
+
+test('a trace without stacks says how to record them', async () => {
+  const trace = await shared('qemu-debian-6.1/function_openat.txt')
+  expect(failure(() => expect(trace).toHaveStack(['__x64_sys_openat']))).toMatch(/funcStackTrace: true/)
+})
