@@ -1,0 +1,39 @@
+import { parseCommand } from './parse.js'
+import { runCommand } from './run.js'
+import { UsageError } from './usage.js'
+
+const HELP = `kspec — Jest-style tests for Linux kernel behaviour, asserted on ftrace traces
+
+Usage:
+  kspec run [files...]          run spec files (default: specs/**/*.spec.ts) through vitest
+  kspec parse FILE [--json]     summarize a saved trace; --json writes one JSON record per line
+  kspec help                    this text
+
+Exit codes: 0 all ran and passed (skips allowed), 1 a failure, 2 a usage error.`
+
+/** Runs one kspec command; returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  try {
+    switch (command) {
+      case 'run':
+        return await runCommand(rest)
+      case 'parse':
+        return await parseCommand(rest)
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(HELP + '\n')
+        return 0
+      default:
+        throw new UsageError(`unknown command "${command}"`, 'run `kspec help` for the commands')
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`kspec: ${e.message}\n`)
+      return 2
+    }
+    throw e
+  }
+}

@@ -1,0 +1,52 @@
+import { execa } from 'execa'
+import { fileURLToPath } from 'node:url'
+import { expect, test } from 'vitest'
+import { strip } from '../helpers.js'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const kspec = (...args: string[]) => execa('node', ['bin/kspec.js', ...args], { cwd: ROOT, reject: false, env: { NO_COLOR: '1', CI: 'true' } })
+
+test('kspec run: specs over saved traces pass without root or tracefs; exit 0', async () => {
+  const r = await kspec('run', 'test/fixtures/projects/offline/passing.spec.ts')
+  expect(r.exitCode, r.stdout + r.stderr).toBe(0)
+  expect(strip(r.stdout)).toMatch(/Tests\s+1 passed/)
+})
+
+test('kspec run: a failing spec exits 1 and points at the spec lines, negated chains included', async () => {
+  const r = await kspec('run', 'test/fixtures/projects/offline/failing.spec.ts')
+  expect(r.exitCode).toBe(1)
+  const out = strip(r.stdout + r.stderr)
+  expect(out).toMatch(/Tests\s+2 failed/)
+  expect(out).toContain('expect(trace).not.toCall("do_filp_open").within("__x64_sys_openat")')
+  expect(out).toContain('failing.spec.ts:7:')
+  expect(out).toContain('expect(trace).toCall("do_filp_open").within("ksys_read")')
+  expect(out).toContain('failing.spec.ts:12:')
+})
+
+test('kspec run: no spec files is a usage error, exit 2', async () => {
+  const r = await kspec('run', 'test/fixtures/projects/none/')
+  expect(r.exitCode).toBe(2)
+  expect(r.stderr).toContain('kspec: no spec files found matching test/fixtures/projects/none/')
+})
+
+test('kspec parse: summary, NDJSON for jq, unreadable lines on stderr with exit 1', async () => {
+  const summary = await kspec('parse', '../shared/traces/qemu-debian-6.1/function_openat.txt')
+  expect(summary.exitCode).toBe(0)
+  expect(summary.stdout).toContain('records:  12 (function 12)')
+  expect(summary.stdout).toMatch(/12 {2}__x64_sys_openat/)
+  const json = await kspec('parse', '--json', '../shared/traces/qemu-debian-6.1/kprobe_openat.txt')
+  const records = json.stdout.trim().split('\n').map((l) => JSON.parse(l))
+  expect(records).toHaveLength(9)
+  expect(records[1]).toMatchObject({ kind: 'event', name: 'do_sys_openat2', fields: { dfd: -100, fname: '/dev/null' } })
+  const graph = await kspec('parse', '--json', 'specs/traces/graph_openat_depth3.txt')
+  expect(JSON.parse(graph.stdout.split('\n')[3])).toMatchObject({ kind: 'call', name: 'getname', depth: 2, parentLine: 7, children: 0 })
+  const bad = await kspec('parse', 'test/fixtures/constructed/bad_lines.txt')
+  expect(bad.exitCode).toBe(1)
+  expect(bad.stderr).toContain('bad_lines.txt:6: not a line of ftrace output kspec knows: this line is not ftrace output')
+})
+
+test('kspec: usage errors exit 2 with what to type instead', async () => {
+  expect(await kspec('frobnicate')).toMatchObject({ exitCode: 2, stderr: 'kspec: unknown command "frobnicate": run `kspec help` for the commands' })
+  expect(await kspec('parse', 'nope.txt')).toMatchObject({ exitCode: 2 })
+  expect((await kspec('run', '--timeout', 'soon')).stderr).toContain('--timeout soon is not a number of milliseconds')
+})
