@@ -59,38 +59,59 @@ export interface EventShape {
  * Splits an event body (`name: rest`, `sys_x(args)`, `sys_x -> ret`) into name and fields
  * text; returns undefined when the text is not an event.
  */
-export function eventShape(text: string): EventShape | undefined {
+export function eventShape(text: string, out: EventShape = { name: '', body: '', style: 'kv' }): EventShape | undefined {
+  out.probe = undefined
   const colon = text.indexOf(': ')
   const paren = text.indexOf('(')
-  if (paren > 0 && (colon === -1 || paren < colon) && text.endsWith(')') && isIdent(text, 0, paren)) {
-    return { name: `syscalls:sys_enter_${stripSys(text.slice(0, paren))}`, body: text.slice(paren + 1, -1), style: 'syscall' }
+  if (paren > 0 && (colon === -1 || paren < colon) && text.charCodeAt(text.length - 1) === 41 && isIdent(text, 0, paren)) {
+    out.name = syscallName('sys_enter_', text.slice(0, paren))
+    out.body = text.slice(paren + 1, -1)
+    out.style = 'syscall'
+    return out
   }
-  const arrow = text.indexOf(' -> ')
-  if (arrow > 0 && (colon === -1 || arrow < colon) && isIdent(text, 0, arrow)) {
-    return { name: `syscalls:sys_exit_${stripSys(text.slice(0, arrow))}`, body: text.slice(arrow + 4), style: 'ret' }
+  if (colon === -1 || paren === -1) {
+    const arrow = text.indexOf(' -> ')
+    if (arrow > 0 && (colon === -1 || arrow < colon) && isIdent(text, 0, arrow)) {
+      out.name = syscallName('sys_exit_', text.slice(0, arrow))
+      out.body = text.slice(arrow + 4)
+      out.style = 'ret'
+      return out
+    }
   }
   if (colon <= 0 || !isName(text, 0, colon)) return undefined
   let rest = colon + 2
   while (text.charCodeAt(rest) === 32) rest++
   const name = text.slice(0, colon)
+  out.name = name
+  out.body = text.slice(rest)
   // trace-cmd report names syscall events as they are and prints them its own way.
   if (name.startsWith('sys_enter_') || name.startsWith('sys_exit_')) {
-    return { name: `syscalls:${name}`, body: text.slice(rest), style: name.startsWith('sys_enter_') ? 'syscall' : 'ret' }
+    out.name = `syscalls:${name}`
+    out.style = name.startsWith('sys_enter_') ? 'syscall' : 'ret'
+    return out
   }
-  const shape: EventShape = { name, body: text.slice(rest), style: name === 'sched_switch' && !text.includes('prev_comm=', rest) ? 'switch' : 'kv' }
+  out.style = name === 'sched_switch' && !text.includes('prev_comm=', rest) ? 'switch' : 'kv'
   if (text.charCodeAt(rest) === 40 /* ( */) {
     const close = text.indexOf(')', rest)
     if (close !== -1) {
       const site = text.slice(rest + 1, close)
       const back = site.indexOf(' <- ')
-      shape.probe = back === -1 ? { at: site } : { at: site.slice(0, back), returnedFrom: site.slice(back + 4) }
-      shape.body = text.slice(close + 1).trimStart()
+      out.probe = back === -1 ? { at: site } : { at: site.slice(0, back), returnedFrom: site.slice(back + 4) }
+      out.body = text.slice(close + 1).trimStart()
     }
   }
-  return shape
+  return out
 }
 
-const stripSys = (s: string): string => (s.startsWith('sys_') ? s.slice(4) : s)
+const syscallNames = new Map<string, string>()
+
+/** `sys_openat` → `syscalls:sys_enter_openat`, built once per syscall rather than per line. */
+function syscallName(kind: 'sys_enter_' | 'sys_exit_', printed: string): string {
+  const key = kind + printed
+  let name = syscallNames.get(key)
+  if (name === undefined) syscallNames.set(key, (name = `syscalls:${kind}${printed.startsWith('sys_') ? printed.slice(4) : printed}`))
+  return name
+}
 
 function isIdent(s: string, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {

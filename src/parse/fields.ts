@@ -9,7 +9,8 @@ import type { EventFormat, FieldFormat } from './format.js'
  */
 export function parseFields(body: string, style: 'kv' | 'syscall' | 'ret' | 'switch', format?: EventFormat): Record<string, FieldValue> {
   if (style === 'switch') return traceCmdSwitch(body)
-  const raw = style === 'kv' ? splitKeyValues(body) : style === 'syscall' ? splitSyscallArgs(body) : { ret: body.trim() }
+  if (style === 'syscall') return syscallArgs(body, format)
+  const raw = style === 'kv' ? splitKeyValues(body) : { ret: body.trim() }
   const out: Record<string, FieldValue> = {}
   for (const key in raw) {
     const f = format?.fields.get(key)
@@ -76,18 +77,37 @@ function closingQuote(s: string, i: number): number {
   return s.length
 }
 
-function splitSyscallArgs(body: string): Record<string, string> {
-  const out: Record<string, string> = {}
+/** Syscall arguments, typed in one pass: hex digits are read where they stand. */
+function syscallArgs(body: string, format: EventFormat | undefined): Record<string, FieldValue> {
+  const out: Record<string, FieldValue> = {}
   let i = 0
-  while (i < body.length) {
+  const n = body.length
+  while (i < n) {
     const colon = body.indexOf(': ', i)
     if (colon === -1) break
+    const key = body.slice(i, colon)
     let end = body.indexOf(', ', colon + 2)
-    if (end === -1) end = body.length
-    out[body.slice(i, colon)] = body.slice(colon + 2, end)
+    if (end === -1) end = n
+    const f = format?.fields.get(key)
+    const v = f === undefined ? hexAt(body, colon + 2, end) : undefined
+    out[key] = v !== undefined ? v : typeHex(body.slice(colon + 2, end), f, false)
     i = end + 2
   }
   return out
+}
+
+/** A hex number of up to 13 digits (`0x` optional) between from and to, else undefined. */
+function hexAt(s: string, from: number, to: number): number | undefined {
+  if (s.charCodeAt(from) === 48 && s.charCodeAt(from + 1) === 120) from += 2
+  if (to - from > 13 || to === from) return undefined
+  let v = 0
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i)
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1
+    if (d < 0) return undefined
+    v = v * 16 + d
+  }
+  return v
 }
 
 const INT32 = /^(int|s32|pid_t)$/

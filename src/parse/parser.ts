@@ -1,7 +1,7 @@
 import { CallTreeBuilder } from '../trace/calltree.js'
 import type { FunctionRecord, LostRecord, MarkerRecord, Origin, ParseProblem, TraceRecord } from '../trace/records.js'
 import { Trace, type Loss, type TraceHeader } from '../trace/trace.js'
-import { Event, FormatBook, eventShape } from './event.js'
+import { Event, FormatBook, eventShape, type EventShape } from './event.js'
 import { parseGraphLine, type GraphLine } from './graph.js'
 import { parseLatencyPrefix, parsePrefix, type Prefix } from './prefix.js'
 
@@ -27,7 +27,8 @@ export class TraceParser {
   private stackFrames: string[] | undefined
   private stackOwner: { stack?: readonly string[]; userStack?: readonly string[] } | undefined
   private stackIsUser = false
-  private lastByCpu = new Map<number, TraceRecord>()
+  private readonly lastByCpu: (TraceRecord | undefined)[] = []
+  private readonly shape: EventShape = { name: '', body: '', style: 'kv' }
 
   constructor(readonly source: string) {}
 
@@ -73,23 +74,41 @@ export class TraceParser {
   private prefixed(line: string): void {
     const p = this.prefix
     this.entries++
-    const origin: Origin = { line: this.lineNo, cpu: p.cpu, task: this.intern(p.task), pid: p.pid, ts: p.ts }
-    if (p.tgid !== undefined) origin.tgid = p.tgid
-    if (p.flags !== undefined) origin.flags = p.flags
     const body = line.slice(p.body)
-    if (body === '<stack trace>' || body === '<user stack trace>') {
+    if (body.charCodeAt(0) === 60 /* < */ && (body === '<stack trace>' || body === '<user stack trace>')) {
       this.openStack(p.cpu, body.startsWith('<user'))
       return
     }
-    const record = this.body(origin, body)
+    const task = this.intern(p.task)
+    const flags = p.flags === undefined ? undefined : this.intern(p.flags)
+    const shape = eventShape(body, this.shape)
+    let record: TraceRecord | undefined
+    if (shape && !(this.header.tracer === 'function' && !body.includes(': ') && body.includes(' <-'))) {
+      if (shape.name === 'tracing_mark_write' || shape.name === 'print') {
+        record = { line: this.lineNo, cpu: p.cpu, task, pid: p.pid, ts: p.ts, kind: 'marker', text: shape.body } satisfies MarkerRecord
+        if (flags !== undefined) record.flags = flags
+      } else {
+        const ev = new Event(this.lineNo, p.cpu, task, p.pid, p.ts, this.intern(shape.name), shape.body, shape.style, this.formats)
+        if (flags !== undefined) ev.flags = flags
+        if (shape.probe) ev.probe = shape.probe
+        record = ev
+      }
+      if (p.tgid !== undefined) record.tgid = p.tgid
+    } else {
+      const origin: Origin = { line: this.lineNo, cpu: p.cpu, task, pid: p.pid, ts: p.ts }
+      if (p.tgid !== undefined) origin.tgid = p.tgid
+      if (flags !== undefined) origin.flags = flags
+      record = this.body(origin, body)
+    }
     if (record) {
       this.records.push(record)
-      this.lastByCpu.set(p.cpu, record)
+      this.lastByCpu[p.cpu] = record
     }
   }
 
+  /** A body without the common prefix: function_graph comments, function tracer lines. */
   private body(origin: Origin, body: string): TraceRecord | undefined {
-    const shape = eventShape(body)
+    const shape = eventShape(body, this.shape)
     if (shape === undefined || (this.header.tracer === 'function' && !body.includes(': ') && body.includes(' <-'))) {
       const fn = functionBody(origin, body, this)
       if (fn) return fn
@@ -159,7 +178,7 @@ export class TraceParser {
   private openStack(cpu: number, user: boolean): void {
     this.stackFrames = []
     this.stackIsUser = user
-    this.stackOwner = this.lastByCpu.get(cpu) as typeof this.stackOwner
+    this.stackOwner = this.lastByCpu[cpu] as typeof this.stackOwner
   }
 
   private closeStack(): void {

@@ -1,0 +1,15 @@
+// One measurement in a fresh process, so peak RSS is this parse's alone.
+// usage: node parse-one.js FILE events|graph
+import { stat } from 'node:fs/promises'
+import { loadTrace } from '../dist/index.js'
+
+const [file, mode] = process.argv.slice(2)
+const bytes = (await stat(file)).size
+const t0 = performance.now()
+const trace = await loadTrace(file)
+let fields = 0
+if (mode === 'events') for (const r of trace.records) if (r.kind === 'event') fields += Object.keys(r.fields).length
+let calls = 0
+if (mode === 'graph') calls = trace.ofKind('call').length
+const ms = performance.now() - t0
+process.stdout.write(JSON.stringify({ ms, bytes, records: trace.records.length, fields, calls, roots: trace.roots.length, maxRssMB: process.resourceUsage().maxRSS / 1024 }) + '\n')

@@ -1,0 +1,67 @@
+// npm run bench: parse throughput against trace-cmd on the same events, and call-tree
+// building on the 108 MB function_graph capture. Ratios, never timed tests.
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { gunzipSync } from 'node:zlib'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+const here = fileURLToPath(new URL('.', import.meta.url))
+const BENCH = process.env.KSPEC_BENCH_DIR ?? join(here, '../../shared/traces/bench')
+const RUNS = Number(process.env.KSPEC_BENCH_RUNS ?? 3)
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const tmp = mkdtempSync(join(tmpdir(), 'kspec-bench-'))
+
+function unzip(name) {
+  const out = join(tmp, name.replace(/\.gz$/, ''))
+  writeFileSync(out, gunzipSync(readFileSync(join(BENCH, name))))
+  return out
+}
+
+function measure(file, mode) {
+  const runs = []
+  for (let i = 0; i < RUNS; i++) {
+    const r = spawnSync(process.execPath, [join(here, 'parse-one.js'), file, mode], { encoding: 'utf8' })
+    if (r.status !== 0) throw new Error(`bench: parsing ${file} failed:\n${r.stderr}`)
+    runs.push(JSON.parse(r.stdout))
+  }
+  const ms = median(runs.map((r) => r.ms))
+  return { ...runs[0], ms, maxRssMB: Math.max(...runs.map((r) => r.maxRssMB)) }
+}
+
+function traceCmdMs(dat) {
+  if (spawnSync('trace-cmd', ['--version'], { stdio: 'ignore' }).error) return undefined
+  const runs = []
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now()
+    execFileSync('trace-cmd', ['report', '-i', dat], { stdio: ['ignore', 'ignore', 'ignore'], maxBuffer: 1 << 30 })
+    runs.push(performance.now() - t0)
+  }
+  return median(runs)
+}
+
+const verdict = (ok) => (ok ? 'met' : 'MISSED')
+
+try {
+  const events = unzip('host-events-412k.txt.gz')
+  const graph = unzip('qemu-graph-2.2M-lines.txt.gz')
+
+  const e = measure(events, 'events')
+  const mbE = e.bytes / 1e6 / (e.ms / 1000)
+  console.log(`events  ${e.records} records, ${e.fields} typed fields, ${(e.bytes / 1e6).toFixed(1)} MB: ${e.ms.toFixed(0)} ms, ${mbE.toFixed(1)} MB/s, ${Math.round(e.records / (e.ms / 1000))} records/s, peak RSS ${e.maxRssMB.toFixed(0)} MB`)
+  const dat = join(BENCH, 'host-events-412k.dat')
+  const tc = existsSync(dat) ? traceCmdMs(dat) : undefined
+  if (tc === undefined) console.log('trace-cmd: not installed (apt-get install trace-cmd) — ratio not measured')
+  else {
+    const ratio = e.ms / tc
+    console.log(`trace-cmd report -i host-events-412k.dat: ${tc.toFixed(0)} ms; kspec/trace-cmd = ${ratio.toFixed(2)} (target ≤ 0.33: ${verdict(ratio <= 0.33)})`)
+  }
+
+  const g = measure(graph, 'graph')
+  const mbG = g.bytes / 1e6 / (g.ms / 1000)
+  console.log(`graph   ${g.calls} calls in ${g.roots} trees, ${(g.bytes / 1e6).toFixed(1)} MB: ${g.ms.toFixed(0)} ms, ${mbG.toFixed(1)} MB/s (target ≥ 100: ${verdict(mbG >= 100)}), ${Math.round(g.records / (g.ms / 1000))} records/s, peak RSS ${g.maxRssMB.toFixed(0)} MB (target ≤ 1536: ${verdict(g.maxRssMB <= 1536)})`)
+} finally {
+  rmSync(tmp, { recursive: true, force: true })
+}
