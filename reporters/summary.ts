@@ -13,12 +13,12 @@ export default class SummaryReporter implements Reporter {
     for (const mod of modules) {
       if (mod.state() === 'failed' && mod.errors().length > 0) failed++
       for (const test of mod.children.allTests()) {
-        const state = test.result().state
-        if (state === 'passed') passed++
-        else if (state === 'failed') failed++
-        else if (state === 'skipped') {
+        const result = test.result()
+        if (result.state === 'passed') passed++
+        else if (result.state === 'failed') failed++
+        else if (result.state === 'skipped') {
           skipped++
-          const note = test.result().note ?? (test.options.mode === 'todo' ? 'todo' : 'skipped without a reason')
+          const note = result.note ?? (test.options.mode === 'todo' ? 'todo' : 'skipped without a reason')
           reasons.set(note, [...(reasons.get(note) ?? []), test.fullName])
         }
       }

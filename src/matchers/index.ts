@@ -7,7 +7,7 @@ import { evaluateCallOrder, formatCallOrder } from './toCallInOrder.js'
 import { evaluateCallTimes, formatCallTimes } from './toCallTimes.js'
 import { evaluateEvents, formatEvents } from './toHaveEvent.js'
 import { evaluateStack, formatStack } from './toHaveStack.js'
-import { evaluateReturn, formatReturn } from './toReturn.js'
+import { evaluateReturn, formatReturn } from './toReturnFrom.js'
 
 export type { FieldExpectation, FieldsExpectation }
 export { CallChain }
@@ -21,7 +21,8 @@ export interface TraceMatchers<R = unknown> {
   toHaveEvent(name: string, fields?: FieldsExpectation): R
   toHaveEventTimes(name: string, times: number, fields?: FieldsExpectation): R
   toHaveStack(frames: string[]): R
-  toReturn(fn: string, value?: FieldExpectation): R
+  /** A kretprobe/uretprobe on fn, or sys_exit_<fn>, returned (value). Not `toReturn`: vitest's spy matcher owns that name. */
+  toReturnFrom(fn: string, value?: FieldExpectation): R
   toBeComplete(): R
 }
 
@@ -79,9 +80,9 @@ export function installMatchers(): void {
       const r = evaluateStack(trace, frames)
       return { pass: r.pass, message: () => formatStack(trace, frames, r, this.isNot) }
     },
-    toReturn(subject: unknown, fn: string, value?: FieldExpectation) {
-      const trace = assertTrace(subject, 'toReturn')
-      assertName(fn, 'toReturn')
+    toReturnFrom(subject: unknown, fn: string, value?: FieldExpectation) {
+      const trace = assertTrace(subject, 'toReturnFrom')
+      assertName(fn, 'toReturnFrom')
       const r = evaluateReturn(trace, fn, value)
       return { pass: r.pass, message: () => formatReturn(trace, fn, value, r, this.isNot) }
     },

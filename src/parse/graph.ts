@@ -19,6 +19,9 @@ export interface GraphLine {
   depth: number
   /** Function name (empty for a bare `}`), comment text, or for a switch `from`. */
   text: string
+  /** Where a call's name stands in the parsed string, so it can be interned uncut. */
+  nameFrom: number
+  nameTo: number
   /** For a switch: the task switched to. */
   to: string
 }
@@ -28,17 +31,19 @@ const isDigit = (c: number): boolean => c >= 48 && c <= 57
 /** Duration marks: `+` >10us, `!` >100us, `#` >1ms, `*` >10ms, `@` >100ms, `$` >1s. */
 const isMark = (c: number): boolean => c === 43 || c === 33 || c === 35 || c === 42 || c === 64 || c === 36
 
-function irq(line: string, i: number, out: GraphLine): boolean {
-  if (!line.startsWith('==========>', i) && !line.startsWith('<==========', i)) return false
-  out.kind = line.charCodeAt(i) === 61 ? 'irq-enter' : 'irq-exit'
+function irq(s: string, i: number, out: GraphLine): boolean {
+  if (!s.startsWith('==========>', i) && !s.startsWith('<==========', i)) return false
+  out.kind = s.charCodeAt(i) === 61 ? 'irq-enter' : 'irq-exit'
   return true
 }
 
-/** Returns false when the line is not function_graph output. */
-export function parseGraphLine(line: string, out: GraphLine): boolean {
-  let i = 0
-  while (line.charCodeAt(i) === SPACE) i++
-  if (line.charCodeAt(i) === 45 /* - */ && line.startsWith('------', i)) {
+/**
+ * Parses the line `s[from, to)` — a range, so the caller need not cut each line out of
+ * the chunk it read. Returns false when the line is not function_graph output.
+ */
+export function parseGraphLine(s: string, out: GraphLine, from = 0, to = s.length): boolean {
+  let i = skipSpaces(s, from, to)
+  if (s.charCodeAt(i) === 45 /* - */ && s.startsWith('------', i)) {
     out.kind = 'rule'
     return true
   }
@@ -47,99 +52,114 @@ export function parseGraphLine(line: string, out: GraphLine): boolean {
   out.proc = undefined
   out.duration = undefined
   // abstime: `123.456789 |`
-  let j = i
-  while (isDigit(line.charCodeAt(j))) j++
-  if (j > i && line.charCodeAt(j) === 46) {
-    let k = j + 1
-    while (isDigit(line.charCodeAt(k))) k++
-    const bar = skipSpaces(line, k)
+  let j = digits(s, i, to)
+  if (j > i && j < to && s.charCodeAt(j) === 46) {
+    const k = digits(s, j + 1, to)
+    const bar = skipSpaces(s, k, to)
     // `20.123 us |` is a duration (no CPU column), not a timestamp.
-    if (line.charCodeAt(bar) === 124 /* | */) {
-      out.ts = Number(line.slice(i, k))
-      i = skipSpaces(line, bar + 1)
-      j = i
-      while (isDigit(line.charCodeAt(j))) j++
+    if (bar < to && s.charCodeAt(bar) === 124 /* | */) {
+      out.ts = parseDecimal(s, i, k)
+      i = skipSpaces(s, bar + 1, to)
+      j = digits(s, i, to)
     }
   }
-  if (j > i && line.charCodeAt(j) === 41 /* ) */) {
-    out.cpu = Number(line.slice(i, j))
+  if (j > i && j < to && s.charCodeAt(j) === 41 /* ) */) {
+    out.cpu = parseDecimal(s, i, j)
     i = j + 1
   }
-  i = skipSpaces(line, i)
-  let c = line.charCodeAt(i)
-  const plain = c === 124 || isDigit(c) || (isMark(c) && line.charCodeAt(i + 1) === SPACE)
+  i = skipSpaces(s, i, to)
+  if (i >= to) return false
+  let c = s.charCodeAt(i)
+  const plain = c === 124 || isDigit(c) || (isMark(c) && s.charCodeAt(i + 1) === SPACE)
   if (!plain) {
-    const arrow = line.indexOf(' => ', i)
-    if (arrow !== -1 && line.indexOf('|', i) === -1) {
+    const arrow = find(s, ' => ', i, to)
+    if (arrow !== -1 && find(s, '|', i, to) === -1) {
       out.kind = 'switch'
-      out.text = line.slice(i, arrow).trim()
-      out.to = line.slice(arrow + 4).trim()
+      out.text = s.slice(i, arrow).trim()
+      out.to = s.slice(arrow + 4, to).trim()
       return true
     }
-    if (irq(line, i, out)) return true
+    if (irq(s, i, out)) return true
     // funcgraph-proc: `comm-pid` centred, then ` | `
-    const bar = line.indexOf(' |', i)
-    if (bar === -1) return false
-    out.proc = line.slice(i, bar).trim()
-    i = skipSpaces(line, bar + 2)
-    if (irq(line, i, out)) return true
-    c = line.charCodeAt(i)
+    const procEnd = find(s, ' |', i, to)
+    if (procEnd === -1) return false
+    out.proc = s.slice(i, procEnd).trim()
+    i = skipSpaces(s, procEnd + 2, to)
+    if (irq(s, i, out)) return true
+    c = s.charCodeAt(i)
   }
   if (c !== 124) {
-    if (!isDigit(c)) i = skipSpaces(line, i + 1)
-    const us = line.indexOf(' us', i)
+    if (!isDigit(c)) i = skipSpaces(s, i + 1, to)
+    const us = find(s, ' us', i, Math.min(to, i + 24))
     if (us === -1) return false
-    out.duration = parseDecimal(line, i, us)
+    out.duration = parseDecimal(s, i, us)
     if (Number.isNaN(out.duration)) return false
-    i = skipSpaces(line, us + 3)
-    if (line.charCodeAt(i) !== 124) return false
+    i = skipSpaces(s, us + 3, to)
+    if (i >= to || s.charCodeAt(i) !== 124) return false
   }
-  return callText(line, i + 1, out)
+  return callText(s, i + 1, trimEnd(s, i + 1, to), out)
 }
 
-function callText(line: string, i: number, out: GraphLine): boolean {
-  const start = skipSpaces(line, i)
+function callText(s: string, i: number, end: number, out: GraphLine): boolean {
+  const start = skipSpaces(s, i, end)
+  if (start >= end) return false
   out.depth = Math.max(0, (start - i - 2) >> 1)
-  const end = trimEnd(line)
-  if (line.charCodeAt(start) === 125 /* } */) {
+  const c = s.charCodeAt(start)
+  if (c === 125 /* } */) {
     out.kind = 'exit'
-    const tail = line.indexOf('/* ', start)
-    out.text = tail === -1 ? '' : firstWord(line.slice(tail + 3, line.lastIndexOf(' */')))
+    // funcgraph-tail: `} /* name */`
+    out.text = s.startsWith(' /* ', start + 1) ? firstWord(s.slice(start + 5, s.lastIndexOf(' */', end))) : ''
     return true
   }
-  if (line.startsWith('/*', start)) {
+  if (c === 47 /* / */ && s.charCodeAt(start + 1) === 42) {
     out.kind = 'comment'
-    const text = line.slice(start + 2, end)
+    const text = s.slice(start + 2, end)
     out.text = (text.endsWith('*/') ? text.slice(0, -2) : text).trim()
     return true
   }
-  const call = line.indexOf('()', start)
+  const call = find(s, '()', start, end)
   if (call === -1) return false
-  out.text = line.slice(start, call)
-  if (line.charCodeAt(call + 2) === 59 /* ; */) out.kind = 'leaf'
-  else if (line.startsWith(' {', call + 2)) out.kind = 'entry'
+  out.nameFrom = start
+  out.nameTo = call
+  if (s.charCodeAt(call + 2) === 59 /* ; */) out.kind = 'leaf'
+  else if (s.charCodeAt(call + 2) === SPACE && s.charCodeAt(call + 3) === 123 /* { */) out.kind = 'entry'
   else return false
   return true
 }
 
-/** funcgraph-retval appends ` ret=...` inside the tail comment: keep only the name. */
+/** funcgraph-retval appends ` = value` inside the tail comment: keep only the name. */
 function firstWord(s: string): string {
   const sp = s.indexOf(' ')
   return sp === -1 ? s : s.slice(0, sp)
 }
 
-function skipSpaces(s: string, i: number): number {
-  while (s.charCodeAt(i) === SPACE) i++
+/** indexOf that never looks past `to`: lines are ranges of a megabyte-sized chunk. */
+function find(s: string, pattern: string, from: number, to: number): number {
+  const first = pattern.charCodeAt(0)
+  const last = to - pattern.length
+  for (let i = from; i <= last; i++) {
+    if (s.charCodeAt(i) === first && s.startsWith(pattern, i)) return i
+  }
+  return -1
+}
+
+function skipSpaces(s: string, i: number, to: number): number {
+  while (i < to && s.charCodeAt(i) === SPACE) i++
   return i
 }
 
-function trimEnd(s: string): number {
-  let e = s.length
-  while (e > 0 && (s.charCodeAt(e - 1) === SPACE || s.charCodeAt(e - 1) === 13)) e--
+function digits(s: string, i: number, to: number): number {
+  while (i < to && isDigit(s.charCodeAt(i))) i++
+  return i
+}
+
+function trimEnd(s: string, from: number, to: number): number {
+  let e = to
+  while (e > from && (s.charCodeAt(e - 1) === SPACE || s.charCodeAt(e - 1) === 13)) e--
   return e
 }
 
-/** `106.459` without allocating a substring. */
+/** `106.459` without allocating a substring; one division so it rounds correctly. */
 function parseDecimal(s: string, from: number, to: number): number {
   let v = 0
   let i = from

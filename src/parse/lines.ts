@@ -1,9 +1,10 @@
 /**
- * Splits a stream of chunks into lines without ever holding the whole text. Bytes are
+ * Splits a stream of chunks into lines without ever holding the whole text; each line is
+ * handed over as a range of the decoded chunk, so the caller decides what to cut out. Bytes are
  * decoded up to the last newline of each chunk, so a multi-byte character is never cut.
  * Carriage returns from serial consoles are dropped.
  */
-export async function forEachLine(chunks: AsyncIterable<string | Uint8Array>, onLine: (line: string) => void): Promise<void> {
+export async function forEachLine(chunks: AsyncIterable<string | Uint8Array>, onLine: (text: string, from: number, to: number) => void): Promise<void> {
   let carry: Buffer | undefined
   let rest = ''
   for await (const chunk of chunks) {
@@ -23,12 +24,12 @@ export async function forEachLine(chunks: AsyncIterable<string | Uint8Array>, on
     let start = 0
     let nl = text.indexOf('\n')
     while (nl !== -1) {
-      onLine(text.charCodeAt(nl - 1) === 13 ? text.slice(start, nl - 1) : text.slice(start, nl))
+      onLine(text, start, nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl)
       start = nl + 1
       nl = text.indexOf('\n', start)
     }
     rest = text.slice(start)
   }
   if (carry) rest += carry.toString('utf8')
-  if (rest.length > 0) onLine(rest.endsWith('\r') ? rest.slice(0, -1) : rest)
+  if (rest.length > 0) onLine(rest, 0, rest.endsWith('\r') ? rest.length - 1 : rest.length)
 }

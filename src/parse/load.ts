@@ -54,7 +54,7 @@ export function parseTraceText(text: string, options: LoadOptions = {}): Trace {
 async function parseStream(stream: AsyncIterable<string | Uint8Array>, source: string, formats: string[]): Promise<Trace> {
   const parser = new TraceParser(source)
   for (const f of formats) parser.formats.add(parseFormat(f))
-  await forEachLine(stream, (line) => parser.push(line))
+  await forEachLine(stream, (text, from, to) => parser.pushRange(text, from, to))
   return parser.finish()
 }
 

@@ -3,6 +3,7 @@ import type { FunctionRecord, LostRecord, MarkerRecord, Origin, ParseProblem, Tr
 import { Trace, type Loss, type TraceHeader } from '../trace/trace.js'
 import { Event, FormatBook, eventShape, type EventShape } from './event.js'
 import { parseGraphLine, type GraphLine } from './graph.js'
+import { NameTable } from './names.js'
 import { parseLatencyPrefix, parsePrefix, type Prefix } from './prefix.js'
 
 /**
@@ -20,9 +21,9 @@ export class TraceParser {
   private readonly tree = new CallTreeBuilder()
   private readonly header: TraceHeader = { tracer: undefined, entriesInBuffer: undefined, entriesWritten: undefined, cpus: undefined, latencyFormat: false, traceCmd: false, entriesRead: 0 }
   private readonly loss: Loss = { overwritten: 0, lostEvents: 0, droppedBlocks: 0, truncatedBy: 0 }
-  private readonly prefix: Prefix = { task: '', pid: 0, tgid: undefined, cpu: 0, flags: undefined, ts: 0, body: 0 }
-  private readonly graph: GraphLine = { kind: 'leaf', ts: undefined, cpu: undefined, proc: undefined, duration: undefined, depth: 0, text: '', to: '' }
-  private readonly names = new Map<string, string>()
+  private readonly prefix: Prefix = { taskFrom: 0, taskTo: 0, flagsFrom: 0, flagsTo: 0, pid: 0, tgid: undefined, cpu: 0, flags: undefined, ts: 0, body: 0 }
+  private readonly graph: GraphLine = { kind: 'leaf', ts: undefined, cpu: undefined, proc: undefined, duration: undefined, depth: 0, text: '', to: '', nameFrom: 0, nameTo: 0 }
+  private readonly names = new NameTable()
   /** The stack block being read, and the record it belongs to. */
   private stackFrames: string[] | undefined
   private stackOwner: { stack?: readonly string[]; userStack?: readonly string[] } | undefined
@@ -33,28 +34,33 @@ export class TraceParser {
   constructor(readonly source: string) {}
 
   push(line: string): void {
+    this.pushRange(line, 0, line.length)
+  }
+
+  /** The line `s[from, to)`: function_graph lines are parsed where they stand, uncut. */
+  pushRange(s: string, from: number, to: number): void {
     this.lineNo++
-    if (line.length === 0) return
-    const c = line.charCodeAt(0)
-    if (c === 35 /* # */) return this.headerLine(line)
+    if (from === to) return
     if (this.stackFrames !== undefined) {
-      if (line.startsWith(' => ')) {
-        this.stackFrames.push(line.slice(4).trim())
+      if (s.startsWith(' => ', from)) {
+        this.stackFrames.push(s.slice(from + 4, to).trim())
         return
       }
       this.closeStack()
     }
+    if (this.header.tracer === 'function_graph' && s.charCodeAt(from) !== 35 && this.graphLine(s, from, to)) return
+    let line = s.slice(from, to)
+    if (line.charCodeAt(0) === 35 /* # */) return this.headerLine(line)
     if (this.lineNo === 1 && line.startsWith('cpus=')) {
       this.header.traceCmd = true
       this.header.cpus = Number(line.slice(5))
       return
     }
-    if (this.header.tracer === 'function_graph' && this.graphLine(line)) return
     if (this.header.traceCmd) line = withoutInstance(line)
     if (this.header.latencyFormat ? parseLatencyPrefix(line, this.prefix) : parsePrefix(line, this.prefix)) {
       return this.prefixed(line)
     }
-    if (this.graphLine(line)) return
+    if (this.graphLine(line, 0, line.length)) return
     this.special(line)
   }
 
@@ -79,8 +85,8 @@ export class TraceParser {
       this.openStack(p.cpu, body.startsWith('<user'))
       return
     }
-    const task = this.intern(p.task)
-    const flags = p.flags === undefined ? undefined : this.intern(p.flags)
+    const task = this.names.get(line, p.taskFrom, p.taskTo)
+    const flags = p.flags === undefined ? undefined : this.names.get(line, p.flagsFrom, p.flagsTo)
     const shape = eventShape(body, this.shape)
     let record: TraceRecord | undefined
     if (shape && !(this.header.tracer === 'function' && !body.includes(': ') && body.includes(' <-'))) {
@@ -125,15 +131,15 @@ export class TraceParser {
     return ev
   }
 
-  private graphLine(line: string): boolean {
+  private graphLine(s: string, from: number, to: number): boolean {
     const g = this.graph
-    if (!parseGraphLine(line, g)) return false
+    if (!parseGraphLine(s, g, from, to)) return false
     if (g.kind === 'rule') return true
     const ctx = this.tree.context(g.cpu, g.proc)
     switch (g.kind) {
       case 'entry':
       case 'leaf':
-        this.records.push(this.tree.call(this.lineNo, g.cpu, g.ts, ctx, this.intern(g.text), g.depth, g.kind === 'leaf', g.duration))
+        this.records.push(this.tree.call(this.lineNo, g.cpu, g.ts, ctx, this.names.get(s, g.nameFrom, g.nameTo), g.depth, g.kind === 'leaf', g.duration))
         return true
       case 'exit': {
         const orphan = this.tree.exit(this.lineNo, g.cpu, g.ts, ctx, g.text, g.depth, g.duration)
@@ -196,9 +202,7 @@ export class TraceParser {
   }
 
   intern(s: string): string {
-    let v = this.names.get(s)
-    if (v === undefined) this.names.set(s, (v = s))
-    return v
+    return this.names.intern(s)
   }
 
   finish(): Trace {

@@ -9,7 +9,11 @@
  * Parsing fills a reusable scratch object so the hot loop allocates nothing but the record.
  */
 export interface Prefix {
-  task: string
+  /** Where the task name and the flags stand in the line, so they can be interned uncut. */
+  taskFrom: number
+  taskTo: number
+  flagsFrom: number
+  flagsTo: number
   pid: number
   tgid: number | undefined
   cpu: number
@@ -63,7 +67,8 @@ function taskBefore(line: string, open: number, out: Prefix): boolean {
   out.pid = Number(line.slice(p + 1, end + 1))
   let start = 0
   while (line.charCodeAt(start) === SPACE) start++
-  out.task = line.slice(start, p)
+  out.taskFrom = start
+  out.taskTo = p
   return true
 }
 
@@ -75,7 +80,9 @@ function afterCpu(line: string, out: Prefix): boolean {
   if (tokenEnd === -1) return false
   out.flags = undefined
   if (line.charCodeAt(tokenEnd - 1) !== 58 /* : */) {
-    out.flags = line.slice(i, tokenEnd)
+    out.flags = ''
+    out.flagsFrom = i
+    out.flagsTo = tokenEnd
     i = tokenEnd
     while (line.charCodeAt(i) === SPACE) i++
     tokenEnd = line.indexOf(' ', i)
@@ -120,7 +127,9 @@ export function parseLatencyPrefix(line: string, out: Prefix): boolean {
   let i = 20
   const flagsEnd = line.indexOf(' ', i)
   if (flagsEnd === -1) return false
-  out.flags = line.slice(i, flagsEnd)
+  out.flags = ''
+  out.flagsFrom = i
+  out.flagsTo = flagsEnd
   i = flagsEnd
   while (line.charCodeAt(i) === SPACE) i++
   const us = line.indexOf('us', i)
@@ -128,7 +137,10 @@ export function parseLatencyPrefix(line: string, out: Prefix): boolean {
   if (us === -1 || colon === -1 || colon > us + 4) return false
   out.ts = Number(line.slice(i, us))
   if (Number.isNaN(out.ts)) return false
-  out.task = line.slice(0, 8).trim()
+  let t = 0
+  while (line.charCodeAt(t) === SPACE) t++
+  out.taskFrom = t
+  out.taskTo = 8
   out.pid = pid
   out.tgid = undefined
   out.cpu = cpu

@@ -3,13 +3,21 @@ import { parseLatencyPrefix, parsePrefix, type Prefix } from '../../src/parse/pr
 import { parseTraceText } from '../../src/parse/load.js'
 import { fixture, shared } from '../helpers.js'
 
-const scratch = (): Prefix => ({ task: '', pid: 0, tgid: undefined, cpu: 0, flags: undefined, ts: 0, body: 0 })
+const scratch = (): Prefix => ({ taskFrom: 0, taskTo: 0, flagsFrom: 0, flagsTo: 0, pid: 0, tgid: undefined, cpu: 0, flags: undefined, ts: 0, body: 0 })
 
-function prefix(line: string): Omit<Prefix, 'body'> & { rest: string } {
+/** The prefix as values: task and flags cut out of their ranges. */
+function prefix(line: string) {
   const p = scratch()
   expect(parsePrefix(line, p)).toBe(true)
-  const { body, ...rest } = p
-  return { ...rest, rest: line.slice(body) }
+  return {
+    task: line.slice(p.taskFrom, p.taskTo),
+    pid: p.pid,
+    tgid: p.tgid,
+    cpu: p.cpu,
+    flags: p.flags === undefined ? undefined : line.slice(p.flagsFrom, p.flagsTo),
+    ts: p.ts,
+    rest: line.slice(p.body),
+  }
 }
 
 test.each([
@@ -36,8 +44,10 @@ test('lines without a prefix are refused', () => {
 
 test('latency-format: comm and pid in fixed columns, flags glued to the CPU, relative microseconds', () => {
   const p = scratch()
-  expect(parseLatencyPrefix('      sh-2046      1..... 20608us!: sys_openat -> 0x3', p)).toBe(true)
-  expect(p).toMatchObject({ task: 'sh', pid: 2046, cpu: 1, flags: '.....', ts: 20608 })
+  const line = '      sh-2046      1..... 20608us!: sys_openat -> 0x3'
+  expect(parseLatencyPrefix(line, p)).toBe(true)
+  expect(p).toMatchObject({ pid: 2046, cpu: 1, ts: 20608 })
+  expect([line.slice(p.taskFrom, p.taskTo), line.slice(p.flagsFrom, p.flagsTo), line.slice(p.body)]).toEqual(['sh', '.....', 'sys_openat -> 0x3'])
 })
 
 test('every real prefix variant yields the same events', async () => {

@@ -35,7 +35,7 @@ function returnValue(e: EventRecord): FieldValue | undefined {
 
 export function formatReturn(trace: Trace, fn: string, expected: FieldExpectation | undefined, r: ReturnResult, negated: boolean): string {
   const shown = expected === undefined ? '' : `, ${typeof expected === 'function' ? `[predicate ${expected.name || 'anonymous'}]` : String(expected)}`
-  const hint = `expect(trace)${negated ? '.not' : ''}.toReturn(${JSON.stringify(fn)}${shown})`
+  const hint = `expect(trace)${negated ? '.not' : ''}.toReturnFrom(${JSON.stringify(fn)}${shown})`
   const lines = [
     { label: 'Expected', value: `${negated ? 'no' : 'a'} return of ${fn}${expected === undefined ? '' : ` with ${shown.slice(2)}`}` },
     { label: 'Received', value: `${r.returns.length} returns, ${r.matching.length} matching` },

@@ -3,24 +3,24 @@ import { failure, fixture, shared } from '../helpers.js'
 
 test('kretprobe: returns from the function the probe sat on', async () => {
   const trace = await shared('qemu-debian-6.1/kprobe_openat.txt')
-  expect(trace).toReturn('do_filp_open')
-  expect(trace).toReturn('do_filp_open_ret', (v) => typeof v === 'bigint')
+  expect(trace).toReturnFrom('do_filp_open')
+  expect(trace).toReturnFrom('do_filp_open_ret', (v) => typeof v === 'bigint')
 })
 
 test('uretprobe $retval, and syscall exits by syscall name', async () => {
   const u = await fixture('host-6.18/uprobe_open.txt')
-  expect(u).toReturn('libc_open_ret', -1)
-  expect(u).toReturn('libc_open_ret', 3)
+  expect(u).toReturnFrom('libc_open_ret', -1)
+  expect(u).toReturnFrom('libc_open_ret', 3)
   const t = await shared('host-6.18/tracepoint_openat.txt')
-  expect(t).toReturn('openat', 3)
-  expect(t).toReturn('sys_openat', -2)
-  expect(t).not.toReturn('openat', -13)
+  expect(t).toReturnFrom('openat', 3)
+  expect(t).toReturnFrom('sys_openat', -2)
+  expect(t).not.toReturnFrom('openat', -13)
 })
 
 test('failure lists the returns seen', async () => {
   const t = await shared('qemu-debian-6.1/tracepoint_openat.txt')
-  expect(failure(() => expect(t).toReturn('openat', -13))).toMatchInlineSnapshot(`
-    "expect(trace).toReturn("openat", -13)
+  expect(failure(() => expect(t).toReturnFrom('openat', -13))).toMatchInlineSnapshot(`
+    "expect(trace).toReturnFrom("openat", -13)
 
     Expected: a return of openat with -13
     Received: 12 returns, 0 matching
@@ -35,5 +35,5 @@ test('failure lists the returns seen', async () => {
 
     Trace: <shared>/qemu-debian-6.1/tracepoint_openat.txt"
   `)
-  expect(failure(() => expect(t).toReturn('do_filp_open'))).toMatch(/kretprobe\/uretprobe on do_filp_open/)
+  expect(failure(() => expect(t).toReturnFrom('do_filp_open'))).toMatch(/kretprobe\/uretprobe on do_filp_open/)
 })
