@@ -4,7 +4,7 @@
  * decoded up to the last newline of each chunk, so a multi-byte character is never cut.
  * Carriage returns from serial consoles are dropped.
  */
-export async function forEachLine(chunks: AsyncIterable<string | Uint8Array>, onLine: (text: string, from: number, to: number) => void): Promise<void> {
+export async function forEachLine(chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>, onLine: (text: string, from: number, to: number) => void): Promise<void> {
   let carry: Buffer | undefined
   let rest = ''
   for await (const chunk of chunks) {

@@ -1,0 +1,59 @@
+/**
+ * kspec's named errors. Each message quotes its subject, says what is wrong and says
+ * what to do, in that order.
+ */
+
+/** A declaration (defineTrace, a probe builder, a config) that cannot be used. */
+export class DeclarationError extends Error {
+  override name = 'DeclarationError'
+}
+
+/** The kernel refused what kspec asked of tracefs; carries the file, the errno and the kernel's error_log line. */
+export class TracefsError extends Error {
+  override name = 'TracefsError'
+  constructor(
+    message: string,
+    readonly path: string,
+    readonly code: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+  }
+}
+
+/** tracefs is not there, not mounted, or kspec is not root. */
+export class TracefsUnavailableError extends Error {
+  override name = 'TracefsUnavailableError'
+}
+
+/** The target cannot provide what a declaration needs: the test is skipped with this reason. */
+export class UnsupportedError extends Error {
+  override name = 'UnsupportedError'
+}
+
+/** tracefs differs after a test from before it: something was left behind. */
+export class LeakError extends Error {
+  override name = 'LeakError'
+}
+
+/** The workload did not finish in time and was killed. */
+export class WorkloadTimeoutError extends Error {
+  override name = 'WorkloadTimeoutError'
+}
+
+/** Events were lost while recording and the spec did not opt in to that. */
+export class IncompleteTraceError extends Error {
+  override name = 'IncompleteTraceError'
+}
+
+/** An errno-style failure from a target (host fs or guest agent). */
+export class TargetError extends Error {
+  override name = 'TargetError'
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly path: string,
+  ) {
+    super(message)
+  }
+}

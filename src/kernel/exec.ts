@@ -1,0 +1,17 @@
+import { execa, type Options, type Result } from 'execa'
+
+/**
+ * The one way kspec runs a subprocess. A non-zero exit that is data (`reject: false`)
+ * comes back as a result; anything else is rethrown with the command and its output.
+ * @example await exec('uname', ['-r'])
+ */
+export async function exec(file: string, args: string[], options: Options = {}): Promise<Result> {
+  try {
+    return await execa(file, args, { stripFinalNewline: true, ...options })
+  } catch (e) {
+    const err = e as Error & { shortMessage?: string; stderr?: string }
+    throw new Error(`${err.shortMessage ?? err.message}${err.stderr ? `\n${err.stderr}` : ''}`, { cause: e })
+  }
+}
+
+export { execa }

@@ -1,0 +1,168 @@
+import { constants } from 'node:fs'
+import { access, mkdir, open, readFile, readdir, rmdir, unlink, writeFile } from 'node:fs/promises'
+import { release as osRelease } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { TargetError, TracefsUnavailableError } from '../errors.js'
+import { exec } from './exec.js'
+import { runStopped } from './workload.js'
+import type { RunHooks, Target, WorkloadResult, WorkloadSpec } from './target.js'
+
+const MOUNTS = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing']
+const LOCK_DIR = process.env.KSPEC_LOCK_DIR ?? '/run/kspec'
+
+/** This machine's kernel, through node:fs and execa. */
+export class HostTarget implements Target {
+  readonly name = 'host'
+  #root: string | undefined
+
+  async release(): Promise<string> {
+    return osRelease()
+  }
+
+  async ready(): Promise<void> {
+    if (this.#root) return
+    for (const dir of MOUNTS) {
+      if (await exists(join(dir, 'trace'))) {
+        this.#root = dir
+        return
+      }
+    }
+    if (process.getuid?.() !== 0) {
+      throw new TracefsUnavailableError('tracefs is not available to this user: kspec records traces as root. Run it with sudo, or assert on saved traces with loadTrace(file).')
+    }
+    try {
+      await exec('mount', ['-t', 'tracefs', 'nodev', MOUNTS[0]])
+    } catch (e) {
+      throw new TracefsUnavailableError(`tracefs is not mounted and mounting it failed: ${(e as Error).message}. Mount it yourself: mount -t tracefs nodev /sys/kernel/tracing (a kernel built without CONFIG_FTRACE has none).`, { cause: e })
+    }
+    this.#root = MOUNTS[0]
+  }
+
+  /** The tracefs directory, once ready(). */
+  get root(): string {
+    if (!this.#root) throw new Error('HostTarget: call ready() first')
+    return this.#root
+  }
+
+  private path(p: string): string {
+    return join(this.root, p)
+  }
+
+  read(p: string): Promise<string> {
+    return fsCall(p, () => readFile(this.path(p), 'utf8'))
+  }
+
+  write(p: string, data: string): Promise<void> {
+    return fsCall(p, () => writeFile(this.path(p), data))
+  }
+
+  append(p: string, data: string): Promise<void> {
+    return fsCall(p, () => writeFile(this.path(p), data, { flag: 'a' }))
+  }
+
+  mkdir(p: string): Promise<void> {
+    return fsCall(p, () => mkdir(this.path(p)).then(() => undefined))
+  }
+
+  rmdir(p: string): Promise<void> {
+    return fsCall(p, () => rmdir(this.path(p)))
+  }
+
+  list(p: string): Promise<string[]> {
+    return fsCall(p, () => readdir(this.path(p)))
+  }
+
+  exists(p: string): Promise<boolean> {
+    return exists(this.path(p))
+  }
+
+  readFile(absolutePath: string): Promise<Buffer> {
+    return fsCall(absolutePath, () => readFile(absolutePath))
+  }
+
+  async *stream(p: string, signal: AbortSignal): AsyncIterable<Buffer> {
+    // O_NONBLOCK: a blocking read of trace_pipe would pin a libuv thread until data came.
+    const fh = await fsCall(p, () => open(this.path(p), constants.O_RDONLY | constants.O_NONBLOCK))
+    const buf = Buffer.alloc(1 << 16)
+    try {
+      for (;;) {
+        let n = 0
+        try {
+          n = (await fh.read(buf, 0, buf.length, null)).bytesRead
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e
+        }
+        if (n > 0) yield Buffer.from(buf.subarray(0, n))
+        else if (signal.aborted) return
+        else await sleep(5)
+      }
+    } finally {
+      await fh.close()
+    }
+  }
+
+  run(workload: WorkloadSpec, hooks: RunHooks): Promise<WorkloadResult> {
+    return runStopped(workload, hooks)
+  }
+
+  async alive(pid: number): Promise<boolean> {
+    return pidAlive(pid)
+  }
+
+  async lock(name: string, timeoutMs: number): Promise<() => Promise<void>> {
+    await mkdir(LOCK_DIR, { recursive: true })
+    const file = join(LOCK_DIR, `${name}.lock`)
+    const deadline = Date.now() + timeoutMs
+    for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+      try {
+        await writeFile(file, String(process.pid), { flag: 'wx' })
+        return async () => {
+          await unlink(file).catch(() => {})
+        }
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+      }
+      const holder = Number(await readFile(file, 'utf8').catch(() => ''))
+      if (!Number.isInteger(holder) || holder <= 0 || !pidAlive(holder)) {
+        // The holder died (kill -9): its lock is stale.
+        await unlink(file).catch(() => {})
+        continue
+      }
+      if (Date.now() > deadline) throw new TargetError(`the tracefs lock "${name}" is held by process ${holder} for more than ${timeoutMs} ms: another kspec run is using the same global tracing resource; wait for it or stop it`, 'ETIMEDOUT', file)
+      await sleep(delay)
+    }
+  }
+
+  async close(): Promise<void> {}
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await access(p)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** fs errors become TargetErrors with the errno code and the tracefs-relative path. */
+async function fsCall<T>(p: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException
+    if (!err.code) throw e
+    throw new TargetError(`${err.code}: ${p}`, err.code, p)
+  }
+}
+

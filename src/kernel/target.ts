@@ -1,0 +1,53 @@
+/**
+ * A target: somewhere a tracefs lives and workloads run. src/tracefs is written once
+ * against this interface; `host` and `qemu` implement it. Paths are relative to the
+ * target's tracefs root. Failures are TargetErrors carrying an errno code (EINVAL,
+ * ENOENT, EBUSY, EPERM, ...), whichever target raised them.
+ */
+export interface Target {
+  /** `host`, or `qemu:<image>`. */
+  readonly name: string
+  /** `uname -r` of the kernel under test. */
+  release(): Promise<string>
+  /** Finds or mounts tracefs; throws TracefsUnavailableError with what to do. */
+  ready(): Promise<void>
+  read(path: string): Promise<string>
+  /** Truncating write, as `echo x > file`. */
+  write(path: string, data: string): Promise<void>
+  /** Appending write, as `echo x >> file` (kprobe_events, uprobe_events). */
+  append(path: string, data: string): Promise<void>
+  mkdir(path: string): Promise<void>
+  rmdir(path: string): Promise<void>
+  list(path: string): Promise<string[]>
+  exists(path: string): Promise<boolean>
+  /** Reads a file of the target outside tracefs (an ELF binary, /proc/kallsyms). */
+  readFile(absolutePath: string): Promise<Buffer>
+  /** Streams a tracefs file that blocks for data (trace_pipe) until the signal aborts. */
+  stream(path: string, signal: AbortSignal): AsyncIterable<Buffer>
+  /** Starts a workload stopped, lets `onStopped` scope tracing to its pid, then runs it. */
+  run(workload: WorkloadSpec, hooks: RunHooks): Promise<WorkloadResult>
+  /** Whether a process of this target still runs (for the janitor). */
+  alive(pid: number): Promise<boolean>
+  /** A lock on a global resource of this target, across processes. */
+  lock(name: string, timeoutMs: number): Promise<() => Promise<void>>
+  /** Ends the target's resources (a VM); the host has none. */
+  close(): Promise<void>
+}
+
+/** A shell command (`ls -hl`) or an argv array (`['ls', '-hl']`). */
+export type WorkloadSpec = { shell: string } | { argv: string[] }
+
+export interface RunHooks {
+  /** Called with the workload's pid while it is stopped, before it runs a single instruction of its own. */
+  onStopped(pid: number): Promise<void>
+  timeoutMs: number
+}
+
+export interface WorkloadResult {
+  pid: number
+  exitCode: number | undefined
+  signal: string | undefined
+  stdout: string
+  stderr: string
+  timedOut: boolean
+}

@@ -1,0 +1,87 @@
+import { z } from 'zod'
+import { DeclarationError } from '../errors.js'
+import { eventName, functionGlob, pathSafe } from './names.js'
+import { probeSchema } from './probes.js'
+
+const eventSpec = z.union([
+  eventName,
+  z.strictObject({
+    name: eventName,
+    /** An event filter, as written to `events/<sys>/<event>/filter`: `prev_pid == 1 && next_comm ~ "ls*"`. */
+    filter: z.string().min(1).regex(/^[^\n]*$/, 'a filter is one line').optional(),
+    /** Triggers, as written to the event's `trigger` file: `stacktrace`, `traceoff:1`, `hist:keys=pid`. */
+    triggers: z.array(z.string().regex(/^(stacktrace|traceon|traceoff|snapshot|enable_event|disable_event|hist)\b[^\n]*$/, 'a trigger is stacktrace, traceon, traceoff, snapshot, enable_event:…, disable_event:… or hist:…')).optional(),
+  }),
+])
+
+const sizeKb = z.number().int().min(1, 'bufferSizeKb is at least 1').max(1 << 22, 'bufferSizeKb above 4 GiB is not a buffer size a kernel will take')
+
+export const traceSchema = z
+  .strictObject({
+    tracer: z.enum(['nop', 'function', 'function_graph']).default('nop'),
+    /** set_ftrace_filter: functions (globs, `:mod:`) the function tracers record. */
+    functions: z.array(functionGlob).default([]),
+    /** set_ftrace_notrace */
+    notrace: z.array(functionGlob).default([]),
+    /** set_graph_function: the roots function_graph follows. */
+    graphFunctions: z.array(functionGlob).default([]),
+    /** set_graph_notrace */
+    graphNotrace: z.array(functionGlob).default([]),
+    /** max_graph_depth (0: unlimited). */
+    maxGraphDepth: z.number().int().min(0).max(100).optional(),
+    /** options/func_stack_trace: a kernel stack under every function tracer hit. */
+    funcStackTrace: z.boolean().default(false),
+    /** options/stacktrace: a kernel stack under every event. */
+    stacktrace: z.boolean().default(false),
+    /** Any other trace option by its file name under options/ (`record-tgid`, `sym-offset`). */
+    options: z.record(pathSafe('an option name'), z.boolean()).default({}),
+    events: z.array(eventSpec).default([]),
+    kprobes: z.array(probeSchema.refine((p) => p.type === 'kprobe' || p.type === 'kretprobe', 'use kprobe() or kretprobe() here')).default([]),
+    uprobes: z.array(probeSchema.refine((p) => p.type === 'uprobe' || p.type === 'uretprobe', 'use uprobe() or uretprobe() here')).default([]),
+    bufferSizeKb: sizeKb.optional(),
+    clock: z.enum(['local', 'global', 'counter', 'uptime', 'perf', 'mono', 'mono_raw', 'boot', 'tai', 'x86-tsc']).optional(),
+    /** `workload`: only the workload's process tree; `system`: everything on the machine. */
+    scope: z.enum(['workload', 'system']).default('workload'),
+    /** Read trace_pipe while the workload runs, so a long workload cannot overflow the buffer. */
+    stream: z.boolean().default(false),
+    /** Accept a trace that lost events instead of failing the test as incomplete. */
+    allowLoss: z.boolean().default(false),
+  })
+  .superRefine((d, ctx) => {
+    if (d.tracer !== 'function_graph' && (d.graphFunctions.length || d.graphNotrace.length || d.maxGraphDepth !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['tracer'], message: `graphFunctions, graphNotrace and maxGraphDepth need tracer: 'function_graph' (got '${d.tracer}')` })
+    }
+    if (d.funcStackTrace && d.tracer !== 'function') {
+      ctx.addIssue({ code: 'custom', path: ['funcStackTrace'], message: `funcStackTrace needs tracer: 'function' (got '${d.tracer}'); for stacks under events use stacktrace: true` })
+    }
+    if (d.tracer === 'nop' && (d.functions.length || d.notrace.length)) {
+      ctx.addIssue({ code: 'custom', path: ['functions'], message: "functions and notrace filter the function tracers: set tracer: 'function' or 'function_graph'" })
+    }
+    const names = [...d.kprobes, ...d.uprobes].map((p) => p.name)
+    const dup = names.find((n, i) => names.indexOf(n) !== i)
+    if (dup) ctx.addIssue({ code: 'custom', path: ['kprobes'], message: `two probes are named "${dup}": give each a unique name` })
+    if (d.tracer === 'nop' && d.events.length === 0 && d.kprobes.length === 0 && d.uprobes.length === 0) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'this declaration records nothing: choose a tracer, events, kprobes or uprobes' })
+    }
+  })
+
+export type TraceInput = z.input<typeof traceSchema>
+export type TraceDeclaration = z.output<typeof traceSchema> & { readonly id: string }
+
+let declarations = 0
+
+/**
+ * Declares what to record. A bad declaration throws when the spec file loads, listing
+ * every problem with its path.
+ * @example const openat = defineTrace({ tracer: 'function_graph', graphFunctions: ['__x64_sys_openat'], maxGraphDepth: 3 })
+ */
+export function defineTrace(input: TraceInput): TraceDeclaration {
+  const r = traceSchema.safeParse(input)
+  if (!r.success) {
+    throw new DeclarationError(`defineTrace(): ${r.error.issues.length === 1 ? 'a problem' : `${r.error.issues.length} problems`} in the declaration\n${z.prettifyError(r.error)}`)
+  }
+  return Object.freeze({ ...r.data, id: `d${++declarations}` })
+}
+
+/** The event names of a declaration, as `system:event` strings. */
+export const eventNames = (d: TraceDeclaration): string[] => d.events.map((e) => (typeof e === 'string' ? e : e.name))

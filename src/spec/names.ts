@@ -1,0 +1,26 @@
+import { z } from 'zod'
+
+/**
+ * Names that end up in tracefs paths (`events/<system>/<event>`, probe groups) must stay
+ * inside the tracing directory: no slashes, no dots-only, no spaces.
+ */
+export const pathSafe = (what: string) =>
+  z
+    .string()
+    .min(1, `${what} is empty`)
+    .regex(/^[A-Za-z0-9_*?.-]+$/, `${what} may hold only letters, digits, _ - . and the globs * ?`)
+    .refine((s) => !/^\.+$/.test(s), `${what} cannot be . or ..`)
+
+/** `system:event`, either side a name or a glob. */
+export const eventName = z
+  .string()
+  .regex(/^[A-Za-z0-9_*?.-]+:[A-Za-z0-9_*?.-]+$/, 'write events as "system:event" (globs allowed), e.g. "syscalls:sys_enter_openat" or "sched:*"')
+  .refine((s) => !s.split(':').some((p) => /^\.+$/.test(p)), 'event names cannot be . or ..')
+
+/** A kernel function name or a set_ftrace_filter glob, optionally with `:mod:<module>`. */
+export const functionGlob = z
+  .string()
+  .regex(/^(\*?[A-Za-z0-9_.$*?]+\*?|\*)(:mod:[A-Za-z0-9_*-]+)?$|^:mod:[A-Za-z0-9_*-]+$/, 'write a function name or glob (do_filp_open, *openat*, ext4_*), optionally with :mod:<module>')
+
+/** A probe's event name: a C identifier. */
+export const probeName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'probe names are C identifiers, e.g. open_ret')

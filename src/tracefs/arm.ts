@@ -1,0 +1,133 @@
+import { TracefsError, UnsupportedError } from '../errors.js'
+import type { Target } from '../kernel/target.js'
+import { nearest } from '../matchers/layout.js'
+import { eventNames, type TraceDeclaration } from '../spec/declaration.js'
+import type { Probe } from '../spec/probes.js'
+import { functionSymbols, symbolOffset } from './elf.js'
+import { tracefsWrite } from './explain.js'
+import type { Features } from './features.js'
+import { plan } from './requirements.js'
+import { checkFunctions } from './functions.js'
+import { saveTopLevel, type SavedState } from './toplevel.js'
+
+/** A declaration applied to tracefs: where (an instance or the top level) and what was created. */
+export interface Arming {
+  decl: TraceDeclaration
+  /** `instances/kspec_<pid>_<n>/`, or '' for the top level. */
+  dir: string
+  /** Dynamic-event group of this arming's probes (`kspec_<pid>_<n>`). */
+  group: string
+  probes: { file: 'kprobe_events' | 'uprobe_events'; name: string }[]
+  /** Event directories (`events/sys/name/`) whose format types the fields. */
+  formatDirs: string[]
+  /** The top level as kspec found it, to restore; only for top-level armings. */
+  saved?: SavedState
+  releaseLock?: () => Promise<void>
+}
+
+let armings = 0
+
+/**
+ * Applies a declaration in the order tracefs needs: instance, buffer, clock, options,
+ * function filters, probe definitions, events (filter and triggers before enable),
+ * tracer, func_stack_trace. Tracing stays off; the caller scopes, clears and starts it.
+ * On any failure everything created so far is removed before the error is rethrown.
+ */
+export async function arm(t: Target, decl: TraceDeclaration, features: Features, onCreated: (a: Arming) => void): Promise<Arming> {
+  const p = plan(decl, features)
+  if (p.unmet.length > 0) throw new UnsupportedError(p.unmet.join('; '))
+  const n = ++armings
+  const a: Arming = { decl, dir: '', group: `kspec_${process.pid}_${n}`, probes: [], formatDirs: [] }
+  if (p.topLevel) {
+    a.releaseLock = await t.lock('toplevel', 60_000)
+    a.saved = await saveTopLevel(t, decl)
+  } else {
+    a.dir = `instances/kspec_${process.pid}_${n}/`
+    await t.mkdir(a.dir.slice(0, -1))
+  }
+  onCreated(a)
+  const w = (file: string, data: string, errorLog = false) => tracefsWrite(t, a.dir + file, data, errorLog ? { errorLog: a.dir } : {})
+  await w('tracing_on', '0')
+  if (decl.bufferSizeKb) await w('buffer_size_kb', String(decl.bufferSizeKb))
+  if (decl.clock) await w('trace_clock', decl.clock)
+  for (const [option, on] of Object.entries(decl.options)) await w(`options/${option}`, on ? '1' : '0')
+  if (decl.stacktrace) await w('options/stacktrace', '1')
+  if (decl.tracer !== 'nop') {
+    await checkFunctions(t, features, [...decl.functions, ...decl.notrace, ...decl.graphFunctions, ...decl.graphNotrace])
+    if (decl.functions.length) await w('set_ftrace_filter', decl.functions.join('\n'), true)
+    if (decl.notrace.length) await w('set_ftrace_notrace', decl.notrace.join('\n'), true)
+    if (decl.graphFunctions.length) await w('set_graph_function', decl.graphFunctions.join('\n'), true)
+    if (decl.graphNotrace.length) await w('set_graph_notrace', decl.graphNotrace.join('\n'), true)
+    if (decl.maxGraphDepth !== undefined) await w('max_graph_depth', String(decl.maxGraphDepth))
+  }
+  await defineProbes(t, a, [...decl.kprobes, ...decl.uprobes])
+  for (const e of decl.events) await enableEvent(t, a, typeof e === 'string' ? { name: e } : e)
+  for (const probe of a.probes) {
+    a.formatDirs.push(`events/${a.group}/${probe.name}/`)
+    await w(`events/${a.group}/${probe.name}/enable`, '1')
+  }
+  if (decl.tracer !== 'nop') await w('current_tracer', decl.tracer)
+  if (decl.funcStackTrace) await w('options/func_stack_trace', '1')
+  return a
+}
+
+async function enableEvent(t: Target, a: Arming, e: { name: string; filter?: string; triggers?: string[] }): Promise<void> {
+  const [system, event] = e.name.split(':')
+  const dirs = await matchEvents(t, a.dir, system, event)
+  for (const dir of dirs) {
+    a.formatDirs.push(dir)
+    if (e.filter) await tracefsWrite(t, a.dir + dir + 'filter', e.filter, { errorLog: a.dir })
+    for (const trigger of e.triggers ?? []) await tracefsWrite(t, a.dir + dir + 'trigger', trigger, { errorLog: a.dir })
+    await tracefsWrite(t, a.dir + dir + 'enable', '1')
+  }
+}
+
+/** `events/<sys>/<event>/` directories matching a name or glob; none is unsupported. */
+async function matchEvents(t: Target, dir: string, system: string, event: string): Promise<string[]> {
+  const glob = (s: string) => new RegExp('^' + s.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$')
+  if (!/[*?]/.test(system + event)) {
+    if (await t.exists(`${dir}events/${system}/${event}`)) return [`events/${system}/${event}/`]
+  } else {
+    const systems = (await t.list(`${dir}events`)).filter((s) => glob(system).test(s))
+    const out: string[] = []
+    for (const s of systems) {
+      const names = await t.list(`${dir}events/${s}`).catch(() => [] as string[])
+      for (const e of names) if (glob(event).test(e) && !['enable', 'filter'].includes(e)) out.push(`events/${s}/${e}/`)
+    }
+    if (out.length > 0) return out
+  }
+  const known = (await t.read('available_events').catch(() => '')).split('\n').filter(Boolean)
+  const near = nearest(`${system}:${event}`, known)
+  throw new UnsupportedError(`the event ${system}:${event} does not exist on ${await t.release()}${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}`)
+}
+
+async function defineProbes(t: Target, a: Arming, probes: Probe[]): Promise<void> {
+  if (probes.length === 0) return
+  const release = await t.lock('dynamic_events', 30_000)
+  try {
+    for (const p of probes) {
+      const file = p.type === 'kprobe' || p.type === 'kretprobe' ? 'kprobe_events' : 'uprobe_events'
+      const line = `${p.type.includes('ret') ? 'r' : 'p'}:${a.group}/${p.name} ${await place(t, p)}${Object.entries(p.args).map(([k, v]) => ` ${k}=${v}`).join('')}`
+      await tracefsWrite(t, file, line, { append: true, errorLog: '' })
+      a.probes.push({ file, name: p.name })
+    }
+  } finally {
+    await release()
+  }
+}
+
+async function place(t: Target, p: Probe): Promise<string> {
+  if (p.type === 'kprobe' || p.type === 'kretprobe') return p.at
+  if (p.offset !== undefined) return `${p.at}:0x${p.offset.toString(16)}`
+  const elf = await t.readFile(p.at).catch((e) => {
+    throw new TracefsError(`uprobe ${p.name}: cannot read ${p.at} (${(e as { code?: string }).code ?? e}): give the binary's absolute path on the target`, p.at, (e as { code?: string }).code)
+  })
+  const offset = symbolOffset(elf, p.symbol!)
+  if (offset === undefined) {
+    const near = nearest(p.symbol!, functionSymbols(elf))
+    throw new TracefsError(`uprobe ${p.name}: ${p.at} has no function symbol "${p.symbol}"${near.length ? ` — did you mean ${near.join(', ')}?` : ''}`, p.at, 'ENOENT')
+  }
+  return `${p.at}:0x${offset.toString(16)}`
+}
+
+export { eventNames }

@@ -1,0 +1,80 @@
+import type { Target } from '../kernel/target.js'
+import { TargetError } from '../errors.js'
+
+/** What a target's kernel offers, probed once per target. */
+export interface Features {
+  release: string
+  tracers: string[]
+  /** Tracers an instance offers (Debian 6.1: function nop); empty when instances are missing. */
+  instanceTracers: string[]
+  instances: boolean
+  /** Tracers listed but refused on write, with the errno (the function tracer on some hosts: EPERM). */
+  refused: Map<string, string>
+  kprobes: boolean
+  uprobes: boolean
+  options: Set<string>
+  clocks: string[]
+  /** available_filter_functions can be read (function names can be checked there). */
+  filterFunctions: boolean
+  root: boolean
+}
+
+const cache = new WeakMap<Target, Promise<Features>>()
+
+/**
+ * Probes tracers (top level and inside an instance, by really selecting them), dynamic
+ * event support, options and clocks.
+ * @example (await probeFeatures(target)).tracers.includes('function_graph')
+ */
+export function probeFeatures(target: Target): Promise<Features> {
+  let f = cache.get(target)
+  if (!f) cache.set(target, (f = probe(target)))
+  return f
+}
+
+async function probe(t: Target): Promise<Features> {
+  await t.ready()
+  const words = async (p: string): Promise<string[]> => (await t.read(p).catch(() => '')).split(/\s+/).filter(Boolean)
+  const tracers = await words('available_tracers')
+  const clocks = (await words('trace_clock')).map((c) => c.replace(/[[\]]/g, ''))
+  const options = new Set(await t.list('options').catch(() => [] as string[]))
+  const instances = await t.exists('instances')
+  let instanceTracers: string[] = []
+  const refused = new Map<string, string>()
+  if (instances) {
+    const dir = `instances/kspec_${process.pid}_probe`
+    await t.mkdir(dir)
+    try {
+      instanceTracers = await words(`${dir}/available_tracers`)
+      await t.write(`${dir}/tracing_on`, '0')
+      for (const tracer of instanceTracers.filter((x) => x !== 'nop')) {
+        try {
+          await t.write(`${dir}/current_tracer`, tracer)
+        } catch (e) {
+          if (e instanceof TargetError) refused.set(tracer, e.code)
+          else throw e
+        }
+      }
+      await t.write(`${dir}/current_tracer`, 'nop').catch(() => {})
+    } finally {
+      await t.rmdir(dir)
+    }
+  }
+  const filterFunctions = await t
+    .read('available_filter_functions')
+    .then(() => true)
+    .catch(() => false)
+  return {
+    release: await t.release(),
+    tracers,
+    instanceTracers,
+    instances,
+    refused,
+    kprobes: await t.exists('kprobe_events'),
+    uprobes: await t.exists('uprobe_events'),
+    options,
+    clocks,
+    filterFunctions,
+    root: process.getuid?.() === 0,
+  }
+}

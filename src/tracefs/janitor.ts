@@ -1,0 +1,46 @@
+import type { Target } from '../kernel/target.js'
+
+const OWNED = /^kspec_(\d+)_\w+$/
+
+export interface Swept {
+  instances: string[]
+  probes: string[]
+}
+
+/**
+ * Removes what dead kspec runs left behind (a `kill -9`'d recording): `kspec_<pid>_*`
+ * instances and probe groups whose process is gone. Live runs' objects are left alone.
+ * Instances go first, since a probe cannot be removed while an instance enables it.
+ */
+export async function sweep(t: Target, onlyPid?: number): Promise<Swept> {
+  const dead = async (name: string): Promise<boolean> => {
+    const m = OWNED.exec(name)
+    if (!m) return false
+    const pid = Number(m[1])
+    return onlyPid !== undefined ? pid === onlyPid : !(await t.alive(pid))
+  }
+  const swept: Swept = { instances: [], probes: [] }
+  const instances = await t.list('instances').catch(() => [] as string[])
+  for (const name of instances) {
+    if (!(await dead(name))) continue
+    const dir = `instances/${name}`
+    for (const [file, value] of [['tracing_on', '0'], ['set_event', ''], ['current_tracer', 'nop']]) await t.write(`${dir}/${file}`, value).catch(() => {})
+    await t.rmdir(dir).then(
+      () => swept.instances.push(name),
+      () => {},
+    )
+  }
+  for (const file of ['kprobe_events', 'uprobe_events']) {
+    const defs = (await t.read(file).catch(() => '')).split('\n').filter(Boolean)
+    for (const def of defs) {
+      const m = /^[pr]:([^/\s]+)\/(\S+)/.exec(def)
+      if (!m || !(await dead(m[1]))) continue
+      await t.write(`events/${m[1]}/${m[2]}/enable`, '0').catch(() => {})
+      await t.append(file, `-:${m[1]}/${m[2]}`).then(
+        () => swept.probes.push(`${m[1]}/${m[2]}`),
+        () => {},
+      )
+    }
+  }
+  return swept
+}

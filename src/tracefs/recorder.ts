@@ -1,0 +1,147 @@
+import { join } from 'node:path'
+import { IncompleteTraceError, LeakError, UnsupportedError } from '../errors.js'
+import type { Target, WorkloadResult } from '../kernel/target.js'
+import type { TraceDeclaration } from '../spec/declaration.js'
+import type { Trace } from '../trace/trace.js'
+import { arm, type Arming } from './arm.js'
+import { probeFeatures, type Features } from './features.js'
+import { sweep } from './janitor.js'
+import { plan } from './requirements.js'
+import { ensureTraceDir, runArmed, type Workload } from './run.js'
+import { teardown } from './teardown.js'
+import { diff, snapshot } from './state.js'
+
+export type RecordedTrace = Trace & { workload?: WorkloadResult }
+
+export interface RecordOptions {
+  timeoutMs?: number
+  /** A name for the saved trace file (the test's name). */
+  name?: string
+}
+
+const live = new Set<Recorder>()
+let signalsHooked = false
+
+/**
+ * Records traces on one target for one process. Armed instances are kept per
+ * declaration and reused by the next test that declares the same (stop, clear,
+ * re-scope the pid, go); close() tears them all down. SIGINT and SIGTERM tear down
+ * every recorder before the process ends.
+ * @example const trace = await recorder.record(openat, 'ls -hl')
+ */
+export class Recorder {
+  #features: Promise<Features> | undefined
+  #idle = new Map<string, Arming[]>()
+  #all = new Set<Arming>()
+  #saved = 0
+  #swept = false
+
+  constructor(readonly target: Target) {
+    live.add(this)
+    hookSignals()
+  }
+
+  features(): Promise<Features> {
+    return (this.#features ??= probeFeatures(this.target))
+  }
+
+  /** Why the declaration cannot run here (empty when it can). */
+  async unmet(decl: TraceDeclaration): Promise<string[]> {
+    return plan(decl, await this.features()).unmet
+  }
+
+  async record(decl: TraceDeclaration, workload: Workload, opts: RecordOptions = {}): Promise<RecordedTrace> {
+    const features = await this.features()
+    if (!this.#swept) {
+      this.#swept = true
+      await sweep(this.target)
+    }
+    const unmet = plan(decl, features).unmet
+    if (unmet.length) throw new UnsupportedError(unmet.join('; '))
+    const armed = this.#idle.get(decl.id)?.pop() ?? (await this.#arm(decl, features))
+    let trace: RecordedTrace
+    try {
+      const dir = await ensureTraceDir()
+      const file = `${++this.#saved}-${(opts.name ?? decl.id).replace(/[^\w.-]+/g, '_').slice(0, 80)}.txt`
+      trace = await runArmed(this.target, armed, workload, { timeoutMs: opts.timeoutMs ?? 30_000, savePath: join(dir, file) })
+    } catch (e) {
+      await this.#drop(armed)
+      throw e
+    }
+    // Top-level armings hold a global lock: never keep them between tests.
+    if (armed.dir) this.#park(armed)
+    else await this.#drop(armed)
+    if (!trace.complete && !decl.allowLoss) {
+      const size = Number((await this.target.read(`${armed.dir}buffer_size_kb`).catch(() => '')).replace(/\D.*$/s, '')) || undefined
+      throw new IncompleteTraceError(
+        `the trace is incomplete: ${trace.lost} event(s) lost (${describeLoss(trace)}). ` +
+          `Give the declaration a larger buffer (bufferSizeKb: ${size ? size * 8 : 'a larger value'}${size ? `, now ${size}` : ''}), narrow it (filters, fewer events), set stream: true to read trace_pipe while the workload runs, or allowLoss: true to accept it. Trace: ${trace.source}`,
+      )
+    }
+    return trace
+  }
+
+  async #arm(decl: TraceDeclaration, features: Features): Promise<Arming> {
+    let created: Arming | undefined
+    try {
+      const a = await arm(this.target, decl, features, (a) => {
+        created = a
+        this.#all.add(a)
+      })
+      return a
+    } catch (e) {
+      if (created) await this.#drop(created).catch(() => {})
+      throw e
+    }
+  }
+
+  #park(a: Arming): void {
+    const list = this.#idle.get(a.decl.id) ?? []
+    list.push(a)
+    this.#idle.set(a.decl.id, list)
+  }
+
+  async #drop(a: Arming): Promise<void> {
+    this.#all.delete(a)
+    const list = this.#idle.get(a.decl.id)
+    if (list) this.#idle.set(a.decl.id, list.filter((x) => x !== a))
+    await teardown(this.target, a)
+  }
+
+  /** Tears down every arming; reports every failure together. */
+  async close(): Promise<void> {
+    live.delete(this)
+    const errors: string[] = []
+    for (const a of [...this.#all]) await this.#drop(a).catch((e) => errors.push((e as Error).message))
+    this.#idle.clear()
+    if (errors.length) throw new LeakError(errors.join('\n'))
+  }
+
+  /** Runs fn and fails it if the global tracefs state differs afterwards; cleans what it can. */
+  async guarded<T>(fn: () => Promise<T>): Promise<T> {
+    await this.target.ready()
+    const before = await snapshot(this.target)
+    const out = await fn()
+    const changed = diff(before, await snapshot(this.target))
+    if (changed.length) throw new LeakError(`tracefs differs after the test from before it:\n  ${changed.join('\n  ')}\nSomething in the test changed global tracing state and did not restore it.`)
+    return out
+  }
+}
+
+function describeLoss(t: Trace): string {
+  const parts = []
+  if (t.loss.overwritten) parts.push(`${t.loss.overwritten} overwritten in the ring buffer`)
+  if (t.loss.lostEvents) parts.push(`${t.loss.lostEvents} reported as LOST`)
+  if (t.loss.truncatedBy) parts.push(`${t.loss.truncatedBy} missing from the file`)
+  return parts.join(', ')
+}
+
+function hookSignals(): void {
+  if (signalsHooked) return
+  signalsHooked = true
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      void Promise.allSettled([...live].map((r) => r.close())).then(() => process.kill(process.pid, signal))
+    })
+  }
+}

@@ -1,0 +1,32 @@
+import type { Target } from '../kernel/target.js'
+
+/** The global tracefs state a test could leave changed, as text per file. */
+export type Snapshot = Record<string, string>
+
+const FILES = ['current_tracer', 'tracing_on', 'set_event', 'set_event_pid', 'trace_options', 'kprobe_events', 'uprobe_events', 'buffer_size_kb', 'trace_clock']
+
+/** Lines naming kspec's own objects (other live armings, pooled instances) are not leaks of this test. */
+const mine = (line: string): boolean => /\bkspec_\d+_\w+/.test(line)
+
+/**
+ * The top-level state and the instance list, minus kspec's own objects, which their
+ * owners account for.
+ */
+export async function snapshot(t: Target): Promise<Snapshot> {
+  const out: Snapshot = {}
+  for (const f of FILES) {
+    const v = await t.read(f).catch(() => undefined)
+    if (v !== undefined) out[f] = v.split('\n').filter((l) => l && !mine(l)).join('\n')
+  }
+  out.instances = (await t.list('instances').catch(() => [] as string[])).filter((l) => !mine(l)).sort().join(' ')
+  return out
+}
+
+/** `file: before → after` for each difference. */
+export function diff(before: Snapshot, after: Snapshot): string[] {
+  const out: string[] = []
+  for (const k of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    if (before[k] !== after[k]) out.push(`${k}: ${JSON.stringify(before[k] ?? '(absent)')} → ${JSON.stringify(after[k] ?? '(absent)')}`)
+  }
+  return out
+}

@@ -1,0 +1,55 @@
+import type { Target } from '../kernel/target.js'
+import { LeakError } from '../errors.js'
+import type { Arming } from './arm.js'
+import { restoreTopLevel } from './toplevel.js'
+
+/**
+ * Removes what an arming created, in dependency order: tracing off, events off, the
+ * function tracer's options while it is still selected, the tracer, the instance, then
+ * probe definitions (the kernel refuses to remove a probe some instance still enables).
+ * Every step runs even when one fails; failures are reported together at the end.
+ */
+export async function teardown(t: Target, a: Arming): Promise<void> {
+  const failed: string[] = []
+  const step = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
+    try {
+      await fn()
+    } catch (e) {
+      failed.push(`${what}: ${(e as Error).message}`)
+    }
+  }
+  if (a.dir) {
+    await step('tracing_on', () => t.write(`${a.dir}tracing_on`, '0'))
+    await step('set_event', () => t.write(`${a.dir}set_event`, ''))
+    for (const p of a.probes) await step(`disable ${p.name}`, () => t.write(`${a.dir}events/${a.group}/${p.name}/enable`, '0'))
+    if (a.decl.funcStackTrace) await step('func_stack_trace', () => t.write(`${a.dir}options/func_stack_trace`, '0'))
+    if (a.decl.tracer !== 'nop') await step('current_tracer', () => t.write(`${a.dir}current_tracer`, 'nop'))
+    await step(`rmdir ${a.dir}`, () => rmdirRetry(t, a.dir.slice(0, -1)))
+  } else if (a.saved) {
+    for (const p of a.probes) await step(`disable ${p.name}`, () => t.write(`events/${a.group}/${p.name}/enable`, '0'))
+    const notRestored = await restoreTopLevel(t, a.saved, a.decl)
+    if (notRestored.length) failed.push(`could not restore ${notRestored.join(', ')}`)
+  }
+  if (a.probes.length > 0) {
+    const release = await t.lock('dynamic_events', 30_000)
+    try {
+      for (const p of a.probes) await step(`remove probe ${a.group}/${p.name}`, () => t.append(p.file, `-:${a.group}/${p.name}`))
+    } finally {
+      await release()
+    }
+  }
+  await a.releaseLock?.()
+  if (failed.length) throw new LeakError(`kspec could not fully remove what it created for this test:\n  ${failed.join('\n  ')}\nRun \`kspec doctor --clean\` to remove kspec leftovers.`)
+}
+
+/** rmdir of an instance fails with EBUSY while a reader (trace_pipe) still has it open. */
+async function rmdirRetry(t: Target, dir: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      return await t.rmdir(dir)
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'EBUSY' || i >= 20) throw e
+      await new Promise((r) => setTimeout(r, 10 * (i + 1)))
+    }
+  }
+}

@@ -1,0 +1,65 @@
+import type { Target } from '../kernel/target.js'
+import type { TraceDeclaration } from '../spec/declaration.js'
+
+/** The top-level files kspec may change, as it found them. */
+export interface SavedState {
+  files: Record<string, string>
+}
+
+const FILES = [
+  'tracing_on', 'current_tracer', 'set_ftrace_filter', 'set_ftrace_notrace', 'set_graph_function', 'set_graph_notrace',
+  'max_graph_depth', 'set_event', 'set_event_pid', 'set_ftrace_pid', 'buffer_size_kb', 'trace_clock',
+]
+
+/** Reads what a top-level arming will change, so teardown can put it back. */
+export async function saveTopLevel(t: Target, d: TraceDeclaration): Promise<SavedState> {
+  const files: Record<string, string> = {}
+  const options = ['func_stack_trace', 'stacktrace', 'event-fork', 'function-fork', ...Object.keys(d.options)].map((o) => `options/${o}`)
+  for (const f of [...FILES, ...options]) {
+    const v = await t.read(f).catch(() => undefined)
+    if (v !== undefined) files[f] = v
+  }
+  return { files }
+}
+
+const lines = (s: string): string[] => s.split('\n').filter((l) => l && !l.startsWith('#'))
+
+/**
+ * Puts the top level back as it was, in dependency order: tracing off, func_stack_trace
+ * off while the function tracer is still selected, the tracer, filters, events, pids,
+ * options, buffer, clock, and tracing_on last.
+ */
+export async function restoreTopLevel(t: Target, s: SavedState, d: TraceDeclaration): Promise<string[]> {
+  const failed: string[] = []
+  const put = async (file: string, data: string, append = false): Promise<void> => {
+    try {
+      await (append ? t.append(file, data) : t.write(file, data))
+    } catch {
+      failed.push(file)
+    }
+  }
+  const f = s.files
+  await put('tracing_on', '0')
+  if ('options/func_stack_trace' in f) await put('options/func_stack_trace', f['options/func_stack_trace'].trim())
+  if ('current_tracer' in f) await put('current_tracer', f.current_tracer.trim())
+  for (const file of ['set_ftrace_filter', 'set_ftrace_notrace', 'set_graph_function', 'set_graph_notrace']) {
+    if (!(file in f)) continue
+    await put(file, '')
+    for (const l of lines(f[file])) await put(file, l, true)
+  }
+  if ('max_graph_depth' in f) await put('max_graph_depth', f.max_graph_depth.trim())
+  for (const e of d.events) {
+    if (typeof e === 'string' || /[*?]/.test(e.name)) continue
+    const dir = `events/${e.name.replace(':', '/')}/`
+    for (const trigger of e.triggers ?? []) await put(`${dir}trigger`, `!${trigger}`)
+    if (e.filter) await put(`${dir}filter`, '0')
+  }
+  await put('set_event', '')
+  for (const l of lines(f.set_event ?? '')) await put('set_event', l, true)
+  for (const file of ['set_event_pid', 'set_ftrace_pid']) if (file in f) await put(file, lines(f[file]).join(' '))
+  for (const [file, v] of Object.entries(f)) if (file.startsWith('options/') && file !== 'options/func_stack_trace') await put(file, v.trim())
+  if ('buffer_size_kb' in f) await put('buffer_size_kb', f.buffer_size_kb.replace(/\D.*$/s, ''))
+  if ('trace_clock' in f) await put('trace_clock', /\[(\S+)\]/.exec(f.trace_clock)?.[1] ?? 'local')
+  await put('tracing_on', f.tracing_on?.trim() ?? '1')
+  return failed
+}
