@@ -5,6 +5,8 @@ import { UsageError } from './usage.js'
 
 /** Where `import … from 'kspec'` resolves in spec files: this very build of kspec. */
 const KSPEC_ENTRY = fileURLToPath(new URL('../index.js', import.meta.url))
+/** The closing summary with skip reasons, shipped beside dist/. */
+const SUMMARY_REPORTER = fileURLToPath(new URL('../../reporters/summary.ts', import.meta.url))
 
 export const DEFAULT_SPECS = ['specs/**/*.spec.ts']
 const ANY_SPEC = ['**/*.spec.{ts,mts,js,mjs}', '**/*.test.{ts,mts,js,mjs}']
@@ -40,6 +42,9 @@ export async function runCommand(argv: string[]): Promise<number> {
       testNamePattern: args.values.testNamePattern,
       testTimeout: timeout,
       update: args.values.update,
+      // One process per worker: kspec names what it creates after the owning pid.
+      pool: 'forks',
+      reporters: ['default', SUMMARY_REPORTER],
     },
     { resolve: { alias: { kspec: KSPEC_ENTRY } } },
   )

@@ -11,7 +11,8 @@ export interface ReturnResult {
 }
 
 /**
- * Return events of `fn`: a kretprobe/uretprobe named fn or returning from fn
+ * Return events of `fn`: a kretprobe/uretprobe named fn (or `fn_ret`, as kretprobe() and
+ * uretprobe() name them) or returning from fn
  * (`(caller+0x.. <- fn)`), or the syscall exit `syscalls:sys_exit_<fn>`. The value is the
  * `ret` field, else the probe's only field (`$retval` under any name).
  */
@@ -19,7 +20,7 @@ export function evaluateReturn(trace: Trace, fn: string, expected?: FieldExpecta
   const sysName = `syscalls:sys_exit_${fn.replace(/^(__x64_)?sys_/, '')}`
   const returns = trace
     .ofKind('event')
-    .filter((e) => e.name === sysName || e.name === fn || e.probe?.returnedFrom === fn || e.probe?.returnedFrom?.split('+')[0] === fn)
+    .filter((e) => e.name === sysName || e.name === fn || e.name === `${fn}_ret` || e.probe?.returnedFrom === fn || e.probe?.returnedFrom?.split('+')[0] === fn)
     .filter((e) => e.probe === undefined || e.probe.returnedFrom !== undefined)
     .map((event) => ({ event, value: returnValue(event) }))
   const matching = returns.filter((r) => r.value !== undefined && (expected === undefined || valueMatches(r.value, expected))).map((r) => r.event)

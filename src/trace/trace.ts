@@ -83,6 +83,21 @@ export class Trace {
     return this.records.filter((r): r is EventRecord => r.kind === 'event' && match(r.name))
   }
 
+  /**
+   * The records between two trace_marker writes (exclusive), as a Trace of their own:
+   * to assert on one fenced step of a workload.
+   * @example expect(trace.between('step: open', 'step: done')).toHaveEvent('syscalls:sys_enter_openat')
+   */
+  between(startText: string, endText?: string): Trace {
+    const start = this.records.findIndex((r) => r.kind === 'marker' && r.text === startText)
+    if (start === -1) throw new TypeError(`trace.between(): no trace_marker write "${startText}" in ${this.source}; markers seen: ${JSON.stringify(this.records.filter((r) => r.kind === 'marker').map((r) => (r as { text: string }).text).slice(0, 5))}`)
+    let end = endText === undefined ? this.records.length : this.records.findIndex((r, i) => i > start && r.kind === 'marker' && r.text === endText)
+    if (end === -1) throw new TypeError(`trace.between(): no trace_marker write "${endText}" after "${startText}" in ${this.source}`)
+    const records = this.records.slice(start + 1, end)
+    const roots = this.roots.filter((r) => r.line > this.records[start].line && (end >= this.records.length || r.line < this.records[end].line))
+    return new Trace(this.source, this.header, records, roots, this.loss, this.problems, this.graphGaps)
+  }
+
   /** Names of all call-tree functions, function-tracer functions and events, for did-you-mean. */
   names(): Set<string> {
     const out = new Set<string>()

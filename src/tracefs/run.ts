@@ -10,8 +10,16 @@ import type { Trace } from '../trace/trace.js'
 import type { Arming } from './arm.js'
 import { tracefsWrite } from './explain.js'
 
-/** A shell command (`'ls -hl'`), an argv array (`['ls', '-hl']`), or an async function run in this process (host only). */
-export type Workload = string | string[] | (() => unknown)
+/** What a function workload gets: `mark(text)` writes a trace_marker line, to fence a step. */
+export interface WorkloadContext {
+  mark(text: string): Promise<void>
+}
+
+/**
+ * A shell command (`'ls -hl'`), an argv array (`['ls', '-hl']`), or an async function run
+ * in this process (host only), whose threads and children are the traced scope.
+ */
+export type Workload = string | string[] | ((ctx: WorkloadContext) => unknown)
 
 export interface RunOptions {
   timeoutMs: number
@@ -52,7 +60,7 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
       const tids = (await readdir('/proc/self/task')).map(Number)
       await start(tids)
       if (a.decl.stream) stream = streamTrace(t, a, opts.savePath)
-      await workload()
+      await workload({ mark: (text) => tracefsWrite(t, `${a.dir}trace_marker`, text) })
     } else {
       const spec = typeof workload === 'string' ? { shell: workload } : { argv: workload }
       if (!Array.isArray(workload) && typeof workload !== 'string') throw new TypeError('record(decl, workload): the workload is a shell command string, an argv array or an async function')
