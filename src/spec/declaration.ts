@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { DeclarationError } from '../errors.js'
-import { eventName, functionGlob, pathSafe } from './names.js'
+import { eventName, functionGlob, keyedRecord } from './names.js'
 import { probeSchema } from './probes.js'
 
 const eventSpec = z.union([
@@ -34,7 +34,7 @@ export const traceSchema = z
     /** options/stacktrace: a kernel stack under every event. */
     stacktrace: z.boolean().default(false),
     /** Any other trace option by its file name under options/ (`record-tgid`, `sym-offset`). */
-    options: z.record(pathSafe('an option name'), z.boolean()).default({}),
+    options: keyedRecord(z.boolean(), /^[A-Za-z0-9_-]+$/, 'an option name may hold only letters, digits, _ and -, as the files under options/ do').default({}),
     events: z.array(eventSpec).default([]),
     kprobes: z.array(probeSchema.refine((p) => p.type === 'kprobe' || p.type === 'kretprobe', 'use kprobe() or kretprobe() here')).default([]),
     uprobes: z.array(probeSchema.refine((p) => p.type === 'uprobe' || p.type === 'uretprobe', 'use uprobe() or uretprobe() here')).default([]),
@@ -80,7 +80,8 @@ export function defineTrace(input: TraceInput): TraceDeclaration {
   if (!r.success) {
     throw new DeclarationError(`defineTrace(): ${r.error.issues.length === 1 ? 'a problem' : `${r.error.issues.length} problems`} in the declaration\n${z.prettifyError(r.error)}`)
   }
-  return Object.freeze({ ...r.data, id: `d${++declarations}` })
+  // Not enumerable: `defineTrace({ ...other, allowLoss: true })` derives a new declaration.
+  return Object.freeze(Object.defineProperty({ ...r.data }, 'id', { value: `d${++declarations}`, enumerable: false })) as TraceDeclaration
 }
 
 /** The event names of a declaration, as `system:event` strings. */

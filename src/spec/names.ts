@@ -24,3 +24,12 @@ export const functionGlob = z
 
 /** A probe's event name: a C identifier. */
 export const probeName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'probe names are C identifiers, e.g. open_ret')
+
+/**
+ * A record whose keys must match a pattern; zod's own key errors say only "Invalid key",
+ * so the message here names the rule.
+ */
+export const keyedRecord = <V extends z.ZodType>(value: V, key: RegExp, message: string) =>
+  z.record(z.string(), value).superRefine((rec, ctx) => {
+    for (const k of Object.keys(rec)) if (!key.test(k) || /^\.+$/.test(k)) ctx.addIssue({ code: 'custom', path: [k], message: `${JSON.stringify(k)}: ${message}` })
+  })

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { DeclarationError } from '../errors.js'
-import { probeName } from './names.js'
+import { keyedRecord, probeName } from './names.js'
 
 /**
  * A fetch argument as the kernel's probe syntax has it: `$arg1:s32`, `+0($arg2):string`,
@@ -21,7 +21,7 @@ export const probeSchema = z.strictObject({
   /** uprobes: a symbol resolved from the ELF symbol table, or a file offset. */
   symbol: z.string().regex(/^[A-Za-z_][\w.@]*$/).optional(),
   offset: z.number().int().nonnegative().optional(),
-  args: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'argument names are C identifiers'), fetchArg).default({}),
+  args: keyedRecord(fetchArg, /^[A-Za-z_][A-Za-z0-9_]*$/, 'argument names are C identifiers').default({}),
 })
 
 export type Probe = z.infer<typeof probeSchema>

@@ -50,3 +50,15 @@ test('kspec: usage errors exit 2 with what to type instead', async () => {
   expect(await kspec('parse', 'nope.txt')).toMatchObject({ exitCode: 2 })
   expect((await kspec('run', '--timeout', 'soon')).stderr).toContain('--timeout soon is not a number of milliseconds')
 })
+
+test('kspec run on this machine: the example specs pass live, and what the host lacks is skipped with its reason', async () => {
+  const r = await kspec('run')
+  const out = strip(r.stdout)
+  expect(r.exitCode, out + r.stderr).toBe(0)
+  expect(out).toMatch(/skipped \(\d\): unsupported: function is refused on \S+: selecting it fails with EPERM|skipped \(\d\): unsupported: function/)
+  expect(out).toMatch(/skipped \(1\): unsupported: function_graph is not available on \S+ \(available: [^)]+\)/)
+  expect(out).toMatch(/skipped \(1\): unsupported: kprobes are not available/)
+  const [, passed, failed, skipped] = /(\d+) passed, (\d+) failed, (\d+) skipped/.exec(out)!.map(Number)
+  expect({ failed, skipped }).toEqual({ failed: 0, skipped: 4 })
+  expect(passed).toBeGreaterThanOrEqual(12)
+}, 120_000)

@@ -1,0 +1,67 @@
+import { expect, test } from 'vitest'
+import { DeclarationError } from '../../src/errors.js'
+import { defineTrace } from '../../src/spec/declaration.js'
+import { kprobe, uprobe } from '../../src/spec/probes.js'
+
+const problems = (input: unknown): string => {
+  try {
+    defineTrace(input as never)
+  } catch (e) {
+    expect(e).toBeInstanceOf(DeclarationError)
+    return (e as Error).message
+  }
+  throw new Error('expected the declaration to be refused')
+}
+
+test('every problem is listed at once, each with its path', () => {
+  expect(problems({ tracer: 'functon', maxGraphDepth: -1, events: ['sched_switch', { name: 'sched:sched_switch', triggers: ['rm -rf'] }], bufferSizeKb: 0, bogus: 1 })).toMatchInlineSnapshot(`
+    "defineTrace(): 6 problems in the declaration
+    ✖ Unrecognized key: "bogus"
+    ✖ Invalid option: expected one of "nop"|"function"|"function_graph"
+      → at tracer
+    ✖ Too small: expected number to be >=0
+      → at maxGraphDepth
+    ✖ bufferSizeKb is at least 1
+      → at bufferSizeKb
+    ✖ write events as "system:event" (globs allowed), e.g. "syscalls:sys_enter_openat" or "sched:*"
+      → at events[0]
+    ✖ a trigger is stacktrace, traceon, traceoff, snapshot, enable_event:…, disable_event:… or hist:…
+      → at events[1].triggers[0]"
+  `)
+})
+
+test('combinations that cannot work are refused with the fix', () => {
+  expect(problems({ tracer: 'function', graphFunctions: ['__x64_sys_openat'], funcStackTrace: false })).toMatchInlineSnapshot(`
+    "defineTrace(): a problem in the declaration
+    ✖ graphFunctions, graphNotrace and maxGraphDepth need tracer: 'function_graph' (got 'function')
+      → at tracer"
+  `)
+  expect(problems({ events: ['syscalls:sys_enter_openat'], funcStackTrace: true })).toMatch(/funcStackTrace needs tracer: 'function'/)
+  expect(problems({})).toMatch(/this declaration records nothing/)
+})
+
+test('names that would escape the tracing directory are refused', () => {
+  expect(problems({ events: ['../../../etc:passwd'] })).toMatch(/write events as "system:event"/)
+  expect(problems({ events: ['..:x'] })).toMatch(/cannot be \. or \.\./)
+  expect(problems({ tracer: 'function', options: { '../tracing_on': true } })).toMatch(/an option name may hold only letters/)
+  expect(problems({ tracer: 'function', functions: ['do_filp_open\n*'] })).toMatch(/write a function name or glob/)
+})
+
+test('probe builders validate names and fetch-arg syntax', () => {
+  expect(() => kprobe('do_sys_openat2', { dfd: '$arg1:s33' })).toThrowErrorMatchingInlineSnapshot(`
+    [DeclarationError: invalid probe: ✖ not a fetch argument: use $argN, $retval, %reg, @symbol, $comm, $stackN or +off(...), with an optional :type (s32, u64, x64, string, ...)
+      → at args.dfd]
+  `)
+  expect(() => kprobe('do_sys_openat2', { 'my dfd': '$arg1' })).toThrow(/argument names are C identifiers/)
+  expect(() => uprobe('/bin/true', 'main', {}, 'bad-name')).toThrow(/probe names are C identifiers/)
+  expect(kprobe('do_sys_openat2', { dfd: '$arg1:s32', fname: '+0($arg2):string' })).toEqual({
+    type: 'kprobe', name: 'do_sys_openat2', at: 'do_sys_openat2', args: { dfd: '$arg1:s32', fname: '+0($arg2):string' },
+  })
+})
+
+test('a declaration can be derived from another', () => {
+  const base = defineTrace({ events: ['sched:sched_switch'] })
+  const derived = defineTrace({ ...base, allowLoss: true })
+  expect(derived).toMatchObject({ events: ['sched:sched_switch'], allowLoss: true })
+  expect(derived.id).not.toBe(base.id)
+})

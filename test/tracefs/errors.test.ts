@@ -1,0 +1,101 @@
+import { expect, test } from 'vitest'
+import { TracefsError, UnsupportedError } from '../../src/errors.js'
+import { defineTrace } from '../../src/spec/declaration.js'
+import { uprobe } from '../../src/spec/probes.js'
+import { libcPath } from '../../src/spec/libs.js'
+import { checkFunctions } from '../../src/tracefs/functions.js'
+import { probeFeatures, type Features } from '../../src/tracefs/features.js'
+import { plan } from '../../src/tracefs/requirements.js'
+import { diff, snapshot } from '../../src/tracefs/state.js'
+import { host, ours, recorder } from '../live.js'
+
+test('unknown function names are caught before tracing, with a did-you-mean from the kernel', async () => {
+  const features = await probeFeatures(host)
+  const err = await checkFunctions(host, features, ['do_filp_opn', 'vfs_read', 'ext4_*']).catch((e) => e)
+  expect(err).toBeInstanceOf(TracefsError)
+  expect(err.message.replace(features.release, '<release>')).toMatchInlineSnapshot(`
+    "a function of the declaration cannot be traced on <release>:
+      do_filp_opn: not in /proc/kallsyms — did you mean do_filp_open?
+    Functions get renamed, inlined or marked notrace between kernels; use a name from /proc/kallsyms."
+  `)
+})
+
+test('a probe the kernel rejects shows its error_log line with the caret', async () => {
+  const r = recorder()
+  const bad = defineTrace({ uprobes: [uprobe(libcPath(), 'open', { path: '+0(%zz):string' })] })
+  const err = await r.record(bad, 'true').catch((e) => e)
+  await r.close()
+  expect(err).toBeInstanceOf(TracefsError)
+  const lines = err.message.split('\n')
+  expect(lines[0]).toMatch(/^tracefs refused "p:kspec_\d+_\d+\/open \S+:0x[0-9a-f]+ path=\+0\(%zz\):string" in uprobe_events \(EINVAL\): the kernel did not accept the value\.$/)
+  expect(lines[1]).toMatch(/^\[\s*[\d.]+\] trace_uprobe: error: Invalid register name$/)
+  const command = lines[2]
+  const caret = lines[3].indexOf('^')
+  expect(command).toMatch(/^\s+Command: p:kspec_/)
+  expect(command.slice(caret)).toBe('%zz):string')
+  expect(await ours()).toEqual([])
+})
+
+test('a symbol missing from the binary gets a did-you-mean from its symbol table', async () => {
+  const r = recorder()
+  const err = await r.record(defineTrace({ uprobes: [uprobe(libcPath(), 'opne')] }), 'true').catch((e) => e)
+  await r.close()
+  expect(err.message).toContain(`has no function symbol "opne" — did you mean`)
+  expect(await ours()).toEqual([])
+})
+
+test('EBUSY on a probe still enabled is explained in terms of what to do', async () => {
+  const { tracefsWrite } = await import('../../src/tracefs/explain.js')
+  const group = `kspec_${process.pid}_busy`
+  const dir = `instances/${group}`
+  const { symbolOffset } = await import('../../src/tracefs/elf.js')
+  const offset = symbolOffset(await host.readFile(libcPath()), 'open')!
+  await host.append('uprobe_events', `p:${group}/x ${libcPath()}:0x${offset.toString(16)}`)
+  await host.mkdir(dir)
+  try {
+    await host.write(`${dir}/events/${group}/x/enable`, '1')
+    const err = await tracefsWrite(host, 'uprobe_events', `-:${group}/x`, { append: true }).catch((e) => e)
+    expect(err.code).toBe('EBUSY')
+    expect(err.message).toContain('a probe of this group is still enabled in some instance; disable it there')
+  } finally {
+    await host.write(`${dir}/events/${group}/x/enable`, '0')
+    await host.rmdir(dir)
+    await host.append('uprobe_events', `-:${group}/x`)
+  }
+})
+
+test('a change to global tracefs state is detected, kspec objects aside', async () => {
+  const before = await snapshot(host)
+  await host.mkdir('instances/leak_test')
+  await host.mkdir(`instances/kspec_${process.pid}_77`)
+  try {
+    expect(diff(before, await snapshot(host))).toEqual([`instances: ${JSON.stringify(before.instances)} → ${JSON.stringify([before.instances, 'leak_test'].filter(Boolean).join(' '))}`])
+  } finally {
+    await host.rmdir('instances/leak_test')
+    await host.rmdir(`instances/kspec_${process.pid}_77`)
+  }
+  expect(diff(before, await snapshot(host))).toEqual([])
+})
+
+test('requirements: each unmet need is a skip reason naming the kernel and what it offers', () => {
+  const f: Features = {
+    release: '6.18.44', tracers: ['blk', 'function', 'nop'], instanceTracers: ['function', 'nop'], instances: true,
+    refused: new Map([['function', 'EPERM']]), kprobes: false, uprobes: true, options: new Set(['stacktrace']), clocks: ['local', 'global'], filterFunctions: false, root: true,
+  }
+  expect(plan(defineTrace({ tracer: 'function_graph' }), f).unmet).toEqual(['function_graph is not available on 6.18.44 (available: blk function nop)'])
+  expect(plan(defineTrace({ tracer: 'function' }), f).unmet).toEqual(['function is refused on 6.18.44: selecting it fails with EPERM (a lockdown or a security module forbids the function tracer)'])
+  expect(plan(defineTrace({ events: ['sched:sched_switch'], options: { 'record-tgid': true }, clock: 'x86-tsc' }), f).unmet).toEqual([
+    'the trace option record-tgid is not available on 6.18.44',
+    'the trace clock x86-tsc is not available on 6.18.44 (available: local global)',
+  ])
+  expect(plan(defineTrace({ tracer: 'function' }), { ...f, refused: new Map(), instanceTracers: ['nop'] })).toEqual({ unmet: [], topLevel: true })
+})
+
+test('an event the kernel does not have is unsupported, with a did-you-mean', async () => {
+  const r = recorder()
+  const err = await r.record(defineTrace({ events: ['syscalls:sys_enter_opnat'] }), 'true').catch((e) => e)
+  await r.close()
+  expect(err).toBeInstanceOf(UnsupportedError)
+  expect(err.message).toMatch(/^the event syscalls:sys_enter_opnat does not exist on \S+ \(did you mean syscalls:sys_enter_openat/)
+  expect(await ours()).toEqual([])
+})

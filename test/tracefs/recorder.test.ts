@@ -1,0 +1,153 @@
+import { spawn } from 'node:child_process'
+import { afterAll, describe, expect, test } from 'kspec'
+import { IncompleteTraceError, WorkloadTimeoutError } from '../../src/errors.js'
+import { defineTrace } from '../../src/spec/declaration.js'
+import { uprobe, uretprobe } from '../../src/spec/probes.js'
+import { libcPath } from '../../src/spec/libs.js'
+import { host, ours, recorder } from '../live.js'
+
+const openat = defineTrace({ events: ['syscalls:sys_enter_openat', 'syscalls:sys_exit_openat'] })
+const r = recorder()
+afterAll(async () => {
+  await r.close()
+  expect(await ours()).toEqual([])
+})
+
+describe('isolation', () => {
+  test('a noisy sibling process never appears in a workload-scoped trace', async () => {
+    const noisy = spawn('sh', ['-c', 'while :; do cat /etc/hostname >/dev/null; done'], { stdio: 'ignore' })
+    try {
+      const trace = await r.record(openat, ['cat', '/etc/passwd'])
+      const pids = new Set(trace.ofKind('event').map((e) => e.pid))
+      expect(pids.has(noisy.pid)).toBe(false)
+      expect([...new Set(trace.ofKind('event').map((e) => e.task))]).toEqual(['cat'])
+      expect(trace.ofKind('event').length).toBeGreaterThan(2)
+    } finally {
+      noisy.kill('SIGKILL')
+    }
+  })
+
+  test('system scope sees the sibling too', async () => {
+    const noisy = spawn('sh', ['-c', 'while :; do cat /etc/hostname >/dev/null; done'], { stdio: 'ignore' })
+    try {
+      const trace = await r.record(defineTrace({ events: ['syscalls:sys_enter_openat'], scope: 'system', allowLoss: true }), 'sleep 0.2')
+      expect(trace.ofKind('event').some((e) => e.task === 'cat')).toBe(true)
+    } finally {
+      noisy.kill('SIGKILL')
+    }
+  })
+
+  test.concurrent.each([['/etc/hostname'], ['/etc/passwd']])('two concurrent recordings stay separate (%s)', async (file) => {
+    const libc = defineTrace({ uprobes: [uprobe(libcPath(), 'open', { path: '+0(%di):string' })] })
+    const trace = await r.record(libc, ['cat', file])
+    const paths = trace.ofKind('event').map((e) => e.fields.path)
+    expect(paths).toContain(file)
+    expect(paths.filter((p) => p === '/etc/hostname' || p === '/etc/passwd')).toEqual([file])
+  })
+
+  test('a reused arming starts from an empty buffer, scoped to the new workload', async () => {
+    const first = await r.record(openat, ['cat', '/etc/hostname'])
+    const second = await r.record(openat, ['cat', '/etc/passwd'])
+    const pid = (t: typeof first) => new Set(t.ofKind('event').map((e) => e.pid))
+    expect([...pid(first)]).toEqual([first.workload!.pid])
+    expect([...pid(second)]).toEqual([second.workload!.pid])
+  })
+})
+
+describe('what a recording returns', () => {
+  test('the workload result, and the saved raw trace as the source', async () => {
+    const trace = await r.record(openat, 'echo hi; exit 3')
+    expect(trace.workload).toMatchObject({ exitCode: 3, stdout: 'hi\n', timedOut: false })
+    expect(trace.source).toMatch(/\/kspec\/\d+\/\d+-.*\.txt$/)
+  })
+
+  test('uprobes resolve libc symbols by name; uretprobes return $retval', async () => {
+    const libc = defineTrace({ uprobes: [uprobe(libcPath(), 'open', { path: '+0(%di):string' }), uretprobe(libcPath(), 'open', { ret: '$retval:s32' })] })
+    const trace = await r.record(libc, ['cat', '/nonexistent/kspec'])
+    expect(trace).toHaveEvent('open', { path: '/nonexistent/kspec' })
+    expect(trace).toReturnFrom('open', -1)
+  })
+
+  test('stream: trace_pipe is read while the workload runs', async () => {
+    const d = defineTrace({ events: ['syscalls:sys_enter_openat'], stream: true, bufferSizeKb: 64 })
+    const trace = await r.record(d, 'for i in $(seq 200); do cat /etc/hostname; done > /dev/null')
+    expect(trace.eventsNamed('sys_enter_openat').length).toBeGreaterThan(200)
+    expect(trace).toBeComplete()
+  })
+})
+
+describe('failures leave nothing behind', () => {
+  test('lost events make the verdict incomplete, saying how many and what to try', async () => {
+    const small = defineTrace({ events: ['syscalls:sys_enter_newfstatat', 'syscalls:sys_exit_newfstatat', 'syscalls:sys_enter_openat'], bufferSizeKb: 1 })
+    const err = await r.record(small, 'ls -lR /usr/lib > /dev/null').catch((e) => e)
+    expect(err).toBeInstanceOf(IncompleteTraceError)
+    expect(err.message).toMatch(/^the trace is incomplete: \d+ event\(s\) lost \(\d+ overwritten in the ring buffer\)\. Give the declaration a larger buffer \(bufferSizeKb: \d+, now \d+\)/)
+    const accepted = await r.record(defineTrace({ ...small, allowLoss: true }), 'ls -lR /usr/lib > /dev/null')
+    expect(accepted.complete).toBe(false)
+  })
+
+  test('a workload past its timeout is killed, and its trace so far kept', async () => {
+    const t0 = Date.now()
+    const err = await r.record(openat, 'sleep 30', { timeoutMs: 300 }).catch((e) => e)
+    expect(err).toBeInstanceOf(WorkloadTimeoutError)
+    expect(err.message).toContain('ran past its timeout of 300 ms and was killed')
+    expect(Date.now() - t0).toBeLessThan(5000)
+  })
+
+  test('a workload that throws mid-recording leaves no instance or probe', async () => {
+    const before = await ours()
+    const own = recorder()
+    const libc = defineTrace({ uprobes: [uprobe(libcPath(), 'open', { path: '+0(%di):string' })] })
+    const failing = own.record(libc, async () => {
+      throw new Error('boom')
+    })
+    await expect(failing).rejects.toThrow('boom')
+    expect(await ours()).toEqual(before)
+    await own.close()
+  })
+})
+
+describe('signals and kills', () => {
+  const child = (code: string) =>
+    spawn(process.execPath, ['--input-type=module', '-e', code], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] })
+  const script = `
+    import { HostTarget } from './dist/kernel/host.js'
+    import { Recorder } from './dist/tracefs/recorder.js'
+    import { defineTrace } from './dist/spec/declaration.js'
+    import { uprobe } from './dist/spec/probes.js'
+    import { libcPath } from './dist/spec/libs.js'
+    const r = new Recorder(new HostTarget())
+    const d = defineTrace({ events: ['syscalls:sys_enter_openat'], uprobes: [uprobe(libcPath(), 'open')] })
+    r.record(d, 'echo armed; sleep 30').catch(() => {})
+    setInterval(() => {}, 1000)
+  `
+  const armed = async (pid: number) => {
+    for (let i = 0; i < 200; i++) {
+      if ((await ours(pid)).length >= 2) return
+      await new Promise((res) => setTimeout(res, 25))
+    }
+    throw new Error(`the child ${pid} never armed`)
+  }
+
+  test('SIGTERM during a recording tears everything down before exiting', async () => {
+    const p = child(script)
+    await armed(p.pid!)
+    p.kill('SIGTERM')
+    await new Promise((res) => p.on('exit', res))
+    expect(await ours(p.pid!)).toEqual([])
+  })
+
+  test('a kill -9ed recording leaves leftovers that the next run\'s janitor removes', async () => {
+    const p = child(script)
+    await armed(p.pid!)
+    p.kill('SIGKILL')
+    await new Promise((res) => p.on('exit', res))
+    const left = await ours(p.pid!)
+    expect(left.length).toBeGreaterThanOrEqual(2)
+    const { sweep } = await import('../../src/tracefs/janitor.js')
+    const swept = await sweep(host)
+    expect(swept.instances.some((n) => n.startsWith(`kspec_${p.pid}_`))).toBe(true)
+    expect(swept.probes.length).toBeGreaterThan(0)
+    expect(await ours(p.pid!)).toEqual([])
+  })
+})
