@@ -5,8 +5,8 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { TargetError, TracefsUnavailableError } from '../errors.js'
 import { exec } from './exec.js'
-import { runStopped } from './workload.js'
-import type { RunHooks, Target, WorkloadResult, WorkloadSpec } from './target.js'
+import { hostSpawner } from './spawner.js'
+import type { Spawner, Target } from './target.js'
 
 const MOUNTS = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing']
 const LOCK_DIR = process.env.KSPEC_LOCK_DIR ?? '/run/kspec'
@@ -102,8 +102,8 @@ export class HostTarget implements Target {
     }
   }
 
-  run(workload: WorkloadSpec, hooks: RunHooks): Promise<WorkloadResult> {
-    return runStopped(workload, hooks)
+  spawner(): Promise<Spawner> {
+    return hostSpawner()
   }
 
   async alive(pid: number): Promise<boolean> {

@@ -24,8 +24,12 @@ export interface Target {
   readFile(absolutePath: string): Promise<Buffer>
   /** Streams a tracefs file that blocks for data (trace_pipe) until the signal aborts. */
   stream(path: string, signal: AbortSignal): AsyncIterable<Buffer>
-  /** Starts a workload stopped, lets `onStopped` scope tracing to its pid, then runs it. */
-  run(workload: WorkloadSpec, hooks: RunHooks): Promise<WorkloadResult>
+  /**
+   * Starts a spawner: a small idle process that forks workloads on request. Tracing is
+   * scoped to its pid once (with event-fork), so every workload it forks is traced
+   * from birth and re-scoping costs nothing between tests.
+   */
+  spawner(): Promise<Spawner>
   /** Whether a process of this target still runs (for the janitor). */
   alive(pid: number): Promise<boolean>
   /** A lock on a global resource of this target, across processes. */
@@ -37,10 +41,12 @@ export interface Target {
 /** A shell command (`ls -hl`) or an argv array (`['ls', '-hl']`). */
 export type WorkloadSpec = { shell: string } | { argv: string[] }
 
-export interface RunHooks {
-  /** Called with the workload's pid while it is stopped, before it runs a single instruction of its own. */
-  onStopped(pid: number): Promise<void>
-  timeoutMs: number
+export interface Spawner {
+  /** The spawner's own pid: put in set_event_pid, and filtered out of traces. */
+  readonly pid: number
+  /** Runs one workload; past timeoutMs its process group gets SIGTERM, then SIGKILL. */
+  run(workload: WorkloadSpec, timeoutMs: number): Promise<WorkloadResult>
+  close(): Promise<void>
 }
 
 export interface WorkloadResult {

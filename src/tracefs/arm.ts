@@ -1,5 +1,5 @@
 import { TracefsError, UnsupportedError } from '../errors.js'
-import type { Target } from '../kernel/target.js'
+import type { Spawner, Target } from '../kernel/target.js'
 import { nearest } from '../matchers/layout.js'
 import { eventNames, type TraceDeclaration } from '../spec/declaration.js'
 import type { Probe } from '../spec/probes.js'
@@ -23,6 +23,9 @@ export interface Arming {
   /** The top level as kspec found it, to restore; only for top-level armings. */
   saved?: SavedState
   releaseLock?: () => Promise<void>
+  /** What the arming was scoped for on its first run: the spawner's commands or this process's threads. */
+  kind?: 'cmd' | 'fn'
+  spawner?: Spawner
 }
 
 let armings = 0

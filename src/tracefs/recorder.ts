@@ -7,7 +7,7 @@ import { arm, type Arming } from './arm.js'
 import { probeFeatures, type Features } from './features.js'
 import { sweep } from './janitor.js'
 import { plan } from './requirements.js'
-import { ensureTraceDir, runArmed, type Workload } from './run.js'
+import { ensureTraceDir, runArmed, workloadKind, type Workload } from './run.js'
 import { teardown } from './teardown.js'
 import { diff, snapshot } from './state.js'
 
@@ -33,6 +33,7 @@ export class Recorder {
   #features: Promise<Features> | undefined
   #idle = new Map<string, Arming[]>()
   #all = new Set<Arming>()
+  #keys = new WeakMap<Arming, string>()
   #saved = 0
   #swept = false
 
@@ -58,7 +59,8 @@ export class Recorder {
     }
     const unmet = plan(decl, features).unmet
     if (unmet.length) throw new UnsupportedError(unmet.join('; '))
-    const armed = this.#idle.get(decl.id)?.pop() ?? (await this.#arm(decl, features))
+    const key = `${decl.id}:${workloadKind(workload)}`
+    const armed = this.#idle.get(key)?.pop() ?? (await this.#arm(decl, features, key))
     let trace: RecordedTrace
     try {
       const dir = await ensureTraceDir()
@@ -81,13 +83,14 @@ export class Recorder {
     return trace
   }
 
-  async #arm(decl: TraceDeclaration, features: Features): Promise<Arming> {
+  async #arm(decl: TraceDeclaration, features: Features, key: string): Promise<Arming> {
     let created: Arming | undefined
     try {
       const a = await arm(this.target, decl, features, (a) => {
         created = a
         this.#all.add(a)
       })
+      this.#keys.set(a, key)
       return a
     } catch (e) {
       if (created) await this.#drop(created).catch(() => {})
@@ -96,15 +99,17 @@ export class Recorder {
   }
 
   #park(a: Arming): void {
-    const list = this.#idle.get(a.decl.id) ?? []
+    const key = this.#keys.get(a)!
+    const list = this.#idle.get(key) ?? []
     list.push(a)
-    this.#idle.set(a.decl.id, list)
+    this.#idle.set(key, list)
   }
 
   async #drop(a: Arming): Promise<void> {
     this.#all.delete(a)
-    const list = this.#idle.get(a.decl.id)
-    if (list) this.#idle.set(a.decl.id, list.filter((x) => x !== a))
+    const key = this.#keys.get(a)!
+    const list = this.#idle.get(key)
+    if (list) this.#idle.set(key, list.filter((x) => x !== a))
     await teardown(this.target, a)
   }
 

@@ -1,4 +1,4 @@
-import { mkdir, readdir, writeFile, appendFile } from 'node:fs/promises'
+import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { TracefsError, WorkloadTimeoutError } from '../errors.js'
@@ -21,6 +21,8 @@ export interface WorkloadContext {
  */
 export type Workload = string | string[] | ((ctx: WorkloadContext) => unknown)
 
+export const workloadKind = (w: Workload): 'fn' | 'cmd' => (typeof w === 'function' ? 'fn' : 'cmd')
+
 export interface RunOptions {
   timeoutMs: number
   /** Where the raw trace is saved; its path becomes trace.source. */
@@ -30,78 +32,121 @@ export interface RunOptions {
 /** Where recorded traces are saved, unless a reporter's artifact directory says otherwise. */
 export const traceDir = (): string => process.env.KSPEC_TRACE_DIR ?? join(tmpdir(), 'kspec', String(process.pid))
 
+export async function ensureTraceDir(): Promise<string> {
+  const dir = traceDir()
+  await mkdir(dir, { recursive: true })
+  return dir
+}
+
 /**
- * One recording on an armed instance: stop, clear, scope to the workload's pid (started
- * stopped), start, barrier, run, stop, collect, parse. The arming stays for reuse.
+ * One recording on an armed instance. The first run scopes tracing to the spawner's pid
+ * (or this process's threads, for a function workload) with event-fork, once: every
+ * workload it forks is traced from birth. Each run then only starts tracing, passes a
+ * trace_marker barrier, runs the workload, stops, and drains trace_pipe — consuming
+ * reads leave the buffer empty for the next run, so nothing needs clearing.
  */
 export async function runArmed(t: Target, a: Arming, workload: Workload, opts: RunOptions): Promise<Trace & { workload?: WorkloadResult }> {
-  const w = (file: string, data: string) => tracefsWrite(t, a.dir + file, data)
-  await w('tracing_on', '0')
-  const scoped = a.decl.scope === 'workload'
-  const fn = a.decl.tracer !== 'nop'
-  const start = async (pids: number[]): Promise<void> => {
-    if (scoped) {
-      await w('options/event-fork', '1')
-      await w('set_event_pid', pids.join(' '))
-      if (fn) {
-        await w('options/function-fork', '1')
-        await w('set_ftrace_pid', pids.join(' '))
-      }
-    }
-    await w('trace', '')
-    await w('tracing_on', '1')
-    await barrier(t, a)
+  if (typeof workload !== 'function' && typeof workload !== 'string' && !Array.isArray(workload)) {
+    throw new TypeError('record(decl, workload): the workload is a shell command string, an argv array or an async function')
   }
-  let stream: { done: Promise<Trace>; stop: () => void } | undefined
+  if (typeof workload === 'function' && t.name !== 'host') {
+    throw new TypeError(`a function workload runs in this process, so it can only trace the host; on ${t.name} pass a command: record(decl, 'cmd args')`)
+  }
+  await scope(t, a, workload)
+  const w = (file: string, data: string) => tracefsWrite(t, a.dir + file, data)
+  const before = await overruns(t, a)
+  await drain(t, a)
+  await w('tracing_on', '1')
   let result: WorkloadResult | undefined
+  const collected: Buffer[] = []
+  let streaming: Promise<void> | undefined
+  const stop = new AbortController()
   try {
-    if (typeof workload === 'function') {
-      if (t.name !== 'host') throw new TypeError(`a function workload runs in this process, so it can only trace the host; on ${t.name} pass a command: record(decl, 'cmd args')`)
-      const tids = (await readdir('/proc/self/task')).map(Number)
-      await start(tids)
-      if (a.decl.stream) stream = streamTrace(t, a, opts.savePath)
-      await workload({ mark: (text) => tracefsWrite(t, `${a.dir}trace_marker`, text) })
-    } else {
-      const spec = typeof workload === 'string' ? { shell: workload } : { argv: workload }
-      if (!Array.isArray(workload) && typeof workload !== 'string') throw new TypeError('record(decl, workload): the workload is a shell command string, an argv array or an async function')
-      result = await t.run(spec, {
-        timeoutMs: opts.timeoutMs,
-        onStopped: async (pid) => {
-          await start([pid])
-          if (a.decl.stream) stream = streamTrace(t, a, opts.savePath)
-        },
-      })
-    }
+    await barrier(t, a)
+    if (a.decl.stream) streaming = (async () => {
+      for await (const chunk of t.stream(`${a.dir}trace_pipe`, stop.signal)) collected.push(chunk)
+    })()
+    if (typeof workload === 'function') await workload({ mark: (text) => tracefsWrite(t, `${a.dir}trace_marker`, text) })
+    else result = await a.spawner!.run(typeof workload === 'string' ? { shell: workload } : { argv: workload }, opts.timeoutMs)
   } finally {
     await w('tracing_on', '0')
-    stream?.stop()
+    stop.abort()
+    await streaming
   }
-  let trace: Trace
-  if (stream) {
-    trace = await stream.done
-    await addOverruns(t, a, trace)
-  } else {
-    const text = await t.read(`${a.dir}trace`)
-    await writeFile(opts.savePath, text)
-    const parser = await parserFor(t, a, opts.savePath)
-    await forEachLine([text], (s, from, to) => parser.pushRange(s, from, to))
-    trace = parser.finish()
-  }
+  collected.push(...(await drain(t, a)))
+  const text = Buffer.concat([Buffer.from(`# tracer: ${a.decl.tracer}\n# kspec: read from ${a.dir}trace_pipe\n`), ...collected])
+  await writeFile(opts.savePath, text)
+  const parser = await parserFor(t, a, opts.savePath)
+  await forEachLine([text], (s, from, to) => parser.pushRange(s, from, to))
+  const trace = withoutSpawner(parser.finish(), a.spawner?.pid)
+  trace.loss.overwritten += Math.max(0, (await overruns(t, a)) - before - trace.loss.lostEvents)
   if (result?.timedOut) {
     throw new WorkloadTimeoutError(`the workload ${JSON.stringify(workload)} ran past its timeout of ${opts.timeoutMs} ms and was killed (SIGTERM, then SIGKILL after the grace period). Raise the test's timeout or shorten the workload. The trace so far: ${opts.savePath}${result.stderr ? `\nstderr:\n${result.stderr.slice(-2000)}` : ''}`)
   }
   return Object.assign(trace, { workload: result })
 }
 
-/** A marker written after arming and read back: the instance is recording. */
+/** Scopes the arming to its spawner (or this process) once; later runs reuse the scope. */
+async function scope(t: Target, a: Arming, workload: Workload): Promise<void> {
+  const kind = workloadKind(workload)
+  if (a.kind === kind) return
+  if (a.kind !== undefined) throw new Error(`an arming scoped for ${a.kind} workloads cannot run a ${kind} workload`)
+  a.kind = kind
+  let pids: number[]
+  if (kind === 'fn') pids = (await readdir('/proc/self/task')).map(Number)
+  else {
+    a.spawner = await t.spawner()
+    pids = [a.spawner.pid]
+  }
+  if (a.decl.scope !== 'workload') return
+  const w = (file: string, data: string) => tracefsWrite(t, a.dir + file, data)
+  await w('options/event-fork', '1')
+  await w('set_event_pid', pids.join(' '))
+  if (a.decl.tracer !== 'nop') {
+    await w('options/function-fork', '1')
+    await w('set_ftrace_pid', pids.join(' '))
+  }
+}
+
+/** Reads trace_pipe until it is empty (non-blocking, consuming). */
+async function drain(t: Target, a: Arming): Promise<Buffer[]> {
+  const out: Buffer[] = []
+  const stop = new AbortController()
+  stop.abort()
+  for await (const chunk of t.stream(`${a.dir}trace_pipe`, stop.signal)) out.push(chunk)
+  return out
+}
+
+/** A marker written after tracing_on and read back (consumed) from trace_pipe: recording has begun. */
 async function barrier(t: Target, a: Arming): Promise<void> {
   const mark = `kspec: armed ${a.group}`
   await tracefsWrite(t, `${a.dir}trace_marker`, mark)
-  for (let i = 0; i < 50; i++) {
-    if ((await t.read(`${a.dir}trace`)).includes(mark)) return
-    await new Promise((r) => setTimeout(r, 2))
+  let seen = ''
+  for (let i = 0; i < 100; i++) {
+    seen += Buffer.concat(await drain(t, a)).toString()
+    if (seen.includes(mark)) return
+    await new Promise((r) => setTimeout(r, 1))
   }
-  throw new TracefsError(`the readiness marker written to ${a.dir}trace_marker never appeared in ${a.dir}trace: tracing did not start`, `${a.dir}trace_marker`, undefined)
+  throw new TracefsError(`the readiness marker written to ${a.dir}trace_marker never came out of ${a.dir}trace_pipe: tracing did not start`, `${a.dir}trace_marker`, undefined)
+}
+
+/** Sum of the per-CPU overrun counters: what the ring buffer overwrote. */
+async function overruns(t: Target, a: Arming): Promise<number> {
+  let sum = 0
+  for (const cpu of await t.list(`${a.dir}per_cpu`).catch(() => [] as string[])) {
+    const stats = await t.read(`${a.dir}per_cpu/${cpu}/stats`).catch(() => '')
+    sum += Number(/^overrun: (\d+)/m.exec(stats)?.[1] ?? 0)
+  }
+  return sum
+}
+
+/** The spawner's own events (reading a job, forking it) are not the workload's. */
+function withoutSpawner(trace: Trace, pid: number | undefined): Trace {
+  if (pid === undefined) return trace
+  const kept = trace.records.filter((r) => r.pid !== pid)
+  trace.records.length = 0
+  trace.records.push(...kept)
+  return trace
 }
 
 const formatCache = new WeakMap<Target, Map<string, string | null>>()
@@ -119,37 +164,4 @@ async function parserFor(t: Target, a: Arming, source: string): Promise<TracePar
   return parser
 }
 
-/** Reads trace_pipe while the workload runs, saving and parsing as it goes. */
-function streamTrace(t: Target, a: Arming, savePath: string): { done: Promise<Trace>; stop: () => void } {
-  const abort = new AbortController()
-  const done = (async () => {
-    await writeFile(savePath, '')
-    const parser = await parserFor(t, a, savePath)
-    const chunks = t.stream(`${a.dir}trace_pipe`, abort.signal)
-    async function* saved(): AsyncIterable<Buffer> {
-      for await (const c of chunks) {
-        await appendFile(savePath, c)
-        yield c
-      }
-    }
-    await forEachLine(saved(), (s, from, to) => parser.pushRange(s, from, to))
-    return parser.finish()
-  })()
-  return { done, stop: () => abort.abort() }
-}
 
-/** trace_pipe has no header: the per-CPU overrun counters say what was overwritten. */
-async function addOverruns(t: Target, a: Arming, trace: Trace): Promise<void> {
-  const cpus = await t.list(`${a.dir}per_cpu`).catch(() => [] as string[])
-  for (const cpu of cpus) {
-    const stats = await t.read(`${a.dir}per_cpu/${cpu}/stats`).catch(() => '')
-    const overrun = Number(/^overrun: (\d+)/m.exec(stats)?.[1] ?? 0)
-    if (overrun > 0 && trace.loss.lostEvents === 0) trace.loss.overwritten += overrun
-  }
-}
-
-export async function ensureTraceDir(): Promise<string> {
-  const dir = traceDir()
-  await mkdir(dir, { recursive: true })
-  return dir
-}

@@ -18,6 +18,7 @@ export async function teardown(t: Target, a: Arming): Promise<void> {
       failed.push(`${what}: ${(e as Error).message}`)
     }
   }
+  await step('stop the workload spawner', async () => a.spawner?.close())
   if (a.dir) {
     await step('tracing_on', () => t.write(`${a.dir}tracing_on`, '0'))
     await step('set_event', () => t.write(`${a.dir}set_event`, ''))

@@ -1,0 +1,116 @@
+import { spawn } from 'node:child_process'
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { constants, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import type { Spawner, WorkloadResult, WorkloadSpec } from './target.js'
+
+/** Grace between SIGTERM and SIGKILL when a workload overruns its timeout. */
+export const KILL_GRACE_MS = 2000
+
+/**
+ * The spawner, in Perl (perl-base is essential on Debian, so every host has it). All a
+ * workload does not do itself happens here, in the spawner, whose pid is filtered out of
+ * traces: reading the job, opening its output files and /dev/null. The forked child only
+ * dup2()s and execs, so the trace holds the workload's own events and nothing else (a
+ * shell would open /dev/null in the child for a background job). One job directory per
+ * line on stdin, its argv NUL-separated in `argv`; pid and wait status come back on stdout.
+ */
+const SCRIPT = String.raw`$| = 1;
+while (my $job = <STDIN>) {
+  chomp $job;
+  open(my $a, '<', "$job/argv") or die "argv: $!"; local $/; my @argv = split /\0/, <$a>; close $a;
+  open(my $in, '<', '/dev/null') or die; open(my $out, '>', "$job/out") or die; open(my $err, '>', "$job/err") or die;
+  my $pid = fork();
+  if (defined $pid && $pid == 0) {
+    open(STDIN, '<&', $in); open(STDOUT, '>&', $out); open(STDERR, '>&', $err);
+    exec { $argv[0] } @argv;
+    print STDERR "kspec: cannot run $argv[0]: $!\n"; exit 127;
+  }
+  close $in; close $out; close $err;
+  print "pid ", ($pid // -1), "\n";
+  waitpid($pid, 0) if $pid;
+  print "status $?\n";
+}`
+
+/** A spawner on this machine: Perl reading job directories from a pipe. */
+export async function hostSpawner(): Promise<Spawner> {
+  const dir = await mkdtemp(join(tmpdir(), 'kspec-jobs-'))
+  const sh = spawn('perl', ['-e', SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const lines = createInterface({ input: sh.stdout })[Symbol.asyncIterator]()
+  let jobs = 0
+  let busy: Promise<unknown> = Promise.resolve()
+  const next = async (prefix: string): Promise<string> => {
+    const { value, done } = await lines.next()
+    if (done || !String(value).startsWith(prefix)) throw new Error(`the workload spawner (pid ${sh.pid}) stopped answering: ${done ? 'it exited' : JSON.stringify(value)}`)
+    return String(value).slice(prefix.length)
+  }
+  const runOne = async (workload: WorkloadSpec, timeoutMs: number): Promise<WorkloadResult> => {
+    const job = join(dir, String(++jobs))
+    await mkdir(job)
+    const argv = 'shell' in workload ? ['/bin/sh', '-c', workload.shell] : workload.argv
+    await writeFile(join(job, 'argv'), argv.join('\0'))
+    sh.stdin.write(job + '\n')
+    const pid = Number(await next('pid '))
+    if (pid <= 0) throw new Error(`the workload spawner could not fork ${JSON.stringify(argv)}`)
+    let timedOut = false
+    let timer: NodeJS.Timeout | undefined = setTimeout(() => {
+      timedOut = true
+      void signalTree(pid, 'SIGTERM')
+      timer = setTimeout(() => void signalTree(pid, 'SIGKILL'), KILL_GRACE_MS)
+    }, timeoutMs)
+    let status: number
+    try {
+      status = Number(await next('status '))
+    } finally {
+      clearTimeout(timer)
+    }
+    const [stdout, stderr] = await Promise.all([readFile(join(job, 'out'), 'utf8'), readFile(join(job, 'err'), 'utf8')])
+    await rm(job, { recursive: true, force: true })
+    // A wait status: exit code in the high byte, terminating signal in the low 7 bits.
+    const signal = status & 0x7f
+    return { pid, exitCode: signal ? undefined : status >> 8, signal: signal ? signalName(signal) : undefined, stdout, stderr, timedOut }
+  }
+  return {
+    pid: sh.pid!,
+    // Jobs run one at a time: a spawner belongs to one arming, and a test records once at a time.
+    run(workload, timeoutMs) {
+      const result = busy.then(() => runOne(workload, timeoutMs))
+      busy = result.catch(() => {})
+      return result
+    },
+    async close() {
+      sh.stdin.end()
+      if (sh.exitCode === null) await new Promise((r) => sh.once('exit', r))
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Signals a process and all its descendants (found through /proc), children first. */
+async function signalTree(pid: number, signal: NodeJS.Signals): Promise<void> {
+  const parents = new Map<number, number[]>()
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry)) continue
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '')
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+    if (ppid) parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)])
+  }
+  const tree: number[] = []
+  const walk = (p: number): void => {
+    for (const c of parents.get(p) ?? []) walk(c)
+    tree.push(p)
+  }
+  walk(pid)
+  for (const p of tree) {
+    try {
+      process.kill(p, signal)
+    } catch {
+      // Gone already.
+    }
+  }
+}
+
+function signalName(n: number): string {
+  return Object.entries(constants.signals).find(([, v]) => v === n)?.[0] ?? `signal ${n}`
+}
