@@ -1,3 +1,4 @@
+import { doctorCommand } from './doctor.js'
 import { parseCommand } from './parse.js'
 import { runCommand } from './run.js'
 import { UsageError } from './usage.js'
@@ -7,6 +8,8 @@ const HELP = `kspec — Jest-style tests for Linux kernel behaviour, asserted on
 Usage:
   kspec run [files...]          run spec files (default: specs/**/*.spec.ts) through vitest
   kspec parse FILE [--json]     summarize a saved trace; --json writes one JSON record per line
+  kspec doctor [--clean]        what the kernel offers and how to get what it lacks; --clean removes
+                                what dead kspec runs left in tracefs
   kspec help                    this text
 
 Exit codes: 0 all ran and passed (skips allowed), 1 a failure, 2 a usage error.`
@@ -20,6 +23,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runCommand(rest)
       case 'parse':
         return await parseCommand(rest)
+      case 'doctor':
+        return await doctorCommand(rest)
       case undefined:
       case 'help':
       case '--help':

@@ -62,3 +62,12 @@ test('kspec run on this machine: the example specs pass live, and what the host 
   expect({ failed, skipped }).toEqual({ failed: 0, skipped: 4 })
   expect(passed).toBeGreaterThanOrEqual(12)
 }, 120_000)
+
+test('kspec doctor prints the feature table of this kernel with how to get what is missing', async () => {
+  const r = await kspec('doctor', '--clean')
+  expect(r.exitCode, r.stderr).toBe(0)
+  expect(r.stdout).toMatch(/^kernel \S+\ntracers: .*\n/)
+  expect(r.stdout).toMatch(/✓ tracepoints \(events\/\) +per-test instances/)
+  expect(r.stdout).toMatch(/[✓✗] function_graph tracer/)
+  expect(r.stdout).toMatch(/cleaned: \d+ instance\(s\), \d+ probe\(s\) left by dead kspec runs/)
+})

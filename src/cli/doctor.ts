@@ -1,0 +1,51 @@
+import { parseArgs } from 'node:util'
+import { selectTarget } from '../kernel/select.js'
+import { probeFeatures, type Features } from '../tracefs/features.js'
+import { sweep } from '../tracefs/janitor.js'
+import { UsageError } from './usage.js'
+
+/** `kspec doctor [--clean]`: what the kernel under test offers, and how to get what it lacks. */
+export async function doctorCommand(argv: string[]): Promise<number> {
+  let args
+  try {
+    args = parseArgs({ args: argv, options: { clean: { type: 'boolean' }, kernel: { type: 'string' } } })
+  } catch (e) {
+    throw new UsageError((e as Error).message, 'usage: kspec doctor [--clean] [--kernel host]')
+  }
+  const target = selectTarget(args.values.kernel)
+  try {
+    const f = await probeFeatures(target)
+    process.stdout.write(formatFeatures(f) + '\n')
+    if (args.values.clean) {
+      const swept = await sweep(target)
+      process.stdout.write(`cleaned: ${swept.instances.length} instance(s), ${swept.probes.length} probe(s) left by dead kspec runs${[...swept.instances, ...swept.probes].map((n) => `\n  ${n}`).join('')}\n`)
+    }
+    return 0
+  } catch (e) {
+    process.stderr.write(`kspec doctor: ${(e as Error).message}\n`)
+    return 1
+  } finally {
+    await target.close()
+  }
+}
+
+/** The feature table: one row per technique, with what to do where it is missing. */
+export function formatFeatures(f: Features): string {
+  const rows: [string, boolean, string][] = []
+  const tracer = (name: string, fix: string): void => {
+    const refused = f.refused.get(name)
+    const ok = f.tracers.includes(name) && !refused
+    rows.push([`${name} tracer`, ok, ok ? (f.instanceTracers.includes(name) ? 'per-test instances' : 'top level only (tests take turns under a lock)') : refused ? `listed, but selecting it fails with ${refused}: ${fix}` : fix])
+  }
+  tracer('function', 'a kernel with CONFIG_FUNCTION_TRACER, without lockdown; or run the specs under QEMU (kspec run --kernel debian)')
+  tracer('function_graph', 'a kernel with CONFIG_FUNCTION_GRAPH_TRACER; or run the specs under QEMU (kspec run --kernel debian)')
+  rows.push(['tracepoints (events/)', true, 'per-test instances'])
+  rows.push(['kprobes', f.kprobes, f.kprobes ? 'kprobe_events' : 'a kernel with CONFIG_KPROBE_EVENTS; or QEMU (--kernel debian)'])
+  rows.push(['uprobes', f.uprobes, f.uprobes ? 'uprobe_events' : 'a kernel with CONFIG_UPROBE_EVENTS'])
+  rows.push(['instances', f.instances, f.instances ? 'tests run isolated and concurrently' : 'none: every test takes the top level in turn'])
+  rows.push(['stack traces', f.options.has('stacktrace'), 'options/stacktrace, stacktrace triggers'])
+  rows.push(['function names checked in', true, f.filterFunctions ? 'available_filter_functions' : '/proc/kallsyms (available_filter_functions is not readable)'])
+  rows.push(['root', f.root, f.root ? 'yes' : 'run kspec as root to record traces'])
+  const width = Math.max(...rows.map((r) => r[0].length))
+  return [`kernel ${f.release}`, `tracers: ${f.tracers.join(' ')}; in instances: ${f.instanceTracers.join(' ') || '-'}`, `clocks: ${f.clocks.join(' ')}`, '', ...rows.map(([name, ok, note]) => `${ok ? '✓' : '✗'} ${name.padEnd(width)}  ${note}`)].join('\n')
+}
