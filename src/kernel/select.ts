@@ -1,11 +1,12 @@
 import { HostTarget } from './host.js'
+import { QemuTarget } from './qemu/target.js'
 import type { Target } from './target.js'
 
 /**
- * The target kspec records on: `KSPEC_KERNEL` (set by `kspec run --kernel`), `host` by
- * default.
+ * The target kspec records on: `KSPEC_KERNEL` (set by `kspec run --kernel`): `host` (the
+ * default), `debian` (Debian's kernel under QEMU), or the path of a kernel image.
  */
 export function selectTarget(kernel = process.env.KSPEC_KERNEL ?? 'host'): Target {
   if (kernel === 'host') return new HostTarget()
-  throw new TypeError(`KSPEC_KERNEL=${kernel}: unknown kernel; use host`)
+  return new QemuTarget({ kernel, accel: (process.env.KSPEC_ACCEL as 'kvm' | 'tcg' | 'auto' | undefined) ?? 'auto' })
 }

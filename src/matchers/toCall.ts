@@ -1,4 +1,4 @@
-import { observeCalls, type CallEvidence, type ObservedCall } from '../trace/calls.js'
+import { observeCalls, sameFunction, type CallEvidence, type ObservedCall } from '../trace/calls.js'
 import type { CallRecord } from '../trace/records.js'
 import type { Trace } from '../trace/trace.js'
 import { callPath, describe, rootOf, subtree, where } from './excerpt.js'
@@ -40,7 +40,7 @@ const EVIDENCE: Record<CallEvidence, string> = {
  */
 export function evaluateToCall(trace: Trace, spec: ToCallSpec): ToCallResult {
   const { evidence, calls } = observeCalls(trace, spec.fn)
-  const matching = spec.parent === undefined ? calls : calls.filter((c) => c.callers.includes(spec.parent!))
+  const matching = spec.parent === undefined ? calls : calls.filter((c) => c.callers.some((f) => sameFunction(f, spec.parent!)))
   const result: ToCallResult = { pass: false, decided: true, evidence, calls, matching, overBudget: [] }
   if (spec.parent !== undefined && matching.length === 0 && calls.some((c) => !c.complete)) {
     result.decided = false

@@ -1,4 +1,4 @@
-import { framesOf } from '../trace/calls.js'
+import { framesOf, sameFunction } from '../trace/calls.js'
 import type { Stack, TraceRecord } from '../trace/records.js'
 import type { Trace } from '../trace/trace.js'
 import { describe, where } from './excerpt.js'
@@ -22,14 +22,12 @@ export function evaluateStack(trace: Trace, frames: string[]): StackResult {
 }
 
 function isSubsequence(want: string[], have: Stack): boolean {
-  let i = 0
-  for (const f of have) if (f === want[i]) i++
-  return i === want.length
+  return overlap(want, have) === want.length
 }
 
 function overlap(want: string[], have: Stack): number {
   let i = 0
-  for (const f of have) if (f === want[i]) i++
+  for (const f of have) if (i < want.length && sameFunction(f, want[i])) i++
   return i
 }
 
@@ -49,6 +47,6 @@ export function formatStack(trace: Trace, frames: string[], r: StackResult, nega
     { label: 'Received', value: `${r.matching.length} of ${r.stacks.length} stacks match` },
   ], [
     `${negated ? 'Matching' : 'Nearest'} stack (${describe(best)}, ${where(best)}):`,
-    ...bounded(framesOf(best), (f) => `  ${frames.includes(f) ? '✓' : ' '} ${f}`, 12),
+    ...bounded(framesOf(best), (f) => `  ${frames.some((w) => sameFunction(f, w)) ? '✓' : ' '} ${f}`, 12),
   ], trace)
 }

@@ -29,6 +29,7 @@ export class TraceParser {
   private stackOwner: { stack?: readonly string[]; userStack?: readonly string[] } | undefined
   private stackIsUser = false
   private readonly lastByCpu: (TraceRecord | undefined)[] = []
+  private excludePid: number | undefined
   private readonly shape: EventShape = { name: '', body: '', style: 'kv' }
 
   constructor(readonly source: string) {}
@@ -75,11 +76,19 @@ export class TraceParser {
       this.loss.overwritten = Math.max(0, this.header.entriesWritten - this.header.entriesInBuffer)
     }
     if (/ latency trace v/.test(line)) this.header.latencyFormat = true
+    // A recording's spawner forks the workload; its own records are not the workload's.
+    const spawner = /^# kspec: spawner pid (\d+)/.exec(line)
+    if (spawner) this.excludePid = Number(spawner[1])
   }
 
   private prefixed(line: string): void {
     const p = this.prefix
     this.entries++
+    if (p.pid === this.excludePid) {
+      // Its stack, if one follows, goes with it.
+      this.lastByCpu[p.cpu] = undefined
+      return
+    }
     const body = line.slice(p.body)
     if (body.charCodeAt(0) === 60 /* < */ && (body === '<stack trace>' || body === '<user stack trace>')) {
       this.openStack(p.cpu, body.startsWith('<user'))

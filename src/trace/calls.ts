@@ -8,6 +8,17 @@ import type { Trace } from './trace.js'
  */
 export type CallEvidence = 'graph' | 'stack' | 'parent' | 'none'
 
+/** Compiler clones keep their function's name with a suffix: `syscall_trace_enter.constprop.0`. */
+const CLONE = /(\.(constprop|isra|part|cold|llvm|lto_priv)(\.\d+)?)+$/
+
+/**
+ * A name as written in a spec matches the function and its compiler clones.
+ * @example sameFunction('syscall_trace_enter.constprop.0', 'syscall_trace_enter') // true
+ */
+export function sameFunction(actual: string, wanted: string): boolean {
+  return actual === wanted || (actual.length > wanted.length && actual.startsWith(wanted) && actual.replace(CLONE, '') === wanted)
+}
+
 /** One observed call of a function, with what is known of its callers. */
 export interface ObservedCall {
   record: TraceRecord
@@ -36,7 +47,7 @@ export function observeCalls(trace: Trace, fn: string): CallQuery {
     const calls: ObservedCall[] = []
     for (const r of stacked) {
       const frames = framesOf(r)
-      const at = frames.indexOf(fn)
+      const at = frames.findIndex((f) => sameFunction(f, fn))
       if (at !== -1) calls.push({ record: r, callers: frames.slice(at + 1), complete: true, duration: undefined })
     }
     return { evidence: 'stack', calls }
@@ -44,7 +55,7 @@ export function observeCalls(trace: Trace, fn: string): CallQuery {
   const hits = trace.records.filter((r): r is FunctionRecord => r.kind === 'function')
   if (hits.length > 0) {
     const calls = hits
-      .filter((r) => r.func === fn)
+      .filter((r) => sameFunction(r.func, fn))
       .map((r) => ({ record: r, callers: r.parent ? [r.parent] : [], complete: false, duration: undefined }))
     return { evidence: 'parent', calls }
   }

@@ -1,3 +1,4 @@
+import { sameFunction } from './calls.js'
 import type { CallRecord, EventRecord, FunctionRecord, ParseProblem, RecordKind, TraceRecord } from './records.js'
 
 /** What the header and the text itself say about events that did not make it into the trace. */
@@ -69,12 +70,15 @@ export class Trace {
       walk(this.roots)
       this.#callsByName = index
     }
-    return this.#callsByName.get(name) ?? []
+    const exact = this.#callsByName.get(name) ?? []
+    // Compiler clones (`f.constprop.0`, `f.isra.0`) are calls of f too.
+    const clones = [...this.#callsByName.keys()].filter((k) => k !== name && sameFunction(k, name))
+    return clones.length === 0 ? exact : [...exact, ...clones.flatMap((k) => this.#callsByName!.get(k)!)].sort((a, b) => a.line - b.line)
   }
 
   /** function tracer hits of `name`. */
   hitsOf(name: string): FunctionRecord[] {
-    return this.records.filter((r): r is FunctionRecord => r.kind === 'function' && r.func === name)
+    return this.records.filter((r): r is FunctionRecord => r.kind === 'function' && sameFunction(r.func, name))
   }
 
   /** Events whose name matches: exact, without its system (`sched_switch`), or a glob (`sched:*`). */

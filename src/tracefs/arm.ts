@@ -122,8 +122,10 @@ async function defineProbes(t: Target, a: Arming, probes: Probe[]): Promise<void
 async function place(t: Target, p: Probe): Promise<string> {
   if (p.type === 'kprobe' || p.type === 'kretprobe') return p.at
   if (p.offset !== undefined) return `${p.at}:0x${p.offset.toString(16)}`
-  const elf = await t.readFile(p.at).catch((e) => {
-    throw new TracefsError(`uprobe ${p.name}: cannot read ${p.at} (${(e as { code?: string }).code ?? e}): give the binary's absolute path on the target`, p.at, (e as { code?: string }).code)
+  const elf = await t.readFile(p.at).catch(async (e) => {
+    const code = (e as { code?: string }).code
+    if (code === 'ENOENT') throw new UnsupportedError(`the uprobe ${p.name} needs ${p.at}, which does not exist on ${await t.release()}`)
+    throw new TracefsError(`uprobe ${p.name}: cannot read ${p.at} (${code ?? e}): give the binary's absolute path on the target`, p.at, code)
   })
   const offset = symbolOffset(elf, p.symbol!)
   if (offset === undefined) {

@@ -49,13 +49,14 @@ export interface WriteOptions {
  */
 export async function tracefsWrite(t: Target, path: string, data: string, options: WriteOptions = {}): Promise<void> {
   const logPath = options.errorLog === undefined ? undefined : `${options.errorLog}error_log`
-  const before = logPath ? entries(await t.read(logPath).catch(() => '')).length : 0
+  // By content, not count: the kernel keeps only the last 16 entries, so a full log stays full.
+  const before = new Set(logPath ? entries(await t.read(logPath).catch(() => '')).map((e) => e.join('\n')) : [])
   try {
     if (options.append) await t.append(path, data)
     else await t.write(path, data)
   } catch (e) {
     if (!(e instanceof TargetError)) throw e
-    const added = logPath ? entries(await t.read(logPath).catch(() => '')).slice(before) : []
+    const added = logPath ? entries(await t.read(logPath).catch(() => '')).filter((e) => !before.has(e.join('\n'))) : []
     const entry = added.length ? `\n${added.map((x) => x.join('\n')).join('\n')}` : ''
     const shown = data.length > 200 ? `${data.slice(0, 200)}…` : data
     throw new TracefsError(`tracefs refused ${JSON.stringify(shown.trimEnd())} in ${path} (${e.code}): ${advice(path, e.code, data.trimEnd())}.${entry}`, path, e.code, { cause: e })

@@ -67,7 +67,10 @@ export class Recorder {
       const file = `${++this.#saved}-${(opts.name ?? decl.id).replace(/[^\w.-]+/g, '_').slice(0, 80)}.txt`
       trace = await runArmed(this.target, armed, workload, { timeoutMs: opts.timeoutMs ?? 30_000, savePath: join(dir, file) })
     } catch (e) {
-      await this.#drop(armed)
+      // The run's own error is the one to see; a teardown failure is added to it, not put in its place.
+      await this.#drop(armed).catch((leak: Error) => {
+        if (e instanceof Error) e.message += `\n\nAlso, while cleaning up: ${leak.message}`
+      })
       throw e
     }
     // Top-level armings hold a global lock: never keep them between tests.

@@ -1,7 +1,7 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { TracefsError, WorkloadTimeoutError } from '../errors.js'
+import { TracefsError, UnsupportedError, WorkloadTimeoutError } from '../errors.js'
 import type { Target, WorkloadResult } from '../kernel/target.js'
 import { forEachLine } from '../parse/lines.js'
 import { TraceParser } from '../parse/parser.js'
@@ -50,7 +50,7 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
     throw new TypeError('record(decl, workload): the workload is a shell command string, an argv array or an async function')
   }
   if (typeof workload === 'function' && t.name !== 'host') {
-    throw new TypeError(`a function workload runs in this process, so it can only trace the host; on ${t.name} pass a command: record(decl, 'cmd args')`)
+    throw new UnsupportedError(`a function workload runs in kspec's own process, so it traces the host only (this test runs on ${t.name}); pass a command to run it in the guest: record(decl, 'cmd args')`)
   }
   await scope(t, a, workload)
   const w = (file: string, data: string) => tracefsWrite(t, a.dir + file, data)
@@ -74,11 +74,12 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
     await streaming
   }
   collected.push(...(await drain(t, a)))
-  const text = Buffer.concat([Buffer.from(`# tracer: ${a.decl.tracer}\n# kspec: read from ${a.dir}trace_pipe\n`), ...collected])
+  const header = `# tracer: ${a.decl.tracer}\n# kspec: read from ${a.dir}trace_pipe\n${a.spawner ? `# kspec: spawner pid ${a.spawner.pid} (its records are not the workload's)\n` : ''}`
+  const text = Buffer.concat([Buffer.from(header), ...collected])
   await writeFile(opts.savePath, text)
   const parser = await parserFor(t, a, opts.savePath)
   await forEachLine([text], (s, from, to) => parser.pushRange(s, from, to))
-  const trace = withoutSpawner(parser.finish(), a.spawner?.pid)
+  const trace = parser.finish()
   trace.loss.overwritten += Math.max(0, (await overruns(t, a)) - before - trace.loss.lostEvents)
   if (result?.timedOut) {
     throw new WorkloadTimeoutError(`the workload ${JSON.stringify(workload)} ran past its timeout of ${opts.timeoutMs} ms and was killed (SIGTERM, then SIGKILL after the grace period). Raise the test's timeout or shorten the workload. The trace so far: ${opts.savePath}${result.stderr ? `\nstderr:\n${result.stderr.slice(-2000)}` : ''}`)
@@ -138,15 +139,6 @@ async function overruns(t: Target, a: Arming): Promise<number> {
     sum += Number(/^overrun: (\d+)/m.exec(stats)?.[1] ?? 0)
   }
   return sum
-}
-
-/** The spawner's own events (reading a job, forking it) are not the workload's. */
-function withoutSpawner(trace: Trace, pid: number | undefined): Trace {
-  if (pid === undefined) return trace
-  const kept = trace.records.filter((r) => r.pid !== pid)
-  trace.records.length = 0
-  trace.records.push(...kept)
-  return trace
 }
 
 const formatCache = new WeakMap<Target, Map<string, string | null>>()

@@ -56,7 +56,8 @@ export async function restoreTopLevel(t: Target, s: SavedState, d: TraceDeclarat
   }
   await put('set_event', '')
   for (const l of lines(f.set_event ?? '')) await put('set_event', l, true)
-  for (const file of ['set_event_pid', 'set_ftrace_pid']) if (file in f) await put(file, lines(f[file]).join(' '))
+  // Empty pid files read "no pid"; writing nothing (with O_TRUNC) restores that.
+  for (const file of ['set_event_pid', 'set_ftrace_pid']) if (file in f) await put(file, lines(f[file]).filter((l) => /^\d+$/.test(l)).join(' '))
   for (const [file, v] of Object.entries(f)) if (file.startsWith('options/') && file !== 'options/func_stack_trace') await put(file, v.trim())
   if ('buffer_size_kb' in f) await put('buffer_size_kb', f.buffer_size_kb.replace(/\D.*$/s, ''))
   if ('trace_clock' in f) await put('trace_clock', /\[(\S+)\]/.exec(f.trace_clock)?.[1] ?? 'local')

@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto'
+import { access, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { exec } from '../exec.js'
+import { cacheDir } from './cache.js'
+import { newc, type CpioEntry } from './cpio.js'
+
+/** The agent's C source, shipped beside the build (src/kernel/qemu/agent.c). */
+const AGENT_SOURCE = fileURLToPath(new URL('../../../src/kernel/qemu/agent.c', import.meta.url))
+const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox']
+
+/** A file of the user's to place in the guest (test binaries, scripts). */
+export interface GuestFile {
+  from: string
+  /** Absolute path in the guest. */
+  to: string
+  mode?: number
+}
+
+const INIT = `#!/bin/busybox sh
+/bin/busybox mkdir -p /bin /sbin /usr/bin /usr/sbin /proc /sys /dev /tmp
+/bin/busybox --install -s
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+mount -t tracefs nodev /sys/kernel/tracing
+for m in /lib/kspec-modules/*.ko; do [ -e "$m" ] && insmod "$m"; done
+port=/dev/ttyS1
+for p in /sys/class/virtio-ports/*; do
+  [ "$(cat "$p/name" 2>/dev/null)" = kspec ] && port=/dev/$(basename "$p")
+done
+echo "kspec: booted $(uname -r), agent on $port"
+exec /bin/kspec-agent "$port"
+`
+
+const sha = (...parts: (string | Buffer)[]): string => {
+  const h = createHash('sha256')
+  for (const p of parts) h.update(p)
+  return h.digest('hex').slice(0, 16)
+}
+
+/** Compiles the agent statically (cached by the hash of its source). */
+export async function buildAgent(): Promise<string> {
+  const source = await readFile(AGENT_SOURCE)
+  const out = join(await cacheDir('agent'), `kspec-agent-${sha(source)}`)
+  if (await access(out).then(() => true, () => false)) return out
+  try {
+    await exec('cc', ['-static', '-O2', '-o', out, AGENT_SOURCE])
+  } catch (e) {
+    throw new Error(`building the guest agent failed: a C compiler with static libc is needed (Debian: apt-get install gcc libc6-dev). ${(e as Error).message}`, { cause: e })
+  }
+  return out
+}
+
+/** Busybox must be static: the initramfs has no libc. */
+async function staticBusybox(): Promise<Buffer> {
+  for (const path of BUSYBOX) {
+    const bin = await readFile(path).catch(() => undefined)
+    if (!bin) continue
+    if (!hasInterpreter(bin)) return bin
+  }
+  throw new Error(`no static busybox in ${BUSYBOX.join(', ')}: install it (Debian: apt-get install busybox-static)`)
+}
+
+/** An ELF with a PT_INTERP segment is dynamically linked. */
+function hasInterpreter(elf: Buffer): boolean {
+  if (elf.readUInt32BE(0) !== 0x7f454c46) return true
+  const phoff = Number(elf.readBigUInt64LE(0x20))
+  const phentsize = elf.readUInt16LE(0x36)
+  for (let i = 0; i < elf.readUInt16LE(0x38); i++) if (elf.readUInt32LE(phoff + i * phentsize) === 3) return true
+  return false
+}
+
+/**
+ * The initramfs kspec boots: static busybox, the agent, an init that mounts proc, sysfs,
+ * devtmpfs, tmpfs and tracefs and starts the agent, and the user's files. Cached by
+ * content.
+ */
+export async function buildInitramfs(files: GuestFile[] = [], modules: string[] = []): Promise<string> {
+  const [busybox, agent] = await Promise.all([staticBusybox(), readFile(await buildAgent())])
+  const extra = await Promise.all(files.map(async (f) => ({ ...f, data: await readFile(f.from) })))
+  // Numbered, so the init's glob loads them in dependency order.
+  extra.push(...(await Promise.all(modules.map(async (m, i) => ({ from: m, to: `/lib/kspec-modules/${String(i).padStart(2, '0')}-${m.split('/').pop()}`, mode: 0o644, data: await readFile(m) })))))
+  const key = sha(busybox, agent, INIT, ...extra.flatMap((f) => [f.to, f.data]))
+  const out = join(await cacheDir('initramfs'), `${key}.cpio`)
+  if (await access(out).then(() => true, () => false)) return out
+  const dirs = new Set(['bin', 'sbin', 'usr', 'usr/bin', 'usr/sbin', 'proc', 'sys', 'dev', 'tmp', 'etc', 'lib'])
+  for (const f of extra) {
+    const parts = f.to.replace(/^\/+/, '').split('/').slice(0, -1)
+    for (let i = 1; i <= parts.length; i++) dirs.add(parts.slice(0, i).join('/'))
+  }
+  const entries: CpioEntry[] = [
+    ...[...dirs].sort().map((path) => ({ path, type: 'dir' as const })),
+    { path: 'init', type: 'file', data: Buffer.from(INIT), mode: 0o755 },
+    { path: 'bin/busybox', type: 'file', data: busybox, mode: 0o755 },
+    { path: 'bin/kspec-agent', type: 'file', data: agent, mode: 0o755 },
+    ...extra.map((f) => ({ path: f.to.replace(/^\/+/, ''), type: 'file' as const, data: f.data, mode: f.mode ?? 0o755 })),
+  ]
+  await writeFile(out, newc(entries))
+  return out
+}

@@ -1,0 +1,58 @@
+import { access, readdir, rm } from 'node:fs/promises'
+import { basename, join } from 'node:path'
+import { exec } from '../exec.js'
+import { cacheDir } from './cache.js'
+
+export interface KernelImage {
+  /** `debian-6.1.0-57-amd64`, or the image's file name. */
+  name: string
+  vmlinuz: string
+  /** The kernel's modules tree, when known (lib/modules/<release>). */
+  modules?: string
+}
+
+/**
+ * The modules a fast agent channel needs, in load order: virtio-serial moves a trace out
+ * of the guest at many MB/s where the emulated 8250 manages a few hundred KB/s.
+ */
+export const VIRTIO_MODULES = [
+  'kernel/drivers/virtio/virtio_ring.ko',
+  'kernel/drivers/virtio/virtio.ko',
+  'kernel/drivers/virtio/virtio_pci_modern_dev.ko',
+  'kernel/drivers/virtio/virtio_pci_legacy_dev.ko',
+  'kernel/drivers/virtio/virtio_pci.ko',
+  'kernel/drivers/char/virtio_console.ko',
+]
+
+const exists = (p: string) => access(p).then(() => true, () => false)
+
+/**
+ * A kernel to boot: `debian` (the package linux-image-amd64 depends on, downloaded with
+ * apt-get into the cache and extracted), or the path of a bzImage/vmlinuz.
+ * @example await resolveKernel('debian') // { name: 'debian-6.1.0-57-amd64', vmlinuz: '…/boot/vmlinuz-6.1.0-57-amd64' }
+ */
+export async function resolveKernel(spec: string, modules?: string): Promise<KernelImage> {
+  if (spec !== 'debian') {
+    if (!(await exists(spec))) throw new TypeError(`--kernel ${spec}: no such file; pass a bzImage/vmlinuz path, "debian" or "host"`)
+    return { name: basename(spec), vmlinuz: spec, modules }
+  }
+  const depends = await exec('apt-cache', ['depends', 'linux-image-amd64']).catch((e) => {
+    throw new Error(`--kernel debian needs Debian's package index: run apt-get update (as root) and retry. ${(e as Error).message}`)
+  })
+  const pkg = /Depends: (linux-image-\S+)/.exec(String(depends.stdout))?.[1]
+  if (!pkg) throw new Error('--kernel debian: apt-cache knows no linux-image-amd64; run apt-get update and retry')
+  const dir = await cacheDir('kernels', pkg)
+  const release = pkg.replace(/^linux-image-/, '')
+  const vmlinuz = join(dir, 'boot', `vmlinuz-${release}`)
+  const moduleTree = join(dir, 'lib', 'modules', release)
+  if (!(await exists(join(moduleTree, VIRTIO_MODULES.at(-1)!)))) {
+    await exec('apt-get', ['download', pkg], { cwd: dir })
+    const deb = (await readdir(dir)).find((f) => f.endsWith('.deb'))
+    if (!deb) throw new Error(`apt-get download ${pkg} left no .deb in ${dir}`)
+    // Only /boot and the virtio modules: all modules are 400 MB.
+    const wanted = VIRTIO_MODULES.map((m) => `./lib/modules/${release}/${m}`)
+    await exec('sh', ['-c', 'f=$1; shift; dpkg-deb --fsys-tarfile "$f" | tar -x ./boot "$@"', 'sh', join(dir, deb), ...wanted], { cwd: dir })
+    await rm(join(dir, deb))
+  }
+  return { name: `debian-${release}`, vmlinuz, modules: moduleTree }
+}

@@ -1,0 +1,191 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { TargetError } from '../../errors.js'
+import type { Spawner, Target, WorkloadResult, WorkloadSpec } from '../target.js'
+import { KILL_GRACE_MS } from '../spawner.js'
+import { buildInitramfs, type GuestFile } from './initramfs.js'
+import { resolveKernel, VIRTIO_MODULES, type KernelImage } from './kernel.js'
+import { AgentClient, Op } from './protocol.js'
+import { bootVm, type Vm, type VmOptions } from './vm.js'
+
+export interface QemuOptions extends Partial<VmOptions> {
+  /** `debian` or the path of a bzImage/vmlinuz. */
+  kernel: string
+  modules?: string
+  files?: GuestFile[]
+}
+
+const TRACEFS = '/sys/kernel/tracing/'
+
+/**
+ * A kernel booted under QEMU, driven through the guest agent over a serial port. Boots
+ * on first use; one VM per process (a vitest worker), shut down by close() or, failing
+ * that, killed when the process exits.
+ */
+export class QemuTarget implements Target {
+  readonly name: string
+  #booting: Promise<void> | undefined
+  #vm: Vm | undefined
+  #agent: AgentClient | undefined
+  #kernel: KernelImage | undefined
+  #locks = new Map<string, Promise<void>>()
+
+  constructor(private readonly opts: QemuOptions) {
+    this.name = `qemu:${opts.kernel}`
+  }
+
+  ready(): Promise<void> {
+    return (this.#booting ??= this.#boot())
+  }
+
+  async #boot(): Promise<void> {
+    this.#kernel = await resolveKernel(this.opts.kernel, this.opts.modules)
+    const modules = await virtioModules(this.#kernel)
+    const initramfs = await buildInitramfs(this.opts.files, modules)
+    const { traceDir, ensureTraceDir } = await import('../../tracefs/run.js')
+    await ensureTraceDir()
+    this.#vm = await bootVm(this.#kernel, initramfs, {
+      memoryMb: this.opts.memoryMb ?? 1024,
+      cpus: this.opts.cpus ?? 2,
+      accel: this.opts.accel ?? 'auto',
+      bootTimeoutMs: this.opts.bootTimeoutMs ?? 90_000,
+      artifactDir: this.opts.artifactDir ?? traceDir(),
+      virtio: modules.length > 0,
+    })
+    const vm = this.#vm
+    this.#agent = new AgentClient(vm.socket, () => new Error(`the VM running ${this.#kernel!.name} went away (crashed, panicked or was killed); console log: ${vm.consolePath}`))
+  }
+
+  /** Boot facts: accel used and where the console log is. */
+  get vm(): { accel: 'kvm' | 'tcg'; consolePath: string } | undefined {
+    return this.#vm && { accel: this.#vm.accel, consolePath: this.#vm.consolePath }
+  }
+
+  async #req(op: number, args: (string | Buffer)[] = [], path = ''): Promise<Buffer> {
+    await this.ready()
+    return this.#agent!.request(op, args, path)
+  }
+
+  async release(): Promise<string> {
+    return (await this.#req(Op.UNAME)).toString()
+  }
+
+  async read(p: string): Promise<string> {
+    return (await this.#req(Op.READ, [TRACEFS + p], p)).toString()
+  }
+
+  async write(p: string, data: string): Promise<void> {
+    await this.#req(Op.WRITE, [TRACEFS + p, data], p)
+  }
+
+  async append(p: string, data: string): Promise<void> {
+    await this.#req(Op.APPEND, [TRACEFS + p, data], p)
+  }
+
+  async mkdir(p: string): Promise<void> {
+    await this.#req(Op.MKDIR, [TRACEFS + p], p)
+  }
+
+  async rmdir(p: string): Promise<void> {
+    await this.#req(Op.RMDIR, [TRACEFS + p], p)
+  }
+
+  async list(p: string): Promise<string[]> {
+    return (await this.#req(Op.LIST, [TRACEFS + p], p)).toString().split('\0').filter(Boolean)
+  }
+
+  async exists(p: string): Promise<boolean> {
+    return this.#req(Op.EXISTS, [TRACEFS + p], p).then(
+      () => true,
+      (e) => {
+        if (e instanceof TargetError) return false
+        throw e
+      },
+    )
+  }
+
+  readFile(absolutePath: string): Promise<Buffer> {
+    return this.#req(Op.READ, [absolutePath], absolutePath)
+  }
+
+  async *stream(p: string, signal: AbortSignal): AsyncIterable<Buffer> {
+    for (;;) {
+      const data = await this.#req(Op.PIPE, [TRACEFS + p], p)
+      if (data.length > 0) yield data
+      else if (signal.aborted) return
+      else await sleep(5)
+    }
+  }
+
+  async spawner(): Promise<Spawner> {
+    const pid = (await this.#req(Op.SPAWN)).toString()
+    const req = (op: number, args: string[]) => this.#req(op, args)
+    return {
+      pid: Number(pid),
+      run: (workload: WorkloadSpec, timeoutMs: number) => runJob(req, pid, workload, timeoutMs),
+      close: async () => {
+        await req(Op.SPAWN_STOP, [pid]).catch(() => {})
+      },
+    }
+  }
+
+  async alive(pid: number): Promise<boolean> {
+    return this.#req(Op.ALIVE, [String(pid)]).then(() => true, () => false)
+  }
+
+  /** The VM belongs to this process alone: a lock is an in-process queue. */
+  async lock(name: string): Promise<() => Promise<void>> {
+    const prev = this.#locks.get(name) ?? Promise.resolve()
+    let release!: () => void
+    const held = new Promise<void>((r) => (release = r))
+    this.#locks.set(name, prev.then(() => held))
+    await prev
+    return async () => release()
+  }
+
+  async close(): Promise<void> {
+    if (!this.#booting) return
+    const vm = await this.#booting.then(() => this.#vm, () => undefined)
+    if (!vm) return
+    await this.#agent!.request(Op.POWEROFF).catch(() => {})
+    await vm.stop()
+  }
+
+  /** The guest's console log so far. */
+  async console(): Promise<string> {
+    return this.#vm ? this.#vm.console() : ''
+  }
+}
+
+async function runJob(req: (op: number, args: string[]) => Promise<Buffer>, spawner: string, w: WorkloadSpec, timeoutMs: number): Promise<WorkloadResult> {
+  const argv = 'shell' in w ? ['/bin/sh', '-c', w.shell] : w.argv
+  const [job, pidText] = (await req(Op.JOB, [spawner, argv.join('\0')])).toString().split(' ')
+  const pid = Number(pidText)
+  let timedOut = false
+  let timer: NodeJS.Timeout | undefined = setTimeout(() => {
+    timedOut = true
+    void req(Op.KILL, [String(pid), '15']).catch(() => {})
+    timer = setTimeout(() => void req(Op.KILL, [String(pid), '9']).catch(() => {}), KILL_GRACE_MS)
+  }, timeoutMs)
+  let status: number
+  try {
+    status = Number((await req(Op.WAIT, [spawner, job])).toString())
+  } finally {
+    clearTimeout(timer)
+  }
+  const out = `/tmp/kspec-job-${job}.out`
+  const err = `/tmp/kspec-job-${job}.err`
+  const [stdout, stderr] = await Promise.all([req(Op.READ, [out]), req(Op.READ, [err])])
+  await Promise.all([req(Op.UNLINK, [out]), req(Op.UNLINK, [err])])
+  const signal = status & 0x7f
+  return { pid, exitCode: signal ? undefined : status >> 8, signal: signal ? `signal ${signal}` : undefined, stdout: stdout.toString(), stderr: stderr.toString(), timedOut }
+}
+
+/** The virtio-serial modules of the kernel, when its modules tree has them all. */
+async function virtioModules(k: KernelImage): Promise<string[]> {
+  if (!k.modules) return []
+  const { access } = await import('node:fs/promises')
+  const { join } = await import('node:path')
+  const paths = VIRTIO_MODULES.map((m) => join(k.modules!, m))
+  const present = await Promise.all(paths.map((p) => access(p).then(() => true, () => false)))
+  return present.every(Boolean) ? paths : []
+}

@@ -1,0 +1,164 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { connect, type Socket } from 'node:net'
+import { release, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { cacheDir } from './cache.js'
+import type { KernelImage } from './kernel.js'
+
+export interface VmOptions {
+  memoryMb: number
+  cpus: number
+  /** kvm, tcg, or auto: KVM when /dev/kvm really works (probed once per host), TCG otherwise. */
+  accel: 'auto' | 'kvm' | 'tcg'
+  bootTimeoutMs: number
+  /** Where the console log of each boot is saved. */
+  artifactDir: string
+}
+
+/** A booted guest: the agent's socket, its console log, and the QEMU process. */
+export interface Vm {
+  socket: Socket
+  /** The guest's console so far (boot messages, oopses, panics). */
+  console(): Promise<string>
+  consolePath: string
+  accel: 'kvm' | 'tcg'
+  process: ChildProcess
+  /** Ends QEMU (after the agent powered off, or by force). */
+  stop(): Promise<void>
+}
+
+const live = new Set<ChildProcess>()
+let exitHooked = false
+
+/** No stray QEMU may outlive kspec: killed on exit, whatever the path out. */
+function hookExit(): void {
+  if (exitHooked) return
+  exitHooked = true
+  process.on('exit', () => {
+    for (const p of live) p.kill('SIGKILL')
+  })
+}
+
+const READY = 'KSPEC-AGENT-READY\n'
+
+/**
+ * Boots a kernel with kspec's initramfs. With accel auto, a host whose /dev/kvm hangs
+ * (nested KVM here) is found out with a short probe the first time and remembered.
+ */
+export async function bootVm(kernel: KernelImage, initramfs: string, opts: VmOptions & { virtio: boolean }): Promise<Vm> {
+  hookExit()
+  let accel: 'kvm' | 'tcg' = opts.accel === 'auto' ? await kvmVerdict() : opts.accel
+  if (accel === 'kvm') {
+    try {
+      const vm = await boot(kernel, initramfs, opts, 'kvm', Math.min(opts.bootTimeoutMs, 15_000))
+      if (opts.accel === 'auto') await rememberKvm('works')
+      return vm
+    } catch (e) {
+      if (opts.accel === 'kvm') throw e
+      await rememberKvm('hangs')
+      accel = 'tcg'
+    }
+  }
+  return boot(kernel, initramfs, opts, accel, opts.bootTimeoutMs)
+}
+
+async function kvmFile(): Promise<string> {
+  return join(await cacheDir(), `kvm-${release()}`)
+}
+
+async function kvmVerdict(): Promise<'kvm' | 'tcg'> {
+  if (!(await access('/dev/kvm').then(() => true, () => false))) return 'tcg'
+  const known = await readFile(await kvmFile(), 'utf8').catch(() => '')
+  return known.trim() === 'hangs' ? 'tcg' : 'kvm'
+}
+
+async function rememberKvm(verdict: 'works' | 'hangs'): Promise<void> {
+  await writeFile(await kvmFile(), verdict)
+}
+
+let boots = 0
+
+async function boot(kernel: KernelImage, initramfs: string, opts: VmOptions & { virtio: boolean }, accel: 'kvm' | 'tcg', timeoutMs: number): Promise<Vm> {
+  const dir = await mkdtemp(join(tmpdir(), 'kspec-vm-'))
+  const sock = join(dir, 'agent.sock')
+  const consolePath = join(opts.artifactDir, `console-${kernel.name}-${process.pid}-${++boots}.log`)
+  const args = [
+    '-accel', accel, ...(accel === 'kvm' ? ['-cpu', 'host'] : ['-cpu', 'max']),
+    '-m', String(opts.memoryMb), '-smp', String(opts.cpus),
+    '-kernel', kernel.vmlinuz, '-initrd', initramfs,
+    '-append', 'console=ttyS0 panic=-1 loglevel=4 tsc=reliable',
+    '-nodefaults', '-display', 'none', '-no-reboot',
+    '-chardev', `file,id=con,path=${consolePath}`, '-serial', 'chardev:con',
+    '-chardev', `socket,id=agent,path=${sock},server=on,wait=off`,
+    ...(opts.virtio ? ['-device', 'virtio-serial-pci,id=vs', '-device', 'virtserialport,bus=vs.0,chardev=agent,name=kspec'] : ['-device', 'isa-serial,chardev=agent']),
+  ]
+  const qemu = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  live.add(qemu)
+  let stderr = ''
+  qemu.stderr!.on('data', (d) => (stderr += d))
+  const exited = new Promise<number | null>((resolve) => qemu.once('exit', (code) => resolve(code)))
+  qemu.once('exit', () => live.delete(qemu))
+  const consoleText = () => readFile(consolePath, 'utf8').catch(() => '')
+  const kill = async () => {
+    qemu.kill('SIGKILL')
+    await exited
+    await rm(dir, { recursive: true, force: true })
+  }
+  const fail = async (why: string): Promise<never> => {
+    await kill()
+    const tail = (await consoleText()).split('\n').slice(-40).join('\n')
+    throw new Error(`booting ${kernel.name} under QEMU (${accel}) failed: ${why}${stderr ? `\nqemu: ${stderr.trim()}` : ''}\nConsole (${consolePath}):\n${tail}`)
+  }
+  const deadline = Date.now() + timeoutMs
+  let socket: Socket | undefined
+  while (!socket) {
+    if (qemu.exitCode !== null) return fail(`qemu exited with ${qemu.exitCode}`)
+    if (Date.now() > deadline) return fail(`no agent socket within ${timeoutMs} ms`)
+    socket = await new Promise<Socket | undefined>((resolve) => {
+      const s = connect(sock)
+      s.once('connect', () => resolve(s))
+      s.once('error', () => resolve(undefined))
+    })
+    if (!socket) await sleep(20)
+  }
+  const ready = await new Promise<string>((resolve) => {
+    let seen = ''
+    const timer = setTimeout(() => done(`the agent did not start within ${timeoutMs} ms (a kernel that never reaches init, or a hang)`), Math.max(0, deadline - Date.now()))
+    const onData = (d: Buffer) => {
+      seen += d.toString('latin1')
+      const at = seen.indexOf(READY)
+      if (at !== -1) {
+        const rest = Buffer.from(seen.slice(at + READY.length), 'latin1')
+        if (rest.length) socket!.unshift(rest)
+        done('')
+      }
+    }
+    const done = (why: string) => {
+      clearTimeout(timer)
+      // Paused until the protocol client listens, so no byte after the banner is lost.
+      socket!.pause()
+      socket!.off('data', onData)
+      resolve(why)
+    }
+    socket!.on('data', onData)
+    void exited.then((code) => done(`qemu exited with ${code} before the agent started (a kernel panic ends the VM: see the console)`))
+  })
+  if (ready) return fail(ready)
+  return {
+    socket,
+    console: consoleText,
+    consolePath,
+    accel,
+    process: qemu,
+    async stop() {
+      const timer = setTimeout(() => qemu.kill('SIGKILL'), 5000)
+      await exited
+      clearTimeout(timer)
+      socket!.destroy()
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
+}
+
