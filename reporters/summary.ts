@@ -29,7 +29,8 @@ export default class SummaryReporter implements Reporter {
       for (const t of tests.slice(0, 5)) out.push(`  - ${t}`)
       if (tests.length > 5) out.push(`  … ${tests.length - 5} more`)
     }
-    out.push(`${passed} passed, ${failed} failed, ${skipped} skipped`)
+    const kernel = process.env.KSPEC_KERNEL_LABEL
+    out.push(`${passed} passed, ${failed} failed, ${skipped} skipped${kernel ? ` (kernel: ${kernel})` : ''}`)
     process.stdout.write(out.join('\n') + '\n')
   }
 }

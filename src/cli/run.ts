@@ -1,6 +1,8 @@
+import { release } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { startVitest } from 'vitest/node'
+import { resolveKernel } from '../kernel/qemu/kernel.js'
 import { UsageError } from './usage.js'
 
 /** Where `import … from 'kspec'` resolves in spec files: this very build of kspec. */
@@ -10,8 +12,12 @@ const SUMMARY_REPORTER = fileURLToPath(new URL('../../reporters/summary.ts', imp
 
 export const DEFAULT_SPECS = ['specs/**/*.spec.ts']
 const ANY_SPEC = ['**/*.spec.{ts,mts,js,mjs}', '**/*.test.{ts,mts,js,mjs}']
+const USAGE = 'usage: kspec run [files...] [--kernel host|debian|PATH ...] [--modules DIR] [--accel auto|kvm|tcg] [-t pattern] [--timeout ms] [-u]'
 
-/** `kspec run [files...] [-t pattern] [--timeout ms]`: spec files through vitest's node API. */
+/**
+ * `kspec run`: spec files through vitest's node API, once per kernel (`--kernel host
+ * --kernel debian`), each run reported under the kernel's name.
+ */
 export async function runCommand(argv: string[]): Promise<number> {
   let args
   try {
@@ -19,17 +25,44 @@ export async function runCommand(argv: string[]): Promise<number> {
       args: argv,
       allowPositionals: true,
       options: {
+        kernel: { type: 'string', multiple: true },
+        modules: { type: 'string' },
+        accel: { type: 'string' },
         testNamePattern: { type: 'string', short: 't' },
         timeout: { type: 'string' },
         update: { type: 'boolean', short: 'u' },
       },
     })
   } catch (e) {
-    throw new UsageError((e as Error).message, 'usage: kspec run [files...] [-t pattern] [--timeout ms] [-u]')
+    throw new UsageError((e as Error).message, USAGE)
   }
-  const timeout = args.values.timeout === undefined ? 60_000 : Number(args.values.timeout)
+  const timeout = args.values.timeout === undefined ? 120_000 : Number(args.values.timeout)
   if (!Number.isInteger(timeout) || timeout <= 0) throw new UsageError(`--timeout ${args.values.timeout} is not a number of milliseconds`, 'e.g. --timeout 30000')
-  const files = args.positionals
+  if (args.values.accel && !['auto', 'kvm', 'tcg'].includes(args.values.accel)) throw new UsageError(`--accel ${args.values.accel} is not auto, kvm or tcg`, USAGE)
+  const kernels = args.values.kernel ?? [process.env.KSPEC_KERNEL ?? 'host']
+  const results: { kernel: string; code: number }[] = []
+  for (const kernel of kernels) {
+    const label = await kernelLabel(kernel)
+    if (kernels.length > 1) process.stdout.write(`\n━━ kernel: ${label} ━━\n`)
+    results.push({ kernel: label, code: await runOnce(kernel, label, args.positionals, timeout, args.values) })
+  }
+  if (kernels.length > 1) {
+    process.stdout.write(`\n${results.map((r) => `${r.kernel}: ${r.code === 0 ? 'passed' : r.code === 2 ? 'no specs' : 'FAILED'}`).join('\n')}\n`)
+  }
+  return results.some((r) => r.code === 2) ? 2 : results.some((r) => r.code !== 0) ? 1 : 0
+}
+
+/** `host (6.18.44)`, `debian-6.1.0-57-amd64`, or the image's name. */
+async function kernelLabel(kernel: string): Promise<string> {
+  if (kernel === 'host') return `host ${release()}`
+  return (await resolveKernel(kernel)).name
+}
+
+async function runOnce(kernel: string, label: string, files: string[], timeout: number, opts: { testNamePattern?: string; update?: boolean; modules?: string; accel?: string }): Promise<number> {
+  process.env.KSPEC_KERNEL = kernel
+  if (opts.modules) process.env.KSPEC_MODULES = opts.modules
+  if (opts.accel) process.env.KSPEC_ACCEL = opts.accel
+  process.env.KSPEC_KERNEL_LABEL = label
   process.exitCode = undefined
   const vitest = await startVitest(
     'test',
@@ -38,10 +71,13 @@ export async function runCommand(argv: string[]): Promise<number> {
       run: true,
       watch: false,
       config: false,
+      name: label,
       include: files.length > 0 ? ANY_SPEC : DEFAULT_SPECS,
-      testNamePattern: args.values.testNamePattern,
+      testNamePattern: opts.testNamePattern,
       testTimeout: timeout,
-      update: args.values.update,
+      hookTimeout: timeout,
+      teardownTimeout: 30_000,
+      update: opts.update,
       // One process per worker: kspec names what it creates after the owning pid.
       pool: 'forks',
       reporters: ['default', SUMMARY_REPORTER],

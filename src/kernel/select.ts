@@ -8,5 +8,11 @@ import type { Target } from './target.js'
  */
 export function selectTarget(kernel = process.env.KSPEC_KERNEL ?? 'host'): Target {
   if (kernel === 'host') return new HostTarget()
-  return new QemuTarget({ kernel, accel: (process.env.KSPEC_ACCEL as 'kvm' | 'tcg' | 'auto' | undefined) ?? 'auto' })
+  return new QemuTarget({
+    kernel,
+    modules: process.env.KSPEC_MODULES,
+    accel: (process.env.KSPEC_ACCEL as 'kvm' | 'tcg' | 'auto' | undefined) ?? 'auto',
+    memoryMb: process.env.KSPEC_QEMU_MEMORY ? Number(process.env.KSPEC_QEMU_MEMORY) : undefined,
+    cpus: process.env.KSPEC_QEMU_CPUS ? Number(process.env.KSPEC_QEMU_CPUS) : undefined,
+  })
 }
