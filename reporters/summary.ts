@@ -10,20 +10,34 @@ export default class SummaryReporter implements Reporter {
     let failed = 0
     let skipped = 0
     const reasons = new Map<string, string[]>()
+    // Per folder (test/qemu, test/tracefs, specs): how many live tests ran where.
+    const areas = new Map<string, [number, number, number]>()
     for (const mod of modules) {
-      if (mod.state() === 'failed' && mod.errors().length > 0) failed++
+      const area = mod.relativeModuleId.split('/').slice(0, -1).join('/') || '.'
+      const counts = areas.get(area) ?? [0, 0, 0]
+      areas.set(area, counts)
+      if (mod.state() === 'failed' && mod.errors().length > 0) {
+        failed++
+        counts[1]++
+      }
       for (const test of mod.children.allTests()) {
         const result = test.result()
-        if (result.state === 'passed') passed++
-        else if (result.state === 'failed') failed++
-        else if (result.state === 'skipped') {
+        if (result.state === 'passed') {
+          passed++
+          counts[0]++
+        } else if (result.state === 'failed') {
+          failed++
+          counts[1]++
+        } else if (result.state === 'skipped') {
           skipped++
+          counts[2]++
           const note = result.note ?? (test.options.mode === 'todo' ? 'todo' : 'skipped without a reason')
           reasons.set(note, [...(reasons.get(note) ?? []), test.fullName])
         }
       }
     }
     const out: string[] = ['']
+    if (areas.size > 1) for (const [area, [p, f, s]] of [...areas].sort()) out.push(`${area}: ${p} passed, ${f} failed, ${s} skipped`)
     for (const [reason, tests] of reasons) {
       out.push(`skipped (${tests.length}): ${reason}`)
       for (const t of tests.slice(0, 5)) out.push(`  - ${t}`)

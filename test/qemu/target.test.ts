@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto'
+import { execFileSync } from 'node:child_process'
+import { afterAll, beforeAll, describe, expect, test } from 'kspec'
+import { TargetError, WorkloadTimeoutError } from '../../src/errors.js'
+import { QemuTarget } from '../../src/kernel/qemu/target.js'
+import { defineTrace } from '../../src/spec/declaration.js'
+import { kprobe, kretprobe } from '../../src/spec/probes.js'
+import { probeFeatures } from '../../src/tracefs/features.js'
+import { Recorder } from '../../src/tracefs/recorder.js'
+
+/**
+ * Debian's kernel booted under QEMU (KVM where it works, TCG here), with the five ftrace
+ * techniques of the seed document run for real. CI installs qemu-system-x86,
+ * busybox-static and a C compiler; without them these tests fail, they never skip.
+ */
+const vm = new QemuTarget({ kernel: 'debian' })
+const r = new Recorder(vm)
+/** This process's QEMU children still alive (zombies excluded). */
+const qemus = () =>
+  execFileSync('ps', ['--ppid', String(process.pid), '-o', 'stat=,comm=']).toString().split('\n').filter((l) => /qemu-system/.test(l) && !l.trim().startsWith('Z')).join('\n')
+
+beforeAll(async () => {
+  await vm.ready()
+}, 180_000)
+
+afterAll(async () => {
+  await r.close()
+  expect(await vm.list('instances')).toEqual([])
+  expect((await vm.read('kprobe_events')).trim()).toBe('')
+  expect((await vm.read('current_tracer')).trim()).toBe('nop')
+  await vm.close()
+  expect(qemus()).toBe('')
+}, 60_000)
+
+describe('the target', () => {
+  test('boots Debian 6.1 with every seed technique available', async () => {
+    const f = await probeFeatures(vm)
+    expect(f.release).toMatch(/^6\.1\.\d+-\d+-amd64$/)
+    expect(f.tracers).toEqual(expect.arrayContaining(['function_graph', 'function', 'nop']))
+    expect(f.instanceTracers).toEqual(['function', 'nop'])
+    expect(f).toMatchObject({ kprobes: true, uprobes: true, instances: true, filterFunctions: true })
+    expect(vm.vm?.accel).toMatch(/^(kvm|tcg)$/)
+  })
+
+  test('kernel refusals come back as the errno the host target raises', async () => {
+    await expect(vm.write('current_tracer', 'bogus')).rejects.toMatchObject({ code: 'EINVAL', path: 'current_tracer' })
+    await expect(vm.read('no_such_file')).rejects.toBeInstanceOf(TargetError)
+    await expect(vm.rmdir('instances/no_such_instance')).rejects.toMatchObject({ code: 'ENOENT' })
+    expect(await vm.exists('no_such_file')).toBe(false)
+    expect(await vm.exists('trace')).toBe(true)
+  })
+
+  test('binary-safe: a 10 MB file comes out of the guest byte for byte', async () => {
+    const s = await vm.spawner()
+    await s.run({ shell: 'dd if=/dev/urandom of=/tmp/big bs=1M count=10 2>/dev/null; md5sum /tmp/big' }, 60_000).then((res) => {
+      expect(res.exitCode).toBe(0)
+      return s.close().then(() => res)
+    }).then(async (res) => {
+      const big = await vm.readFile('/tmp/big')
+      expect(big.length).toBe(10 << 20)
+      expect(res.stdout.split(' ')[0]).toBe(createHash('md5').update(big).digest('hex'))
+    })
+  }, 60_000)
+})
+
+describe("the seed's five techniques on Debian's kernel", () => {
+  test('1. the function tracer filtered to __x64_sys_openat: called from do_syscall_64', async () => {
+    const trace = await r.record(defineTrace({ tracer: 'function', functions: ['__x64_sys_openat'] }), 'ls -hl /')
+    expect(trace).toCall('__x64_sys_openat').within('do_syscall_64')
+    expect(new Set(trace.ofKind('function').map((f) => f.func))).toEqual(new Set(['__x64_sys_openat']))
+  })
+
+  test('2. func_stack_trace: the stack holds do_syscall_64 and the syscall entry point', async () => {
+    const trace = await r.record(defineTrace({ tracer: 'function', functions: ['__x64_sys_openat'], funcStackTrace: true }), 'ls -hl /')
+    expect(trace).toHaveStack(['__x64_sys_openat', 'do_syscall_64', 'entry_SYSCALL_64_after_hwframe'])
+    expect(trace).toCall('__x64_sys_openat').within('entry_SYSCALL_64_after_hwframe')
+  })
+
+  test('3. function_graph under __x64_sys_openat, depth 3: do_filp_open inside it, within a time budget', async () => {
+    const trace = await r.record(defineTrace({ tracer: 'function_graph', graphFunctions: ['__x64_sys_openat'], maxGraphDepth: 3 }), 'ls -hl /')
+    expect(trace).toCall('do_filp_open').within('__x64_sys_openat')
+    expect(trace).toCall('do_filp_open').within('__x64_sys_openat').lastingAtMost('100ms')
+    expect(Math.max(...trace.roots.map((n) => n.depth))).toBe(0)
+    expect(trace.callsOf('do_filp_open').every((c) => c.depth === 2)).toBe(true)
+  })
+
+  test('4. the sys_enter_openat tracepoint, fields typed from its format', async () => {
+    const trace = await r.record(defineTrace({ events: ['syscalls:sys_enter_openat', 'syscalls:sys_exit_openat'] }), 'cat /proc/version')
+    expect(trace).toHaveEvent('syscalls:sys_enter_openat', { dfd: -100 })
+    expect(trace).toReturnFrom('openat', 3)
+  })
+
+  test('5. kprobe with x86-64-correct fetch args and a kretprobe: the filename the workload opens', async () => {
+    const d = defineTrace({ kprobes: [kprobe('do_sys_openat2', { dfd: '$arg1:s32', fname: '+0($arg2):string' }), kretprobe('do_sys_openat2', { ret: '$retval:s64' })] })
+    const trace = await r.record(d, 'cat /proc/version /nonexistent')
+    expect(trace).toHaveEvent('do_sys_openat2', { dfd: -100, fname: '/proc/version' })
+    expect(trace).toHaveEvent('do_sys_openat2', { fname: '/nonexistent' })
+    expect(trace).toReturnFrom('do_sys_openat2', -2)
+    expect(trace).toReturnFrom('do_sys_openat2', 3)
+  })
+})
+
+describe('failures in the guest', () => {
+  test('a workload past its timeout is killed in the guest, and the VM goes on', async () => {
+    const d = defineTrace({ events: ['sched:sched_process_exit'] })
+    const err = await r.record(d, 'sleep 30', { timeoutMs: 500 }).catch((e) => e)
+    expect(err).toBeInstanceOf(WorkloadTimeoutError)
+    expect(await r.record(d, 'true')).toHaveEvent('sched_process_exit')
+  }, 60_000)
+
+  test('a kernel crash mid-test ends that VM with its console log, never a hang', async () => {
+    const doomed = new QemuTarget({ kernel: 'debian' })
+    await doomed.ready()
+    const s = await doomed.spawner()
+    const err = await s.run({ shell: 'echo c > /proc/sysrq-trigger' }, 60_000).catch((e) => e)
+    expect(err).toBeInstanceOf(Error)
+    expect(err.message).toMatch(/^the VM running debian-6\.1\.\S+ went away \(crashed, panicked or was killed\); console log: \S+console-debian\S+\.log$/)
+    expect(await doomed.console()).toMatch(/sysrq: Trigger a crash[\s\S]*Kernel panic/)
+    await doomed.close()
+  }, 180_000)
+})
