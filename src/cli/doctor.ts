@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
 import { selectTarget } from '../kernel/select.js'
-import { probeFeatures, type Features } from '../tracefs/features.js'
+import { probeFeatures, probeTracer, type Features } from '../tracefs/features.js'
 import { sweep } from '../tracefs/janitor.js'
 import { UsageError } from './usage.js'
 
@@ -15,6 +15,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   const target = selectTarget(args.values.kernel)
   try {
     const f = await probeFeatures(target)
+    for (const tracer of f.tracers) if (tracer !== 'nop') await probeTracer(target, f, tracer)
     process.stdout.write(formatFeatures(f) + '\n')
     if (args.values.clean) {
       const swept = await sweep(target)

@@ -8,8 +8,10 @@ export interface Features {
   /** Tracers an instance offers (Debian 6.1: function nop); empty when instances are missing. */
   instanceTracers: string[]
   instances: boolean
-  /** Tracers listed but refused on write, with the errno (the function tracer on some hosts: EPERM). */
+  /** Tracers listed but refused on write, with the errno (the function tracer on some hosts: EPERM); see probeTracer. */
   refused: Map<string, string>
+  /** Tracers already tried by selecting them. */
+  probed: Set<string>
   kprobes: boolean
   uprobes: boolean
   options: Set<string>
@@ -40,22 +42,11 @@ async function probe(t: Target): Promise<Features> {
   const options = new Set(await t.list('options').catch(() => [] as string[]))
   const instances = await t.exists('instances')
   let instanceTracers: string[] = []
-  const refused = new Map<string, string>()
   if (instances) {
     const dir = `instances/kspec_${process.pid}_probe`
     await t.mkdir(dir)
     try {
       instanceTracers = await words(`${dir}/available_tracers`)
-      await t.write(`${dir}/tracing_on`, '0')
-      for (const tracer of instanceTracers.filter((x) => x !== 'nop')) {
-        try {
-          await t.write(`${dir}/current_tracer`, tracer)
-        } catch (e) {
-          if (e instanceof TargetError) refused.set(tracer, e.code)
-          else throw e
-        }
-      }
-      await t.write(`${dir}/current_tracer`, 'nop').catch(() => {})
     } finally {
       await t.rmdir(dir)
     }
@@ -69,12 +60,38 @@ async function probe(t: Target): Promise<Features> {
     tracers,
     instanceTracers,
     instances,
-    refused,
+    refused: new Map(),
+    probed: new Set(),
     kprobes: await t.exists('kprobe_events'),
     uprobes: await t.exists('uprobe_events'),
     options,
     clocks,
     filterFunctions,
     root: process.getuid?.() === 0,
+  }
+}
+
+/**
+ * Whether the kernel really lets a listed tracer be selected (the host here lists the
+ * function tracer and refuses it with EPERM): tried once, in a throw-away instance, only
+ * for tracers a declaration asks for — selecting the function tracer patches every
+ * function, which takes seconds under TCG.
+ */
+export async function probeTracer(t: Target, f: Features, tracer: string): Promise<void> {
+  if (f.probed.has(tracer) || !f.tracers.includes(tracer)) return
+  f.probed.add(tracer)
+  const inInstance = f.instances && f.instanceTracers.includes(tracer)
+  if (!inInstance) return
+  const dir = `instances/kspec_${process.pid}_probe`
+  await t.mkdir(dir)
+  try {
+    await t.write(`${dir}/tracing_on`, '0')
+    await t.write(`${dir}/current_tracer`, tracer).catch((e) => {
+      if (e instanceof TargetError) f.refused.set(tracer, e.code)
+      else throw e
+    })
+    await t.write(`${dir}/current_tracer`, 'nop').catch(() => {})
+  } finally {
+    await t.rmdir(dir)
   }
 }

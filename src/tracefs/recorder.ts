@@ -4,7 +4,7 @@ import type { Target, WorkloadResult } from '../kernel/target.js'
 import type { TraceDeclaration } from '../spec/declaration.js'
 import type { Trace } from '../trace/trace.js'
 import { arm, type Arming } from './arm.js'
-import { probeFeatures, type Features } from './features.js'
+import { probeFeatures, probeTracer, type Features } from './features.js'
 import { sweep } from './janitor.js'
 import { plan } from './requirements.js'
 import { ensureTraceDir, runArmed, workloadKind, type Workload } from './run.js'
@@ -48,7 +48,9 @@ export class Recorder {
 
   /** Why the declaration cannot run here (empty when it can). */
   async unmet(decl: TraceDeclaration): Promise<string[]> {
-    return plan(decl, await this.features()).unmet
+    const f = await this.features()
+    if (decl.tracer !== 'nop') await probeTracer(this.target, f, decl.tracer)
+    return plan(decl, f).unmet
   }
 
   async record(decl: TraceDeclaration, workload: Workload, opts: RecordOptions = {}): Promise<RecordedTrace> {
@@ -57,7 +59,7 @@ export class Recorder {
       this.#swept = true
       await sweep(this.target)
     }
-    const unmet = plan(decl, features).unmet
+    const unmet = await this.unmet(decl)
     if (unmet.length) throw new UnsupportedError(unmet.join('; '))
     const key = `${decl.id}:${workloadKind(workload)}`
     const armed = this.#idle.get(key)?.pop() ?? (await this.#arm(decl, features, key))

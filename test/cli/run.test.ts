@@ -71,3 +71,14 @@ test('kspec doctor prints the feature table of this kernel with how to get what 
   expect(r.stdout).toMatch(/[✓✗] function_graph tracer/)
   expect(r.stdout).toMatch(/cleaned: \d+ instance\(s\), \d+ probe\(s\) left by dead kspec runs/)
 })
+
+test('kspec run --kernel host --kernel debian: the same spec on both kernels, reported apart', async () => {
+  const r = await kspec('run', 'specs/seed-kprobes.spec.ts', '--kernel', 'host', '--kernel', 'debian')
+  const out = strip(r.stdout)
+  expect(r.exitCode, out + r.stderr).toBe(0)
+  expect(out).toMatch(/━━ kernel: host \S+ ━━/)
+  expect(out).toMatch(/━━ kernel: debian-6\.1\.\S+ ━━/)
+  expect(out).toMatch(/0 passed, 0 failed, 1 skipped \(kernel: host \S+\)/)
+  expect(out).toMatch(/1 passed, 0 failed, 0 skipped \(kernel: debian-6\.1\.\S+\)/)
+  expect(out).toMatch(/^host \S+: passed\ndebian-6\.1\.\S+: passed$/m)
+}, 180_000)

@@ -80,7 +80,7 @@ test('a change to global tracefs state is detected, kspec objects aside', async 
 test('requirements: each unmet need is a skip reason naming the kernel and what it offers', () => {
   const f: Features = {
     release: '6.18.44', tracers: ['blk', 'function', 'nop'], instanceTracers: ['function', 'nop'], instances: true,
-    refused: new Map([['function', 'EPERM']]), kprobes: false, uprobes: true, options: new Set(['stacktrace']), clocks: ['local', 'global'], filterFunctions: false, root: true,
+    refused: new Map([['function', 'EPERM']]), probed: new Set(['function']), kprobes: false, uprobes: true, options: new Set(['stacktrace']), clocks: ['local', 'global'], filterFunctions: false, root: true,
   }
   expect(plan(defineTrace({ tracer: 'function_graph' }), f).unmet).toEqual(['function_graph is not available on 6.18.44 (available: blk function nop)'])
   expect(plan(defineTrace({ tracer: 'function' }), f).unmet).toEqual(['function is refused on 6.18.44: selecting it fails with EPERM (a lockdown or a security module forbids the function tracer)'])
