@@ -7,12 +7,14 @@ import { UsageError } from './usage.js'
 
 /** Where `import … from 'kspec'` resolves in spec files: this very build of kspec. */
 const KSPEC_ENTRY = fileURLToPath(new URL('../index.js', import.meta.url))
-/** The closing summary with skip reasons, shipped beside dist/. */
+/** Reporters shipped beside dist/. */
 const SUMMARY_REPORTER = fileURLToPath(new URL('../../reporters/summary.ts', import.meta.url))
+const JUNIT_REPORTER = fileURLToPath(new URL('../../reporters/junit.ts', import.meta.url))
+const REPORTERS = ['default', 'junit', 'json'] as const
 
 export const DEFAULT_SPECS = ['specs/**/*.spec.ts']
 const ANY_SPEC = ['**/*.spec.{ts,mts,js,mjs}', '**/*.test.{ts,mts,js,mjs}']
-const USAGE = 'usage: kspec run [files...] [--kernel host|debian|PATH ...] [--modules DIR] [--accel auto|kvm|tcg] [-t pattern] [--timeout ms] [-u]'
+const USAGE = 'usage: kspec run [files...] [--kernel host|debian|PATH ...] [--reporter default|junit|json ...] [--outputFile path] [--modules DIR] [--accel auto|kvm|tcg] [-t pattern] [--timeout ms] [-u]'
 
 /**
  * `kspec run`: spec files through vitest's node API, once per kernel (`--kernel host
@@ -31,6 +33,8 @@ export async function runCommand(argv: string[]): Promise<number> {
         testNamePattern: { type: 'string', short: 't' },
         timeout: { type: 'string' },
         update: { type: 'boolean', short: 'u' },
+        reporter: { type: 'string', multiple: true },
+        outputFile: { type: 'string' },
       },
     })
   } catch (e) {
@@ -39,12 +43,20 @@ export async function runCommand(argv: string[]): Promise<number> {
   const timeout = args.values.timeout === undefined ? 120_000 : Number(args.values.timeout)
   if (!Number.isInteger(timeout) || timeout <= 0) throw new UsageError(`--timeout ${args.values.timeout} is not a number of milliseconds`, 'e.g. --timeout 30000')
   if (args.values.accel && !['auto', 'kvm', 'tcg'].includes(args.values.accel)) throw new UsageError(`--accel ${args.values.accel} is not auto, kvm or tcg`, USAGE)
+  const reporters = args.values.reporter ?? ['default']
+  const unknown = reporters.find((r) => !(REPORTERS as readonly string[]).includes(r))
+  if (unknown) throw new UsageError(`--reporter ${unknown} is not a kspec reporter`, `use ${REPORTERS.join(', ')}`)
   const kernels = args.values.kernel ?? [process.env.KSPEC_KERNEL ?? 'host']
+  // Each kernel's run adds its suites here; the JUnit file is rebuilt from all of them.
+  const { mkdtempSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  process.env.KSPEC_JUNIT_PARTS = mkdtempSync(join(tmpdir(), 'kspec-junit-'))
   const results: { kernel: string; code: number }[] = []
   for (const kernel of kernels) {
     const label = await kernelLabel(kernel)
     if (kernels.length > 1) process.stdout.write(`\n━━ kernel: ${label} ━━\n`)
-    results.push({ kernel: label, code: await runOnce(kernel, label, args.positionals, timeout, args.values) })
+    results.push({ kernel: label, code: await runOnce(kernel, label, args.positionals, timeout, { ...args.values, reporters }) })
   }
   if (kernels.length > 1) {
     process.stdout.write(`\n${results.map((r) => `${r.kernel}: ${r.code === 0 ? 'passed' : r.code === 2 ? 'no specs' : 'FAILED'}`).join('\n')}\n`)
@@ -58,7 +70,29 @@ async function kernelLabel(kernel: string): Promise<string> {
   return (await resolveKernel(kernel)).name
 }
 
-async function runOnce(kernel: string, label: string, files: string[], timeout: number, opts: { testNamePattern?: string; update?: boolean; modules?: string; accel?: string }): Promise<number> {
+interface RunOptions {
+  testNamePattern?: string
+  update?: boolean
+  modules?: string
+  accel?: string
+  reporters: string[]
+  outputFile?: string
+}
+
+/** vitest reporters for kspec's names: the summary always closes the console output. */
+function vitestReporters(o: RunOptions): (string | [string, object])[] {
+  const out: (string | [string, object])[] = []
+  for (const r of o.reporters) {
+    if (r === 'default') out.push('default')
+    if (r === 'junit') out.push([JUNIT_REPORTER, { outputFile: o.reporters.length > 1 || !o.outputFile ? (o.outputFile ?? 'kspec-junit.xml') : o.outputFile }])
+    if (r === 'json') out.push(['json', { outputFile: o.outputFile && !o.reporters.includes('junit') ? o.outputFile : 'kspec-report.json' }])
+  }
+  if (!o.reporters.includes('default')) out.push('dot')
+  out.push(SUMMARY_REPORTER)
+  return out
+}
+
+async function runOnce(kernel: string, label: string, files: string[], timeout: number, opts: RunOptions): Promise<number> {
   process.env.KSPEC_KERNEL = kernel
   if (opts.modules) process.env.KSPEC_MODULES = opts.modules
   if (opts.accel) process.env.KSPEC_ACCEL = opts.accel
@@ -80,7 +114,7 @@ async function runOnce(kernel: string, label: string, files: string[], timeout: 
       update: opts.update,
       // One process per worker: kspec names what it creates after the owning pid.
       pool: 'forks',
-      reporters: ['default', SUMMARY_REPORTER],
+      reporters: vitestReporters(opts) as never,
     },
     { resolve: { alias: { kspec: KSPEC_ENTRY } } },
   )
