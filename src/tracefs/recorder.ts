@@ -11,7 +11,8 @@ import { ensureTraceDir, runArmed, workloadKind, type Workload } from './run.js'
 import { teardown } from './teardown.js'
 import { diff, snapshot } from './state.js'
 
-export type RecordedTrace = Trace & { workload?: WorkloadResult }
+/** A Trace recorded here, with what produced it: the workload's result, the declaration, the event formats. */
+export type RecordedTrace = Trace & { workload?: WorkloadResult; formats: Record<string, string>; declaration: TraceDeclaration }
 
 export interface RecordOptions {
   timeoutMs?: number

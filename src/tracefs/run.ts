@@ -8,6 +8,7 @@ import { TraceParser } from '../parse/parser.js'
 import { parseFormat } from '../parse/format.js'
 import type { Trace } from '../trace/trace.js'
 import type { Arming } from './arm.js'
+import type { TraceDeclaration } from '../spec/declaration.js'
 import { tracefsWrite } from './explain.js'
 
 /** What a function workload gets: `mark(text)` writes a trace_marker line, to fence a step. */
@@ -45,7 +46,7 @@ export async function ensureTraceDir(): Promise<string> {
  * trace_marker barrier, runs the workload, stops, and drains trace_pipe — consuming
  * reads leave the buffer empty for the next run, so nothing needs clearing.
  */
-export async function runArmed(t: Target, a: Arming, workload: Workload, opts: RunOptions): Promise<Trace & { workload?: WorkloadResult }> {
+export async function runArmed(t: Target, a: Arming, workload: Workload, opts: RunOptions): Promise<Trace & { workload?: WorkloadResult; formats: Record<string, string>; declaration: TraceDeclaration }> {
   if (typeof workload !== 'function' && typeof workload !== 'string' && !Array.isArray(workload)) {
     throw new TypeError('record(decl, workload): the workload is a shell command string, an argv array or an async function')
   }
@@ -77,9 +78,9 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
   const header = `# tracer: ${a.decl.tracer}\n# kspec: read from ${a.dir}trace_pipe\n${a.spawner ? `# kspec: spawner pid ${a.spawner.pid} (its records are not the workload's)\n` : ''}`
   const text = Buffer.concat([Buffer.from(header), ...collected])
   await writeFile(opts.savePath, text)
-  const parser = await parserFor(t, a, opts.savePath)
+  const { parser, formats } = await parserFor(t, a, opts.savePath)
   await forEachLine([text], (s, from, to) => parser.pushRange(s, from, to))
-  const trace = parser.finish()
+  const trace = Object.assign(parser.finish(), { formats, declaration: a.decl })
   trace.loss.overwritten += Math.max(0, (await overruns(t, a)) - before - trace.loss.lostEvents)
   if (result?.timedOut) {
     throw new WorkloadTimeoutError(`the workload ${JSON.stringify(workload)} ran past its timeout of ${opts.timeoutMs} ms and was killed (SIGTERM, then SIGKILL after the grace period). Raise the test's timeout or shorten the workload. The trace so far: ${opts.savePath}${result.stderr ? `\nstderr:\n${result.stderr.slice(-2000)}` : ''}`)
@@ -143,17 +144,21 @@ async function overruns(t: Target, a: Arming): Promise<number> {
 
 const formatCache = new WeakMap<Target, Map<string, string | null>>()
 
-async function parserFor(t: Target, a: Arming, source: string): Promise<TraceParser> {
+/** A parser that knows the formats of the arming's events, and those formats' texts (for artifacts). */
+async function parserFor(t: Target, a: Arming, source: string): Promise<{ parser: TraceParser; formats: Record<string, string> }> {
   let cache = formatCache.get(t)
   if (!cache) formatCache.set(t, (cache = new Map()))
   const parser = new TraceParser(source)
+  const formats: Record<string, string> = {}
   for (const dir of a.formatDirs) {
     const key = dir.startsWith(`events/${a.group}/`) ? `${a.group}/${dir}` : dir
     if (!cache.has(key)) cache.set(key, await t.read(`${dir}format`).catch(() => null))
     const text = cache.get(key)
-    if (text) parser.formats.add(parseFormat(text), dir.split('/')[1])
+    if (!text) continue
+    parser.formats.add(parseFormat(text), dir.split('/')[1])
+    formats[dir.split('/').slice(1, 3).join('_')] = text
   }
-  return parser
+  return { parser, formats }
 }
 
 

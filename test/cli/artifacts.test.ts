@@ -1,0 +1,32 @@
+import { execa } from 'execa'
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { expect, test } from 'kspec'
+import { loadTrace } from '../../src/parse/load.js'
+import { strip } from '../helpers.js'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
+test('a failed live test leaves its trace, declaration, kernel and formats; loadTrace on them replays it offline', async () => {
+  const artifacts = mkdtempSync(join(tmpdir(), 'kspec-artifacts-'))
+  const run = await execa('node', ['bin/kspec.js', 'run', 'test/fixtures/projects/artifacts/fail.spec.ts'], { cwd: ROOT, reject: false, env: { KSPEC_ARTIFACT_DIR: artifacts, NO_COLOR: '1' } })
+  expect(run.exitCode).toBe(1)
+  const out = strip(run.stdout + run.stderr)
+  const dir = /Artifacts: (\S+) \(replay: loadTrace\('\S+'\)\)/.exec(out)?.[1]
+  expect(dir, out).toBeDefined()
+  expect(dir!.startsWith(artifacts)).toBe(true)
+  expect(readdirSync(dir!).sort()).toEqual(['declaration.json', 'formats', 'kernel.txt', 'trace.txt'])
+  expect(readdirSync(join(dir!, 'formats')).sort()).toEqual(['syscalls_sys_enter_openat', 'syscalls_sys_exit_openat'])
+  expect(JSON.parse(readFileSync(join(dir!, 'declaration.json'), 'utf8'))).toMatchObject({ events: ['syscalls:sys_enter_openat', 'syscalls:sys_exit_openat'], scope: 'workload' })
+  expect(readFileSync(join(dir!, 'kernel.txt'), 'utf8')).toMatch(/^host \S+\n$/)
+
+  // Replay: the same Trace, typed with the saved formats, without root or tracefs.
+  const replay = await loadTrace(dir!)
+  const saved = readFileSync(join(dir!, 'trace.txt'), 'utf8')
+  expect(replay.records.length).toBe(saved.split('\n').filter((l) => /\[\d{3}\]/.test(l) && !/kspec-|perl/.test(l.split('[')[0])).length)
+  expect(replay).toHaveEvent('sys_enter_openat', { dfd: -100 })
+  expect(replay.ofKind('event').every((e) => e.task === 'cat')).toBe(true)
+  expect(() => expect(replay).toHaveEventTimes('sys_exit_openat', 0)).toThrow(/Expected: exactly 0 events sys_exit_openat/)
+}, 60_000)
