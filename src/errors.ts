@@ -57,3 +57,8 @@ export class TargetError extends Error {
     super(message)
   }
 }
+
+/** The kernel WARNed, oopsed or became tainted during a test: the verdict is *broken*. */
+export class BrokenKernelError extends Error {
+  override name = 'BrokenKernelError'
+}

@@ -106,6 +106,31 @@ export class HostTarget implements Target {
     return hostSpawner()
   }
 
+  async kernelLog(): Promise<string> {
+    // Non-blocking: /dev/kmsg never ends, it waits for the next record.
+    const fh = await fsCall('/dev/kmsg', () => open('/dev/kmsg', constants.O_RDONLY | constants.O_NONBLOCK))
+    const buf = Buffer.alloc(8192)
+    const out: string[] = []
+    try {
+      for (;;) {
+        try {
+          const { bytesRead } = await fh.read(buf, 0, buf.length, null)
+          if (bytesRead === 0) break
+          out.push(buf.toString('utf8', 0, bytesRead))
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code
+          // EPIPE: records were overwritten while reading; the next read goes on.
+          if (code === 'EPIPE') continue
+          if (code === 'EAGAIN') break
+          throw e
+        }
+      }
+    } finally {
+      await fh.close()
+    }
+    return out.join('')
+  }
+
   async alive(pid: number): Promise<boolean> {
     return pidAlive(pid)
   }

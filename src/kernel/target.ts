@@ -30,6 +30,8 @@ export interface Target {
    * from birth and re-scoping costs nothing between tests.
    */
   spawner(): Promise<Spawner>
+  /** Every record in the kernel's log buffer, as /dev/kmsg gives them (`prio,seq,ts,flags;message`). */
+  kernelLog(): Promise<string>
   /** Whether a process of this target still runs (for the janitor). */
   alive(pid: number): Promise<boolean>
   /** A lock on a global resource of this target, across processes. */

@@ -28,7 +28,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-enum { READ = 1, WRITE, APPEND, MKDIR, RMDIR, LIST, EXISTS, PIPE, SPAWN, JOB, WAIT, KILL, ALIVE, UNAME, POWEROFF, SPAWN_STOP, UNLINK };
+enum { READ = 1, WRITE, APPEND, MKDIR, RMDIR, LIST, EXISTS, PIPE, SPAWN, JOB, WAIT, KILL, ALIVE, UNAME, POWEROFF, SPAWN_STOP, UNLINK, KMSG };
 
 #define MAX_SPAWNERS 64
 #define MAX_FRAME (64u << 20)
@@ -169,6 +169,21 @@ static void handle(uint32_t id, uint8_t op, char **arg, uint32_t *alen) {
       ssize_t r = read(fd, buf + n, cap - n);
       if (r > 0) { n += (size_t)r; if (n == cap) break; continue; }
       if (r < 0 && errno == EINTR) continue;
+      break;
+    }
+    close(fd);
+    reply(id, 0, buf, (uint32_t)n); free(buf); return;
+  }
+  case KMSG: {
+    /* Every record still in the kernel's log buffer; one read() returns one record. */
+    int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) { reply(id, errno, NULL, 0); return; }
+    size_t cap = 1 << 16, n = 0; char *buf = malloc(cap);
+    for (;;) {
+      if (cap - n < 8192) buf = realloc(buf, cap *= 2);
+      ssize_t r = read(fd, buf + n, cap - n);
+      if (r > 0) { n += (size_t)r; continue; }
+      if (r < 0 && (errno == EINTR || errno == EPIPE)) continue;
       break;
     }
     close(fd);

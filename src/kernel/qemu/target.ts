@@ -128,6 +128,10 @@ export class QemuTarget implements Target {
     }
   }
 
+  async kernelLog(): Promise<string> {
+    return (await this.#req(Op.KMSG, [], '/dev/kmsg')).toString()
+  }
+
   async alive(pid: number): Promise<boolean> {
     return this.#req(Op.ALIVE, [String(pid)]).then(() => true, () => false)
   }
