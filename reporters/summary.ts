@@ -1,4 +1,5 @@
 import type { Reporter, TestModule } from 'vitest/node'
+import '../src/fixtures/meta.js'
 
 /**
  * Closes a run with the plain line CI systems read (`N passed, N failed, N skipped`) and
@@ -9,6 +10,8 @@ export default class SummaryReporter implements Reporter {
     let passed = 0
     let failed = 0
     let skipped = 0
+    let incomplete = 0
+    let broken = 0
     const reasons = new Map<string, string[]>()
     // Per folder (test/qemu, test/tracefs, specs): how many live tests ran where.
     const areas = new Map<string, [number, number, number]>()
@@ -28,6 +31,9 @@ export default class SummaryReporter implements Reporter {
         } else if (result.state === 'failed') {
           failed++
           counts[1]++
+          const meta = test.meta().kspec
+          if (meta?.broken) broken++
+          else if (meta?.incomplete) incomplete++
         } else if (result.state === 'skipped') {
           skipped++
           counts[2]++
@@ -44,7 +50,8 @@ export default class SummaryReporter implements Reporter {
       if (tests.length > 5) out.push(`  … ${tests.length - 5} more`)
     }
     const kernel = process.env.KSPEC_KERNEL_LABEL
-    out.push(`${passed} passed, ${failed} failed, ${skipped} skipped${kernel ? ` (kernel: ${kernel})` : ''}`)
+    const verdicts = [incomplete ? `, ${incomplete} incomplete` : '', broken ? `, ${broken} broken` : ''].join('')
+    out.push(`${passed} passed, ${failed} failed, ${skipped} skipped${verdicts}${kernel ? ` (kernel: ${kernel})` : ''}`)
     process.stdout.write(out.join('\n') + '\n')
   }
 }

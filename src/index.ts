@@ -7,6 +7,7 @@ export { test, it, type KspecFixtures, type RecordFn, type RecordCallOptions } f
 export { defineTrace, traceSchema, type TraceDeclaration, type TraceInput } from './spec/declaration.js'
 export { kprobe, kretprobe, uprobe, uretprobe, type Probe } from './spec/probes.js'
 export { libcPath } from './spec/libs.js'
+export { defineConfig, type KspecConfig, type KspecConfigInput } from './config/schema.js'
 export { loadTrace, parseTraceText, type LoadOptions } from './parse/load.js'
 export { parseFormat, type EventFormat, type FieldFormat } from './parse/format.js'
 export { Trace, type Loss, type TraceHeader } from './trace/trace.js'

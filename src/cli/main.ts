@@ -1,4 +1,5 @@
 import { doctorCommand } from './doctor.js'
+import { initCommand } from './init.js'
 import { parseCommand } from './parse.js'
 import { runCommand } from './run.js'
 import { UsageError } from './usage.js'
@@ -12,6 +13,7 @@ Usage:
   kspec parse FILE [--json]     summarize a saved trace; --json writes one JSON record per line
   kspec doctor [--clean]        what the kernel offers and how to get what it lacks; --clean removes
                                 what dead kspec runs left in tracefs
+  kspec init                    write kspec.config.ts and an example spec here
   kspec help                    this text
 
 Exit codes: 0 all ran and passed (skips allowed), 1 a failure, 2 a usage error.`
@@ -27,6 +29,8 @@ export async function main(argv: string[]): Promise<number> {
         return await parseCommand(rest)
       case 'doctor':
         return await doctorCommand(rest)
+      case 'init':
+        return await initCommand(rest)
       case undefined:
       case 'help':
       case '--help':

@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { startVitest } from 'vitest/node'
 import { resolveKernel } from '../kernel/qemu/kernel.js'
+import { loadConfig } from '../config/load.js'
+import { ConfigError } from '../config/schema.js'
 import { UsageError } from './usage.js'
 
 /** Where `import … from 'kspec'` resolves in spec files: this very build of kspec. */
@@ -14,7 +16,7 @@ const REPORTERS = ['default', 'junit', 'json'] as const
 
 export const DEFAULT_SPECS = ['specs/**/*.spec.ts']
 const ANY_SPEC = ['**/*.spec.{ts,mts,js,mjs}', '**/*.test.{ts,mts,js,mjs}']
-const USAGE = 'usage: kspec run [files...] [--kernel host|debian|PATH ...] [--reporter default|junit|json ...] [--outputFile path] [--modules DIR] [--accel auto|kvm|tcg] [-t pattern] [--timeout ms] [-u]'
+const USAGE = 'usage: kspec run [files...] [--config file] [--kernel host|debian|PATH ...] [--shard i/n] [--bail n] [--reporter default|junit|json ...] [--outputFile path] [--modules DIR] [--accel auto|kvm|tcg] [-t pattern] [--timeout ms] [-u]'
 
 /**
  * `kspec run`: spec files through vitest's node API, once per kernel (`--kernel host
@@ -35,18 +37,44 @@ export async function runCommand(argv: string[]): Promise<number> {
         update: { type: 'boolean', short: 'u' },
         reporter: { type: 'string', multiple: true },
         outputFile: { type: 'string' },
+        config: { type: 'string' },
+        shard: { type: 'string' },
+        bail: { type: 'string' },
       },
     })
   } catch (e) {
     throw new UsageError((e as Error).message, USAGE)
   }
-  const timeout = args.values.timeout === undefined ? 120_000 : Number(args.values.timeout)
+  let config
+  try {
+    config = (await loadConfig(args.values.config)).config
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(e.message, 'fix the config file (kspec init writes a valid one)')
+    throw new UsageError(`the config file could not be loaded: ${(e as Error).message.split('\n')[0]}`, 'fix it, or pass another with --config')
+  }
+  const timeout = args.values.timeout === undefined ? config.timeoutMs : Number(args.values.timeout)
   if (!Number.isInteger(timeout) || timeout <= 0) throw new UsageError(`--timeout ${args.values.timeout} is not a number of milliseconds`, 'e.g. --timeout 30000')
-  if (args.values.accel && !['auto', 'kvm', 'tcg'].includes(args.values.accel)) throw new UsageError(`--accel ${args.values.accel} is not auto, kvm or tcg`, USAGE)
-  const reporters = args.values.reporter ?? ['default']
+  const accel = args.values.accel ?? config.qemu.accel
+  if (accel && !['auto', 'kvm', 'tcg'].includes(accel)) throw new UsageError(`--accel ${accel} is not auto, kvm or tcg`, USAGE)
+  if (args.values.shard && !/^\d+\/\d+$/.test(args.values.shard)) throw new UsageError(`--shard ${args.values.shard} is not i/n`, 'e.g. --shard 1/3')
+  if (args.values.bail && !/^\d+$/.test(args.values.bail)) throw new UsageError(`--bail ${args.values.bail} is not a number of failures`, 'e.g. --bail 1')
+  const reporters = args.values.reporter ?? config.reporters
   const unknown = reporters.find((r) => !(REPORTERS as readonly string[]).includes(r))
   if (unknown) throw new UsageError(`--reporter ${unknown} is not a kspec reporter`, `use ${REPORTERS.join(', ')}`)
-  const kernels = args.values.kernel ?? [process.env.KSPEC_KERNEL ?? 'host']
+  const kernels = args.values.kernel ?? (process.env.KSPEC_KERNEL ? [process.env.KSPEC_KERNEL] : config.kernels)
+  // Settings reach the workers (where targets and fixtures live) through the environment.
+  const env: Record<string, string | undefined> = {
+    KSPEC_ARTIFACT_DIR: config.artifactDir,
+    KSPEC_ARTIFACTS: config.artifacts,
+    KSPEC_BUFFER_SIZE_KB: config.bufferSizeKb?.toString(),
+    KSPEC_QEMU_MEMORY: config.qemu.memoryMb?.toString(),
+    KSPEC_QEMU_CPUS: config.qemu.cpus?.toString(),
+    KSPEC_QEMU_BOOT_TIMEOUT: config.qemu.bootTimeoutMs?.toString(),
+    KSPEC_QEMU_FILES: config.qemu.files.length ? JSON.stringify(config.qemu.files) : undefined,
+    KSPEC_MODULES: args.values.modules ?? config.qemu.modules,
+    KSPEC_ACCEL: accel,
+  }
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && process.env[k] === undefined) process.env[k] = v
   // Each kernel's run adds its suites here; the JUnit file is rebuilt from all of them.
   const { mkdtempSync } = await import('node:fs')
   const { tmpdir } = await import('node:os')
@@ -56,7 +84,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   for (const kernel of kernels) {
     const label = await kernelLabel(kernel)
     if (kernels.length > 1) process.stdout.write(`\n━━ kernel: ${label} ━━\n`)
-    results.push({ kernel: label, code: await runOnce(kernel, label, args.positionals, timeout, { ...args.values, reporters }) })
+    results.push({ kernel: label, code: await runOnce(kernel, label, args.positionals, timeout, { ...args.values, reporters, outputFile: args.values.outputFile ?? config.outputFile, specs: config.specs }) })
   }
   if (kernels.length > 1) {
     process.stdout.write(`\n${results.map((r) => `${r.kernel}: ${r.code === 0 ? 'passed' : r.code === 2 ? 'no specs' : 'FAILED'}`).join('\n')}\n`)
@@ -71,6 +99,9 @@ async function kernelLabel(kernel: string): Promise<string> {
 }
 
 interface RunOptions {
+  specs: string[]
+  shard?: string
+  bail?: string
   testNamePattern?: string
   update?: boolean
   modules?: string
@@ -94,8 +125,6 @@ function vitestReporters(o: RunOptions): (string | [string, object])[] {
 
 async function runOnce(kernel: string, label: string, files: string[], timeout: number, opts: RunOptions): Promise<number> {
   process.env.KSPEC_KERNEL = kernel
-  if (opts.modules) process.env.KSPEC_MODULES = opts.modules
-  if (opts.accel) process.env.KSPEC_ACCEL = opts.accel
   process.env.KSPEC_KERNEL_LABEL = label
   process.exitCode = undefined
   const vitest = await startVitest(
@@ -106,7 +135,9 @@ async function runOnce(kernel: string, label: string, files: string[], timeout: 
       watch: false,
       config: false,
       name: label,
-      include: files.length > 0 ? ANY_SPEC : DEFAULT_SPECS,
+      include: files.length > 0 ? ANY_SPEC : opts.specs,
+      shard: opts.shard,
+      bail: opts.bail === undefined ? undefined : Number(opts.bail),
       testNamePattern: opts.testNamePattern,
       testTimeout: timeout,
       hookTimeout: timeout,
@@ -120,7 +151,7 @@ async function runOnce(kernel: string, label: string, files: string[], timeout: 
   )
   const ran = vitest.state.getFiles().length
   if (ran === 0) {
-    process.stderr.write(`kspec: no spec files found${files.length ? ` matching ${files.join(' ')}` : ` under ${DEFAULT_SPECS.join(', ')}`}\n`)
+    process.stderr.write(`kspec: no spec files found${files.length ? ` matching ${files.join(' ')}` : ` under ${opts.specs.join(', ')}`}\n`)
     return 2
   }
   const code = Number(process.exitCode ?? 0)

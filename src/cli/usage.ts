@@ -2,6 +2,6 @@
 export class UsageError extends Error {
   override name = 'UsageError'
   constructor(problem: string, fix: string) {
-    super(`${problem}: ${fix}`)
+    super(`${problem}${problem.includes("\n") ? "\n" : ": "}${fix}`)
   }
 }

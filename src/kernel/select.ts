@@ -14,5 +14,7 @@ export function selectTarget(kernel = process.env.KSPEC_KERNEL ?? 'host'): Targe
     accel: (process.env.KSPEC_ACCEL as 'kvm' | 'tcg' | 'auto' | undefined) ?? 'auto',
     memoryMb: process.env.KSPEC_QEMU_MEMORY ? Number(process.env.KSPEC_QEMU_MEMORY) : undefined,
     cpus: process.env.KSPEC_QEMU_CPUS ? Number(process.env.KSPEC_QEMU_CPUS) : undefined,
+    bootTimeoutMs: process.env.KSPEC_QEMU_BOOT_TIMEOUT ? Number(process.env.KSPEC_QEMU_BOOT_TIMEOUT) : undefined,
+    files: process.env.KSPEC_QEMU_FILES ? JSON.parse(process.env.KSPEC_QEMU_FILES) : undefined,
   })
 }

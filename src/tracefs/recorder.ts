@@ -54,7 +54,10 @@ export class Recorder {
     return plan(decl, f).unmet
   }
 
-  async record(decl: TraceDeclaration, workload: Workload, opts: RecordOptions = {}): Promise<RecordedTrace> {
+  async record(declared: TraceDeclaration, workload: Workload, opts: RecordOptions = {}): Promise<RecordedTrace> {
+    // The config's default buffer size, for declarations that do not set one.
+    const fallback = Number(process.env.KSPEC_BUFFER_SIZE_KB) || undefined
+    const decl = declared.bufferSizeKb || !fallback ? declared : withBuffer(declared, fallback)
     const features = await this.features()
     if (!this.#swept) {
       this.#swept = true
@@ -155,4 +158,13 @@ function hookSignals(): void {
       void Promise.allSettled([...live].map((r) => r.close())).then(() => process.kill(process.pid, signal))
     })
   }
+}
+
+const sized = new WeakMap<TraceDeclaration, TraceDeclaration>()
+
+/** The same declaration (same id, so armings are still reused) with a buffer size. */
+function withBuffer(d: TraceDeclaration, kb: number): TraceDeclaration {
+  let out = sized.get(d)
+  if (!out) sized.set(d, (out = Object.freeze(Object.defineProperty({ ...d, bufferSizeKb: kb }, 'id', { value: d.id, enumerable: false })) as TraceDeclaration))
+  return out
 }
