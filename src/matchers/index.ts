@@ -1,4 +1,5 @@
-import { chai, expect } from 'vitest'
+import { chai, expect, Snapshots } from 'vitest'
+import { callTreeText, type CallTreeOptions } from '../trace/snapshot.js'
 import type { FieldExpectation, FieldsExpectation } from './fields.js'
 import { CallChain, capture } from './chain.js'
 import { assertCount, assertName, assertTrace } from './misuse.js'
@@ -8,6 +9,7 @@ import { evaluateCallTimes, formatCallTimes } from './toCallTimes.js'
 import { evaluateEvents, formatEvents } from './toHaveEvent.js'
 import { evaluateStack, formatStack } from './toHaveStack.js'
 import { evaluateReturn, formatReturn } from './toReturnFrom.js'
+import type { Trace } from '../trace/trace.js'
 
 export type { FieldExpectation, FieldsExpectation }
 export { CallChain }
@@ -24,6 +26,17 @@ export interface TraceMatchers<R = unknown> {
   /** A kretprobe/uretprobe on fn, or sys_exit_<fn>, returned (value). Not `toReturn`: vitest's spy matcher owns that name. */
   toReturnFrom(fn: string, value?: FieldExpectation): R
   toBeComplete(): R
+  /**
+   * The normalized call tree matches the stored snapshot (`-u` updates it); `perKernel`
+   * keeps one snapshot per kernel release, for trees that differ between kernels.
+   */
+  toMatchCallTreeSnapshot(options?: CallTreeSnapshotOptions): R
+  toMatchInlineCallTreeSnapshot(options?: CallTreeSnapshotOptions, snapshot?: string): R
+  toMatchInlineCallTreeSnapshot(snapshot?: string): R
+}
+
+export interface CallTreeSnapshotOptions extends CallTreeOptions {
+  perKernel?: boolean
 }
 
 declare module 'vitest' {
@@ -86,6 +99,16 @@ export function installMatchers(): void {
       const r = evaluateReturn(trace, fn, value)
       return { pass: r.pass, message: () => formatReturn(trace, fn, value, r, this.isNot) }
     },
+    toMatchCallTreeSnapshot(subject: unknown, options: CallTreeSnapshotOptions = {}) {
+      const trace = assertTrace(subject, 'toMatchCallTreeSnapshot')
+      return Snapshots.toMatchSnapshot.call(this, treeOf(trace, options), kernelHint(trace, options))
+    },
+    toMatchInlineCallTreeSnapshot(subject: unknown, optionsOrSnapshot?: CallTreeSnapshotOptions | string, snapshot?: string) {
+      const trace = assertTrace(subject, 'toMatchInlineCallTreeSnapshot')
+      const options = typeof optionsOrSnapshot === 'object' ? optionsOrSnapshot : {}
+      const inline = typeof optionsOrSnapshot === 'string' ? optionsOrSnapshot : snapshot
+      return Snapshots.toMatchInlineSnapshot.call(this, treeOf(trace, options), inline)
+    },
     toBeComplete(subject: unknown) {
       const trace = assertTrace(subject, 'toBeComplete')
       return { pass: trace.complete, message: () => formatComplete(trace, this.isNot) }
@@ -97,4 +120,15 @@ function assertFields(fields: unknown, matcher: string): void {
   if (fields !== undefined && (typeof fields !== 'object' || fields === null || Array.isArray(fields))) {
     throw new TypeError(`expect(trace).${matcher}(): fields must be an object such as { prev_comm: 'ls' }, got ${JSON.stringify(fields)}.`)
   }
+}
+
+function treeOf(trace: Trace, options: CallTreeSnapshotOptions): string {
+  if (trace.roots.length === 0) throw new TypeError('expect(trace).toMatchCallTreeSnapshot(): the trace has no call tree; record it with tracer: \'function_graph\'.')
+  if (options.depth !== undefined && (!Number.isInteger(options.depth) || options.depth < 0)) throw new TypeError(`expect(trace).toMatchCallTreeSnapshot(): depth must be a whole number ≥ 0, got ${options.depth}.`)
+  return callTreeText(trace, options)
+}
+
+function kernelHint(trace: Trace, options: CallTreeSnapshotOptions): string | undefined {
+  const kernel = (trace as Trace & { kernel?: string }).kernel
+  return options.perKernel && kernel ? `kernel ${kernel}` : undefined
 }

@@ -80,7 +80,7 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
   await writeFile(opts.savePath, text)
   const { parser, formats } = await parserFor(t, a, opts.savePath)
   await forEachLine([text], (s, from, to) => parser.pushRange(s, from, to))
-  const trace = Object.assign(parser.finish(), { formats, declaration: a.decl })
+  const trace = Object.assign(parser.finish(), { formats, declaration: a.decl, kernel: await t.release() })
   trace.loss.overwritten += Math.max(0, (await overruns(t, a)) - before - trace.loss.lostEvents)
   if (result?.timedOut) {
     throw new WorkloadTimeoutError(`the workload ${JSON.stringify(workload)} ran past its timeout of ${opts.timeoutMs} ms and was killed (SIGTERM, then SIGKILL after the grace period). Raise the test's timeout or shorten the workload. The trace so far: ${opts.savePath}${result.stderr ? `\nstderr:\n${result.stderr.slice(-2000)}` : ''}`)
