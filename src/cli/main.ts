@@ -1,5 +1,6 @@
 import { doctorCommand } from './doctor.js'
 import { initCommand } from './init.js'
+import { mergeCommand } from './merge.js'
 import { parseCommand } from './parse.js'
 import { runCommand } from './run.js'
 import { UsageError } from './usage.js'
@@ -14,6 +15,7 @@ Usage:
   kspec doctor [--clean]        what the kernel offers and how to get what it lacks; --clean removes
                                 what dead kspec runs left in tracefs
   kspec init                    write kspec.config.ts and an example spec here
+  kspec merge-reports -o OUT F… join the JUnit files of sharded runs (--shard i/n) into one
   kspec help                    this text
 
 Exit codes: 0 all ran and passed (skips allowed), 1 a failure, 2 a usage error.`
@@ -31,6 +33,8 @@ export async function main(argv: string[]): Promise<number> {
         return await doctorCommand(rest)
       case 'init':
         return await initCommand(rest)
+      case 'merge-reports':
+        return await mergeCommand(rest)
       case undefined:
       case 'help':
       case '--help':
