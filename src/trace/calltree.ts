@@ -114,22 +114,38 @@ function relabel(node: CallRecord, ctx: GraphContext): void {
   node.pid = ctx.pid
 }
 
-function makeCall(line: number, cpu: number | undefined, ts: number | undefined, ctx: GraphContext, name: string, depth: number, parent: CallRecord | undefined, duration: number | undefined): CallRecord {
-  return {
-    kind: 'call',
-    line,
-    cpu,
-    task: ctx.task,
-    pid: ctx.pid,
-    ts,
-    name,
-    depth,
-    duration,
-    parent,
-    children: NO_CHILDREN,
-    entryMissing: false,
-    exitMissing: false,
+/**
+ * A function_graph call. A class, so what nearly every call shares (its kind, no
+ * timestamp without funcgraph-abstime, both halves seen) lives on the prototype: a
+ * million calls are a million fewer fields to allocate and for the GC to copy.
+ */
+class Call implements CallRecord {
+  declare kind: 'call'
+  declare ts: number | undefined
+  declare entryMissing: boolean
+  declare exitMissing: boolean
+  children: CallRecord[] = NO_CHILDREN
+  constructor(
+    public line: number,
+    public cpu: number | undefined,
+    public task: string | undefined,
+    public pid: number | undefined,
+    public name: string,
+    public depth: number,
+    public duration: number | undefined,
+    public parent: CallRecord | undefined,
+  ) {}
+
+  toJSON(): object {
+    return { ...this, kind: this.kind, ts: this.ts, entryMissing: this.entryMissing, exitMissing: this.exitMissing }
   }
+}
+Object.assign(Call.prototype, { kind: 'call', ts: undefined, entryMissing: false, exitMissing: false })
+
+function makeCall(line: number, cpu: number | undefined, ts: number | undefined, ctx: GraphContext, name: string, depth: number, parent: CallRecord | undefined, duration: number | undefined): CallRecord {
+  const call = new Call(line, cpu, ctx.task, ctx.pid, name, depth, duration, parent)
+  if (ts !== undefined) call.ts = ts
+  return call
 }
 
 /** `comm-pid` as banners and funcgraph-proc print it; `cpuN` when no task is known. */
