@@ -82,3 +82,9 @@ test('kspec run --kernel host --kernel debian: the same spec on both kernels, re
   expect(out).toMatch(/1 passed, 0 failed, 0 skipped \(kernel: debian-6\.1\.\S+\)/)
   expect(out).toMatch(/^host \S+: passed\ndebian-6\.1\.\S+: passed$/m)
 }, 180_000)
+
+test('a plain Node script can import kspec and load a trace (no vitest running)', async () => {
+  const r = await execa('node', ['--input-type=module', '-e', "const k = await import('./dist/index.js'); const t = await k.loadTrace('specs/traces/graph_openat_depth3.txt'); console.log(t.callsOf('do_filp_open').length, typeof k.test)"], { cwd: ROOT, reject: false })
+  expect(r.stderr).toBe('')
+  expect(r.stdout).toBe('12 function')
+})
