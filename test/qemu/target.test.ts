@@ -108,10 +108,17 @@ describe('failures in the guest', () => {
     expect(await r.record(d, 'true')).toHaveEvent('sched_process_exit')
   }, 60_000)
 
-  test('a kernel crash mid-test ends that VM with its console log, never a hang', async () => {
-    const doomed = new QemuTarget({ kernel: 'debian' })
+  test('files from the config are placed in the guest; a kernel crash mid-test ends that VM with its console log, never a hang', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs')
+    const { join } = await import('node:path')
+    const { tmpdir } = await import('node:os')
+    const script = join(mkdtempSync(join(tmpdir(), 'kspec-guest-')), 'hello.sh')
+    writeFileSync(script, '#!/bin/sh\necho "hello from $(uname -r)"\n')
+    const doomed = new QemuTarget({ kernel: 'debian', files: [{ from: script, to: '/opt/tests/hello.sh' }] })
     await doomed.ready()
     const s = await doomed.spawner()
+    const hello = await s.run({ argv: ['/opt/tests/hello.sh'] }, 30_000)
+    expect(hello).toMatchObject({ exitCode: 0, stdout: expect.stringMatching(/^hello from 6\.1\.\S+\n$/) })
     const err = await s.run({ shell: 'echo c > /proc/sysrq-trigger' }, 60_000).catch((e) => e)
     expect(err).toBeInstanceOf(Error)
     expect(err.message).toMatch(/^the VM running debian-6\.1\.\S+ went away \(crashed, panicked or was killed\); console log: \S+console-debian\S+\.log$/)
