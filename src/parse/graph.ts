@@ -7,6 +7,7 @@
  * plus `}` / `} /* f *\/` exits, `/* event *\/` comments, irq markers and the
  * context-switch banner (`1)  a-1  =>  b-2`). Fills a reusable scratch object.
  */
+import { parseDecimal } from './decimal.js'
 export type GraphKind = 'entry' | 'exit' | 'leaf' | 'comment' | 'irq-enter' | 'irq-exit' | 'switch' | 'rule'
 
 export interface GraphLine {
@@ -159,20 +160,3 @@ function trimEnd(s: string, from: number, to: number): number {
   return e
 }
 
-/** `106.459` without allocating a substring; one division so it rounds correctly. */
-function parseDecimal(s: string, from: number, to: number): number {
-  let v = 0
-  let i = from
-  while (i < to && isDigit(s.charCodeAt(i))) v = v * 10 + s.charCodeAt(i++) - 48
-  if (i === from) return NaN
-  if (i < to && s.charCodeAt(i) === 46) {
-    let scale = 1
-    i++
-    while (i < to && isDigit(s.charCodeAt(i))) {
-      v = v * 10 + s.charCodeAt(i++) - 48
-      scale *= 10
-    }
-    v /= scale
-  }
-  return i === to ? v : NaN
-}

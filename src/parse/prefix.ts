@@ -8,6 +8,7 @@
  *
  * Parsing fills a reusable scratch object so the hot loop allocates nothing but the record.
  */
+import { parseDecimal } from './decimal.js'
 export interface Prefix {
   /** Where the task name and the flags stand in the line, so they can be interned uncut. */
   taskFrom: number
@@ -89,31 +90,13 @@ function afterCpu(line: string, out: Prefix): boolean {
     if (tokenEnd === -1) tokenEnd = line.length
     if (line.charCodeAt(tokenEnd - 1) !== 58) return false
   }
-  const ts = parseTimestamp(line, i, tokenEnd - 1)
+  const ts = parseDecimal(line, i, tokenEnd - 1)
   if (Number.isNaN(ts)) return false
   out.ts = ts
   out.body = tokenEnd + 1
   return true
 }
 
-/** `370.202008`, or a plain integer for the `counter` and `x86-tsc` clocks. */
-function parseTimestamp(line: string, from: number, to: number): number {
-  let whole = 0
-  let i = from
-  while (i < to && isDigit(line.charCodeAt(i))) whole = whole * 10 + line.charCodeAt(i++) - 48
-  if (i === from) return NaN
-  if (i === to) return whole
-  if (line.charCodeAt(i) !== 46 /* . */) return NaN
-  let frac = 0
-  let scale = 1
-  i++
-  while (i < to && isDigit(line.charCodeAt(i))) {
-    frac = frac * 10 + line.charCodeAt(i++) - 48
-    scale *= 10
-  }
-  // One division of exact integers rounds correctly; whole + frac / scale would not.
-  return i === to ? (whole * scale + frac) / scale : NaN
-}
 
 /**
  * latency-format: `%8.8s-%-7d %3d` then the flags glued to the CPU, then ` 20597us : `
