@@ -1,3 +1,5 @@
+import { parseDecimal } from './decimal.js'
+
 /**
  * One function_graph line, in any combination of the funcgraph-* columns:
  *
@@ -7,7 +9,6 @@
  * plus `}` / `} /* f *\/` exits, `/* event *\/` comments, irq markers and the
  * context-switch banner (`1)  a-1  =>  b-2`). Fills a reusable scratch object.
  */
-import { parseDecimal } from './decimal.js'
 export type GraphKind = 'entry' | 'exit' | 'leaf' | 'comment' | 'irq-enter' | 'irq-exit' | 'switch' | 'rule'
 
 export interface GraphLine {

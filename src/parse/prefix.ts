@@ -1,3 +1,5 @@
+import { parseDecimal } from './decimal.js'
+
 /**
  * The common prefix of ftrace's text output, in every form the kernel prints it:
  *
@@ -8,7 +10,6 @@
  *
  * Parsing fills a reusable scratch object so the hot loop allocates nothing but the record.
  */
-import { parseDecimal } from './decimal.js'
 export interface Prefix {
   /** Where the task name and the flags stand in the line, so they can be interned uncut. */
   taskFrom: number
