@@ -1,5 +1,5 @@
 import type { Reporter, TestModule } from 'vitest/node'
-import '../src/fixtures/meta.js'
+import type { KspecMeta } from '../src/fixtures/meta.js'
 
 /**
  * Closes a run with the plain line CI systems read (`N passed, N failed, N skipped`) and
@@ -31,7 +31,7 @@ export default class SummaryReporter implements Reporter {
         } else if (result.state === 'failed') {
           failed++
           counts[1]++
-          const meta = test.meta().kspec
+          const meta: KspecMeta | undefined = test.meta().kspec
           if (meta?.broken) broken++
           else if (meta?.incomplete) incomplete++
         } else if (result.state === 'skipped') {
