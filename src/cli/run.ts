@@ -127,15 +127,18 @@ async function runOnce(kernel: string, label: string, files: string[], timeout: 
   process.env.KSPEC_KERNEL = kernel
   process.env.KSPEC_KERNEL_LABEL = label
   process.exitCode = undefined
+  // Quoted globs select files; anything else filters them by path, as vitest does.
+  const globs = files.filter((f) => /[*?[{]/.test(f))
+  const filters = files.filter((f) => !globs.includes(f))
   const vitest = await startVitest(
     'test',
-    files,
+    filters,
     {
       run: true,
       watch: false,
       config: false,
       name: label,
-      include: files.length > 0 ? ANY_SPEC : opts.specs,
+      include: globs.length > 0 ? globs : filters.length > 0 ? ANY_SPEC : opts.specs,
       shard: opts.shard,
       bail: opts.bail === undefined ? undefined : Number(opts.bail),
       testNamePattern: opts.testNamePattern,

@@ -88,3 +88,9 @@ test('a plain Node script can import kspec and load a trace (no vitest running)'
   expect(r.stderr).toBe('')
   expect(r.stdout).toBe('12 function')
 })
+
+test('kspec run takes quoted globs as well as paths', async () => {
+  const r = await kspec('run', 'specs/saved-*.spec.ts')
+  expect(r.exitCode, r.stdout + r.stderr).toBe(0)
+  expect(strip(r.stdout)).toMatch(/4 passed, 0 failed, 0 skipped/)
+})
