@@ -3,7 +3,10 @@ import type { Target } from '../kernel/target.js'
 /** The global tracefs state a test could leave changed, as text per file. */
 export type Snapshot = Record<string, string>
 
-const FILES = ['current_tracer', 'tracing_on', 'set_event', 'set_event_pid', 'trace_options', 'kprobe_events', 'uprobe_events', 'buffer_size_kb', 'trace_clock']
+const FILES = [
+  'current_tracer', 'tracing_on', 'set_event', 'set_event_pid', 'set_ftrace_pid', 'trace_options', 'kprobe_events', 'uprobe_events',
+  'buffer_size_kb', 'trace_clock', 'set_ftrace_filter', 'set_ftrace_notrace', 'set_graph_function', 'set_graph_notrace', 'max_graph_depth',
+]
 
 /** Lines naming kspec's own objects (other live armings, pooled instances) are not leaks of this test. */
 const mine = (line: string): boolean => /\bkspec_\d+_\w+/.test(line)
