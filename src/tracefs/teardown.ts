@@ -18,7 +18,8 @@ export async function teardown(t: Target, a: Arming): Promise<void> {
       failed.push(`${what}: ${(e as Error).message}`)
     }
   }
-  await step('stop the workload spawner', async () => a.spawner?.close())
+  // The spawner is idle and owns nothing in tracefs: it ends while the instance goes.
+  const spawnerDone = step('stop the workload spawner', async () => a.spawner?.close())
   if (a.dir) {
     await step('tracing_on', () => t.write(`${a.dir}tracing_on`, '0'))
     await step('set_event', () => t.write(`${a.dir}set_event`, ''))
@@ -31,6 +32,7 @@ export async function teardown(t: Target, a: Arming): Promise<void> {
     const notRestored = await restoreTopLevel(t, a.saved, a.decl)
     if (notRestored.length) failed.push(`could not restore ${notRestored.join(', ')}`)
   }
+  await spawnerDone
   if (a.probes.length > 0) {
     const release = await t.lock('dynamic_events', 30_000)
     try {
