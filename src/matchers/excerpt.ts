@@ -1,6 +1,5 @@
 import type { CallRecord, Origin, TraceRecord } from '../trace/records.js'
 import { formatDuration } from './misuse.js'
-import { MAX_SHOWN } from './layout.js'
 
 /** `CPU 1  ls-99  2.637223  line 14` — where a record came from. */
 export function where(r: Origin): string {
@@ -67,11 +66,4 @@ export function rootOf(node: CallRecord): CallRecord {
   let n = node
   while (n.parent) n = n.parent
   return n
-}
-
-/** Records around the nearest ones, with where they came from. */
-export function recordLines(records: readonly TraceRecord[], max = MAX_SHOWN): string[] {
-  const out = records.slice(0, max).map((r, i) => `  ${i}: ${describe(r)}  (${where(r)})`)
-  if (records.length > max) out.push(`  … ${records.length - max} more`)
-  return out
 }

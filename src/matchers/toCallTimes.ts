@@ -1,7 +1,7 @@
 import { observeCalls, type ObservedCall } from '../trace/calls.js'
 import type { Trace } from '../trace/trace.js'
 import { describe, where } from './excerpt.js'
-import { bounded, layout, nearest, plural } from './layout.js'
+import { bounded, layout, nearest } from './layout.js'
 
 /**
  * Exactly `n` calls of fn (any depth in function_graph, hits of the function tracer, or
@@ -25,4 +25,3 @@ export function formatCallTimes(trace: Trace, fn: string, n: number, calls: Obse
   return layout(`expect(trace)${negated ? '.not' : ''}.toCallTimes(${JSON.stringify(fn)}, ${n})`, lines, excerpt, trace)
 }
 
-export { plural }

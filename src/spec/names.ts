@@ -1,16 +1,5 @@
 import { z } from 'zod'
 
-/**
- * Names that end up in tracefs paths (`events/<system>/<event>`, probe groups) must stay
- * inside the tracing directory: no slashes, no dots-only, no spaces.
- */
-export const pathSafe = (what: string) =>
-  z
-    .string()
-    .min(1, `${what} is empty`)
-    .regex(/^[A-Za-z0-9_*?.-]+$/, `${what} may hold only letters, digits, _ - . and the globs * ?`)
-    .refine((s) => !/^\.+$/.test(s), `${what} cannot be . or ..`)
-
 /** `system:event`, either side a name or a glob. */
 export const eventName = z
   .string()

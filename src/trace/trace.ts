@@ -1,5 +1,5 @@
 import { sameFunction } from './calls.js'
-import type { CallRecord, EventRecord, FunctionRecord, ParseProblem, RecordKind, TraceRecord } from './records.js'
+import type { CallRecord, EventRecord, ParseProblem, RecordKind, TraceRecord } from './records.js'
 
 /** What the header and the text itself say about events that did not make it into the trace. */
 export interface Loss {
@@ -74,11 +74,6 @@ export class Trace {
     // Compiler clones (`f.constprop.0`, `f.isra.0`) are calls of f too.
     const clones = [...this.#callsByName.keys()].filter((k) => k !== name && sameFunction(k, name))
     return clones.length === 0 ? exact : [...exact, ...clones.flatMap((k) => this.#callsByName!.get(k)!)].sort((a, b) => a.line - b.line)
-  }
-
-  /** function tracer hits of `name`. */
-  hitsOf(name: string): FunctionRecord[] {
-    return this.records.filter((r): r is FunctionRecord => r.kind === 'function' && sameFunction(r.func, name))
   }
 
   /** Events whose name matches: exact, without its system (`sched_switch`), or a glob (`sched:*`). */
