@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto'
-import { access, readFile, writeFile } from 'node:fs/promises'
+import { createHash, randomUUID } from 'node:crypto'
+import { access, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { exec } from '../exec.js'
@@ -47,11 +47,14 @@ export async function buildAgent(): Promise<string> {
   const source = await readFile(AGENT_SOURCE)
   const out = join(await cacheDir('agent'), `kspec-agent-${sha(source)}`)
   if (await access(out).then(() => true, () => false)) return out
+  // Built beside its final name and renamed into place: workers may build it at once.
+  const tmp = `${out}.${process.pid}-${randomUUID()}.tmp`
   try {
-    await exec('cc', ['-static', '-O2', '-o', out, AGENT_SOURCE])
+    await exec('cc', ['-static', '-O2', '-o', tmp, AGENT_SOURCE])
   } catch (e) {
     throw new Error(`building the guest agent failed: a C compiler with static libc is needed (Debian: apt-get install gcc libc6-dev). ${(e as Error).message}`, { cause: e })
   }
+  await rename(tmp, out)
   return out
 }
 
@@ -99,6 +102,8 @@ export async function buildInitramfs(files: GuestFile[] = [], modules: string[] 
     { path: 'bin/kspec-agent', type: 'file', data: agent, mode: 0o755 },
     ...extra.map((f) => ({ path: f.to.replace(/^\/+/, ''), type: 'file' as const, data: f.data, mode: f.mode ?? 0o755 })),
   ]
-  await writeFile(out, newc(entries))
+  const tmp = `${out}.${process.pid}-${randomUUID()}.tmp`
+  await writeFile(tmp, newc(entries))
+  await rename(tmp, out)
   return out
 }

@@ -1,4 +1,4 @@
-import { access, readdir, rm } from 'node:fs/promises'
+import { access, mkdtemp, readdir, rename, rm } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { exec } from '../exec.js'
 import { cacheDir } from './cache.js'
@@ -41,18 +41,28 @@ export async function resolveKernel(spec: string, modules?: string): Promise<Ker
   })
   const pkg = /Depends: (linux-image-\S+)/.exec(String(depends.stdout))?.[1]
   if (!pkg) throw new Error('--kernel debian: apt-cache knows no linux-image-amd64; run apt-get update and retry')
-  const dir = await cacheDir('kernels', pkg)
+  const kernels = await cacheDir('kernels')
+  const dir = join(kernels, pkg)
   const release = pkg.replace(/^linux-image-/, '')
-  const vmlinuz = join(dir, 'boot', `vmlinuz-${release}`)
-  const moduleTree = join(dir, 'lib', 'modules', release)
-  if (!(await exists(join(moduleTree, VIRTIO_MODULES.at(-1)!)))) {
-    await exec('apt-get', ['download', pkg], { cwd: dir })
-    const deb = (await readdir(dir)).find((f) => f.endsWith('.deb'))
-    if (!deb) throw new Error(`apt-get download ${pkg} left no .deb in ${dir}`)
+  const image = { name: `debian-${release}`, vmlinuz: join(dir, 'boot', `vmlinuz-${release}`), modules: join(dir, 'lib', 'modules', release) }
+  if (await exists(join(image.modules, VIRTIO_MODULES.at(-1)!))) return image
+  // Fetched into a directory of its own, then renamed into place: several workers may
+  // fetch at once on a fresh machine, and a rename is atomic.
+  const tmp = await mkdtemp(join(kernels, `.${pkg}-`))
+  try {
+    await exec('apt-get', ['download', pkg], { cwd: tmp })
+    const deb = (await readdir(tmp)).find((f) => f.endsWith('.deb'))
+    if (!deb) throw new Error(`apt-get download ${pkg} left no .deb in ${tmp}`)
     // Only /boot and the virtio modules: all modules are 400 MB.
     const wanted = VIRTIO_MODULES.map((m) => `./lib/modules/${release}/${m}`)
-    await exec('sh', ['-c', 'f=$1; shift; dpkg-deb --fsys-tarfile "$f" | tar -x ./boot "$@"', 'sh', join(dir, deb), ...wanted], { cwd: dir })
-    await rm(join(dir, deb))
+    await exec('sh', ['-c', 'f=$1; shift; dpkg-deb --fsys-tarfile "$f" | tar -x ./boot "$@"', 'sh', join(tmp, deb), ...wanted], { cwd: tmp })
+    await rm(join(tmp, deb))
+    await rename(tmp, dir).catch(async (e) => {
+      // Another process got there first: use its copy.
+      if (!(await exists(join(image.modules, VIRTIO_MODULES.at(-1)!)))) throw e
+    })
+  } finally {
+    await rm(tmp, { recursive: true, force: true })
   }
-  return { name: `debian-${release}`, vmlinuz, modules: moduleTree }
+  return image
 }
