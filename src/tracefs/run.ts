@@ -82,6 +82,9 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
   await forEachLine([text], (s, from, to) => parser.pushRange(s, from, to))
   const trace = Object.assign(parser.finish(), { formats, declaration: a.decl, kernel: await t.release() })
   trace.loss.overwritten += Math.max(0, (await overruns(t, a)) - before - trace.loss.lostEvents)
+  if (result?.exitCode === 127 && /^kspec: cannot run |: not found$|command not found/m.test(result.stderr)) {
+    throw new Error(`the workload ${JSON.stringify(workload)} could not start on ${t.name}: ${result.stderr.trim()}. Check the command exists there${t.name === 'host' ? '' : ' (the guest has busybox; put your own binaries in with the config\'s qemu.files)'}.`)
+  }
   if (result?.timedOut) {
     throw new WorkloadTimeoutError(`the workload ${JSON.stringify(workload)} ran past its timeout of ${opts.timeoutMs} ms and was killed (SIGTERM, then SIGKILL after the grace period). Raise the test's timeout or shorten the workload. The trace so far: ${opts.savePath}${result.stderr ? `\nstderr:\n${result.stderr.slice(-2000)}` : ''}`)
   }

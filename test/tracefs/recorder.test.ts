@@ -61,6 +61,11 @@ describe('what a recording returns', () => {
     expect(trace.source).toMatch(/\/kspec\/\d+\/\d+-.*\.txt$/)
   })
 
+  test('a workload that cannot start is an error that says so, not an empty trace', async () => {
+    await expect(r.record(openat, ['no-such-program-kspec'])).rejects.toThrow('the workload ["no-such-program-kspec"] could not start on host: kspec: cannot run no-such-program-kspec: No such file or directory. Check the command exists there.')
+    await expect(r.record(openat, 'no-such-program-kspec --x')).rejects.toThrow(/could not start on host: .*not found/)
+  })
+
   test('uprobes resolve libc symbols by name; uretprobes return $retval', async () => {
     const libc = defineTrace({ uprobes: [uprobe(libcPath(), 'open', { path: '+0(%di):string' }), uretprobe(libcPath(), 'open', { ret: '$retval:s32' })] })
     const trace = await r.record(libc, ['cat', '/nonexistent/kspec'])
