@@ -114,7 +114,8 @@ interface RunOptions {
 function vitestReporters(o: RunOptions): (string | [string, object])[] {
   const out: (string | [string, object])[] = []
   for (const r of o.reporters) {
-    if (r === 'default') out.push('default')
+    // Every test on its own line, as the console of a kernel test run should show.
+    if (r === 'default') out.push('verbose')
     if (r === 'junit') out.push([JUNIT_REPORTER, { outputFile: o.reporters.length > 1 || !o.outputFile ? (o.outputFile ?? 'kspec-junit.xml') : o.outputFile }])
     if (r === 'json') out.push(['json', { outputFile: o.outputFile && !o.reporters.includes('junit') ? o.outputFile : 'kspec-report.json' }])
   }

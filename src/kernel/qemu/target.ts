@@ -1,3 +1,5 @@
+import { mkdir } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { TargetError } from '../../errors.js'
 import type { Spawner, Target, WorkloadResult, WorkloadSpec } from '../target.js'
@@ -41,14 +43,15 @@ export class QemuTarget implements Target {
     this.#kernel = await resolveKernel(this.opts.kernel, this.opts.modules)
     const modules = await virtioModules(this.#kernel)
     const initramfs = await buildInitramfs(this.opts.files, modules)
-    const { traceDir, ensureTraceDir } = await import('../../tracefs/run.js')
-    await ensureTraceDir()
+    // Each boot's console is an artifact of the run, next to the failed tests' ones.
+    const consoles = resolve(this.opts.artifactDir ?? join(process.env.KSPEC_ARTIFACT_DIR ?? 'kspec-artifacts', 'consoles'))
+    await mkdir(consoles, { recursive: true })
     this.#vm = await bootVm(this.#kernel, initramfs, {
       memoryMb: this.opts.memoryMb ?? 1024,
       cpus: this.opts.cpus ?? 2,
       accel: this.opts.accel ?? 'auto',
       bootTimeoutMs: this.opts.bootTimeoutMs ?? 90_000,
-      artifactDir: this.opts.artifactDir ?? traceDir(),
+      artifactDir: consoles,
       virtio: modules.length > 0,
     })
     const vm = this.#vm

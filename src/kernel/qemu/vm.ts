@@ -42,6 +42,8 @@ function hookExit(): void {
 }
 
 const READY = 'KSPEC-AGENT-READY\n'
+const SILENT = 'the guest printed nothing on its console'
+const SILENT_MS = 30_000
 
 /**
  * Boots a kernel with kspec's initramfs. With accel auto, a host whose /dev/kvm hangs
@@ -61,7 +63,13 @@ export async function bootVm(kernel: KernelImage, initramfs: string, opts: VmOpt
       accel = 'tcg'
     }
   }
-  return boot(kernel, initramfs, opts, accel, opts.bootTimeoutMs)
+  try {
+    return await boot(kernel, initramfs, opts, accel, opts.bootTimeoutMs)
+  } catch (e) {
+    // One more boot when the guest never started at all; a kernel that fails fails twice.
+    if (!(e as Error).message.includes(SILENT)) throw e
+    return boot(kernel, initramfs, opts, accel, opts.bootTimeoutMs)
+  }
 }
 
 async function kvmFile(): Promise<string> {
@@ -128,6 +136,12 @@ async function boot(kernel: KernelImage, initramfs: string, opts: VmOptions & { 
   const ready = await new Promise<string>((resolve) => {
     let seen = ''
     const timer = setTimeout(() => done(`the agent did not start within ${timeoutMs} ms (a kernel that never reaches init, or a hang)`), Math.max(0, deadline - Date.now()))
+    // A guest that has printed nothing after SILENT_MS never started (seen once under
+    // load with TCG): say so early, so the caller can boot again instead of waiting.
+    const silent = setTimeout(async () => {
+      if ((await consoleText()) === '') done(SILENT)
+    }, SILENT_MS)
+    void exited.then(() => clearTimeout(silent))
     const onData = (d: Buffer) => {
       seen += d.toString('latin1')
       const at = seen.indexOf(READY)
@@ -139,6 +153,7 @@ async function boot(kernel: KernelImage, initramfs: string, opts: VmOptions & { 
     }
     const done = (why: string) => {
       clearTimeout(timer)
+      clearTimeout(silent)
       // Paused until the protocol client listens, so no byte after the banner is lost.
       socket!.pause()
       socket!.off('data', onData)
