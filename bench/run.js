@@ -20,10 +20,10 @@ function unzip(name) {
   return out
 }
 
-function measure(file, mode) {
+function measure(file, mode, env = {}) {
   const runs = []
   for (let i = 0; i < RUNS; i++) {
-    const r = spawnSync(process.execPath, [join(here, 'parse-one.js'), file, mode], { encoding: 'utf8' })
+    const r = spawnSync(process.execPath, [join(here, 'parse-one.js'), file, mode], { encoding: 'utf8', env: { ...process.env, ...env } })
     if (r.status !== 0) throw new Error(`bench: parsing ${file} failed:\n${r.stderr}`)
     runs.push(JSON.parse(r.stdout))
   }
@@ -59,9 +59,12 @@ try {
     console.log(`trace-cmd report -i host-events-412k.dat: ${tc.toFixed(0)} ms; kspec/trace-cmd = ${ratio.toFixed(2)} (target ≤ 0.33: ${verdict(ratio <= 0.33)})`)
   }
 
-  const g = measure(graph, 'graph')
-  const mbG = g.bytes / 1e6 / (g.ms / 1000)
-  console.log(`graph   ${g.calls} calls in ${g.roots} trees, ${(g.bytes / 1e6).toFixed(1)} MB: ${g.ms.toFixed(0)} ms, ${mbG.toFixed(1)} MB/s (target ≥ 100: ${verdict(mbG >= 100)}), ${Math.round(g.records / (g.ms / 1000))} records/s, peak RSS ${g.maxRssMB.toFixed(0)} MB (target ≤ 1536: ${verdict(g.maxRssMB <= 1536)})`)
+  // With and without the reader worker (two cores: one parses lines, one builds trees).
+  for (const [label, env] of [['one thread', { KSPEC_PARSE_THREADS: '1' }], ['two threads', {}]]) {
+    const g = measure(graph, 'graph', env)
+    const mbG = g.bytes / 1e6 / (g.ms / 1000)
+    console.log(`graph   ${label}: ${g.calls} calls in ${g.roots} trees, ${(g.bytes / 1e6).toFixed(1)} MB: ${g.ms.toFixed(0)} ms, ${mbG.toFixed(1)} MB/s (target ≥ 100: ${verdict(mbG >= 100)}), ${Math.round(g.records / (g.ms / 1000))} records/s, peak RSS ${g.maxRssMB.toFixed(0)} MB (target ≤ 1536: ${verdict(g.maxRssMB <= 1536)})`)
+  }
 } finally {
   rmSync(tmp, { recursive: true, force: true })
 }

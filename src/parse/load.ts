@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs'
-import { readdir, readFile, stat } from 'node:fs/promises'
+import { access, readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { createGunzip } from 'node:zlib'
@@ -7,6 +7,7 @@ import type { Trace } from '../trace/trace.js'
 import { parseFormat } from './format.js'
 import { forEachLine } from './lines.js'
 import { TraceParser } from './parser.js'
+import { GRAPH_READER, parseGraphInParallel } from './parallel.js'
 
 export interface LoadOptions {
   /** Texts of `format` files, to type event fields (`events/<sys>/<event>/format`). */
@@ -35,6 +36,11 @@ export async function loadTrace(input: string | Readable | AsyncIterable<string 
       path = join(path, ARTIFACT_TRACE)
     }
     source = path
+    if (await worthParallel(path)) {
+      const parser = new TraceParser(source)
+      for (const f of formats) parser.formats.add(parseFormat(f))
+      return parseGraphInParallel(path, parser)
+    }
     const file = createReadStream(path, { highWaterMark: 1 << 20 })
     stream = path.endsWith('.gz') ? file.pipe(createGunzip({ chunkSize: 1 << 20 })) : file
   } else {
@@ -56,6 +62,21 @@ async function parseStream(stream: AsyncIterable<string | Uint8Array>, source: s
   for (const f of formats) parser.formats.add(parseFormat(f))
   await forEachLine(stream, (text, from, to) => parser.pushRange(text, from, to))
   return parser.finish()
+}
+
+/** Large function_graph files parse on two cores; KSPEC_PARSE_THREADS=1 keeps one. */
+const PARALLEL_FROM = 16 << 20
+
+async function worthParallel(path: string): Promise<boolean> {
+  if (process.env.KSPEC_PARSE_THREADS === '1' || !(await access(GRAPH_READER).then(() => true, () => false))) return false
+  if ((await stat(path)).size < (path.endsWith('.gz') ? PARALLEL_FROM / 8 : PARALLEL_FROM)) return false
+  const file = createReadStream(path, { end: 1 << 16 })
+  const head = path.endsWith('.gz') ? file.pipe(createGunzip()) : file
+  for await (const chunk of head) {
+    file.destroy()
+    return /^# tracer: function_graph\s*$/m.test(chunk.toString('latin1'))
+  }
+  return false
 }
 
 async function artifactFormats(dir: string): Promise<string[]> {

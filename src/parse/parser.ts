@@ -38,6 +38,24 @@ export class TraceParser {
     this.pushRange(line, 0, line.length)
   }
 
+  /** A line by its number, for lines parsed elsewhere (graph-reader) in file order. */
+  pushAt(lineNo: number, line: string): void {
+    this.lineNo = lineNo - 1
+    this.pushRange(line, 0, line.length)
+  }
+
+  /** A function_graph call parsed elsewhere: an entry, a leaf or an exit (name already interned). */
+  pushCall(kind: 'entry' | 'leaf' | 'exit', lineNo: number, cpu: number | undefined, depth: number, name: string, proc: string | undefined, duration: number | undefined, ts: number | undefined): void {
+    this.lineNo = lineNo
+    const ctx = this.tree.context(cpu, proc)
+    if (kind === 'exit') {
+      const orphan = this.tree.exit(lineNo, cpu, ts, ctx, name, depth, duration)
+      if (orphan) this.records.push(orphan)
+    } else {
+      this.records.push(this.tree.call(lineNo, cpu, ts, ctx, name, depth, kind === 'leaf', duration))
+    }
+  }
+
   /** The line `s[from, to)`: function_graph lines are parsed where they stand, uncut. */
   pushRange(s: string, from: number, to: number): void {
     this.lineNo++

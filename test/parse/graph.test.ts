@@ -110,3 +110,23 @@ test('108 MB unfiltered graph: trees balanced or their gaps counted', async () =
   expect(trace.graphGaps).toEqual({ entriesMissing: 18, exitsMissing: 32 })
   expect(trace.ofKind('switch').length).toBeGreaterThan(0)
 })
+
+test('on two cores (the built reader worker) the 108 MB graph gives the same trees as on one', async () => {
+  // The worker runs from dist/ (npm test builds it first); the sources have no .js to start.
+  const { parseGraphInParallel } = await import('../../dist/parse/parallel.js' as string)
+  const { TraceParser } = await import('../../dist/parse/parser.js' as string)
+  const { SHARED } = await import('../helpers.js')
+  const file = `${SHARED}bench/qemu-graph-2.2M-lines.txt.gz`
+  const two = await parseGraphInParallel(file, new TraceParser(file))
+  const one = await shared('bench/qemu-graph-2.2M-lines.txt.gz')
+  expect(two.records.length).toBe(one.records.length)
+  expect(two.graphGaps).toEqual(one.graphGaps)
+  expect(two.roots.length).toBe(one.roots.length)
+  let differ = 0
+  for (let i = 0; i < one.records.length; i++) {
+    const a = one.records[i] as CallRecord
+    const b = two.records[i] as CallRecord
+    if (a.kind !== b.kind || a.line !== b.line || a.name !== b.name || a.duration !== b.duration || a.depth !== b.depth || a.task !== b.task || a.cpu !== b.cpu || a.parent?.line !== b.parent?.line) differ++
+  }
+  expect(differ).toBe(0)
+}, 60_000)

@@ -1,0 +1,89 @@
+/**
+ * A worker that reads, decodes and parses function_graph lines, so the main thread only
+ * builds call trees: the two halves of a large graph parse run on two cores. Calls
+ * (entries, leaves, exits) travel packed in typed arrays; every other line travels as
+ * text, in order, for the main thread's parser.
+ */
+import { createReadStream } from 'node:fs'
+import { parentPort, workerData } from 'node:worker_threads'
+import { createGunzip } from 'node:zlib'
+import { parseGraphLine, type GraphLine } from './graph.js'
+import { forEachLine } from './lines.js'
+import { NameTable } from './names.js'
+
+export const OP_TEXT = 0
+export const OP_ENTRY = 1
+export const OP_LEAF = 2
+export const OP_EXIT = 3
+/** Int32 slots per op: op, line, cpu (-1: none), depth, name id, proc id (-1: none). */
+export const INTS = 6
+/** Float64 slots per op: duration, timestamp (NaN: none). */
+export const FLOATS = 2
+const BATCH = 1 << 15
+
+export interface Batch {
+  ints: Int32Array
+  floats: Float64Array
+  count: number
+  texts: string[]
+  /** Names and procs first seen in this batch, in id order. */
+  names: string[]
+  procs: string[]
+}
+
+if (parentPort) {
+  const { path } = workerData as { path: string }
+  const port = parentPort
+  const g: GraphLine = { kind: 'leaf', ts: undefined, cpu: undefined, proc: undefined, duration: undefined, depth: 0, text: '', to: '', nameFrom: 0, nameTo: 0 }
+  const names = new NameTable()
+  const procIds = new Map<string, number>()
+  let batch = fresh()
+  let lineNo = 0
+  let graph = false
+  const id = (name: string, table: Map<string, number>, list: string[]): number => {
+    let n = table.get(name)
+    if (n === undefined) {
+      table.set(name, (n = table.size))
+      list.push(name)
+    }
+    return n
+  }
+  let sent = 0
+  const flush = () => {
+    // Names first seen since the last batch travel with it.
+    batch.names = names.list.slice(sent)
+    sent = names.list.length
+    port.postMessage(batch, [batch.ints.buffer as ArrayBuffer, batch.floats.buffer as ArrayBuffer])
+    batch = fresh()
+  }
+  const file = createReadStream(path, { highWaterMark: 1 << 20 })
+  const stream = path.endsWith('.gz') ? file.pipe(createGunzip({ chunkSize: 1 << 20 })) : file
+  await forEachLine(stream, (s, from, to) => {
+    lineNo++
+    const k = batch.count
+    if (graph && s.charCodeAt(from) !== 35 && parseGraphLine(s, g, from, to) && (g.kind === 'entry' || g.kind === 'leaf' || g.kind === 'exit')) {
+      const i = k * INTS
+      batch.ints[i] = g.kind === 'entry' ? OP_ENTRY : g.kind === 'leaf' ? OP_LEAF : OP_EXIT
+      batch.ints[i + 1] = lineNo
+      batch.ints[i + 2] = g.cpu ?? -1
+      batch.ints[i + 3] = g.depth
+      batch.ints[i + 4] = g.kind === 'exit' ? names.id(g.text, 0, g.text.length) : names.id(s, g.nameFrom, g.nameTo)
+      batch.ints[i + 5] = g.proc === undefined ? -1 : id(g.proc, procIds, batch.procs)
+      batch.floats[k * FLOATS] = g.duration ?? NaN
+      batch.floats[k * FLOATS + 1] = g.ts ?? NaN
+    } else {
+      const text = s.slice(from, to)
+      if (!graph && /^# tracer: function_graph\s*$/.test(text)) graph = true
+      batch.ints[k * INTS] = OP_TEXT
+      batch.ints[k * INTS + 1] = lineNo
+      batch.texts.push(text)
+    }
+    if (++batch.count === BATCH) flush()
+  })
+  flush()
+  port.postMessage(null)
+}
+
+function fresh(): Batch {
+  return { ints: new Int32Array(BATCH * INTS), floats: new Float64Array(BATCH * FLOATS), count: 0, texts: [], names: [], procs: [] }
+}
