@@ -5,6 +5,9 @@ import { TargetError } from '../../errors.js'
 /** Operations of the guest agent (src/kernel/qemu/agent.c). */
 export const Op = { READ: 1, WRITE: 2, APPEND: 3, MKDIR: 4, RMDIR: 5, LIST: 6, EXISTS: 7, PIPE: 8, SPAWN: 9, JOB: 10, WAIT: 11, KILL: 12, ALIVE: 13, UNAME: 14, POWEROFF: 15, SPAWN_STOP: 16, UNLINK: 17, KMSG: 18 } as const
 
+/** How long a request may go unanswered before the guest counts as hung. */
+export const REQUEST_TIMEOUT_MS = 120_000
+
 const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n as number, name]))
 
 /**
@@ -28,7 +31,11 @@ export class AgentClient {
     socket.resume()
   }
 
-  request(op: number, args: (string | Buffer)[] = [], path = ''): Promise<Buffer> {
+  /**
+   * Sends a request. No answer within timeoutMs means the guest hangs: the client gives
+   * up on it (every pending request fails with the reason) instead of waiting forever.
+   */
+  request(op: number, args: (string | Buffer)[] = [], path = '', timeoutMs = REQUEST_TIMEOUT_MS): Promise<Buffer> {
     if (this.#dead) return Promise.reject(this.#dead)
     const id = this.#next++
     const body = args.map((a) => (typeof a === 'string' ? Buffer.from(a) : a))
@@ -44,7 +51,12 @@ export class AgentClient {
       parts.push(len, b)
     }
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject, path })
+      const timer = timeoutMs > 0 ? setTimeout(() => this.#fail(new Error(`${this.onDeath().message.replace(/ went away \([^)]*\)/, ` did not answer within ${timeoutMs / 1000} s (the guest hangs)`)}`)), timeoutMs) : undefined
+      this.#pending.set(id, {
+        resolve: (b) => (clearTimeout(timer), resolve(b)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+        path,
+      })
       this.socket.write(Buffer.concat(parts))
     })
   }
@@ -72,6 +84,7 @@ export class AgentClient {
   #fail(e: Error): void {
     if (this.#dead) return
     this.#dead = e
+    this.socket.destroy()
     for (const p of this.#pending.values()) p.reject(e)
     this.#pending.clear()
   }

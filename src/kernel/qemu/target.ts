@@ -48,7 +48,7 @@ export class QemuTarget implements Target {
     await mkdir(consoles, { recursive: true })
     this.#vm = await bootVm(this.#kernel, initramfs, {
       memoryMb: this.opts.memoryMb ?? 1024,
-      cpus: this.opts.cpus ?? 2,
+      cpus: this.opts.cpus,
       accel: this.opts.accel ?? 'auto',
       bootTimeoutMs: this.opts.bootTimeoutMs ?? 90_000,
       artifactDir: consoles,
@@ -65,7 +65,8 @@ export class QemuTarget implements Target {
 
   async #req(op: number, args: (string | Buffer)[] = [], path = ''): Promise<Buffer> {
     await this.ready()
-    return this.#agent!.request(op, args, path)
+    // WAIT lasts as long as its workload; that workload's own timeout bounds it.
+    return this.#agent!.request(op, args, path, op === Op.WAIT ? 0 : undefined)
   }
 
   async release(): Promise<string> {

@@ -9,7 +9,8 @@ import type { KernelImage } from './kernel.js'
 
 export interface VmOptions {
   memoryMb: number
-  cpus: number
+  /** vCPUs; by default 2 with KVM and 1 with TCG (see boot()). */
+  cpus: number | undefined
   /** kvm, tcg, or auto: KVM when /dev/kvm really works (probed once per host), TCG otherwise. */
   accel: 'auto' | 'kvm' | 'tcg'
   bootTimeoutMs: number
@@ -94,7 +95,9 @@ async function boot(kernel: KernelImage, initramfs: string, opts: VmOptions & { 
   const consolePath = join(opts.artifactDir, `console-${kernel.name}-${process.pid}-${++boots}.log`)
   const args = [
     '-accel', accel, ...(accel === 'kvm' ? ['-cpu', 'host'] : ['-cpu', 'max']),
-    '-m', String(opts.memoryMb), '-smp', String(opts.cpus),
+    // Under TCG, one vCPU: enabling the function tracer patches text with every CPU in
+    // lockstep, and two emulated vCPUs on a loaded two-core host were seen to livelock.
+    '-m', String(opts.memoryMb), '-smp', String(opts.cpus ?? (accel === 'kvm' ? 2 : 1)),
     '-kernel', kernel.vmlinuz, '-initrd', initramfs,
     '-append', 'console=ttyS0 panic=-1 loglevel=4 tsc=reliable',
     '-nodefaults', '-display', 'none', '-no-reboot',
