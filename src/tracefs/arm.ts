@@ -26,6 +26,8 @@ export interface Arming {
   /** What the arming was scoped for on its first run: the spawner's commands or this process's threads. */
   kind?: 'cmd' | 'fn'
   spawner?: Spawner
+  /** The ring buffer's overrun count after the last run (per-CPU stats, summed). */
+  overrun?: number
 }
 
 let armings = 0

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { IncompleteTraceError, LeakError, UnsupportedError } from '../errors.js'
-import type { Target, WorkloadResult } from '../kernel/target.js'
+import type { Spawner, Target, WorkloadResult } from '../kernel/target.js'
 import type { TraceDeclaration } from '../spec/declaration.js'
 import type { Trace } from '../trace/trace.js'
 import { arm, type Arming } from './arm.js'
@@ -36,15 +36,43 @@ export class Recorder {
   #all = new Set<Arming>()
   #keys = new WeakMap<Arming, string>()
   #saved = 0
-  #swept = false
+  #spare: Promise<Spawner> | undefined
+  #closed = false
 
   constructor(readonly target: Target) {
     live.add(this)
     hookSignals()
   }
 
+  /**
+   * The target's features, probed once. Also sweeps dead runs' leftovers and starts a
+   * spare workload spawner, so the first test does not wait for either.
+   */
   features(): Promise<Features> {
-    return (this.#features ??= probeFeatures(this.target))
+    if (!this.#features) {
+      this.#warmSpawner()
+      const spare = this.#spare?.catch(() => {})
+      this.#features = probeFeatures(this.target).then(async (f) => {
+        await Promise.all([sweep(this.target), spare])
+        return f
+      })
+    }
+    return this.#features
+  }
+
+  /** Starts a spawner in the background for the next arming that needs one. */
+  #warmSpawner(): void {
+    if (this.#spare || this.#closed) return
+    const spare = this.target.spawner()
+    spare.catch(() => {})
+    this.#spare = spare
+  }
+
+  /** A ready spawner (the spare, replaced at once), or a new one. */
+  async #takeSpawner(): Promise<Spawner> {
+    const spare = this.#spare
+    this.#spare = undefined
+    return (await spare?.catch(() => undefined)) ?? this.target.spawner()
   }
 
   /** Why the declaration cannot run here (empty when it can). */
@@ -59,16 +87,13 @@ export class Recorder {
     const fallback = Number(process.env.KSPEC_BUFFER_SIZE_KB) || undefined
     const decl = declared.bufferSizeKb || !fallback ? declared : withBuffer(declared, fallback)
     const features = await this.features()
-    if (!this.#swept) {
-      this.#swept = true
-      await sweep(this.target)
-    }
     const unmet = await this.unmet(decl)
     if (unmet.length) throw new UnsupportedError(unmet.join('; '))
     const key = `${decl.id}:${workloadKind(workload)}`
     const armed = this.#idle.get(key)?.pop() ?? (await this.#arm(decl, features, key))
     let trace: RecordedTrace
     try {
+      if (armed.kind === undefined && workloadKind(workload) === 'cmd') armed.spawner ??= await this.#takeSpawner()
       const dir = await ensureTraceDir()
       const file = `${++this.#saved}-${(opts.name ?? decl.id).replace(/[^\w.-]+/g, '_').slice(0, 80)}.txt`
       trace = await runArmed(this.target, armed, workload, { timeoutMs: opts.timeoutMs ?? 30_000, savePath: join(dir, file) })
@@ -79,6 +104,8 @@ export class Recorder {
       })
       throw e
     }
+    // The next arming's spawner starts now, not while this workload runs.
+    this.#warmSpawner()
     // Top-level armings hold a global lock: never keep them between tests.
     if (armed.dir) this.#park(armed)
     else await this.#drop(armed)
@@ -125,7 +152,11 @@ export class Recorder {
   /** Tears down every arming; reports every failure together. */
   async close(): Promise<void> {
     live.delete(this)
+    this.#closed = true
     const errors: string[] = []
+    const spare = this.#spare
+    this.#spare = undefined
+    if (spare) await spare.then((s) => s.close()).catch((e: Error) => errors.push(`the spare workload spawner: ${e.message}`))
     for (const a of [...this.#all]) await this.#drop(a).catch((e) => errors.push((e as Error).message))
     this.#idle.clear()
     if (errors.length) throw new LeakError(errors.join('\n'))

@@ -55,7 +55,8 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
   }
   await scope(t, a, workload)
   const w = (file: string, data: string) => tracefsWrite(t, a.dir + file, data)
-  const before = await overruns(t, a)
+  // A fresh instance's counters start at zero; after a run they are remembered on the arming.
+  const before = a.overrun ?? (a.dir ? 0 : await overruns(t, a))
   await drain(t, a)
   await w('tracing_on', '1')
   let result: WorkloadResult | undefined
@@ -77,11 +78,12 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
   collected.push(...(await drain(t, a)))
   const header = `# tracer: ${a.decl.tracer}\n# kspec: read from ${a.dir}trace_pipe\n${a.spawner ? `# kspec: spawner pid ${a.spawner.pid} (its records are not the workload's)\n` : ''}`
   const text = Buffer.concat([Buffer.from(header), ...collected])
-  await writeFile(opts.savePath, text)
-  const { parser, formats } = await parserFor(t, a, opts.savePath)
+  const after = overruns(t, a)
+  const [{ parser, formats }] = await Promise.all([parserFor(t, a, opts.savePath), writeFile(opts.savePath, text), after])
   await forEachLine([text], (s, from, to) => parser.pushRange(s, from, to))
   const trace = Object.assign(parser.finish(), { formats, declaration: a.decl, kernel: await t.release() })
-  trace.loss.overwritten += Math.max(0, (await overruns(t, a)) - before - trace.loss.lostEvents)
+  a.overrun = await after
+  trace.loss.overwritten += Math.max(0, a.overrun - before - trace.loss.lostEvents)
   if (result?.exitCode === 127 && /^kspec: cannot run |: not found$|command not found/m.test(result.stderr)) {
     throw new Error(`the workload ${JSON.stringify(workload)} could not start on ${t.name}: ${result.stderr.trim()}. Check the command exists there${t.name === 'host' ? '' : ' (the guest has busybox; put your own binaries in with the config\'s qemu.files)'}.`)
   }
@@ -100,17 +102,14 @@ async function scope(t: Target, a: Arming, workload: Workload): Promise<void> {
   let pids: number[]
   if (kind === 'fn') pids = (await readdir('/proc/self/task')).map(Number)
   else {
-    a.spawner = await t.spawner()
+    a.spawner ??= await t.spawner()
     pids = [a.spawner.pid]
   }
   if (a.decl.scope !== 'workload') return
   const w = (file: string, data: string) => tracefsWrite(t, a.dir + file, data)
-  await w('options/event-fork', '1')
-  await w('set_event_pid', pids.join(' '))
-  if (a.decl.tracer !== 'nop') {
-    await w('options/function-fork', '1')
-    await w('set_ftrace_pid', pids.join(' '))
-  }
+  // Both are in place before the spawner forks anything, so their order does not matter.
+  await Promise.all([w('options/event-fork', '1'), w('set_event_pid', pids.join(' '))])
+  if (a.decl.tracer !== 'nop') await Promise.all([w('options/function-fork', '1'), w('set_ftrace_pid', pids.join(' '))])
 }
 
 /** Reads trace_pipe until it is empty (non-blocking, consuming). */
