@@ -1,6 +1,8 @@
 import type { EventRecord, FieldValue, ProbeSite, Stack } from '../trace/records.js'
 import type { EventFormat } from './format.js'
 import { parseFields } from './fields.js'
+import { find } from './find.js'
+import { NameTable } from './names.js'
 
 /** Formats known to the parse, looked up lazily when an event's fields are first read. */
 export class FormatBook {
@@ -19,11 +21,11 @@ type Style = 'kv' | 'syscall' | 'ret' | 'switch'
 /** An event line; its fields are parsed (and typed) on first access, then kept. */
 export class Event implements EventRecord {
   readonly kind = 'event' as const
-  stack?: Stack
-  userStack?: Stack
-  tgid?: number
-  flags?: string
-  probe?: ProbeSite
+  declare stack?: Stack
+  declare userStack?: Stack
+  declare tgid?: number
+  declare flags?: string
+  declare probe?: ProbeSite
   #fields: Record<string, FieldValue> | undefined
   constructor(
     readonly line: number,
@@ -43,74 +45,112 @@ export class Event implements EventRecord {
   }
 
   toJSON(): object {
-    const { formats: _f, style: _s, ...own } = this
-    return { ...own, fields: this.fields }
+    const { formats: _f, style: _s, body, ...own } = this
+    return { ...own, body, fields: this.fields }
   }
 }
 
+
+/**
+ * Where an event's parts stand in its line: the name as printed (`sys_openat` for a
+ * syscall, whose full name `syscalls:sys_enter_openat` the text never says) and the
+ * fields text. Positions are indices into the text that was shaped.
+ */
 export interface EventShape {
-  name: string
-  body: string
+  /** `enter`/`exit`: a syscall printed as `sys_x(args)` / `sys_x -> ret`. */
+  kind: 'enter' | 'exit' | 'plain'
+  nameFrom: number
+  nameTo: number
+  bodyFrom: number
+  bodyTo: number
   style: Style
   probe?: ProbeSite
 }
 
+export const newShape = (): EventShape => ({ kind: 'plain', nameFrom: 0, nameTo: 0, bodyFrom: 0, bodyTo: 0, style: 'kv' })
+
 /**
- * Splits an event body (`name: rest`, `sys_x(args)`, `sys_x -> ret`) into name and fields
- * text; returns undefined when the text is not an event.
+ * Splits the event text `s[from, to)` (`name: rest`, `sys_x(args)`, `sys_x -> ret`) into
+ * name and fields text without cutting anything out; undefined when it is not an event.
  */
-export function eventShape(text: string, out: EventShape = { name: '', body: '', style: 'kv' }): EventShape | undefined {
+export function eventShapeAt(s: string, from: number, to: number, out: EventShape): EventShape | undefined {
   out.probe = undefined
-  const colon = text.indexOf(': ')
-  const paren = text.indexOf('(')
-  if (paren > 0 && (colon === -1 || paren < colon) && text.charCodeAt(text.length - 1) === 41 && isIdent(text, 0, paren)) {
-    out.name = syscallName('sys_enter_', text.slice(0, paren))
-    out.body = text.slice(paren + 1, -1)
-    out.style = 'syscall'
-    return out
+  const colon = find(s, ': ', from, to)
+  const paren = find(s, '(', from, to)
+  if (paren > from && (colon === -1 || paren < colon) && s.charCodeAt(to - 1) === 41 && isIdent(s, from, paren)) {
+    return shaped(out, 'enter', from, paren, paren + 1, to - 1, 'syscall')
   }
   if (colon === -1 || paren === -1) {
-    const arrow = text.indexOf(' -> ')
-    if (arrow > 0 && (colon === -1 || arrow < colon) && isIdent(text, 0, arrow)) {
-      out.name = syscallName('sys_exit_', text.slice(0, arrow))
-      out.body = text.slice(arrow + 4)
-      out.style = 'ret'
-      return out
+    const arrow = find(s, ' -> ', from, to)
+    if (arrow > from && (colon === -1 || arrow < colon) && isIdent(s, from, arrow)) {
+      return shaped(out, 'exit', from, arrow, arrow + 4, to, 'ret')
     }
   }
-  if (colon <= 0 || !isName(text, 0, colon)) return undefined
+  if (colon <= from || !isName(s, from, colon)) return undefined
   let rest = colon + 2
-  while (text.charCodeAt(rest) === 32) rest++
-  const name = text.slice(0, colon)
-  out.name = name
-  out.body = text.slice(rest)
+  while (rest < to && s.charCodeAt(rest) === 32) rest++
   // trace-cmd report names syscall events as they are and prints them its own way.
-  if (name.startsWith('sys_enter_') || name.startsWith('sys_exit_')) {
-    out.name = `syscalls:${name}`
-    out.style = name.startsWith('sys_enter_') ? 'syscall' : 'ret'
-    return out
-  }
-  out.style = name === 'sched_switch' && !text.includes('prev_comm=', rest) ? 'switch' : 'kv'
-  if (text.charCodeAt(rest) === 40 /* ( */) {
-    const close = text.indexOf(')', rest)
+  if (s.startsWith('sys_enter_', from)) return shaped(out, 'plain', from, colon, rest, to, 'syscall')
+  if (s.startsWith('sys_exit_', from)) return shaped(out, 'plain', from, colon, rest, to, 'ret')
+  const sched = colon - from === 12 && s.startsWith('sched_switch', from)
+  shaped(out, 'plain', from, colon, rest, to, sched && find(s, 'prev_comm=', rest, to) === -1 ? 'switch' : 'kv')
+  if (s.charCodeAt(rest) === 40 /* ( */) {
+    const close = find(s, ')', rest, to)
     if (close !== -1) {
-      const site = text.slice(rest + 1, close)
+      const site = s.slice(rest + 1, close)
       const back = site.indexOf(' <- ')
       out.probe = back === -1 ? { at: site } : { at: site.slice(0, back), returnedFrom: site.slice(back + 4) }
-      out.body = text.slice(close + 1).trimStart()
+      out.bodyFrom = close + 1
+      while (out.bodyFrom < to && s.charCodeAt(out.bodyFrom) === 32) out.bodyFrom++
     }
   }
   return out
 }
 
-const syscallNames = new Map<string, string>()
+function shaped(out: EventShape, kind: EventShape['kind'], nameFrom: number, nameTo: number, bodyFrom: number, bodyTo: number, style: Style): EventShape {
+  out.kind = kind
+  out.nameFrom = nameFrom
+  out.nameTo = nameTo
+  out.bodyFrom = bodyFrom
+  out.bodyTo = bodyTo
+  out.style = style
+  return out
+}
 
-/** `sys_openat` → `syscalls:sys_enter_openat`, built once per syscall rather than per line. */
-function syscallName(kind: 'sys_enter_' | 'sys_exit_', printed: string): string {
-  const key = kind + printed
-  let name = syscallNames.get(key)
-  if (name === undefined) syscallNames.set(key, (name = `syscalls:${kind}${printed.startsWith('sys_') ? printed.slice(4) : printed}`))
-  return name
+/**
+ * Event names by their place in a line, interned: `sys_openat(` becomes
+ * `syscalls:sys_enter_openat` once per syscall, not once per line, and trace-cmd's
+ * `sys_enter_openat:` the same name.
+ */
+export class EventNames {
+  readonly #enter = new NameTable()
+  readonly #exit = new NameTable()
+  readonly #enterIds: number[] = []
+  readonly #exitIds: number[] = []
+  constructor(readonly names: NameTable) {}
+
+  /** The name's id in `names`. */
+  id(s: string, shape: EventShape): number {
+    if (shape.kind === 'plain') {
+      if (s.startsWith('sys_enter_', shape.nameFrom) || s.startsWith('sys_exit_', shape.nameFrom)) return this.names.id(`syscalls:${s.slice(shape.nameFrom, shape.nameTo)}`, 0, 10 + shape.nameTo - shape.nameFrom)
+      return this.names.id(s, shape.nameFrom, shape.nameTo)
+    }
+    const enter = shape.kind === 'enter'
+    const table = enter ? this.#enter : this.#exit
+    const ids = enter ? this.#enterIds : this.#exitIds
+    const printed = table.id(s, shape.nameFrom, shape.nameTo)
+    let id = ids[printed]
+    if (id === undefined) {
+      const bare = table.list[printed]
+      const full = `syscalls:${enter ? 'sys_enter_' : 'sys_exit_'}${bare.startsWith('sys_') ? bare.slice(4) : bare}`
+      ids[printed] = id = this.names.id(full, 0, full.length)
+    }
+    return id
+  }
+
+  name(s: string, shape: EventShape): string {
+    return this.names.list[this.id(s, shape)]
+  }
 }
 
 function isIdent(s: string, from: number, to: number): boolean {

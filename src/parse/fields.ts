@@ -1,5 +1,12 @@
 import type { FieldValue } from '../trace/records.js'
 import type { EventFormat, FieldFormat } from './format.js'
+import { find } from './find.js'
+import { NameTable } from './names.js'
+
+/** Receives an event's fields one at a time; the key is `s[keyFrom, keyTo)`. */
+export interface FieldSink {
+  field(s: string, keyFrom: number, keyTo: number, value: FieldValue): void
+}
 
 /**
  * Event bodies into fields. Three shapes reach here:
@@ -8,15 +15,34 @@ import type { EventFormat, FieldFormat } from './format.js'
  *   `0x3`  (syscall exit, as the field `ret`)
  */
 export function parseFields(body: string, style: 'kv' | 'syscall' | 'ret' | 'switch', format?: EventFormat): Record<string, FieldValue> {
-  if (style === 'switch') return traceCmdSwitch(body)
-  if (style === 'syscall') return syscallArgs(body, format)
-  const raw = style === 'kv' ? splitKeyValues(body) : { ret: body.trim() }
   const out: Record<string, FieldValue> = {}
-  for (const key in raw) {
-    const f = format?.fields.get(key)
-    out[key] = style === 'kv' ? typeKeyValue(raw[key], f) : typeHex(raw[key], f, key === 'ret')
-  }
+  fieldsAt(body, 0, body.length, style, format, {
+    field(s, keyFrom, keyTo, value) {
+      out[KEYS.get(s, keyFrom, keyTo)] = value
+    },
+  })
   return out
+}
+
+/** Field names, one string each however many events carry them: cheaper keys, less garbage. */
+const KEYS = new NameTable()
+
+/** The fields of the body `s[from, to)`, typed, handed to `sink` in order. */
+export function fieldsAt(s: string, from: number, to: number, style: 'kv' | 'syscall' | 'ret' | 'switch', format: EventFormat | undefined, sink: FieldSink): void {
+  if (style === 'syscall') return syscallArgs(s, from, to, format, sink)
+  if (style === 'ret') {
+    while (from < to && s.charCodeAt(from) <= 32) from++
+    while (to > from && s.charCodeAt(to - 1) <= 32) to--
+    const f = format?.fields.get('ret')
+    const v = f === undefined ? hexAt(s, from, to) ?? hex64At(s, from, to, true) : undefined
+    return sink.field('ret', 0, 3, v !== undefined ? v : typeHex(s.slice(from, to), f, true))
+  }
+  const body = from === 0 && to === s.length ? s : s.slice(from, to)
+  const raw = style === 'switch' ? traceCmdSwitch(body) : splitKeyValues(body)
+  for (const key in raw) {
+    const v = raw[key]
+    sink.field(key, 0, key.length, style === 'switch' ? v : typeKeyValue(v as string, format?.fields.get(key)))
+  }
 }
 
 function splitKeyValues(body: string): Record<string, string> {
@@ -78,22 +104,18 @@ function closingQuote(s: string, i: number): number {
 }
 
 /** Syscall arguments, typed in one pass: hex digits are read where they stand. */
-function syscallArgs(body: string, format: EventFormat | undefined): Record<string, FieldValue> {
-  const out: Record<string, FieldValue> = {}
-  let i = 0
-  const n = body.length
-  while (i < n) {
-    const colon = body.indexOf(': ', i)
+function syscallArgs(s: string, from: number, to: number, format: EventFormat | undefined, sink: FieldSink): void {
+  let i = from
+  while (i < to) {
+    const colon = find(s, ': ', i, to)
     if (colon === -1) break
-    const key = body.slice(i, colon)
-    let end = body.indexOf(', ', colon + 2)
-    if (end === -1) end = n
-    const f = format?.fields.get(key)
-    const v = f === undefined ? hexAt(body, colon + 2, end) : undefined
-    out[key] = v !== undefined ? v : typeHex(body.slice(colon + 2, end), f, false)
+    let end = find(s, ', ', colon + 2, to)
+    if (end === -1) end = to
+    const f = format?.fields.get(s.slice(i, colon))
+    const v = f === undefined ? hexAt(s, colon + 2, end) ?? hex64At(s, colon + 2, end, false) : undefined
+    sink.field(s, i, colon, v !== undefined ? v : typeHex(s.slice(colon + 2, end), f, false))
     i = end + 2
   }
-  return out
 }
 
 /** A hex number of up to 13 digits (`0x` optional) between from and to, else undefined. */
@@ -108,6 +130,23 @@ function hexAt(s: string, from: number, to: number): number | undefined {
     v = v * 16 + d
   }
   return v
+}
+
+/**
+ * 14 to 16 hex digits (`0x` optional) as a number when it is exactly one, read as two
+ * 32-bit halves; `signed` reads it as a two's-complement int64 (a syscall's `ret`:
+ * `0xffffffffffffffc3` is -61). Undefined leaves it to the BigInt path.
+ */
+function hex64At(s: string, from: number, to: number, signed: boolean): number | undefined {
+  if (s.charCodeAt(from) === 48 && s.charCodeAt(from + 1) === 120) from += 2
+  const n = to - from
+  if (n < 14 || n > 16) return undefined
+  const hi = hexAt(s, from, to - 8)
+  const lo = hexAt(s, to - 8, to)
+  if (hi === undefined || lo === undefined) return undefined
+  // Safe integers: |v| < 2^53, so the high half must stay below 2^21.
+  if (signed && n === 16 && hi >= 0x80000000) return hi - 0x100000000 > -0x200000 ? (hi - 0x100000000) * 0x100000000 + lo : undefined
+  return hi < 0x200000 ? hi * 0x100000000 + lo : undefined
 }
 
 const INT32 = /^(int|s32|pid_t)$/

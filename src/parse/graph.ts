@@ -1,3 +1,4 @@
+import { find } from './find.js'
 import { parseDecimal } from './decimal.js'
 
 /**
@@ -133,16 +134,6 @@ function callText(s: string, i: number, end: number, out: GraphLine): boolean {
 function firstWord(s: string): string {
   const sp = s.indexOf(' ')
   return sp === -1 ? s : s.slice(0, sp)
-}
-
-/** indexOf that never looks past `to`: lines are ranges of a megabyte-sized chunk. */
-function find(s: string, pattern: string, from: number, to: number): number {
-  const first = pattern.charCodeAt(0)
-  const last = to - pattern.length
-  for (let i = from; i <= last; i++) {
-    if (s.charCodeAt(i) === first && s.startsWith(pattern, i)) return i
-  }
-  return -1
 }
 
 function skipSpaces(s: string, i: number, to: number): number {

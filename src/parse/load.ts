@@ -64,7 +64,11 @@ async function parseStream(stream: AsyncIterable<string | Uint8Array>, source: s
   return parser.finish()
 }
 
-/** Large function_graph files parse on two cores; KSPEC_PARSE_THREADS=1 keeps one. */
+/**
+ * Large function_graph files parse on two cores; KSPEC_PARSE_THREADS=1 keeps one. Other
+ * tracers parse on one: building their records is most of the work and stays on this
+ * thread, and a reader worker measured no faster for them here (docs/DESIGN.md).
+ */
 const PARALLEL_FROM = 16 << 20
 
 async function worthParallel(path: string): Promise<boolean> {

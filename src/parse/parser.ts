@@ -1,10 +1,11 @@
 import { CallTreeBuilder } from '../trace/calltree.js'
 import type { FunctionRecord, LostRecord, MarkerRecord, Origin, ParseProblem, TraceRecord } from '../trace/records.js'
 import { Trace, type Loss, type TraceHeader } from '../trace/trace.js'
-import { Event, FormatBook, eventShape, type EventShape } from './event.js'
+import { Event, EventNames, FormatBook, eventShapeAt, newShape, type EventShape } from './event.js'
 import { parseGraphLine, type GraphLine } from './graph.js'
+import { find } from './find.js'
 import { NameTable } from './names.js'
-import { parseLatencyPrefix, parsePrefix, type Prefix } from './prefix.js'
+import { parseLatencyPrefix, parsePrefix, parsePrefixAt, type Prefix } from './prefix.js'
 
 /**
  * Turns ftrace text into a Trace, one line at a time, for every format kspec collects:
@@ -30,7 +31,8 @@ export class TraceParser {
   private stackIsUser = false
   private readonly lastByCpu: (TraceRecord | undefined)[] = []
   private excludePid: number | undefined
-  private readonly shape: EventShape = { name: '', body: '', style: 'kv' }
+  private readonly shape: EventShape = newShape()
+  private readonly eventNames = new EventNames(this.names)
 
   constructor(readonly source: string) {}
 
@@ -67,7 +69,10 @@ export class TraceParser {
       }
       this.closeStack()
     }
-    if (this.header.tracer === 'function_graph' && s.charCodeAt(from) !== 35 && this.graphLine(s, from, to)) return
+    const c = s.charCodeAt(from)
+    if (this.header.tracer === 'function_graph' && c !== 35 && this.graphLine(s, from, to)) return
+    // The common case, a line with the default prefix, is read where it stands.
+    if (c !== 35 && !this.header.traceCmd && !this.header.latencyFormat && parsePrefixAt(s, from, to, this.prefix)) return this.prefixed(s, to)
     let line = s.slice(from, to)
     if (line.charCodeAt(0) === 35 /* # */) return this.headerLine(line)
     if (this.lineNo === 1 && line.startsWith('cpus=')) {
@@ -77,7 +82,7 @@ export class TraceParser {
     }
     if (this.header.traceCmd) line = withoutInstance(line)
     if (this.header.latencyFormat ? parseLatencyPrefix(line, this.prefix) : parsePrefix(line, this.prefix)) {
-      return this.prefixed(line)
+      return this.prefixed(line, line.length)
     }
     if (this.graphLine(line, 0, line.length)) return
     this.special(line)
@@ -99,7 +104,8 @@ export class TraceParser {
     if (spawner) this.excludePid = Number(spawner[1])
   }
 
-  private prefixed(line: string): void {
+  /** A line whose prefix was just parsed; its body is `s[prefix.body, to)`. */
+  private prefixed(s: string, to: number): void {
     const p = this.prefix
     this.entries++
     if (p.pid === this.excludePid) {
@@ -107,21 +113,22 @@ export class TraceParser {
       this.lastByCpu[p.cpu] = undefined
       return
     }
-    const body = line.slice(p.body)
-    if (body.charCodeAt(0) === 60 /* < */ && (body === '<stack trace>' || body === '<user stack trace>')) {
-      this.openStack(p.cpu, body.startsWith('<user'))
+    const user = to - p.body === 18 && s.startsWith('<user stack trace>', p.body)
+    if (user || (to - p.body === 13 && s.startsWith('<stack trace>', p.body))) {
+      this.openStack(p.cpu, user)
       return
     }
-    const task = this.names.get(line, p.taskFrom, p.taskTo)
-    const flags = p.flags === undefined ? undefined : this.names.get(line, p.flagsFrom, p.flagsTo)
-    const shape = eventShape(body, this.shape)
+    const task = this.names.get(s, p.taskFrom, p.taskTo)
+    const flags = p.flags === undefined ? undefined : this.names.get(s, p.flagsFrom, p.flagsTo)
+    const shape = eventShapeAt(s, p.body, to, this.shape)
     let record: TraceRecord | undefined
-    if (shape && !(this.header.tracer === 'function' && !body.includes(': ') && body.includes(' <-'))) {
-      if (shape.name === 'tracing_mark_write' || shape.name === 'print') {
-        record = { line: this.lineNo, cpu: p.cpu, task, pid: p.pid, ts: p.ts, kind: 'marker', text: shape.body } satisfies MarkerRecord
+    if (shape && !(this.header.tracer === 'function' && isFunctionLine(s, p.body, to))) {
+      const name = this.eventNames.name(s, shape)
+      if (name === 'tracing_mark_write' || name === 'print') {
+        record = { line: this.lineNo, cpu: p.cpu, task, pid: p.pid, ts: p.ts, kind: 'marker', text: s.slice(shape.bodyFrom, shape.bodyTo) } satisfies MarkerRecord
         if (flags !== undefined) record.flags = flags
       } else {
-        const ev = new Event(this.lineNo, p.cpu, task, p.pid, p.ts, this.intern(shape.name), shape.body, shape.style, this.formats)
+        const ev = new Event(this.lineNo, p.cpu, task, p.pid, p.ts, name, s.slice(shape.bodyFrom, shape.bodyTo), shape.style, this.formats)
         if (flags !== undefined) ev.flags = flags
         if (shape.probe) ev.probe = shape.probe
         record = ev
@@ -131,7 +138,7 @@ export class TraceParser {
       const origin: Origin = { line: this.lineNo, cpu: p.cpu, task, pid: p.pid, ts: p.ts }
       if (p.tgid !== undefined) origin.tgid = p.tgid
       if (flags !== undefined) origin.flags = flags
-      record = this.body(origin, body)
+      record = this.body(origin, s.slice(p.body, to))
     }
     if (record) {
       this.records.push(record)
@@ -141,17 +148,19 @@ export class TraceParser {
 
   /** A body without the common prefix: function_graph comments, function tracer lines. */
   private body(origin: Origin, body: string): TraceRecord | undefined {
-    const shape = eventShape(body, this.shape)
-    if (shape === undefined || (this.header.tracer === 'function' && !body.includes(': ') && body.includes(' <-'))) {
+    const shape = eventShapeAt(body, 0, body.length, this.shape)
+    if (shape === undefined || (this.header.tracer === 'function' && isFunctionLine(body, 0, body.length))) {
       const fn = functionBody(origin, body, this)
       if (fn) return fn
       this.problem(body, 'neither an event (`name: fields`) nor a function tracer line (`func <-parent`)')
       return undefined
     }
-    if (shape.name === 'tracing_mark_write' || shape.name === 'print') {
-      return { ...origin, kind: 'marker', text: shape.body } satisfies MarkerRecord
+    const name = this.eventNames.name(body, shape)
+    const text = body.slice(shape.bodyFrom, shape.bodyTo)
+    if (name === 'tracing_mark_write' || name === 'print') {
+      return { ...origin, kind: 'marker', text } satisfies MarkerRecord
     }
-    const ev = new Event(origin.line, origin.cpu, origin.task, origin.pid, origin.ts, this.intern(shape.name), shape.body, shape.style, this.formats)
+    const ev = new Event(origin.line, origin.cpu, origin.task, origin.pid, origin.ts, name, text, shape.style, this.formats)
     if (origin.tgid !== undefined) ev.tgid = origin.tgid
     if (origin.flags !== undefined) ev.flags = origin.flags
     if (shape.probe) ev.probe = shape.probe
@@ -180,7 +189,7 @@ export class TraceParser {
       this.records.push({ ...full, kind: 'switch', from: g.text, to: g.to })
     } else if (g.kind === 'comment') {
       // Events print as `/* name: fields */`; trace_marker writes as bare `/* text */`.
-      this.records.push(eventShape(g.text) ? this.body(full, g.text)! : { ...full, kind: 'marker', text: g.text })
+      this.records.push(eventShapeAt(g.text, 0, g.text.length, this.shape) ? this.body(full, g.text)! : { ...full, kind: 'marker', text: g.text })
     } else {
       this.records.push({ ...full, kind: 'irq', enter: g.kind === 'irq-enter' })
     }
@@ -260,6 +269,11 @@ function functionBody(origin: Origin, body: string, p: TraceParser): FunctionRec
   if (m[4]) rec.parentOffset = m[4]
   if (m[5]) rec.repeats = Number(m[5])
   return rec
+}
+
+/** A function tracer body (`func <-parent`) rather than an event that happens to hold ` <-`. */
+function isFunctionLine(s: string, from: number, to: number): boolean {
+  return find(s, ': ', from, to) === -1 && find(s, ' <-', from, to) !== -1
 }
 
 /** trace-cmd report prefixes lines of an instance's buffer with `name: `, at column 0. */

@@ -1,4 +1,5 @@
 import { parseDecimal } from './decimal.js'
+import { find } from './find.js'
 
 /**
  * The common prefix of ftrace's text output, in every form the kernel prints it:
@@ -30,68 +31,79 @@ const isDigit = (c: number): boolean => c >= 48 && c <= 57
 
 /** Parses the default prefix; returns false when the line has none. */
 export function parsePrefix(line: string, out: Prefix): boolean {
-  let open = line.indexOf('[')
-  while (open !== -1) {
-    if (open > 0 && line.charCodeAt(open - 1) === SPACE && cpuBracketAt(line, open, out)) {
-      return taskBefore(line, open, out) && afterCpu(line, out)
+  return parsePrefixAt(line, 0, line.length, out)
+}
+
+/**
+ * The same, for the line `s[from, to)` of a larger text: nothing is cut out, and every
+ * position it reports is an index into `s`.
+ */
+export function parsePrefixAt(s: string, from: number, to: number, out: Prefix): boolean {
+  for (let open = find(s, '[', from, to); open !== -1; open = find(s, '[', open + 1, to)) {
+    if (open > from && s.charCodeAt(open - 1) === SPACE && cpuBracketAt(s, open, to, out)) {
+      return taskBefore(s, from, open, out) && afterCpu(s, to, out)
     }
-    open = line.indexOf('[', open + 1)
   }
   return false
 }
 
-function cpuBracketAt(line: string, open: number, out: Prefix): boolean {
+function cpuBracketAt(s: string, open: number, to: number, out: Prefix): boolean {
   let i = open + 1
   let cpu = 0
-  while (isDigit(line.charCodeAt(i))) cpu = cpu * 10 + line.charCodeAt(i++) - 48
-  if (i === open + 1 || line.charCodeAt(i) !== 93 /* ] */) return false
+  while (i < to && isDigit(s.charCodeAt(i))) cpu = cpu * 10 + s.charCodeAt(i++) - 48
+  if (i === open + 1 || i >= to || s.charCodeAt(i) !== 93 /* ] */) return false
   out.cpu = cpu
   out.body = i + 1
   return true
 }
 
 /** `TASK-PID` (task may hold spaces and dashes), optionally followed by `(  TGID)`. */
-function taskBefore(line: string, open: number, out: Prefix): boolean {
+function taskBefore(s: string, from: number, open: number, out: Prefix): boolean {
   let end = open - 1
-  while (end >= 0 && line.charCodeAt(end) === SPACE) end--
+  while (end >= from && s.charCodeAt(end) === SPACE) end--
   out.tgid = undefined
-  if (line.charCodeAt(end) === 41 /* ) */) {
-    const paren = line.lastIndexOf('(', end)
-    if (paren < 0) return false
-    const tgid = line.slice(paren + 1, end).trim()
+  if (end >= from && s.charCodeAt(end) === 41 /* ) */) {
+    const paren = s.lastIndexOf('(', end)
+    if (paren < from) return false
+    const tgid = s.slice(paren + 1, end).trim()
     if (tgid !== '-------') out.tgid = Number(tgid)
     end = paren - 1
-    while (end >= 0 && line.charCodeAt(end) === SPACE) end--
+    while (end >= from && s.charCodeAt(end) === SPACE) end--
   }
   let p = end
-  while (p >= 0 && isDigit(line.charCodeAt(p))) p--
-  if (p === end || line.charCodeAt(p) !== 45 /* - */) return false
-  out.pid = Number(line.slice(p + 1, end + 1))
-  let start = 0
-  while (line.charCodeAt(start) === SPACE) start++
+  let pid = 0
+  let scale = 1
+  while (p >= from && isDigit(s.charCodeAt(p))) {
+    pid += (s.charCodeAt(p--) - 48) * scale
+    scale *= 10
+  }
+  if (p === end || p < from || s.charCodeAt(p) !== 45 /* - */) return false
+  out.pid = pid
+  let start = from
+  while (s.charCodeAt(start) === SPACE) start++
   out.taskFrom = start
   out.taskTo = p
   return true
 }
 
 /** `] FLAGS   TS: ` or `]   TS: ` (no irq-info). */
-function afterCpu(line: string, out: Prefix): boolean {
+function afterCpu(s: string, to: number, out: Prefix): boolean {
   let i = out.body
-  while (line.charCodeAt(i) === SPACE) i++
-  let tokenEnd = line.indexOf(' ', i)
+  while (i < to && s.charCodeAt(i) === SPACE) i++
+  let tokenEnd = find(s, ' ', i, to)
   if (tokenEnd === -1) return false
   out.flags = undefined
-  if (line.charCodeAt(tokenEnd - 1) !== 58 /* : */) {
+  if (s.charCodeAt(tokenEnd - 1) !== 58 /* : */) {
     out.flags = ''
     out.flagsFrom = i
     out.flagsTo = tokenEnd
     i = tokenEnd
-    while (line.charCodeAt(i) === SPACE) i++
-    tokenEnd = line.indexOf(' ', i)
-    if (tokenEnd === -1) tokenEnd = line.length
-    if (line.charCodeAt(tokenEnd - 1) !== 58) return false
+    while (i < to && s.charCodeAt(i) === SPACE) i++
+    tokenEnd = find(s, ' ', i, to)
+    if (tokenEnd === -1) tokenEnd = to
+    if (s.charCodeAt(tokenEnd - 1) !== 58) return false
   }
-  const ts = parseDecimal(line, i, tokenEnd - 1)
+  const ts = parseDecimal(s, i, tokenEnd - 1)
   if (Number.isNaN(ts)) return false
   out.ts = ts
   out.body = tokenEnd + 1

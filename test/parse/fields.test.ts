@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, test } from 'vitest'
-import { loadTrace } from '../../src/parse/load.js'
+import { loadTrace, parseTraceText } from '../../src/parse/load.js'
 import { parseFormat } from '../../src/parse/format.js'
 import { FIXTURES, SHARED, fixture, shared } from '../helpers.js'
 
@@ -87,4 +87,25 @@ test('412k-event capture: every entry read, the overwrite counted as loss', asyn
   expect(trace.loss.overwritten).toBe(1_759_195 - 412_203)
   expect(trace.complete).toBe(false)
   expect(trace.problems).toEqual([])
+})
+
+test('64-bit syscall values: numbers while exact, bigints beyond, ret as a signed int64', () => {
+  const trace = parseTraceText(
+    [
+      '# tracer: nop',
+      '              ls-1       [000] .....     1.000000: sys_openat -> 0xffffffffffffffc3',
+      '              ls-1       [000] .....     1.000001: sys_read -> 0x8000000000000000',
+      '              ls-1       [000] .....     1.000002: sys_read -> 0xffe0000000000001',
+      '              ls-1       [000] .....     1.000003: sys_read -> 0xffdfffffffffffff',
+      '              ls-1       [000] .....     1.000004: sys_mmap(addr: 0x1fffffffffffff, len: 0x20000000000000, off: ffffffffffffffff, fd: 0x00000000000003)',
+    ].join('\n'),
+  )
+  const values = trace.ofKind('event').map((e) => e.fields)
+  expect(values).toEqual([
+    { ret: -61 },
+    { ret: -(2n ** 63n) },
+    { ret: -(2 ** 53 - 1) },
+    { ret: -(2n ** 53n + 1n) },
+    { addr: 2 ** 53 - 1, len: 2n ** 53n, off: 2n ** 64n - 1n, fd: 3 },
+  ])
 })

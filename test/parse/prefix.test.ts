@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest'
-import { parseLatencyPrefix, parsePrefix, type Prefix } from '../../src/parse/prefix.js'
+import { parseLatencyPrefix, parsePrefix, parsePrefixAt, type Prefix } from '../../src/parse/prefix.js'
 import { parseTraceText } from '../../src/parse/load.js'
 import { fixture, shared } from '../helpers.js'
 
@@ -92,4 +92,27 @@ test('a line kspec cannot read is reported with file:line and its text', () => {
 test('carriage returns from serial consoles are dropped', () => {
   const trace = parseTraceText('# tracer: nop\r\n            bash-1    [000] .....   1.0: tracing_mark_write: hi\r\n')
   expect(trace.ofKind('marker')[0].text).toBe('hi')
+})
+
+test('a prefix read in place inside a larger text gives the same values, as indices into that text', () => {
+  const lines = [
+    '            bash-7532    [000] d..2.   370.202008: x',
+    ' Web Content-2001    [001] d.h1.     2.640000: x',
+    '            bash-2033    (   2033) [001] .....   376.049049: x',
+    '              sh-2043    [001]    376.101459: x',
+  ]
+  const text = `junk [9] 1.0: no\n${lines.join('\n')}\ntail`
+  let from = text.indexOf('\n') + 1
+  for (const line of lines) {
+    const alone = scratch()
+    const inPlace = scratch()
+    expect(parsePrefix(line, alone)).toBe(true)
+    expect(parsePrefixAt(text, from, from + line.length, inPlace)).toBe(true)
+    const shifted = { ...alone, taskFrom: alone.taskFrom + from, taskTo: alone.taskTo + from, body: alone.body + from }
+    if (alone.flags !== undefined) Object.assign(shifted, { flagsFrom: alone.flagsFrom + from, flagsTo: alone.flagsTo + from })
+    expect(inPlace).toEqual(shifted)
+    from += line.length + 1
+  }
+  // The range ends the line: a prefix is not looked for past it.
+  expect(parsePrefixAt(text, 0, text.indexOf('\n'), scratch())).toBe(false)
 })
