@@ -1,7 +1,7 @@
 import type { EventRecord, FieldValue, ProbeSite, Stack } from '../trace/records.js'
 import type { EventFormat } from './format.js'
 import { parseFields } from './fields.js'
-import { find } from './find.js'
+import { Finder, find } from './find.js'
 import { NameTable } from './names.js'
 
 /** Formats known to the parse, looked up lazily when an event's fields are first read. */
@@ -67,6 +67,10 @@ export interface EventShape {
   probe?: ProbeSite
 }
 
+const COLON = new Finder(': ')
+const PAREN = new Finder('(')
+const ARROW = new Finder(' -> ')
+
 export const newShape = (): EventShape => ({ kind: 'plain', nameFrom: 0, nameTo: 0, bodyFrom: 0, bodyTo: 0, style: 'kv' })
 
 /**
@@ -75,13 +79,13 @@ export const newShape = (): EventShape => ({ kind: 'plain', nameFrom: 0, nameTo:
  */
 export function eventShapeAt(s: string, from: number, to: number, out: EventShape): EventShape | undefined {
   out.probe = undefined
-  const colon = find(s, ': ', from, to)
-  const paren = find(s, '(', from, to)
+  const colon = COLON.find(s, from, to)
+  const paren = PAREN.find(s, from, to)
   if (paren > from && (colon === -1 || paren < colon) && s.charCodeAt(to - 1) === 41 && isIdent(s, from, paren)) {
     return shaped(out, 'enter', from, paren, paren + 1, to - 1, 'syscall')
   }
   if (colon === -1 || paren === -1) {
-    const arrow = find(s, ' -> ', from, to)
+    const arrow = ARROW.find(s, from, to)
     if (arrow > from && (colon === -1 || arrow < colon) && isIdent(s, from, arrow)) {
       return shaped(out, 'exit', from, arrow, arrow + 4, to, 'ret')
     }

@@ -1,6 +1,9 @@
 import type { FieldValue } from '../trace/records.js'
 import type { EventFormat, FieldFormat } from './format.js'
-import { find } from './find.js'
+import { Finder } from './find.js'
+
+const ARG_COLON = new Finder(': ')
+const ARG_COMMA = new Finder(', ')
 import { NameTable } from './names.js'
 
 /** Receives an event's fields one at a time; the key is `s[keyFrom, keyTo)`. */
@@ -16,16 +19,21 @@ export interface FieldSink {
  */
 export function parseFields(body: string, style: 'kv' | 'syscall' | 'ret' | 'switch', format?: EventFormat): Record<string, FieldValue> {
   const out: Record<string, FieldValue> = {}
-  fieldsAt(body, 0, body.length, style, format, {
-    field(s, keyFrom, keyTo, value) {
-      out[KEYS.get(s, keyFrom, keyTo)] = value
-    },
-  })
+  intoObject.out = out
+  fieldsAt(body, 0, body.length, style, format, intoObject)
   return out
 }
 
 /** Field names, one string each however many events carry them: cheaper keys, less garbage. */
 const KEYS = new NameTable()
+
+/** One sink for every parseFields call (they never nest), so a call allocates only its result. */
+const intoObject = {
+  out: {} as Record<string, FieldValue>,
+  field(s: string, keyFrom: number, keyTo: number, value: FieldValue): void {
+    this.out[KEYS.get(s, keyFrom, keyTo)] = value
+  },
+}
 
 /** The fields of the body `s[from, to)`, typed, handed to `sink` in order. */
 export function fieldsAt(s: string, from: number, to: number, style: 'kv' | 'syscall' | 'ret' | 'switch', format: EventFormat | undefined, sink: FieldSink): void {
@@ -107,9 +115,9 @@ function closingQuote(s: string, i: number): number {
 function syscallArgs(s: string, from: number, to: number, format: EventFormat | undefined, sink: FieldSink): void {
   let i = from
   while (i < to) {
-    const colon = find(s, ': ', i, to)
+    const colon = ARG_COLON.find(s, i, to)
     if (colon === -1) break
-    let end = find(s, ', ', colon + 2, to)
+    let end = ARG_COMMA.find(s, colon + 2, to)
     if (end === -1) end = to
     const f = format?.fields.get(s.slice(i, colon))
     const v = f === undefined ? hexAt(s, colon + 2, end) ?? hex64At(s, colon + 2, end, false) : undefined

@@ -1,6 +1,30 @@
 /**
- * indexOf that never looks past `to`. Lines are ranges of a megabyte-sized chunk: an
- * unbounded indexOf for something a line lacks would scan the rest of the chunk.
+ * Finds a pattern inside the line `s[from, to)` of a megabyte-sized chunk, with the
+ * native indexOf, without ever rescanning: an indexOf for something a line lacks runs on
+ * into the lines after it, so the position it found is kept and serves every later line
+ * up to it. Lines are read in order, so each pattern scans each chunk about once.
+ * @example const paren = new Finder('('); paren.find(chunk, lineStart, lineEnd)
+ */
+export class Finder {
+  #s: string | undefined
+  /** The search that was made: from `#from`, the first match was at `#at` (-1: none). */
+  #from = 0
+  #at = -1
+  constructor(readonly pattern: string) {}
+
+  find(s: string, from: number, to: number): number {
+    if (s !== this.#s || from < this.#from || (this.#at !== -1 && this.#at < from)) {
+      this.#s = s
+      this.#from = from
+      this.#at = s.indexOf(this.pattern, from)
+    }
+    const at = this.#at
+    return at !== -1 && at + this.pattern.length <= to ? at : -1
+  }
+}
+
+/**
+ * indexOf that never looks past `to`, for patterns searched out of order.
  * @example find('ab(c\nd(', '(', 0, 2) // -1
  */
 export function find(s: string, pattern: string, from: number, to: number): number {

@@ -3,7 +3,7 @@ import type { FunctionRecord, LostRecord, MarkerRecord, Origin, ParseProblem, Tr
 import { Trace, type Loss, type TraceHeader } from '../trace/trace.js'
 import { Event, EventNames, FormatBook, eventShapeAt, newShape, type EventShape } from './event.js'
 import { parseGraphLine, type GraphLine } from './graph.js'
-import { find } from './find.js'
+import { Finder } from './find.js'
 import { NameTable } from './names.js'
 import { parseLatencyPrefix, parsePrefix, parsePrefixAt, type Prefix } from './prefix.js'
 
@@ -271,9 +271,12 @@ function functionBody(origin: Origin, body: string, p: TraceParser): FunctionRec
   return rec
 }
 
+const COLON = new Finder(': ')
+const PARENT_ARROW = new Finder(' <-')
+
 /** A function tracer body (`func <-parent`) rather than an event that happens to hold ` <-`. */
 function isFunctionLine(s: string, from: number, to: number): boolean {
-  return find(s, ': ', from, to) === -1 && find(s, ' <-', from, to) !== -1
+  return COLON.find(s, from, to) === -1 && PARENT_ARROW.find(s, from, to) !== -1
 }
 
 /** trace-cmd report prefixes lines of an instance's buffer with `name: `, at column 0. */

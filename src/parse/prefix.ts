@@ -1,5 +1,7 @@
 import { parseDecimal } from './decimal.js'
-import { find } from './find.js'
+import { Finder, find } from './find.js'
+
+const BRACKET = new Finder('[')
 
 /**
  * The common prefix of ftrace's text output, in every form the kernel prints it:
@@ -39,7 +41,7 @@ export function parsePrefix(line: string, out: Prefix): boolean {
  * position it reports is an index into `s`.
  */
 export function parsePrefixAt(s: string, from: number, to: number, out: Prefix): boolean {
-  for (let open = find(s, '[', from, to); open !== -1; open = find(s, '[', open + 1, to)) {
+  for (let open = BRACKET.find(s, from, to); open !== -1; open = BRACKET.find(s, open + 1, to)) {
     if (open > from && s.charCodeAt(open - 1) === SPACE && cpuBracketAt(s, open, to, out)) {
       return taskBefore(s, from, open, out) && afterCpu(s, to, out)
     }
