@@ -1,4 +1,4 @@
-import { find } from './find.js'
+import { Finder, find } from './find.js'
 import { parseDecimal } from './decimal.js'
 
 /**
@@ -30,6 +30,7 @@ export interface GraphLine {
 }
 
 const SPACE = 32
+const CALL = new Finder('()')
 const isDigit = (c: number): boolean => c >= 48 && c <= 57
 /** Duration marks: `+` >10us, `!` >100us, `#` >1ms, `*` >10ms, `@` >100ms, `$` >1s. */
 const isMark = (c: number): boolean => c === 43 || c === 33 || c === 35 || c === 42 || c === 64 || c === 36
@@ -120,7 +121,7 @@ function callText(s: string, i: number, end: number, out: GraphLine): boolean {
     out.text = (text.endsWith('*/') ? text.slice(0, -2) : text).trim()
     return true
   }
-  const call = find(s, '()', start, end)
+  const call = CALL.find(s, start, end)
   if (call === -1) return false
   out.nameFrom = start
   out.nameTo = call

@@ -1,3 +1,5 @@
+import { isAscii } from 'node:buffer'
+
 /**
  * Splits a stream of chunks into lines without ever holding the whole text; each line is
  * handed over as a range of the decoded chunk, so the caller decides what to cut out. Bytes are
@@ -19,7 +21,9 @@ export async function forEachLine(chunks: AsyncIterable<string | Uint8Array> | I
         continue
       }
       carry = last + 1 < bytes.length ? bytes.subarray(last + 1) : undefined
-      text = bytes.toString('utf8', 0, last + 1)
+      // ASCII (nearly every trace) decodes as latin1: a copy, where UTF-8 decoding validates.
+      const line = bytes.subarray(0, last + 1)
+      text = line.toString(isAscii(line) ? 'latin1' : 'utf8')
     }
     let start = 0
     let nl = text.indexOf('\n')

@@ -1,8 +1,5 @@
 import type { CallRecord } from './records.js'
 
-/** Shared by every leaf until it gets a child, to spare a million empty arrays. */
-const NO_CHILDREN: CallRecord[] = []
-
 /** A task's (or, before any banner, a CPU's) open calls. */
 export interface GraphContext {
   key: string
@@ -61,10 +58,8 @@ export class CallTreeBuilder {
     const stack = ctx.open
     const parent = stack.length > 0 ? stack[stack.length - 1] : undefined
     const node = makeCall(line, cpu, ts, ctx, name, depth, parent, duration)
-    if (parent) {
-      if (parent.children === NO_CHILDREN) parent.children = [node]
-      else parent.children.push(node)
-    } else this.addRoot(ctx, node)
+    if (parent) (parent as Call).adopt(node)
+    else this.addRoot(ctx, node)
     if (!leaf) stack.push(node)
     return node
   }
@@ -85,9 +80,8 @@ export class CallTreeBuilder {
     const adopted = pending.splice(k)
     for (const child of adopted) {
       this.roots.splice(this.roots.lastIndexOf(child), 1)
-      child.parent = orphan
+      orphan.adopt(child as Call)
     }
-    if (adopted.length > 0) orphan.children = adopted
     this.addRoot(ctx, orphan)
     return orphan
   }
@@ -116,15 +110,23 @@ function relabel(node: CallRecord, ctx: GraphContext): void {
 
 /**
  * A function_graph call. A class, so what nearly every call shares (its kind, no
- * timestamp without funcgraph-abstime, both halves seen) lives on the prototype: a
- * million calls are a million fewer fields to allocate and for the GC to copy.
+ * timestamp without funcgraph-abstime, both halves seen) lives on the prototype, and
+ * so what a million calls would each allocate is not: a duration is kept in whole
+ * nanoseconds (a small integer, where microseconds would be a boxed double), and
+ * children are linked, their array built when first asked for.
  */
 class Call implements CallRecord {
   declare kind: 'call'
   declare ts: number | undefined
   declare entryMissing: boolean
   declare exitMissing: boolean
-  children: CallRecord[] = NO_CHILDREN
+  /** Nanoseconds when a whole number of them, else microseconds as a fraction (`#us`). */
+  #ns: number | undefined
+  #us: number | undefined
+  #first: Call | undefined
+  #last: Call | undefined
+  #next: Call | undefined
+  #children: CallRecord[] | undefined
   constructor(
     public line: number,
     public cpu: number | undefined,
@@ -132,17 +134,56 @@ class Call implements CallRecord {
     public pid: number | undefined,
     public name: string,
     public depth: number,
-    public duration: number | undefined,
+    duration: number | undefined,
     public parent: CallRecord | undefined,
-  ) {}
+  ) {
+    if (duration !== undefined) this.duration = duration
+  }
+
+  /** Microseconds, from the exit line or the leaf. */
+  get duration(): number | undefined {
+    return this.#ns !== undefined ? this.#ns / 1000 : this.#us
+  }
+
+  set duration(us: number | undefined) {
+    // function_graph prints microseconds with three decimals: whole nanoseconds, and
+    // ns / 1000 is the very double the text parsed to (both round the same fraction).
+    const ns = us === undefined ? undefined : Math.round(us * 1000)
+    if (ns !== undefined && ns / 1000 === us && ns <= 0x3fffffff) {
+      this.#ns = ns
+      this.#us = undefined
+    } else {
+      this.#ns = undefined
+      this.#us = us
+    }
+  }
+
+  get children(): CallRecord[] {
+    if (this.#children === undefined) {
+      const out: CallRecord[] = []
+      for (let c = this.#first; c !== undefined; c = c.#next) out.push(c)
+      this.#children = out
+    }
+    return this.#children
+  }
+
+  /** Appends a child, which takes this call as its parent. */
+  adopt(child: Call): void {
+    child.parent = this
+    child.#next = undefined
+    if (this.#last === undefined) this.#first = child
+    else this.#last.#next = child
+    this.#last = child
+    this.#children = undefined
+  }
 
   toJSON(): object {
-    return { ...this, kind: this.kind, ts: this.ts, entryMissing: this.entryMissing, exitMissing: this.exitMissing }
+    return { ...this, kind: this.kind, ts: this.ts, duration: this.duration, children: this.children, entryMissing: this.entryMissing, exitMissing: this.exitMissing }
   }
 }
 Object.assign(Call.prototype, { kind: 'call', ts: undefined, entryMissing: false, exitMissing: false })
 
-function makeCall(line: number, cpu: number | undefined, ts: number | undefined, ctx: GraphContext, name: string, depth: number, parent: CallRecord | undefined, duration: number | undefined): CallRecord {
+function makeCall(line: number, cpu: number | undefined, ts: number | undefined, ctx: GraphContext, name: string, depth: number, parent: CallRecord | undefined, duration: number | undefined): Call {
   const call = new Call(line, cpu, ctx.task, ctx.pid, name, depth, duration, parent)
   if (ts !== undefined) call.ts = ts
   return call

@@ -1,6 +1,7 @@
 import { expect, test } from 'vitest'
 import type { CallRecord } from '../../src/trace/records.js'
 import { fixture, shared } from '../helpers.js'
+import { parseTraceText } from '../../src/parse/load.js'
 
 /** A call tree as `name(children…)`, to compare shapes. */
 const shape = (n: CallRecord): string => (n.children.length ? `${n.name || '?'}(${n.children.map(shape).join(',')})` : n.name || '?')
@@ -130,3 +131,26 @@ test('on two cores (the built reader worker) the 108 MB graph gives the same tre
   }
   expect(differ).toBe(0)
 }, 60_000)
+
+test('durations read back exactly as printed, short or long; children come in order, each knowing its parent', () => {
+  const trace = parseTraceText(
+    [
+      '# tracer: function_graph',
+      ' 0)               |  outer() {',
+      ' 0)   1.234 us    |    a();',
+      ' 0) $ 2000000.5 us |    b();',
+      ' 0)   0.1 us      |    c();',
+      ' 0)   0.0001 us   |    d();',
+      ' 0) ! 123.456 us  |  }',
+    ].join('\n'),
+  )
+  const [outer] = trace.roots
+  expect(outer.duration).toBe(123.456)
+  expect(outer.children.map((c) => [c.name, c.duration, c.parent === outer])).toEqual([
+    ['a', 1.234, true],
+    ['b', 2000000.5, true],
+    ['c', 0.1, true],
+    ['d', 0.0001, true],
+  ])
+  expect(outer.children[0].children).toEqual([])
+})
