@@ -61,7 +61,7 @@ async function writeJson(records: TraceRecord[]): Promise<void> {
 
 function flatCall(r: CallRecord): object {
   const { parent, children, ...own } = r
-  return { ...own, kind: r.kind, ts: r.ts, duration: r.duration, entryMissing: r.entryMissing, exitMissing: r.exitMissing, parentLine: parent?.line, children: children.length }
+  return { ...own, kind: r.kind, ts: r.ts, task: r.task, pid: r.pid, duration: r.duration, entryMissing: r.entryMissing, exitMissing: r.exitMissing, parentLine: parent?.line, children: children.length }
 }
 
 const bigints = (_: string, v: unknown): unknown => (typeof v === 'bigint' ? v.toString() : v)

@@ -20,6 +20,8 @@ export const INTS = 6
 /** Float64 slots per op: duration, timestamp (NaN: none). */
 export const FLOATS = 2
 const BATCH = 1 << 15
+/** The first batches are small, so the main thread starts building while this one warms up. */
+const FIRST_BATCH = 1 << 11
 
 export interface Batch {
   ints: Int32Array
@@ -38,6 +40,7 @@ if (parentPort) {
   const names = new NameTable()
   const procIds = new Map<string, number>()
   let batch = fresh()
+  let size = FIRST_BATCH
   let lineNo = 0
   let graph = false
   const id = (name: string, table: Map<string, number>, list: string[]): number => {
@@ -78,7 +81,10 @@ if (parentPort) {
       batch.ints[k * INTS + 1] = lineNo
       batch.texts.push(text)
     }
-    if (++batch.count === BATCH) flush()
+    if (++batch.count === size) {
+      flush()
+      size = Math.min(BATCH, size * 2)
+    }
   })
   flush()
   port.postMessage(null)

@@ -31,6 +31,7 @@ export interface GraphLine {
 
 const SPACE = 32
 const CALL = new Finder('()')
+const US = new Finder(' us')
 const isDigit = (c: number): boolean => c >= 48 && c <= 57
 /** Duration marks: `+` >10us, `!` >100us, `#` >1ms, `*` >10ms, `@` >100ms, `$` >1s. */
 const isMark = (c: number): boolean => c === 43 || c === 33 || c === 35 || c === 42 || c === 64 || c === 36
@@ -94,7 +95,7 @@ export function parseGraphLine(s: string, out: GraphLine, from = 0, to = s.lengt
   }
   if (c !== 124) {
     if (!isDigit(c)) i = skipSpaces(s, i + 1, to)
-    const us = find(s, ' us', i, Math.min(to, i + 24))
+    const us = US.find(s, i, Math.min(to, i + 24))
     if (us === -1) return false
     out.duration = parseDecimal(s, i, us)
     if (Number.isNaN(out.duration)) return false

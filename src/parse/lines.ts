@@ -9,22 +9,7 @@ import { isAscii } from 'node:buffer'
 export async function forEachLine(chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>, onLine: (text: string, from: number, to: number) => void): Promise<void> {
   let carry: Buffer | undefined
   let rest = ''
-  for await (const chunk of chunks) {
-    let text: string
-    if (typeof chunk === 'string') {
-      text = rest + chunk
-    } else {
-      const bytes: Buffer = carry ? Buffer.concat([carry, chunk]) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-      const last = bytes.lastIndexOf(10)
-      if (last === -1) {
-        carry = bytes
-        continue
-      }
-      carry = last + 1 < bytes.length ? bytes.subarray(last + 1) : undefined
-      // ASCII (nearly every trace) decodes as latin1: a copy, where UTF-8 decoding validates.
-      const line = bytes.subarray(0, last + 1)
-      text = line.toString(isAscii(line) ? 'latin1' : 'utf8')
-    }
+  const lines = (text: string): string => {
     let start = 0
     let nl = text.indexOf('\n')
     while (nl !== -1) {
@@ -32,8 +17,34 @@ export async function forEachLine(chunks: AsyncIterable<string | Uint8Array> | I
       start = nl + 1
       nl = text.indexOf('\n', start)
     }
-    rest = text.slice(start)
+    return text.slice(start)
+  }
+  for await (const chunk of chunks) {
+    if (typeof chunk === 'string') {
+      rest = lines(rest + chunk)
+      continue
+    }
+    const bytes: Buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    const first = bytes.indexOf(10)
+    if (first === -1) {
+      carry = carry ? Buffer.concat([carry, bytes]) : bytes
+      continue
+    }
+    let start = 0
+    if (carry) {
+      // The line the last chunk began: joined on its own, not by copying this whole chunk.
+      lines(decode(Buffer.concat([carry, bytes.subarray(0, first + 1)])))
+      start = first + 1
+    }
+    const last = bytes.lastIndexOf(10)
+    if (last >= start) lines(decode(bytes.subarray(start, last + 1)))
+    carry = last + 1 < bytes.length ? bytes.subarray(last + 1) : undefined
   }
   if (carry) rest += carry.toString('utf8')
   if (rest.length > 0) onLine(rest, 0, rest.endsWith('\r') ? rest.length - 1 : rest.length)
+}
+
+/** ASCII (nearly every trace) decodes as latin1: a copy, where UTF-8 decoding validates. */
+function decode(bytes: Buffer): string {
+  return bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8')
 }

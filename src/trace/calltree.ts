@@ -104,87 +104,104 @@ export class CallTreeBuilder {
 }
 
 function relabel(node: CallRecord, ctx: GraphContext): void {
-  node.task = ctx.task
-  node.pid = ctx.pid
+  const call = node as Call
+  call.moveTo(ctx)
 }
+
+/** Durations that are not whole nanoseconds (never printed by function_graph, but kept exact). */
+const oddDurations = new WeakMap<Call, number>()
 
 /**
  * A function_graph call. A class, so what nearly every call shares (its kind, no
- * timestamp without funcgraph-abstime, both halves seen) lives on the prototype, and
- * so what a million calls would each allocate is not: a duration is kept in whole
- * nanoseconds (a small integer, where microseconds would be a boxed double), and
- * children are linked, their array built when first asked for.
+ * timestamp without funcgraph-abstime, both halves seen) lives on the prototype, and so
+ * what a million calls would each allocate is not: the duration is kept in whole
+ * nanoseconds (a small integer, where microseconds would be a boxed double), task and pid
+ * are read from the context the call ran in, and children are linked (newest first),
+ * their array built when first asked for.
  */
 class Call implements CallRecord {
   declare kind: 'call'
   declare ts: number | undefined
   declare entryMissing: boolean
   declare exitMissing: boolean
-  /** Nanoseconds when a whole number of them, else microseconds as a fraction (`#us`). */
+  #ctx: GraphContext
+  /** Nanoseconds; NaN when the duration is not whole nanoseconds (see oddDurations). */
   #ns: number | undefined
-  #us: number | undefined
-  #first: Call | undefined
-  #last: Call | undefined
-  #next: Call | undefined
-  #children: CallRecord[] | undefined
+  /** The newest child, until the children are asked for; then their array. */
+  #kids: Call | CallRecord[] | undefined
+  #older: Call | undefined
   constructor(
     public line: number,
     public cpu: number | undefined,
-    public task: string | undefined,
-    public pid: number | undefined,
+    ctx: GraphContext,
     public name: string,
     public depth: number,
     duration: number | undefined,
     public parent: CallRecord | undefined,
   ) {
+    this.#ctx = ctx
     if (duration !== undefined) this.duration = duration
+  }
+
+  get task(): string | undefined {
+    return this.#ctx.task
+  }
+
+  get pid(): number | undefined {
+    return this.#ctx.pid
+  }
+
+  /** The task a call ran in turned out to be another (calls seen before the first banner). */
+  moveTo(ctx: GraphContext): void {
+    this.#ctx = ctx
   }
 
   /** Microseconds, from the exit line or the leaf. */
   get duration(): number | undefined {
-    return this.#ns !== undefined ? this.#ns / 1000 : this.#us
+    const ns = this.#ns
+    return ns === undefined ? undefined : ns === ns ? ns / 1000 : oddDurations.get(this)
   }
 
   set duration(us: number | undefined) {
     // function_graph prints microseconds with three decimals: whole nanoseconds, and
     // ns / 1000 is the very double the text parsed to (both round the same fraction).
     const ns = us === undefined ? undefined : Math.round(us * 1000)
-    if (ns !== undefined && ns / 1000 === us && ns <= 0x3fffffff) {
-      this.#ns = ns
-      this.#us = undefined
-    } else {
-      this.#ns = undefined
-      this.#us = us
+    if (ns === undefined || (ns / 1000 === us && Math.abs(ns) <= 0x3fffffff)) this.#ns = ns
+    else {
+      this.#ns = NaN
+      oddDurations.set(this, us!)
     }
   }
 
   get children(): CallRecord[] {
-    if (this.#children === undefined) {
-      const out: CallRecord[] = []
-      for (let c = this.#first; c !== undefined; c = c.#next) out.push(c)
-      this.#children = out
-    }
-    return this.#children
+    const kids = this.#kids
+    if (Array.isArray(kids)) return kids
+    const out: CallRecord[] = []
+    for (let c = kids; c !== undefined; c = c.#older) out.push(c)
+    out.reverse()
+    this.#kids = out
+    return out
   }
 
   /** Appends a child, which takes this call as its parent. */
   adopt(child: Call): void {
     child.parent = this
-    child.#next = undefined
-    if (this.#last === undefined) this.#first = child
-    else this.#last.#next = child
-    this.#last = child
-    this.#children = undefined
+    const kids = this.#kids
+    if (Array.isArray(kids)) kids.push(child)
+    else {
+      child.#older = kids
+      this.#kids = child
+    }
   }
 
   toJSON(): object {
-    return { ...this, kind: this.kind, ts: this.ts, duration: this.duration, children: this.children, entryMissing: this.entryMissing, exitMissing: this.exitMissing }
+    return { ...this, kind: this.kind, ts: this.ts, task: this.task, pid: this.pid, duration: this.duration, children: this.children, entryMissing: this.entryMissing, exitMissing: this.exitMissing }
   }
 }
 Object.assign(Call.prototype, { kind: 'call', ts: undefined, entryMissing: false, exitMissing: false })
 
 function makeCall(line: number, cpu: number | undefined, ts: number | undefined, ctx: GraphContext, name: string, depth: number, parent: CallRecord | undefined, duration: number | undefined): Call {
-  const call = new Call(line, cpu, ctx.task, ctx.pid, name, depth, duration, parent)
+  const call = new Call(line, cpu, ctx, name, depth, duration, parent)
   if (ts !== undefined) call.ts = ts
   return call
 }
