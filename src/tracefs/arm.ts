@@ -28,6 +28,8 @@ export interface Arming {
   spawner?: Spawner
   /** The ring buffer's overrun count after the last run (per-CPU stats, summed). */
   overrun?: number
+  /** tracing_on is known to be 0 (written after the last run); teardown need not write it. */
+  stopped?: boolean
 }
 
 let armings = 0

@@ -46,7 +46,8 @@ export class Recorder {
 
   /**
    * The target's features, probed once. Also sweeps dead runs' leftovers and starts a
-   * spare workload spawner, so the first test does not wait for either.
+   * workload spawner, so the first test waits for neither; later armings start theirs
+   * while their instance is set up.
    */
   features(): Promise<Features> {
     if (!this.#features) {
@@ -60,7 +61,7 @@ export class Recorder {
     return this.#features
   }
 
-  /** Starts a spawner in the background for the next arming that needs one. */
+  /** Starts a spawner in the background for the next arming that needs one, unless one is ready. */
   #warmSpawner(): void {
     if (this.#spare || this.#closed) return
     const spare = this.target.spawner()
@@ -90,7 +91,12 @@ export class Recorder {
     const unmet = await this.unmet(decl)
     if (unmet.length) throw new UnsupportedError(unmet.join('; '))
     const key = `${decl.id}:${workloadKind(workload)}`
-    const armed = this.#idle.get(key)?.pop() ?? (await this.#arm(decl, features, key))
+    let armed = this.#idle.get(key)?.pop()
+    if (!armed) {
+      // A new arming needs a spawner: one starts while the instance is set up, if none is ready.
+      if (workloadKind(workload) === 'cmd') this.#warmSpawner()
+      armed = await this.#arm(decl, features, key)
+    }
     let trace: RecordedTrace
     try {
       if (armed.kind === undefined && workloadKind(workload) === 'cmd') armed.spawner ??= await this.#takeSpawner()
@@ -104,8 +110,6 @@ export class Recorder {
       })
       throw e
     }
-    // The next arming's spawner starts now, not while this workload runs.
-    this.#warmSpawner()
     // Top-level armings hold a global lock: never keep them between tests.
     if (armed.dir) this.#park(armed)
     else await this.#drop(armed)
@@ -156,8 +160,10 @@ export class Recorder {
     const errors: string[] = []
     const spare = this.#spare
     this.#spare = undefined
-    if (spare) await spare.then((s) => s.close()).catch((e: Error) => errors.push(`the spare workload spawner: ${e.message}`))
+    // The unused spawner ends while the armings come down, not before them.
+    const spareClosed = spare?.then((s) => s.close()).catch((e: Error) => void errors.push(`the spare workload spawner: ${e.message}`))
     for (const a of [...this.#all]) await this.#drop(a).catch((e) => errors.push((e as Error).message))
+    await spareClosed
     this.#idle.clear()
     if (errors.length) throw new LeakError(errors.join('\n'))
   }

@@ -58,6 +58,7 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
   // A fresh instance's counters start at zero; after a run they are remembered on the arming.
   const before = a.overrun ?? (a.dir ? 0 : await overruns(t, a))
   await drain(t, a)
+  a.stopped = false
   await w('tracing_on', '1')
   let result: WorkloadResult | undefined
   const collected: Buffer[] = []
@@ -72,6 +73,7 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
     else result = await a.spawner!.run(typeof workload === 'string' ? { shell: workload } : { argv: workload }, opts.timeoutMs)
   } finally {
     await w('tracing_on', '0')
+    a.stopped = true
     stop.abort()
     await streaming
   }

@@ -21,7 +21,7 @@ export async function teardown(t: Target, a: Arming): Promise<void> {
   // The spawner is idle and owns nothing in tracefs: it ends while the instance goes.
   const spawnerDone = step('stop the workload spawner', async () => a.spawner?.close())
   if (a.dir) {
-    await step('tracing_on', () => t.write(`${a.dir}tracing_on`, '0'))
+    if (!a.stopped) await step('tracing_on', () => t.write(`${a.dir}tracing_on`, '0'))
     await step('set_event', () => t.write(`${a.dir}set_event`, ''))
     for (const p of a.probes) await step(`disable ${p.name}`, () => t.write(`${a.dir}events/${a.group}/${p.name}/enable`, '0'))
     if (a.decl.funcStackTrace) await step('func_stack_trace', () => t.write(`${a.dir}options/func_stack_trace`, '0'))
