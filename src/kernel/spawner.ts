@@ -40,6 +40,9 @@ export async function hostSpawner(): Promise<Spawner> {
   const lines = createInterface({ input: sh.stdout })[Symbol.asyncIterator]()
   let jobs = 0
   let busy: Promise<unknown> = Promise.resolve()
+  /** The workload running now, if any: closing the spawner (Ctrl-C, teardown) stops it. */
+  let running: number | undefined
+  let closing = false
   const next = async (prefix: string): Promise<string> => {
     const { value, done } = await lines.next()
     if (done || !String(value).startsWith(prefix)) throw new Error(`the workload spawner (pid ${sh.pid}) stopped answering: ${done ? 'it exited' : JSON.stringify(value)}`)
@@ -53,6 +56,8 @@ export async function hostSpawner(): Promise<Spawner> {
     sh.stdin.write(job + '\n')
     const pid = Number(await next('pid '))
     if (pid <= 0) throw new Error(`the workload spawner could not fork ${JSON.stringify(argv)}`)
+    running = pid
+    if (closing) void signalTree(pid, 'SIGTERM')
     let timedOut = false
     let timer: NodeJS.Timeout | undefined = setTimeout(() => {
       timedOut = true
@@ -64,6 +69,7 @@ export async function hostSpawner(): Promise<Spawner> {
       status = Number(await next('status '))
     } finally {
       clearTimeout(timer)
+      running = undefined
     }
     const [stdout, stderr] = await Promise.all([readFile(join(job, 'out'), 'utf8'), readFile(join(job, 'err'), 'utf8')])
     await rm(job, { recursive: true, force: true })
@@ -80,8 +86,17 @@ export async function hostSpawner(): Promise<Spawner> {
       return result
     },
     async close() {
+      closing = true
       sh.stdin.end()
+      let kill: NodeJS.Timeout | undefined
+      if (running !== undefined) {
+        // The spawner waits for its job: end the job (two stages, as on a timeout) so it can exit.
+        const job = running
+        void signalTree(job, 'SIGTERM')
+        kill = setTimeout(() => void signalTree(job, 'SIGKILL'), KILL_GRACE_MS)
+      }
       if (sh.exitCode === null) await new Promise((r) => sh.once('exit', r))
+      clearTimeout(kill)
       await rm(dir, { recursive: true, force: true })
     },
   }

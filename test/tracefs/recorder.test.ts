@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { readFile, readdir } from 'node:fs/promises'
 import { afterAll, describe, expect, test } from 'kspec'
 import { IncompleteTraceError, WorkloadTimeoutError } from '../../src/errors.js'
 import { defineTrace } from '../../src/spec/declaration.js'
@@ -134,12 +136,38 @@ describe('signals and kills', () => {
     throw new Error(`the child ${pid} never armed`)
   }
 
-  test('SIGTERM during a recording tears everything down before exiting', async () => {
+  /** The `sleep` processes below a pid: the script's workload. */
+  const sleeping = async (root: number): Promise<number[]> => {
+    const parent = new Map<number, number>()
+    const sleeps: number[] = []
+    for (const entry of await readdir('/proc')) {
+      if (!/^\d+$/.test(entry)) continue
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '')
+      const close = stat.lastIndexOf(')')
+      if (close === -1) continue
+      parent.set(Number(entry), Number(stat.slice(close + 2).split(' ')[1]))
+      if (stat.slice(stat.indexOf('(') + 1, close) === 'sleep') sleeps.push(Number(entry))
+    }
+    const below = (pid: number): boolean => pid === root || (parent.has(pid) && pid > 1 && below(parent.get(pid)!))
+    return sleeps.filter((pid) => below(parent.get(pid) ?? 0))
+  }
+
+  test('SIGTERM while the workload runs stops it and tears everything down before exiting', async () => {
     const p = child(script)
     await armed(p.pid!)
+    let workload: number[] = []
+    for (let i = 0; i < 200 && workload.length === 0; i++) {
+      workload = await sleeping(p.pid!)
+      await new Promise((res) => setTimeout(res, 25))
+    }
+    expect(workload).toHaveLength(1)
+    const t0 = Date.now()
     p.kill('SIGTERM')
     await new Promise((res) => p.on('exit', res))
     expect(await ours(p.pid!)).toEqual([])
+    // The workload (sleep 30) was ended, not waited for.
+    expect(Date.now() - t0).toBeLessThan(15_000)
+    expect(existsSync(`/proc/${workload[0]}`)).toBe(false)
   })
 
   test('a kill -9ed recording leaves leftovers that the next run\'s janitor removes', async () => {
