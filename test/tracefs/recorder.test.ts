@@ -56,6 +56,33 @@ describe('isolation', () => {
   })
 })
 
+describe('spawners', () => {
+  /** Perl processes this test process started: spawners. */
+  const spawners = async (): Promise<number[]> => {
+    const out: number[] = []
+    for (const entry of await readdir('/proc')) {
+      if (!/^\d+$/.test(entry)) continue
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '')
+      const close = stat.lastIndexOf(')')
+      if (stat.slice(stat.indexOf('(') + 1, close) === 'perl' && Number(stat.slice(close + 2).split(' ')[1]) === process.pid) out.push(Number(entry))
+    }
+    return out
+  }
+
+  test('one is ready once features are probed; closing ends it and every arming\'s own', async () => {
+    const before = await spawners()
+    const own = recorder()
+    await own.features()
+    expect((await spawners()).length).toBe(before.length + 1)
+    await own.record(openat, ['true'])
+    await own.record(defineTrace({ events: ['syscalls:sys_enter_openat'] }), ['true'])
+    // Two armings, each with the spawner its pid list names; no spare left starting.
+    expect((await spawners()).length).toBe(before.length + 2)
+    await own.close()
+    expect(await spawners()).toEqual(before)
+  })
+})
+
 describe('what a recording returns', () => {
   test('the workload result, and the saved raw trace as the source', async () => {
     const trace = await r.record(openat, 'echo hi; exit 3')
