@@ -60,8 +60,8 @@ async function writeJson(records: TraceRecord[]): Promise<void> {
 }
 
 function flatCall(r: CallRecord): object {
-  const { parent, children, ...own } = r
-  return { ...own, kind: r.kind, ts: r.ts, task: r.task, pid: r.pid, duration: r.duration, entryMissing: r.entryMissing, exitMissing: r.exitMissing, parentLine: parent?.line, children: children.length }
+  const { kind, line, cpu, task, pid, ts, name, depth, duration, entryMissing, exitMissing } = r
+  return { kind, line, cpu, task, pid, ts, name, depth, duration, entryMissing, exitMissing, parentLine: r.parent?.line, children: r.children.length }
 }
 
 const bigints = (_: string, v: unknown): unknown => (typeof v === 'bigint' ? v.toString() : v)

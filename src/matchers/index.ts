@@ -1,5 +1,6 @@
 import { chai, expect, Snapshots } from 'vitest'
 import { callTreeText, type CallTreeOptions } from '../trace/snapshot.js'
+import type { TraceRecord } from '../trace/records.js'
 import type { FieldExpectation, FieldsExpectation } from './fields.js'
 import { CallChain, capture } from './chain.js'
 import { assertCount, assertName, assertTrace } from './misuse.js'
@@ -114,6 +115,32 @@ export function installMatchers(): void {
       return { pass: trace.complete, message: () => formatComplete(trace, this.isNot) }
     },
   })
+  expect.addEqualityTesters([recordEquality])
+}
+
+/**
+ * toEqual on records compares what they say, not their own properties: calls and events
+ * keep most of it in getters (columns, lazily parsed fields) that deep equality would skip.
+ */
+function recordEquality(this: { equals(a: unknown, b: unknown, testers?: unknown[]): boolean }, a: unknown, b: unknown, testers: unknown[]): boolean | undefined {
+  const va = recordView(a)
+  const vb = recordView(b)
+  if (va === undefined || vb === undefined) return undefined
+  return this.equals(va, vb, testers)
+}
+
+function recordView(r: unknown): object | undefined {
+  if (typeof r !== 'object' || r === null || typeof (r as { toJSON?: unknown }).toJSON !== 'function') return undefined
+  const rec = r as TraceRecord
+  if (rec.kind === 'call') {
+    const { line, cpu, task, pid, ts, name, depth, duration, entryMissing, exitMissing, children } = rec
+    return { kind: 'call', line, cpu, task, pid, ts, name, depth, duration, entryMissing, exitMissing, parentLine: rec.parent?.line, children }
+  }
+  if (rec.kind === 'event') {
+    const { line, cpu, task, pid, tgid, flags, ts, name, body, fields, probe, stack, userStack } = rec
+    return { kind: 'event', line, cpu, task, pid, tgid, flags, ts, name, body, fields, probe, stack, userStack }
+  }
+  return undefined
 }
 
 function assertFields(fields: unknown, matcher: string): void {

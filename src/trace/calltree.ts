@@ -20,6 +20,7 @@ export class CallTreeBuilder {
   readonly roots: CallRecord[] = []
   entriesMissing = 0
   exitsMissing = 0
+  private readonly table = new CallTable()
   private readonly contexts = new Map<string, GraphContext>()
   private readonly byCpu: GraphContext[] = []
   private anonymous: GraphContext | undefined
@@ -57,7 +58,7 @@ export class CallTreeBuilder {
   call(line: number, cpu: number | undefined, ts: number | undefined, ctx: GraphContext, name: string, depth: number, leaf: boolean, duration: number | undefined): CallRecord {
     const stack = ctx.open
     const parent = stack.length > 0 ? stack[stack.length - 1] : undefined
-    const node = makeCall(line, cpu, ts, ctx, name, depth, parent, duration)
+    const node = this.table.add(line, cpu, ts, ctx, name, depth, duration)
     if (parent) (parent as Call).adopt(node)
     else this.addRoot(ctx, node)
     if (!leaf) stack.push(node)
@@ -72,7 +73,7 @@ export class CallTreeBuilder {
       return undefined
     }
     this.entriesMissing++
-    const orphan = makeCall(line, cpu, ts, ctx, name, depth, undefined, duration)
+    const orphan = this.table.add(line, cpu, ts, ctx, name, depth, duration)
     orphan.entryMissing = true
     const pending = ctx.adoptable
     let k = pending.length
@@ -108,103 +109,170 @@ function relabel(node: CallRecord, ctx: GraphContext): void {
   call.moveTo(ctx)
 }
 
-/** Durations that are not whole nanoseconds (never printed by function_graph, but kept exact). */
-const oddDurations = new WeakMap<Call, number>()
+const NONE = -1
+const ENTRY_MISSING = 1
+const EXIT_MISSING = 2
 
 /**
- * A function_graph call. A class, so what nearly every call shares (its kind, no
- * timestamp without funcgraph-abstime, both halves seen) lives on the prototype, and so
- * what a million calls would each allocate is not: the duration is kept in whole
- * nanoseconds (a small integer, where microseconds would be a boxed double), task and pid
- * are read from the context the call ran in, and children are linked (newest first),
- * their array built when first asked for.
+ * What every call holds, in columns: a million calls are a million small objects for the
+ * garbage collector to copy, not a million large ones. Numbers live in typed arrays
+ * (outside the JS heap), strings and references in plain arrays of pointers.
+ */
+class CallTable {
+  size = 0
+  line = new Int32Array(1024)
+  cpu = new Int32Array(1024)
+  depth = new Int32Array(1024)
+  flags = new Uint8Array(1024)
+  parent = new Int32Array(1024)
+  /** The newest child, and each call's next older sibling: children are linked. */
+  newest = new Int32Array(1024)
+  older = new Int32Array(1024)
+  duration = new Float64Array(1024)
+  ts = new Float64Array(1024)
+  readonly name: string[] = []
+  readonly ctx: GraphContext[] = []
+  readonly calls: Call[] = []
+  /** Children arrays, built when first asked for. */
+  readonly children: (CallRecord[] | undefined)[] = []
+
+  add(line: number, cpu: number | undefined, ts: number | undefined, ctx: GraphContext, name: string, depth: number, duration: number | undefined): Call {
+    const i = this.size++
+    if (i === this.line.length) this.grow()
+    this.line[i] = line
+    this.cpu[i] = cpu ?? NONE
+    this.depth[i] = depth
+    this.flags[i] = 0
+    this.parent[i] = NONE
+    this.newest[i] = NONE
+    this.older[i] = NONE
+    this.duration[i] = duration ?? NaN
+    this.ts[i] = ts ?? NaN
+    this.name.push(name)
+    this.ctx.push(ctx)
+    const call = new Call(this, i)
+    this.calls.push(call)
+    return call
+  }
+
+  private grow(): void {
+    // Fourfold: a large graph grows these a few times, not a dozen.
+    const n = this.line.length * 2
+    const widen = <T extends Int32Array | Uint8Array | Float64Array>(a: T, make: new (n: number) => T): T => {
+      const b = new make(n)
+      b.set(a)
+      return b
+    }
+    this.line = widen(this.line, Int32Array)
+    this.cpu = widen(this.cpu, Int32Array)
+    this.depth = widen(this.depth, Int32Array)
+    this.flags = widen(this.flags, Uint8Array)
+    this.parent = widen(this.parent, Int32Array)
+    this.newest = widen(this.newest, Int32Array)
+    this.older = widen(this.older, Int32Array)
+    this.duration = widen(this.duration, Float64Array)
+    this.ts = widen(this.ts, Float64Array)
+  }
+}
+
+/**
+ * A function_graph call: a view of its row in the CallTable. Task and pid are read from
+ * the context the call ran in; children from the links, their array built on first use.
  */
 class Call implements CallRecord {
   declare kind: 'call'
-  declare ts: number | undefined
-  declare entryMissing: boolean
-  declare exitMissing: boolean
-  #ctx: GraphContext
-  /** Nanoseconds; NaN when the duration is not whole nanoseconds (see oddDurations). */
-  #ns: number | undefined
-  /** The newest child, until the children are asked for; then their array. */
-  #kids: Call | CallRecord[] | undefined
-  #older: Call | undefined
-  constructor(
-    public line: number,
-    public cpu: number | undefined,
-    ctx: GraphContext,
-    public name: string,
-    public depth: number,
-    duration: number | undefined,
-    public parent: CallRecord | undefined,
-  ) {
-    this.#ctx = ctx
-    if (duration !== undefined) this.duration = duration
+  readonly #t: CallTable
+  readonly #i: number
+  constructor(t: CallTable, i: number) {
+    this.#t = t
+    this.#i = i
   }
 
+  get line(): number {
+    return this.#t.line[this.#i]
+  }
+  get cpu(): number | undefined {
+    const cpu = this.#t.cpu[this.#i]
+    return cpu === NONE ? undefined : cpu
+  }
+  get ts(): number | undefined {
+    const ts = this.#t.ts[this.#i]
+    return ts === ts ? ts : undefined
+  }
+  get name(): string {
+    return this.#t.name[this.#i]
+  }
+  get depth(): number {
+    return this.#t.depth[this.#i]
+  }
   get task(): string | undefined {
-    return this.#ctx.task
+    return this.#t.ctx[this.#i].task
+  }
+  get pid(): number | undefined {
+    return this.#t.ctx[this.#i].pid
+  }
+  /** Microseconds, from the exit line or the leaf. */
+  get duration(): number | undefined {
+    const d = this.#t.duration[this.#i]
+    return d === d ? d : undefined
+  }
+  set duration(us: number | undefined) {
+    this.#t.duration[this.#i] = us ?? NaN
+  }
+  get parent(): CallRecord | undefined {
+    const p = this.#t.parent[this.#i]
+    return p === NONE ? undefined : this.#t.calls[p]
+  }
+  get entryMissing(): boolean {
+    return (this.#t.flags[this.#i] & ENTRY_MISSING) !== 0
+  }
+  set entryMissing(on: boolean) {
+    this.#flag(ENTRY_MISSING, on)
+  }
+  get exitMissing(): boolean {
+    return (this.#t.flags[this.#i] & EXIT_MISSING) !== 0
+  }
+  set exitMissing(on: boolean) {
+    this.#flag(EXIT_MISSING, on)
+  }
+  #flag(bit: number, on: boolean): void {
+    this.#t.flags[this.#i] = on ? this.#t.flags[this.#i] | bit : this.#t.flags[this.#i] & ~bit
   }
 
-  get pid(): number | undefined {
-    return this.#ctx.pid
+  get children(): CallRecord[] {
+    const t = this.#t
+    let kids = t.children[this.#i]
+    if (kids === undefined) {
+      kids = []
+      for (let c = t.newest[this.#i]; c !== NONE; c = t.older[c]) kids.push(t.calls[c])
+      kids.reverse()
+      t.children[this.#i] = kids
+    }
+    return kids
   }
 
   /** The task a call ran in turned out to be another (calls seen before the first banner). */
   moveTo(ctx: GraphContext): void {
-    this.#ctx = ctx
-  }
-
-  /** Microseconds, from the exit line or the leaf. */
-  get duration(): number | undefined {
-    const ns = this.#ns
-    return ns === undefined ? undefined : ns === ns ? ns / 1000 : oddDurations.get(this)
-  }
-
-  set duration(us: number | undefined) {
-    // function_graph prints microseconds with three decimals: whole nanoseconds, and
-    // ns / 1000 is the very double the text parsed to (both round the same fraction).
-    const ns = us === undefined ? undefined : Math.round(us * 1000)
-    if (ns === undefined || (ns / 1000 === us && Math.abs(ns) <= 0x3fffffff)) this.#ns = ns
-    else {
-      this.#ns = NaN
-      oddDurations.set(this, us!)
-    }
-  }
-
-  get children(): CallRecord[] {
-    const kids = this.#kids
-    if (Array.isArray(kids)) return kids
-    const out: CallRecord[] = []
-    for (let c = kids; c !== undefined; c = c.#older) out.push(c)
-    out.reverse()
-    this.#kids = out
-    return out
+    this.#t.ctx[this.#i] = ctx
   }
 
   /** Appends a child, which takes this call as its parent. */
   adopt(child: Call): void {
-    child.parent = this
-    const kids = this.#kids
-    if (Array.isArray(kids)) kids.push(child)
-    else {
-      child.#older = kids
-      this.#kids = child
-    }
+    const t = this.#t
+    const c = child.#i
+    t.parent[c] = this.#i
+    t.older[c] = t.newest[this.#i]
+    t.newest[this.#i] = c
+    t.children[this.#i]?.push(child)
   }
 
   toJSON(): object {
-    return { ...this, kind: this.kind, ts: this.ts, task: this.task, pid: this.pid, duration: this.duration, children: this.children, entryMissing: this.entryMissing, exitMissing: this.exitMissing }
+    const out: Record<string, unknown> = { kind: this.kind, line: this.line, cpu: this.cpu, task: this.task, pid: this.pid, name: this.name, depth: this.depth, duration: this.duration, parent: this.parent, children: this.children, entryMissing: this.entryMissing, exitMissing: this.exitMissing }
+    if (this.ts !== undefined) out.ts = this.ts
+    return out
   }
 }
-Object.assign(Call.prototype, { kind: 'call', ts: undefined, entryMissing: false, exitMissing: false })
-
-function makeCall(line: number, cpu: number | undefined, ts: number | undefined, ctx: GraphContext, name: string, depth: number, parent: CallRecord | undefined, duration: number | undefined): Call {
-  const call = new Call(line, cpu, ctx, name, depth, duration, parent)
-  if (ts !== undefined) call.ts = ts
-  return call
-}
+Object.defineProperty(Call.prototype, 'kind', { value: 'call', enumerable: true })
 
 /** `comm-pid` as banners and funcgraph-proc print it; `cpuN` when no task is known. */
 export function splitTask(proc: string): [string | undefined, number | undefined] {
