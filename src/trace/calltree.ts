@@ -156,7 +156,6 @@ class CallTable {
   }
 
   private grow(): void {
-    // Fourfold: a large graph grows these a few times, not a dozen.
     const n = this.line.length * 2
     const widen = <T extends Int32Array | Uint8Array | Float64Array>(a: T, make: new (n: number) => T): T => {
       const b = new make(n)
