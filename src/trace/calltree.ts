@@ -270,6 +270,12 @@ class Call implements CallRecord {
     if (this.ts !== undefined) out.ts = this.ts
     return out
   }
+
+  /** console.log shows what the call says, with its parent and children by line. */
+  [Symbol.for('nodejs.util.inspect.custom')](): object {
+    const { parent, children, ...own } = this.toJSON() as { parent?: CallRecord; children: CallRecord[] }
+    return { ...own, parent: parent && `${parent.name}() at line ${parent.line}`, children: children.map((c) => `${c.name}() at line ${c.line}`) }
+  }
 }
 Object.defineProperty(Call.prototype, 'kind', { value: 'call', enumerable: true })
 

@@ -154,3 +154,12 @@ test('durations read back exactly as printed, short or long; children come in or
   ])
   expect(outer.children[0].children).toEqual([])
 })
+
+test('a call shows what it says when logged: its fields, parent and children by line', async () => {
+  const { inspect } = await import('node:util')
+  const trace = parseTraceText(['# tracer: function_graph', ' 0)               |  outer() {', ' 0)   1.000 us    |    a();', ' 0)   9.000 us    |  }'].join('\n'))
+  const shown = inspect(trace.roots[0].children[0])
+  expect(shown).toContain("name: 'a'")
+  expect(shown).toContain('duration: 1')
+  expect(shown).toContain("parent: 'outer() at line 2'")
+})
