@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
 const BENCH = process.env.KSPEC_BENCH_DIR ?? join(here, '../../shared/traces/bench')
-const RUNS = Number(process.env.KSPEC_BENCH_RUNS ?? 3)
+const RUNS = Number(process.env.KSPEC_BENCH_RUNS ?? 5)
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const tmp = mkdtempSync(join(tmpdir(), 'kspec-bench-'))
 
