@@ -45,11 +45,10 @@ export class Event implements EventRecord {
   }
 
   toJSON(): object {
-    const { formats: _f, style: _s, body, ...own } = this
-    return { ...own, body, fields: this.fields }
+    const { formats: _f, style: _s, ...own } = this
+    return { ...own, fields: this.fields }
   }
 }
-
 
 /**
  * Where an event's parts stand in its line: the name as printed (`sys_openat` for a
