@@ -7,12 +7,17 @@ import { NameTable } from './names.js'
 /** Formats known to the parse, looked up lazily when an event's fields are first read. */
 export class FormatBook {
   readonly byName = new Map<string, EventFormat>()
+  /** Each event name's answer, found or not, so a million events look up a handful. */
+  readonly #seen = new Map<string, EventFormat | null>()
   add(format: EventFormat, system?: string): void {
     this.byName.set(format.name, format)
     if (system) this.byName.set(`${system}:${format.name}`, format)
+    this.#seen.clear()
   }
   get(name: string): EventFormat | undefined {
-    return this.byName.get(name) ?? this.byName.get(name.slice(name.indexOf(':') + 1))
+    let found = this.#seen.get(name)
+    if (found === undefined) this.#seen.set(name, (found = this.byName.get(name) ?? this.byName.get(name.slice(name.indexOf(':') + 1)) ?? null))
+    return found ?? undefined
   }
 }
 
