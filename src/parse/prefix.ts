@@ -41,12 +41,43 @@ export function parsePrefix(line: string, out: Prefix): boolean {
  * position it reports is an index into `s`.
  */
 export function parsePrefixAt(s: string, from: number, to: number, out: Prefix): boolean {
+  if (atColumns(s, from, to, out)) return afterCpu(s, to, out)
   for (let open = BRACKET.find(s, from, to); open !== -1; open = BRACKET.find(s, open + 1, to)) {
     if (open > from && s.charCodeAt(open - 1) === SPACE && cpuBracketAt(s, open, to, out)) {
       return taskBefore(s, from, open, out) && afterCpu(s, to, out)
     }
   }
   return false
+}
+
+/**
+ * The layout the kernel prints by default, `%16s-%-7d [%03d] `, read at its columns:
+ * the same answer as the search below whenever it applies (a longer task name or a
+ * record-tgid column moves the bracket, and the search takes over).
+ */
+function atColumns(s: string, from: number, to: number, out: Prefix): boolean {
+  if (to - from < 34 || s.charCodeAt(from + 16) !== 45 || s.charCodeAt(from + 25) !== 91 || s.charCodeAt(from + 29) !== 93) return false
+  let pid = 0
+  let i = from + 17
+  for (; i < from + 24 && isDigit(s.charCodeAt(i)); i++) pid = pid * 10 + s.charCodeAt(i) - 48
+  if (i === from + 17) return false
+  for (; i < from + 25; i++) if (s.charCodeAt(i) !== SPACE) return false
+  let cpu = 0
+  for (i = from + 26; i < from + 29; i++) {
+    const c = s.charCodeAt(i)
+    if (!isDigit(c)) return false
+    cpu = cpu * 10 + c - 48
+  }
+  let start = from
+  while (start < from + 16 && s.charCodeAt(start) === SPACE) start++
+  if (start === from + 16) return false
+  out.taskFrom = start
+  out.taskTo = from + 16
+  out.pid = pid
+  out.tgid = undefined
+  out.cpu = cpu
+  out.body = from + 30
+  return true
 }
 
 function cpuBracketAt(s: string, open: number, to: number, out: Prefix): boolean {

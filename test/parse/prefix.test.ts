@@ -26,6 +26,10 @@ test.each([
   ['           <...>-4242    [001] ....   1822.837813: x', { task: '<...>', pid: 4242, flags: '....' }],
   [' Web Content-2001    [001] d.h1.     2.640000: x', { task: 'Web Content', pid: 2001 }],
   ['    kworker/0:1-[events]-17 [000] .N...     2.650000: x', { task: 'kworker/0:1-[events]', pid: 17 }],
+  // At the default columns (a 16-character task holding a dash), and one character off them.
+  ['kworker/0:1-evnt-17      [001] .....     2.650000: x', { task: 'kworker/0:1-evnt', pid: 17, cpu: 1 }],
+  ['kworker/0:1-event-17      [001] .....     2.650000: x', { task: 'kworker/0:1-event', pid: 17, cpu: 1 }],
+  ['   sh-1234567 [1000] .....     2.650000: x', { task: 'sh', pid: 1234567, cpu: 1000 }],
   ['              sh-2281    [001] DBZff   386.369482: x', { flags: 'DBZff', cpu: 1 }],
   ['            bash-2033    (   2033) [001] .....   376.049049: x', { task: 'bash', pid: 2033, tgid: 2033 }],
   ['            bash-2033    (-------) [001] .....   376.049049: x', { tgid: undefined }],
