@@ -45,7 +45,7 @@ export class Event implements EventRecord {
   ) {}
 
   get fields(): Record<string, FieldValue> {
-    this.#fields ??= parseFields(this.body, this.style, this.formats.get(this.name))
+    this.#fields ??= parseFields(this.body, this.style, this.formats.get(this.name), this.name)
     return this.#fields
   }
 

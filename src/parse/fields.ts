@@ -1,10 +1,10 @@
 import type { FieldValue } from '../trace/records.js'
 import type { EventFormat, FieldFormat } from './format.js'
 import { Finder } from './find.js'
+import { NameTable } from './names.js'
 
 const ARG_COLON = new Finder(': ')
 const ARG_COMMA = new Finder(', ')
-import { NameTable } from './names.js'
 
 /** Receives an event's fields one at a time; the key is `s[keyFrom, keyTo)`. */
 export interface FieldSink {
@@ -17,11 +17,66 @@ export interface FieldSink {
  *   `dfd: 0xffffff9c, filename: 5ac6d1`  (syscall entry: always hex, `0x` optional)
  *   `0x3`  (syscall exit, as the field `ret`)
  */
-export function parseFields(body: string, style: 'kv' | 'syscall' | 'ret' | 'switch', format?: EventFormat): Record<string, FieldValue> {
+export function parseFields(body: string, style: 'kv' | 'syscall' | 'ret' | 'switch', format?: EventFormat, name?: string): Record<string, FieldValue> {
+  if (format === undefined && name !== undefined) {
+    if (style === 'ret') return { ret: retValue(body) }
+    if (style === 'syscall') {
+      const known = syscallTemplates.get(name)
+      const fast = known && templated(body, known)
+      if (fast) return fast
+    }
+  }
   const out: Record<string, FieldValue> = {}
   intoObject.out = out
   fieldsAt(body, 0, body.length, style, format, intoObject)
+  if (style === 'syscall' && format === undefined && name !== undefined) learn(name, Object.keys(out))
   return out
+}
+
+/**
+ * A syscall prints the same arguments, in the same order, every time: once its first
+ * event is read, the next ones are checked against that list (no search, no hashing of
+ * keys) and built by a function made for it. Any difference falls back to the general
+ * reading, which learns the new list.
+ */
+interface Template {
+  keys: string[]
+  make: (values: FieldValue[]) => Record<string, FieldValue>
+}
+
+const syscallTemplates = new Map<string, Template>()
+const values: FieldValue[] = []
+
+function learn(name: string, keys: string[]): void {
+  // Only names that are plain identifiers go into generated code.
+  if (keys.length === 0 || keys.length > 16 || !keys.every((k) => /^[A-Za-z_]\w*$/.test(k) && k !== '__proto__')) return
+  const make = new Function('v', `return { ${keys.map((k, i) => `${k}: v[${i}]`).join(', ')} }`) as Template['make']
+  syscallTemplates.set(name, { keys, make })
+}
+
+function templated(s: string, t: Template): Record<string, FieldValue> | undefined {
+  const to = s.length
+  let i = 0
+  for (let k = 0; k < t.keys.length; k++) {
+    const key = t.keys[k]
+    if (!s.startsWith(key, i) || s.charCodeAt(i + key.length) !== 58 || s.charCodeAt(i + key.length + 1) !== 32) return undefined
+    i += key.length + 2
+    let end = i
+    while (end < to && s.charCodeAt(end) !== 44 /* , */) end++
+    values[k] = hexAt(s, i, end) ?? hex64At(s, i, end, false) ?? typeHex(s.slice(i, end), undefined, false)
+    if (end < to && s.charCodeAt(end + 1) !== 32) return undefined
+    i = end + 2
+  }
+  return i >= to ? t.make(values) : undefined
+}
+
+/** A syscall exit's value: signed, as `ret` always is. */
+function retValue(s: string): FieldValue {
+  let from = 0
+  let to = s.length
+  while (from < to && s.charCodeAt(from) <= 32) from++
+  while (to > from && s.charCodeAt(to - 1) <= 32) to--
+  return hexAt(s, from, to) ?? hex64At(s, from, to, true) ?? typeHex(s.slice(from, to), undefined, true)
 }
 
 /** Field names, one string each however many events carry them: cheaper keys, less garbage. */
@@ -39,11 +94,9 @@ const intoObject = {
 export function fieldsAt(s: string, from: number, to: number, style: 'kv' | 'syscall' | 'ret' | 'switch', format: EventFormat | undefined, sink: FieldSink): void {
   if (style === 'syscall') return syscallArgs(s, from, to, format, sink)
   if (style === 'ret') {
-    while (from < to && s.charCodeAt(from) <= 32) from++
-    while (to > from && s.charCodeAt(to - 1) <= 32) to--
     const f = format?.fields.get('ret')
-    const v = f === undefined ? hexAt(s, from, to) ?? hex64At(s, from, to, true) : undefined
-    return sink.field('ret', 0, 3, v !== undefined ? v : typeHex(s.slice(from, to), f, true))
+    const body = s.slice(from, to)
+    return sink.field('ret', 0, 3, f === undefined ? retValue(body) : typeHex(body.trim(), f, true))
   }
   const body = from === 0 && to === s.length ? s : s.slice(from, to)
   const raw = style === 'switch' ? traceCmdSwitch(body) : splitKeyValues(body)

@@ -109,3 +109,26 @@ test('64-bit syscall values: numbers while exact, bigints beyond, ret as a signe
     { addr: 2 ** 53 - 1, len: 2n ** 53n, off: 2n ** 64n - 1n, fd: 3 },
   ])
 })
+
+test('a syscall read again and again gives the same fields, and a different argument list is read anew', () => {
+  const line = (args: string) => `              ls-1       [000] .....     1.000000: sys_tmpl_probe(${args})`
+  const trace = parseTraceText(
+    [
+      '# tracer: nop',
+      line('fd: 0x3, buf: 0x7ffd00001000, count: 0xffffffffffffffff'),
+      line('fd: 0x4, buf: 0x7ffd00002000, count: 0x10'),
+      line('fd: 5, buf: 0x0, count: 0x20, flags: 0x1'),
+      line('fd: 0x6, buf: 0x1'),
+      line('fd: 0x7, buf: 0x2, count: zz'),
+      line('fd: 0x8,buf: 0x3, count: 0x1'),
+    ].join('\n'),
+  )
+  expect(trace.ofKind('event').map((e) => e.fields)).toEqual([
+    { fd: 3, buf: 0x7ffd00001000, count: 2n ** 64n - 1n },
+    { fd: 4, buf: 0x7ffd00002000, count: 16 },
+    { fd: 5, buf: 0, count: 32, flags: 1 },
+    { fd: 6, buf: 1 },
+    { fd: 7, buf: 2, count: 'zz' },
+    { fd: '0x8,buf: 0x3', count: 1 },
+  ])
+})
