@@ -50,7 +50,13 @@ const values: FieldValue[] = []
 function learn(name: string, keys: string[]): void {
   // Only names that are plain identifiers go into generated code.
   if (keys.length === 0 || keys.length > 16 || !keys.every((k) => /^[A-Za-z_]\w*$/.test(k) && k !== '__proto__')) return
-  const make = new Function('v', `return { ${keys.map((k, i) => `${k}: v[${i}]`).join(', ')} }`) as Template['make']
+  let make: Template['make']
+  try {
+    make = new Function('v', `return { ${keys.map((k, i) => `${k}: v[${i}]`).join(', ')} }`) as Template['make']
+  } catch {
+    // Code generation is off (--disallow-code-generation-from-strings): build by hand.
+    make = (v) => Object.fromEntries(keys.map((k, i) => [k, v[i]]))
+  }
   syscallTemplates.set(name, { keys, make })
 }
 
