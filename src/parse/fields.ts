@@ -6,30 +6,28 @@ import { NameTable } from './names.js'
 const ARG_COLON = new Finder(': ')
 const ARG_COMMA = new Finder(', ')
 
-/** Receives an event's fields one at a time; the key is `s[keyFrom, keyTo)`. */
-export interface FieldSink {
-  field(s: string, keyFrom: number, keyTo: number, value: FieldValue): void
-}
-
 /**
  * Event bodies into fields. Three shapes reach here:
  *   `key=value key2="quoted str"`  (tracepoints, kprobes, uprobes; values may hold spaces)
  *   `dfd: 0xffffff9c, filename: 5ac6d1`  (syscall entry: always hex, `0x` optional)
  *   `0x3`  (syscall exit, as the field `ret`)
+ * `name` (the event's) lets a syscall's argument list be learned and reused.
  */
 export function parseFields(body: string, style: 'kv' | 'syscall' | 'ret' | 'switch', format?: EventFormat, name?: string): Record<string, FieldValue> {
-  if (format === undefined && name !== undefined) {
-    if (style === 'ret') return { ret: retValue(body) }
-    if (style === 'syscall') {
-      const known = syscallTemplates.get(name)
-      const fast = known && templated(body, known)
-      if (fast) return fast
-    }
+  if (style === 'ret') return { ret: retValue(body, format?.fields.get('ret')) }
+  if (style === 'switch') return traceCmdSwitch(body)
+  if (style === 'kv') {
+    const raw = splitKeyValues(body)
+    const out: Record<string, FieldValue> = {}
+    for (const key in raw) out[key] = typeKeyValue(raw[key], format?.fields.get(key))
+    return out
   }
-  const out: Record<string, FieldValue> = {}
-  intoObject.out = out
-  fieldsAt(body, 0, body.length, style, format, intoObject)
-  if (style === 'syscall' && format === undefined && name !== undefined) learn(name, Object.keys(out))
+  const learnable = format === undefined && name !== undefined
+  const known = learnable ? syscallTemplates.get(name) : undefined
+  const fast = known && templated(body, known)
+  if (fast) return fast
+  const out = syscallArgs(body, format)
+  if (learnable) learn(name, Object.keys(out))
   return out
 }
 
@@ -69,7 +67,7 @@ function templated(s: string, t: Template): Record<string, FieldValue> | undefin
     i += key.length + 2
     let end = i
     while (end < to && s.charCodeAt(end) !== 44 /* , */) end++
-    values[k] = hexAt(s, i, end) ?? hex64At(s, i, end, false) ?? typeHex(s.slice(i, end), undefined, false)
+    values[k] = hexValue(s, i, end, undefined, false)
     if (end < to && s.charCodeAt(end + 1) !== 32) return undefined
     i = end + 2
   }
@@ -77,39 +75,41 @@ function templated(s: string, t: Template): Record<string, FieldValue> | undefin
 }
 
 /** A syscall exit's value: signed, as `ret` always is. */
-function retValue(s: string): FieldValue {
+function retValue(s: string, f: FieldFormat | undefined): FieldValue {
   let from = 0
   let to = s.length
   while (from < to && s.charCodeAt(from) <= 32) from++
   while (to > from && s.charCodeAt(to - 1) <= 32) to--
-  return hexAt(s, from, to) ?? hex64At(s, from, to, true) ?? typeHex(s.slice(from, to), undefined, true)
+  return hexValue(s, from, to, f, true)
 }
 
 /** Field names, one string each however many events carry them: cheaper keys, less garbage. */
 const KEYS = new NameTable()
 
-/** One sink for every parseFields call (they never nest), so a call allocates only its result. */
-const intoObject = {
-  out: {} as Record<string, FieldValue>,
-  field(s: string, keyFrom: number, keyTo: number, value: FieldValue): void {
-    this.out[KEYS.get(s, keyFrom, keyTo)] = value
-  },
+/** Syscall arguments, typed in one pass: hex digits are read where they stand. */
+function syscallArgs(s: string, format: EventFormat | undefined): Record<string, FieldValue> {
+  const out: Record<string, FieldValue> = {}
+  const to = s.length
+  let i = 0
+  while (i < to) {
+    const colon = ARG_COLON.find(s, i, to)
+    if (colon === -1) break
+    let end = ARG_COMMA.find(s, colon + 2, to)
+    if (end === -1) end = to
+    const key = KEYS.get(s, i, colon)
+    out[key] = hexValue(s, colon + 2, end, format?.fields.get(key), false)
+    i = end + 2
+  }
+  return out
 }
 
-/** The fields of the body `s[from, to)`, typed, handed to `sink` in order. */
-export function fieldsAt(s: string, from: number, to: number, style: 'kv' | 'syscall' | 'ret' | 'switch', format: EventFormat | undefined, sink: FieldSink): void {
-  if (style === 'syscall') return syscallArgs(s, from, to, format, sink)
-  if (style === 'ret') {
-    const f = format?.fields.get('ret')
-    const body = s.slice(from, to)
-    return sink.field('ret', 0, 3, f === undefined ? retValue(body) : typeHex(body.trim(), f, true))
+/** The hex value `s[from, to)`: read in place when no format types it, else by its C type. */
+function hexValue(s: string, from: number, to: number, f: FieldFormat | undefined, signed: boolean): FieldValue {
+  if (f === undefined) {
+    const v = hexAt(s, from, to) ?? hex64At(s, from, to, signed)
+    if (v !== undefined) return v
   }
-  const body = from === 0 && to === s.length ? s : s.slice(from, to)
-  const raw = style === 'switch' ? traceCmdSwitch(body) : splitKeyValues(body)
-  for (const key in raw) {
-    const v = raw[key]
-    sink.field(key, 0, key.length, style === 'switch' ? v : typeKeyValue(v as string, format?.fields.get(key)))
-  }
+  return typeHex(s.slice(from, to), f, signed)
 }
 
 function splitKeyValues(body: string): Record<string, string> {
@@ -168,21 +168,6 @@ function closingQuote(s: string, i: number): number {
     else if (c === 34) return j
   }
   return s.length
-}
-
-/** Syscall arguments, typed in one pass: hex digits are read where they stand. */
-function syscallArgs(s: string, from: number, to: number, format: EventFormat | undefined, sink: FieldSink): void {
-  let i = from
-  while (i < to) {
-    const colon = ARG_COLON.find(s, i, to)
-    if (colon === -1) break
-    let end = ARG_COMMA.find(s, colon + 2, to)
-    if (end === -1) end = to
-    const f = format?.fields.get(s.slice(i, colon))
-    const v = f === undefined ? hexAt(s, colon + 2, end) ?? hex64At(s, colon + 2, end, false) : undefined
-    sink.field(s, i, colon, v !== undefined ? v : typeHex(s.slice(colon + 2, end), f, false))
-    i = end + 2
-  }
 }
 
 /** A hex number of up to 13 digits (`0x` optional) between from and to, else undefined. */
