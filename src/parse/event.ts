@@ -133,31 +133,29 @@ function shaped(out: EventShape, kind: EventShape['kind'], nameFrom: number, nam
 export class EventNames {
   readonly #enter = new NameTable()
   readonly #exit = new NameTable()
-  readonly #enterIds: number[] = []
-  readonly #exitIds: number[] = []
+  /** Full names by the printed name's id in #enter / #exit. */
+  readonly #enterNames: string[] = []
+  readonly #exitNames: string[] = []
+  readonly #traceCmd = new Map<string, string>()
   constructor(readonly names: NameTable) {}
 
-  /** The name's id in `names`. */
-  id(s: string, shape: EventShape): number {
+  name(s: string, shape: EventShape): string {
     if (shape.kind === 'plain') {
-      if (s.startsWith('sys_enter_', shape.nameFrom) || s.startsWith('sys_exit_', shape.nameFrom)) return this.names.id(`syscalls:${s.slice(shape.nameFrom, shape.nameTo)}`, 0, 10 + shape.nameTo - shape.nameFrom)
-      return this.names.id(s, shape.nameFrom, shape.nameTo)
+      const printed = this.names.get(s, shape.nameFrom, shape.nameTo)
+      if (!printed.startsWith('sys_enter_') && !printed.startsWith('sys_exit_')) return printed
+      let full = this.#traceCmd.get(printed)
+      if (full === undefined) this.#traceCmd.set(printed, (full = `syscalls:${printed}`))
+      return full
     }
     const enter = shape.kind === 'enter'
     const table = enter ? this.#enter : this.#exit
-    const ids = enter ? this.#enterIds : this.#exitIds
+    const full = enter ? this.#enterNames : this.#exitNames
     const printed = table.id(s, shape.nameFrom, shape.nameTo)
-    let id = ids[printed]
-    if (id === undefined) {
+    if (full[printed] === undefined) {
       const bare = table.list[printed]
-      const full = `syscalls:${enter ? 'sys_enter_' : 'sys_exit_'}${bare.startsWith('sys_') ? bare.slice(4) : bare}`
-      ids[printed] = id = this.names.id(full, 0, full.length)
+      full[printed] = this.names.intern(`syscalls:${enter ? 'sys_enter_' : 'sys_exit_'}${bare.startsWith('sys_') ? bare.slice(4) : bare}`)
     }
-    return id
-  }
-
-  name(s: string, shape: EventShape): string {
-    return this.names.list[this.id(s, shape)]
+    return full[printed]
   }
 }
 
