@@ -81,7 +81,8 @@ export class TraceParser {
       return
     }
     if (this.header.traceCmd) line = withoutInstance(line)
-    if (this.header.latencyFormat ? parseLatencyPrefix(line, this.prefix) : parsePrefix(line, this.prefix)) {
+    // Without trace-cmd's instance names or latency-format, the default prefix was already looked for above.
+    if (this.header.latencyFormat ? parseLatencyPrefix(line, this.prefix) : this.header.traceCmd && parsePrefix(line, this.prefix)) {
       return this.prefixed(line, line.length)
     }
     if (this.graphLine(line, 0, line.length)) return
