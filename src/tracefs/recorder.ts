@@ -69,7 +69,7 @@ export class Recorder {
     this.#spare = spare
   }
 
-  /** A ready spawner (the spare, replaced at once), or a new one. */
+  /** The spawner started ahead, or a new one when none was. */
   async #takeSpawner(): Promise<Spawner> {
     const spare = this.#spare
     this.#spare = undefined
@@ -99,10 +99,9 @@ export class Recorder {
     }
     let trace: RecordedTrace
     try {
-      if (armed.kind === undefined && workloadKind(workload) === 'cmd') armed.spawner ??= await this.#takeSpawner()
       const dir = await ensureTraceDir()
       const file = `${++this.#saved}-${(opts.name ?? decl.id).replace(/[^\w.-]+/g, '_').slice(0, 80)}.txt`
-      trace = await runArmed(this.target, armed, workload, { timeoutMs: opts.timeoutMs ?? 30_000, savePath: join(dir, file) })
+      trace = await runArmed(this.target, armed, workload, { timeoutMs: opts.timeoutMs ?? 30_000, savePath: join(dir, file), spawner: () => this.#takeSpawner() })
     } catch (e) {
       // The run's own error is the one to see; a teardown failure is added to it, not put in its place.
       await this.#drop(armed).catch((leak: Error) => {

@@ -2,7 +2,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { TracefsError, UnsupportedError, WorkloadTimeoutError } from '../errors.js'
-import type { Target, WorkloadResult } from '../kernel/target.js'
+import type { Spawner, Target, WorkloadResult } from '../kernel/target.js'
 import { forEachLine } from '../parse/lines.js'
 import { TraceParser } from '../parse/parser.js'
 import { parseFormat } from '../parse/format.js'
@@ -28,6 +28,8 @@ export interface RunOptions {
   timeoutMs: number
   /** Where the raw trace is saved; its path becomes trace.source. */
   savePath: string
+  /** Where an arming's spawner comes from on its first command workload (default: a new one). */
+  spawner?: () => Promise<Spawner>
 }
 
 /** Where recorded traces are saved, unless a reporter's artifact directory says otherwise. */
@@ -53,7 +55,7 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
   if (typeof workload === 'function' && t.name !== 'host') {
     throw new UnsupportedError(`a function workload runs in kspec's own process, so it traces the host only (this test runs on ${t.name}); pass a command to run it in the guest: record(decl, 'cmd args')`)
   }
-  await scope(t, a, workload)
+  await scope(t, a, workload, opts.spawner ?? (() => t.spawner()))
   const w = (file: string, data: string) => tracefsWrite(t, a.dir + file, data)
   // A fresh instance's counters start at zero; after a run they are remembered on the arming.
   const before = a.overrun ?? (a.dir ? 0 : await overruns(t, a))
@@ -96,7 +98,7 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
 }
 
 /** Scopes the arming to its spawner (or this process) once; later runs reuse the scope. */
-async function scope(t: Target, a: Arming, workload: Workload): Promise<void> {
+async function scope(t: Target, a: Arming, workload: Workload, spawner: () => Promise<Spawner>): Promise<void> {
   const kind = workloadKind(workload)
   if (a.kind === kind) return
   if (a.kind !== undefined) throw new Error(`an arming scoped for ${a.kind} workloads cannot run a ${kind} workload`)
@@ -104,7 +106,7 @@ async function scope(t: Target, a: Arming, workload: Workload): Promise<void> {
   let pids: number[]
   if (kind === 'fn') pids = (await readdir('/proc/self/task')).map(Number)
   else {
-    a.spawner ??= await t.spawner()
+    a.spawner = await spawner()
     pids = [a.spawner.pid]
   }
   if (a.decl.scope !== 'workload') return
