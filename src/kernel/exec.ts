@@ -15,3 +15,14 @@ export async function exec(file: string, args: string[], options: Options = {}):
 }
 
 export { execa }
+
+/**
+ * A command line that the kernel ends (with `signal`) when kspec dies without a chance to
+ * end it itself (kill -9): `setpriv --pdeathsig`, where util-linux has it.
+ * @example spawn(...orphanProof('perl', ['-e', script], 'TERM'))
+ */
+export async function orphanProof(file: string, args: string[], signal: 'KILL' | 'TERM'): Promise<[string, string[]]> {
+  const { access } = await import('node:fs/promises')
+  const has = await access('/usr/bin/setpriv').then(() => true, () => false)
+  return has ? ['setpriv', ['--pdeathsig', signal, file, ...args]] : [file, args]
+}

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { constants, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { orphanProof } from './exec.js'
 import type { Spawner, WorkloadResult, WorkloadSpec } from './target.js'
 
 /** Grace between SIGTERM and SIGKILL when a workload overruns its timeout. */
@@ -17,6 +18,9 @@ export const KILL_GRACE_MS = 2000
  * line on stdin, its argv NUL-separated in `argv`; pid and wait status come back on stdout.
  */
 const SCRIPT = String.raw`$| = 1;
+my $running;
+# kspec died without closing us (kill -9; setpriv --pdeathsig sends this): end the job, then ourselves.
+$SIG{TERM} = sub { kill 'TERM', $running if $running; exit 143 };
 while (my $job = <STDIN>) {
   chomp $job;
   open(my $a, '<', "$job/argv") or die "argv: $!"; local $/; my @argv = split /\0/, <$a>; close $a;
@@ -29,14 +33,16 @@ while (my $job = <STDIN>) {
   }
   close $in; close $out; close $err;
   print "pid ", ($pid // -1), "\n";
+  $running = $pid;
   waitpid($pid, 0) if $pid;
+  $running = undef;
   print "status $?\n";
 }`
 
 /** A spawner on this machine: Perl reading job directories from a pipe. */
 export async function hostSpawner(): Promise<Spawner> {
   const dir = await mkdtemp(join(tmpdir(), 'kspec-jobs-'))
-  const sh = spawn('perl', ['-e', SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const sh = spawn(...(await orphanProof('perl', ['-e', SCRIPT], 'TERM')), { stdio: ['pipe', 'pipe', 'inherit'] })
   const lines = createInterface({ input: sh.stdout })[Symbol.asyncIterator]()
   let jobs = 0
   let busy: Promise<unknown> = Promise.resolve()

@@ -7,6 +7,19 @@ import { uprobe, uretprobe } from '../../src/spec/probes.js'
 import { libcPath } from '../../src/spec/libs.js'
 import { host, ours, recorder } from '../live.js'
 
+/** Every process: pid, parent, name (from /proc/<pid>/stat). */
+async function processes(): Promise<{ pid: number; ppid: number; comm: string }[]> {
+  const out: { pid: number; ppid: number; comm: string }[] = []
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '')
+    const close = stat.lastIndexOf(')')
+    if (close === -1) continue
+    out.push({ pid: Number(entry), ppid: Number(stat.slice(close + 2).split(' ')[1]), comm: stat.slice(stat.indexOf('(') + 1, close) })
+  }
+  return out
+}
+
 const openat = defineTrace({ events: ['syscalls:sys_enter_openat', 'syscalls:sys_exit_openat'] })
 const r = recorder()
 afterAll(async () => {
@@ -57,16 +70,7 @@ describe('isolation', () => {
 
 describe('spawners', () => {
   /** Perl processes this test process started: spawners. */
-  const spawners = async (): Promise<number[]> => {
-    const out: number[] = []
-    for (const entry of await readdir('/proc')) {
-      if (!/^\d+$/.test(entry)) continue
-      const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '')
-      const close = stat.lastIndexOf(')')
-      if (stat.slice(stat.indexOf('(') + 1, close) === 'perl' && Number(stat.slice(close + 2).split(' ')[1]) === process.pid) out.push(Number(entry))
-    }
-    return out
-  }
+  const spawners = async (): Promise<number[]> => (await processes()).filter((p) => p.comm === 'perl' && p.ppid === process.pid).map((p) => p.pid)
 
   test('one is ready once features are probed; closing ends it and every arming\'s own', async () => {
     const before = await spawners()
@@ -162,20 +166,12 @@ describe('signals and kills', () => {
     throw new Error(`the child ${pid} never armed`)
   }
 
-  /** The `sleep` processes below a pid: the script's workload. */
-  const sleeping = async (root: number): Promise<number[]> => {
-    const parent = new Map<number, number>()
-    const sleeps: number[] = []
-    for (const entry of await readdir('/proc')) {
-      if (!/^\d+$/.test(entry)) continue
-      const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '')
-      const close = stat.lastIndexOf(')')
-      if (close === -1) continue
-      parent.set(Number(entry), Number(stat.slice(close + 2).split(' ')[1]))
-      if (stat.slice(stat.indexOf('(') + 1, close) === 'sleep') sleeps.push(Number(entry))
-    }
-    const below = (pid: number): boolean => pid === root || (parent.has(pid) && pid > 1 && below(parent.get(pid)!))
-    return sleeps.filter((pid) => below(parent.get(pid) ?? 0))
+  /** Processes called `comm` below a pid. */
+  const below = async (root: number, comm: string): Promise<number[]> => {
+    const all = await processes()
+    const parent = new Map(all.map((p) => [p.pid, p.ppid]))
+    const under = (pid: number): boolean => pid === root || (pid > 1 && parent.has(pid) && under(parent.get(pid)!))
+    return all.filter((p) => p.comm === comm && under(p.ppid)).map((p) => p.pid)
   }
 
   test('SIGTERM while the workload runs stops it and tears everything down before exiting', async () => {
@@ -183,7 +179,7 @@ describe('signals and kills', () => {
     await armed(p.pid!)
     let workload: number[] = []
     for (let i = 0; i < 200 && workload.length === 0; i++) {
-      workload = await sleeping(p.pid!)
+      workload = await below(p.pid!, 'sleep')
       await new Promise((res) => setTimeout(res, 25))
     }
     expect(workload).toHaveLength(1)
@@ -200,8 +196,14 @@ describe('signals and kills', () => {
   test('a kill -9ed recording leaves leftovers that the next run\'s janitor removes', async () => {
     const p = child(script)
     await armed(p.pid!)
+    for (let i = 0; i < 200 && (await below(p.pid!, 'sleep')).length === 0; i++) await new Promise((res) => setTimeout(res, 25))
+    const spawnersOfChild = await below(p.pid!, 'perl')
+    expect(spawnersOfChild.length).toBeGreaterThan(0)
     p.kill('SIGKILL')
     await new Promise((res) => p.on('exit', res))
+    // Its spawners end with it (the kernel's parent-death signal), not when their workload does.
+    for (let i = 0; i < 200 && (await processes()).some((q) => spawnersOfChild.includes(q.pid) && q.comm === 'perl'); i++) await new Promise((res) => setTimeout(res, 25))
+    expect((await processes()).filter((q) => spawnersOfChild.includes(q.pid) && q.comm === 'perl')).toEqual([])
     const left = await ours(p.pid!)
     expect(left.length).toBeGreaterThanOrEqual(2)
     const { sweep } = await import('../../src/tracefs/janitor.js')

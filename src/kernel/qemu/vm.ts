@@ -4,6 +4,7 @@ import { connect, type Socket } from 'node:net'
 import { release, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { orphanProof } from '../exec.js'
 import { cacheDir } from './cache.js'
 import type { KernelImage } from './kernel.js'
 
@@ -105,9 +106,7 @@ async function boot(kernel: KernelImage, initramfs: string, opts: VmOptions & { 
     '-chardev', `socket,id=agent,path=${sock},server=on,wait=off`,
     ...(opts.virtio ? ['-device', 'virtio-serial-pci,id=vs', '-device', 'virtserialport,bus=vs.0,chardev=agent,name=kspec'] : ['-device', 'isa-serial,chardev=agent']),
   ]
-  // setpriv --pdeathsig: the kernel kills QEMU if kspec dies without a chance to (SIGKILL).
-  const wrap = (await access('/usr/bin/setpriv').then(() => true, () => false)) ? ['setpriv', ['--pdeathsig', 'KILL', 'qemu-system-x86_64', ...args]] as const : ['qemu-system-x86_64', args] as const
-  const qemu = spawn(wrap[0], [...wrap[1]], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const qemu = spawn(...(await orphanProof('qemu-system-x86_64', args, 'KILL')), { stdio: ['ignore', 'ignore', 'pipe'] })
   live.add(qemu)
   let stderr = ''
   qemu.stderr!.on('data', (d) => (stderr += d))
