@@ -9,7 +9,6 @@ import { sweep } from './janitor.js'
 import { plan } from './requirements.js'
 import { ensureTraceDir, runArmed, workloadKind, type Workload } from './run.js'
 import { teardown } from './teardown.js'
-import { diff, snapshot } from './state.js'
 
 /** A Trace recorded here, with what produced it: the workload's result, the declaration, the event formats. */
 export type RecordedTrace = Trace & { workload?: WorkloadResult; formats: Record<string, string>; declaration: TraceDeclaration }
@@ -165,16 +164,6 @@ export class Recorder {
     await spareClosed
     this.#idle.clear()
     if (errors.length) throw new LeakError(errors.join('\n'))
-  }
-
-  /** Runs fn and fails it if the global tracefs state differs afterwards; cleans what it can. */
-  async guarded<T>(fn: () => Promise<T>): Promise<T> {
-    await this.target.ready()
-    const before = await snapshot(this.target)
-    const out = await fn()
-    const changed = diff(before, await snapshot(this.target))
-    if (changed.length) throw new LeakError(`tracefs differs after the test from before it:\n  ${changed.join('\n  ')}\nSomething in the test changed global tracing state and did not restore it.`)
-    return out
   }
 }
 
