@@ -38,10 +38,11 @@ export function formatEvents(trace: Trace, name: string, fields: FieldsExpectati
     const ranked = [...r.named].sort((a, b) => matchScore(b, fields) - matchScore(a, fields))
     excerpt = [`Nearest ${name} events:`, ...bounded(ranked, (e, i) => `${i === 0 ? '->' : '  '}${i}: ${showFields(e)}  (${where(e)})`)]
   } else {
-    const names = [...new Set(trace.ofKind('event').map((e) => e.name))]
+    const counts = trace.eventNames()
+    const names = [...counts.keys()]
     const near = nearest(name, names)
     if (near.length > 0) lines.push({ label: 'Did you mean', value: near.join(', ') })
-    excerpt = names.length ? ['Events in the trace:', ...bounded(names, (n) => `  ${n} (${trace.eventsNamed(n).length})`)] : ['The trace holds no events.']
+    excerpt = names.length ? ['Events in the trace:', ...bounded(names, (n) => `  ${n} (${counts.get(n)})`)] : ['The trace holds no events.']
   }
   return layout(hint, lines, excerpt, trace)
 }

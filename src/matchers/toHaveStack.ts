@@ -16,7 +16,7 @@ export interface StackResult {
  * @example evaluateStack(trace, ['__x64_sys_openat', 'do_syscall_64']).pass
  */
 export function evaluateStack(trace: Trace, frames: string[]): StackResult {
-  const stacks = trace.records.filter((r) => (r as { stack?: Stack }).stack !== undefined)
+  const stacks = trace.withStacks()
   const matching = stacks.filter((r) => isSubsequence(frames, framesOf(r)))
   return { pass: matching.length > 0, stacks, matching }
 }

@@ -43,7 +43,7 @@ export function formatReturn(trace: Trace, fn: string, expected: FieldExpectatio
   ]
   if (r.returns.length === 0) {
     lines.push({ label: 'Because', value: `returns are seen through a kretprobe/uretprobe on ${fn} ($retval) or the syscalls:sys_exit_* event` })
-    const names = [...new Set(trace.ofKind('event').map((e) => e.name))]
+    const names = [...trace.eventNames().keys()]
     const near = nearest(fn, names)
     if (near.length) lines.push({ label: 'Did you mean', value: near.join(', ') })
   }

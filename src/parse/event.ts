@@ -1,6 +1,5 @@
-import type { EventRecord, FieldValue, ProbeSite, Stack } from '../trace/records.js'
+import type { ProbeSite } from '../trace/records.js'
 import type { EventFormat } from './format.js'
-import { parseFields } from './fields.js'
 import { Finder, find } from './find.js'
 import { NameTable } from './names.js'
 
@@ -9,7 +8,10 @@ export class FormatBook {
   readonly byName = new Map<string, EventFormat>()
   /** Each event name's answer, found or not, so a million events look up a handful. */
   readonly #seen = new Map<string, EventFormat | null>()
+  /** Changes whenever a format is added, for callers that keep answers of their own. */
+  version = 0
   add(format: EventFormat, system?: string): void {
+    this.version++
     this.byName.set(format.name, format)
     if (system) this.byName.set(`${system}:${format.name}`, format)
     this.#seen.clear()
@@ -21,39 +23,7 @@ export class FormatBook {
   }
 }
 
-type Style = 'kv' | 'syscall' | 'ret' | 'switch'
-
-/** An event line; its fields are parsed (and typed) on first access, then kept. */
-export class Event implements EventRecord {
-  readonly kind = 'event' as const
-  declare stack?: Stack
-  declare userStack?: Stack
-  declare tgid?: number
-  declare flags?: string
-  declare probe?: ProbeSite
-  #fields: Record<string, FieldValue> | undefined
-  constructor(
-    readonly line: number,
-    readonly cpu: number | undefined,
-    readonly task: string | undefined,
-    readonly pid: number | undefined,
-    readonly ts: number | undefined,
-    readonly name: string,
-    readonly body: string,
-    private readonly style: Style,
-    private readonly formats: FormatBook,
-  ) {}
-
-  get fields(): Record<string, FieldValue> {
-    this.#fields ??= parseFields(this.body, this.style, this.formats.get(this.name), this.name)
-    return this.#fields
-  }
-
-  toJSON(): object {
-    const { formats: _f, style: _s, ...own } = this
-    return { ...own, fields: this.fields }
-  }
-}
+export type Style = 'kv' | 'syscall' | 'ret' | 'switch'
 
 /**
  * Where an event's parts stand in its line: the name as printed (`sys_openat` for a
@@ -83,6 +53,16 @@ export const newShape = (): EventShape => ({ kind: 'plain', nameFrom: 0, nameTo:
  */
 export function eventShapeAt(s: string, from: number, to: number, out: EventShape): EventShape | undefined {
   out.probe = undefined
+  // Nearly every event starts with an identifier followed by `(`, ` -> ` or `: `, which
+  // decides its shape at once; anything else takes the searches below.
+  let j = from
+  let c = 0
+  while (j < to && isIdentChar((c = s.charCodeAt(j)))) j++
+  if (j > from) {
+    if (c === 40 /* ( */ && s.charCodeAt(to - 1) === 41) return shaped(out, 'enter', from, j, j + 1, to - 1, 'syscall')
+    if (c === 58 /* : */ && s.charCodeAt(j + 1) === 32) return plain(s, from, j, to, out)
+    if (c === 32 && s.startsWith(' -> ', j) && isWord(s, j + 4, to)) return shaped(out, 'exit', from, j, j + 4, to, 'ret')
+  }
   const colon = COLON.find(s, from, to)
   const paren = PAREN.find(s, from, to)
   if (paren > from && (colon === -1 || paren < colon) && s.charCodeAt(to - 1) === 41 && isIdent(s, from, paren)) {
@@ -95,6 +75,11 @@ export function eventShapeAt(s: string, from: number, to: number, out: EventShap
     }
   }
   if (colon <= from || !isName(s, from, colon)) return undefined
+  return plain(s, from, colon, to, out)
+}
+
+/** `name: rest`, the colon at `colon`: tracepoints, probes, trace-cmd's syscalls. */
+function plain(s: string, from: number, colon: number, to: number, out: EventShape): EventShape {
   let rest = colon + 2
   while (rest < to && s.charCodeAt(rest) === 32) rest++
   // trace-cmd report names syscall events as they are and prints them its own way.
@@ -128,41 +113,55 @@ function shaped(out: EventShape, kind: EventShape['kind'], nameFrom: number, nam
 /**
  * Event names by their place in a line, interned: `sys_openat(` becomes
  * `syscalls:sys_enter_openat` once per syscall, not once per line, and trace-cmd's
- * `sys_enter_openat:` the same name.
+ * `sys_enter_openat:` the same name. Names are given as their index in `names.list`.
  */
 export class EventNames {
   readonly #enter = new NameTable()
   readonly #exit = new NameTable()
-  /** Full names by the printed name's id in #enter / #exit. */
-  readonly #enterNames: string[] = []
-  readonly #exitNames: string[] = []
-  readonly #traceCmd = new Map<string, string>()
+  /** Full names' ids by the printed name's id in #enter / #exit / names. */
+  readonly #enterIds: number[] = []
+  readonly #exitIds: number[] = []
+  readonly #plainIds: number[] = []
   constructor(readonly names: NameTable) {}
 
-  name(s: string, shape: EventShape): string {
+  id(s: string, shape: EventShape): number {
     if (shape.kind === 'plain') {
-      const printed = this.names.get(s, shape.nameFrom, shape.nameTo)
-      if (!printed.startsWith('sys_enter_') && !printed.startsWith('sys_exit_')) return printed
-      let full = this.#traceCmd.get(printed)
-      if (full === undefined) this.#traceCmd.set(printed, (full = `syscalls:${printed}`))
+      const printed = this.names.id(s, shape.nameFrom, shape.nameTo)
+      let full = this.#plainIds[printed]
+      if (full === undefined) {
+        const name = this.names.list[printed]
+        full = this.#plainIds[printed] = name.startsWith('sys_enter_') || name.startsWith('sys_exit_') ? this.names.idOf(`syscalls:${name}`) : printed
+      }
       return full
     }
     const enter = shape.kind === 'enter'
     const table = enter ? this.#enter : this.#exit
-    const full = enter ? this.#enterNames : this.#exitNames
+    const full = enter ? this.#enterIds : this.#exitIds
     const printed = table.id(s, shape.nameFrom, shape.nameTo)
     if (full[printed] === undefined) {
       const bare = table.list[printed]
-      full[printed] = this.names.intern(`syscalls:${enter ? 'sys_enter_' : 'sys_exit_'}${bare.startsWith('sys_') ? bare.slice(4) : bare}`)
+      full[printed] = this.names.idOf(`syscalls:${enter ? 'sys_enter_' : 'sys_exit_'}${bare.startsWith('sys_') ? bare.slice(4) : bare}`)
     }
     return full[printed]
   }
+
+  name(s: string, shape: EventShape): string {
+    return this.names.list[this.id(s, shape)]
+  }
 }
 
+const isIdentChar = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95
+
 function isIdent(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (!isIdentChar(s.charCodeAt(i))) return false
+  return to > from
+}
+
+/** Letters and digits only, as a syscall's return value prints (`0x3`, `fffffffffffffffe`). */
+function isWord(s: string, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i)
-    if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95)) return false
+    if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122))) return false
   }
   return to > from
 }

@@ -1,3 +1,4 @@
+import type { EventTable } from '../trace/events.js'
 import type { FieldValue } from '../trace/records.js'
 import type { EventFormat, FieldFormat } from './format.js'
 import { Finder } from './find.js'
@@ -11,10 +12,9 @@ const ARG_COMMA = new Finder(', ')
  *   `key=value key2="quoted str"`  (tracepoints, kprobes, uprobes; values may hold spaces)
  *   `dfd: 0xffffff9c, filename: 5ac6d1`  (syscall entry: always hex, `0x` optional)
  *   `0x3`  (syscall exit, as the field `ret`)
- * `name` (the event's) lets a syscall's argument list be learned and reused.
  */
-export function parseFields(body: string, style: 'kv' | 'syscall' | 'ret' | 'switch', format?: EventFormat, name?: string): Record<string, FieldValue> {
-  if (style === 'ret') return { ret: retValue(body, format?.fields.get('ret')) }
+export function parseFields(body: string, style: 'kv' | 'syscall' | 'ret' | 'switch', format?: EventFormat): Record<string, FieldValue> {
+  if (style === 'ret') return { ret: retValue(body, 0, body.length, format?.fields.get('ret')) }
   if (style === 'switch') return traceCmdSwitch(body)
   if (style === 'kv') {
     const raw = splitKeyValues(body)
@@ -22,62 +22,46 @@ export function parseFields(body: string, style: 'kv' | 'syscall' | 'ret' | 'swi
     for (const key in raw) out[key] = typeKeyValue(raw[key], format?.fields.get(key))
     return out
   }
-  const learnable = format === undefined && name !== undefined
-  const known = learnable ? syscallTemplates.get(name) : undefined
-  const fast = known && templated(body, known)
-  if (fast) return fast
-  const out = syscallArgs(body, format)
-  if (learnable) learn(name, Object.keys(out))
-  return out
+  return syscallArgs(body, format)
 }
 
 /**
  * A syscall prints the same arguments, in the same order, every time: once its first
  * event is read, the next ones are checked against that list (no search, no hashing of
- * keys) and built by a function made for it. Any difference falls back to the general
- * reading, which learns the new list.
+ * keys) and their values typed straight into the table's pool. Returns where they
+ * start, or -1 (nothing kept) when the text differs from the list: the general reading
+ * then takes it.
  */
-interface Template {
-  keys: string[]
-  make: (values: FieldValue[]) => Record<string, FieldValue>
-}
-
-const syscallTemplates = new Map<string, Template>()
-const values: FieldValue[] = []
-
-function learn(name: string, keys: string[]): void {
-  // Only names that are plain identifiers go into generated code.
-  if (keys.length === 0 || keys.length > 16 || !keys.every((k) => /^[A-Za-z_]\w*$/.test(k) && k !== '__proto__')) return
-  let make: Template['make']
-  try {
-    make = new Function('v', `return { ${keys.map((k, i) => `${k}: v[${i}]`).join(', ')} }`) as Template['make']
-  } catch {
-    // Code generation is off (--disallow-code-generation-from-strings): build by hand.
-    make = (v) => Object.fromEntries(keys.map((k, i) => [k, v[i]]))
-  }
-  syscallTemplates.set(name, { keys, make })
-}
-
-function templated(s: string, t: Template): Record<string, FieldValue> | undefined {
-  const to = s.length
-  let i = 0
-  for (let k = 0; k < t.keys.length; k++) {
-    const key = t.keys[k]
-    if (!s.startsWith(key, i) || s.charCodeAt(i + key.length) !== 58 || s.charCodeAt(i + key.length + 1) !== 32) return undefined
+export function syscallArgsInto(s: string, from: number, to: number, keys: readonly string[], table: EventTable): number {
+  const start = table.reserve(keys.length)
+  if (keys.length === 0) return from >= to ? start : -1
+  const values = table.values
+  let i = from
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k]
+    if (!s.startsWith(key, i) || s.charCodeAt(i + key.length) !== 58 || s.charCodeAt(i + key.length + 1) !== 32) break
     i += key.length + 2
-    let end = i
-    while (end < to && s.charCodeAt(end) !== 44 /* , */) end++
-    values[k] = hexValue(s, i, end, undefined, false)
-    if (end < to && s.charCodeAt(end + 1) !== 32) return undefined
+    // The value is read as hex while its end is looked for.
+    const digits = s.charCodeAt(i) === 48 && s.charCodeAt(i + 1) === 120 ? i + 2 : i
+    let end = digits
+    let v = 0
+    let c = 0
+    for (; end < to && (c = s.charCodeAt(end)) !== 44 /* , */; end++) {
+      const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1
+      v = d < 0 || v < 0 ? -1 : v * 16 + d
+    }
+    if (v >= 0 && end > digits && end - digits <= 13) values[start + k] = v
+    else table.put(start + k, hexValue(s, i, end, undefined, false))
+    if (end < to && s.charCodeAt(end + 1) !== 32) break
     i = end + 2
+    if (k === keys.length - 1 && i >= to) return start
   }
-  return i >= to ? t.make(values) : undefined
+  table.used = start
+  return -1
 }
 
-/** A syscall exit's value: signed, as `ret` always is. */
-function retValue(s: string, f: FieldFormat | undefined): FieldValue {
-  let from = 0
-  let to = s.length
+/** A syscall exit's value `s[from, to)`: signed, as `ret` always is. */
+export function retValue(s: string, from: number, to: number, f: FieldFormat | undefined): FieldValue {
   while (from < to && s.charCodeAt(from) <= 32) from++
   while (to > from && s.charCodeAt(to - 1) <= 32) to--
   return hexValue(s, from, to, f, true)

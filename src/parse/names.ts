@@ -35,6 +35,10 @@ export class NameTable {
     return this.get(s, 0, s.length)
   }
 
+  idOf(s: string): number {
+    return this.id(s, 0, s.length)
+  }
+
   private insert(idx: number, h: number, name: string): number {
     const id = this.list.length
     this.list.push(name)

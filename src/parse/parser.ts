@@ -1,7 +1,10 @@
 import { CallTreeBuilder } from '../trace/calltree.js'
-import type { FunctionRecord, LostRecord, MarkerRecord, Origin, ParseProblem, TraceRecord } from '../trace/records.js'
+import { EventTable } from '../trace/events.js'
+import type { FunctionRecord, LostRecord, MarkerRecord, Origin, ParseProblem, Stack, TraceRecord } from '../trace/records.js'
 import { Trace, type Loss, type TraceHeader } from '../trace/trace.js'
-import { Event, EventNames, FormatBook, eventShapeAt, newShape, type EventShape } from './event.js'
+import { EventNames, FormatBook, eventShapeAt, newShape, type EventShape } from './event.js'
+import { parseFields, retValue, syscallArgsInto } from './fields.js'
+import type { EventFormat } from './format.js'
 import { parseGraphLine, type GraphLine } from './graph.js'
 import { Finder } from './find.js'
 import { NameTable } from './names.js'
@@ -25,14 +28,22 @@ export class TraceParser {
   private readonly prefix: Prefix = { taskFrom: 0, taskTo: 0, flagsFrom: 0, flagsTo: 0, pid: 0, tgid: undefined, cpu: 0, flags: undefined, ts: 0, body: 0 }
   private readonly graph: GraphLine = { kind: 'leaf', ts: undefined, cpu: undefined, proc: undefined, duration: undefined, depth: 0, text: '', to: '', nameFrom: 0, nameTo: 0 }
   private readonly names = new NameTable()
-  /** The stack block being read, and the record it belongs to. */
+  /** The stack block being read, and the record (or event row) it belongs to. */
   private stackFrames: string[] | undefined
-  private stackOwner: { stack?: readonly string[]; userStack?: readonly string[] } | undefined
+  private stackOwner: TraceRecord | number | undefined
   private stackIsUser = false
-  private readonly lastByCpu: (TraceRecord | undefined)[] = []
+  private readonly lastByCpu: (TraceRecord | number | undefined)[] = []
   private excludePid: number | undefined
   private readonly shape: EventShape = newShape()
   private readonly eventNames = new EventNames(this.names)
+  private readonly events = new EventTable(this.names.list)
+  /** The text the last event's body stands in (its index in events.chunks). */
+  private chunk: string | undefined
+  /** Per event name id: its format (null: none), and the layout learned of its syscall arguments. */
+  private formatIds: (EventFormat | null | undefined)[] = []
+  private formatsSeen = -1
+  private readonly syscallLayouts: number[] = []
+  private readonly retLayout = this.events.layoutOf(RET)
 
   constructor(readonly source: string) {}
 
@@ -119,53 +130,101 @@ export class TraceParser {
       this.openStack(p.cpu, user)
       return
     }
-    const task = this.names.get(s, p.taskFrom, p.taskTo)
-    const flags = p.flags === undefined ? undefined : this.names.get(s, p.flagsFrom, p.flagsTo)
+    const task = this.recent(s, p.taskFrom, p.taskTo, 0)
+    const flags = p.flags === undefined ? -1 : this.recent(s, p.flagsFrom, p.flagsTo, 1)
     const shape = eventShapeAt(s, p.body, to, this.shape)
-    let record: TraceRecord | undefined
     if (shape && !(this.header.tracer === 'function' && isFunctionLine(s, p.body, to))) {
-      const name = this.eventNames.name(s, shape)
-      if (name === 'tracing_mark_write' || name === 'print') {
-        record = { line: this.lineNo, cpu: p.cpu, task, pid: p.pid, ts: p.ts, kind: 'marker', text: s.slice(shape.bodyFrom, shape.bodyTo) } satisfies MarkerRecord
-        if (flags !== undefined) record.flags = flags
-      } else {
-        const ev = new Event(this.lineNo, p.cpu, task, p.pid, p.ts, name, s.slice(shape.bodyFrom, shape.bodyTo), shape.style, this.formats)
-        if (flags !== undefined) ev.flags = flags
-        if (shape.probe) ev.probe = shape.probe
-        record = ev
+      const name = this.eventNames.id(s, shape)
+      if (!this.isMarker(name)) {
+        this.lastByCpu[p.cpu] = this.event(s, shape, name, p.cpu, task, p.pid, p.tgid, flags, p.ts)
+        return
       }
-      if (p.tgid !== undefined) record.tgid = p.tgid
-    } else {
-      const origin: Origin = { line: this.lineNo, cpu: p.cpu, task, pid: p.pid, ts: p.ts }
-      if (p.tgid !== undefined) origin.tgid = p.tgid
-      if (flags !== undefined) origin.flags = flags
-      record = this.body(origin, s.slice(p.body, to))
     }
-    if (record) {
-      this.records.push(record)
-      this.lastByCpu[p.cpu] = record
+    const origin: Origin = { line: this.lineNo, cpu: p.cpu, task: this.names.list[task], pid: p.pid, ts: p.ts }
+    if (p.tgid !== undefined) origin.tgid = p.tgid
+    if (flags !== -1) origin.flags = this.names.list[flags]
+    const record = this.body(origin, s.slice(p.body, to))
+    if (record !== undefined) this.lastByCpu[p.cpu] = record
+  }
+
+  /** Lines mostly repeat the task and flags of the line before: those are checked first. */
+  private readonly recentIds = [-1, -1]
+  private recent(s: string, from: number, to: number, slot: number): number {
+    const id = this.recentIds[slot]
+    if (id !== -1) {
+      const last = this.names.list[id]
+      if (last.length === to - from && s.startsWith(last, from)) return id
     }
+    return (this.recentIds[slot] = this.names.id(s, from, to))
+  }
+
+  private isMarker(name: number): boolean {
+    const n = this.names.list[name]
+    return n === 'tracing_mark_write' || n === 'print'
+  }
+
+  /** An event whose shape was just found in `s`: a row of the table, its fields typed now. */
+  private event(s: string, shape: EventShape, name: number, cpu: number | undefined, task: number, pid: number | undefined, tgid: number | undefined, flags: number, ts: number | undefined): number {
+    const t = this.events
+    if (s !== this.chunk) {
+      this.chunk = s
+      t.chunks.push(s)
+    }
+    const row = t.add(this.lineNo, cpu, task, pid, tgid, flags, ts, name, t.chunks.length - 1, shape.bodyFrom, shape.bodyTo)
+    if (shape.probe) t.probes.set(row, shape.probe)
+    const format = this.formatOf(name)
+    if (shape.style === 'ret') {
+      const at = t.reserve(1)
+      t.put(at, retValue(s, shape.bodyFrom, shape.bodyTo, format?.fields.get('ret')))
+      t.typed(row, this.retLayout, at)
+      return row
+    }
+    const learnable = shape.style === 'syscall' && format === undefined
+    const layout = learnable ? this.syscallLayouts[name] : undefined
+    if (layout !== undefined) {
+      const at = syscallArgsInto(s, shape.bodyFrom, shape.bodyTo, t.layouts[layout].keys, t)
+      if (at !== -1) {
+        t.typed(row, layout, at)
+        return row
+      }
+    }
+    const fields = parseFields(s.slice(shape.bodyFrom, shape.bodyTo), shape.style, format)
+    // A syscall's argument list is learned from its first event (and again when it differs).
+    if (learnable) this.syscallLayouts[name] = t.layoutOf(Object.keys(fields))
+    t.own(row, fields)
+    return row
+  }
+
+  private formatOf(name: number): EventFormat | undefined {
+    if (this.formatsSeen !== this.formats.version) {
+      this.formatIds = []
+      this.formatsSeen = this.formats.version
+    }
+    let f = this.formatIds[name]
+    if (f === undefined) f = this.formatIds[name] = this.formats.get(this.names.list[name]) ?? null
+    return f ?? undefined
   }
 
   /** A body without the common prefix: function_graph comments, function tracer lines. */
-  private body(origin: Origin, body: string): TraceRecord | undefined {
+  private body(origin: Origin, body: string): TraceRecord | number | undefined {
     const shape = eventShapeAt(body, 0, body.length, this.shape)
     if (shape === undefined || (this.header.tracer === 'function' && isFunctionLine(body, 0, body.length))) {
       const fn = functionBody(origin, body, this)
-      if (fn) return fn
+      if (fn) {
+        this.records.push(fn)
+        return fn
+      }
       this.problem(body, 'neither an event (`name: fields`) nor a function tracer line (`func <-parent`)')
       return undefined
     }
-    const name = this.eventNames.name(body, shape)
-    const text = body.slice(shape.bodyFrom, shape.bodyTo)
-    if (name === 'tracing_mark_write' || name === 'print') {
-      return { ...origin, kind: 'marker', text } satisfies MarkerRecord
+    const name = this.eventNames.id(body, shape)
+    if (this.isMarker(name)) {
+      const marker: MarkerRecord = { ...origin, kind: 'marker', text: body.slice(shape.bodyFrom, shape.bodyTo) }
+      this.records.push(marker)
+      return marker
     }
-    const ev = new Event(origin.line, origin.cpu, origin.task, origin.pid, origin.ts, name, text, shape.style, this.formats)
-    if (origin.tgid !== undefined) ev.tgid = origin.tgid
-    if (origin.flags !== undefined) ev.flags = origin.flags
-    if (shape.probe) ev.probe = shape.probe
-    return ev
+    const { task, flags } = origin
+    return this.event(body, shape, name, origin.cpu, task === undefined ? -1 : this.names.idOf(task), origin.pid, origin.tgid, flags === undefined ? -1 : this.names.idOf(flags), origin.ts)
   }
 
   private graphLine(s: string, from: number, to: number): boolean {
@@ -190,7 +249,8 @@ export class TraceParser {
       this.records.push({ ...full, kind: 'switch', from: g.text, to: g.to })
     } else if (g.kind === 'comment') {
       // Events print as `/* name: fields */`; trace_marker writes as bare `/* text */`.
-      this.records.push(eventShapeAt(g.text, 0, g.text.length, this.shape) ? this.body(full, g.text)! : { ...full, kind: 'marker', text: g.text })
+      if (eventShapeAt(g.text, 0, g.text.length, this.shape)) this.body(full, g.text)
+      else this.records.push({ ...full, kind: 'marker', text: g.text })
     } else {
       this.records.push({ ...full, kind: 'irq', enter: g.kind === 'irq-enter' })
     }
@@ -221,14 +281,17 @@ export class TraceParser {
   private openStack(cpu: number, user: boolean): void {
     this.stackFrames = []
     this.stackIsUser = user
-    this.stackOwner = this.lastByCpu[cpu] as typeof this.stackOwner
+    this.stackOwner = this.lastByCpu[cpu]
   }
 
   private closeStack(): void {
-    const frames = this.stackFrames!
-    if (this.stackOwner) {
-      if (this.stackIsUser) this.stackOwner.userStack = frames
-      else this.stackOwner.stack = frames
+    const frames: Stack = this.stackFrames!
+    const owner = this.stackOwner
+    if (typeof owner === 'number') (this.stackIsUser ? this.events.userStacks : this.events.stacks).set(owner, frames)
+    else if (owner !== undefined) {
+      const r = owner as { stack?: Stack; userStack?: Stack }
+      if (this.stackIsUser) r.userStack = frames
+      else r.stack = frames
     }
     this.stackFrames = undefined
     this.stackOwner = undefined
@@ -257,7 +320,8 @@ export class TraceParser {
       })
     }
     const gaps = { entriesMissing: this.tree.entriesMissing, exitsMissing: this.tree.exitsMissing }
-    return new Trace(this.source, this.header, this.records, this.tree.roots, this.loss, this.problems, gaps)
+    const held = { objects: this.records, events: this.events, from: 0, to: this.events.size }
+    return new Trace(this.source, this.header, held, this.tree.roots, this.loss, this.problems, gaps)
   }
 }
 
@@ -272,6 +336,7 @@ function functionBody(origin: Origin, body: string, p: TraceParser): FunctionRec
   return rec
 }
 
+const RET = ['ret']
 const COLON = new Finder(': ')
 const PARENT_ARROW = new Finder(' <-')
 

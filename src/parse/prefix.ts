@@ -1,5 +1,5 @@
 import { parseDecimal } from './decimal.js'
-import { Finder, find } from './find.js'
+import { Finder } from './find.js'
 
 const BRACKET = new Finder('[')
 
@@ -123,8 +123,9 @@ function taskBefore(s: string, from: number, open: number, out: Prefix): boolean
 function afterCpu(s: string, to: number, out: Prefix): boolean {
   let i = out.body
   while (i < to && s.charCodeAt(i) === SPACE) i++
-  let tokenEnd = find(s, ' ', i, to)
-  if (tokenEnd === -1) return false
+  let tokenEnd = i
+  while (tokenEnd < to && s.charCodeAt(tokenEnd) !== SPACE) tokenEnd++
+  if (tokenEnd === to) return false
   out.flags = undefined
   if (s.charCodeAt(tokenEnd - 1) !== 58 /* : */) {
     out.flags = ''
@@ -132,8 +133,8 @@ function afterCpu(s: string, to: number, out: Prefix): boolean {
     out.flagsTo = tokenEnd
     i = tokenEnd
     while (i < to && s.charCodeAt(i) === SPACE) i++
-    tokenEnd = find(s, ' ', i, to)
-    if (tokenEnd === -1) tokenEnd = to
+    tokenEnd = i
+    while (tokenEnd < to && s.charCodeAt(tokenEnd) !== SPACE) tokenEnd++
     if (s.charCodeAt(tokenEnd - 1) !== 58) return false
   }
   const ts = parseDecimal(s, i, tokenEnd - 1)
@@ -142,7 +143,6 @@ function afterCpu(s: string, to: number, out: Prefix): boolean {
   out.body = tokenEnd + 1
   return true
 }
-
 
 /**
  * latency-format: `%8.8s-%-7d %3d` then the flags glued to the CPU, then ` 20597us : `

@@ -1,4 +1,4 @@
-import type { CallRecord, FunctionRecord, Stack, TraceRecord } from './records.js'
+import type { CallRecord, Stack, TraceRecord } from './records.js'
 import type { Trace } from './trace.js'
 
 /**
@@ -42,7 +42,7 @@ export function observeCalls(trace: Trace, fn: string): CallQuery {
   if (trace.roots.length > 0) {
     return { evidence: 'graph', calls: trace.callsOf(fn).map(fromGraph) }
   }
-  const stacked = trace.records.filter((r) => 'stack' in r && r.stack !== undefined)
+  const stacked = trace.withStacks()
   if (stacked.length > 0) {
     const calls: ObservedCall[] = []
     for (const r of stacked) {
@@ -52,7 +52,7 @@ export function observeCalls(trace: Trace, fn: string): CallQuery {
     }
     return { evidence: 'stack', calls }
   }
-  const hits = trace.records.filter((r): r is FunctionRecord => r.kind === 'function')
+  const hits = trace.ofKind('function')
   if (hits.length > 0) {
     const calls = hits
       .filter((r) => sameFunction(r.func, fn))

@@ -1,5 +1,6 @@
 import { sameFunction } from './calls.js'
-import type { CallRecord, EventRecord, ParseProblem, RecordKind, TraceRecord } from './records.js'
+import type { EventTable } from './events.js'
+import type { CallRecord, EventRecord, MarkerRecord, ParseProblem, RecordKind, Stack, TraceRecord } from './records.js'
 
 /** What the header and the text itself say about events that did not make it into the trace. */
 export interface Loss {
@@ -25,22 +26,60 @@ export interface TraceHeader {
   entriesRead: number
 }
 
+/** The records a Trace holds: events in their table (rows `from` to `to`), the rest as objects. */
+export interface TraceRecords {
+  /** Records that are not events, in file order. */
+  objects: TraceRecord[]
+  events: EventTable | undefined
+  from: number
+  to: number
+}
+
 /**
  * A parsed trace: its records in file order, the call trees function_graph nesting
- * gives, what is known about loss, and the lines that could not be read.
+ * gives, what is known about loss, and the lines that could not be read. Events stay in
+ * their table until asked for: queries (`eventsNamed`, `ofKind('event')`) make objects
+ * for the events they return only, and `records` makes them all, once.
  */
 export class Trace {
   #callsByName: Map<string, CallRecord[]> | undefined
+  #records: TraceRecord[] | undefined
+  readonly #held: TraceRecords
   constructor(
     readonly source: string,
     readonly header: TraceHeader,
-    readonly records: TraceRecord[],
+    held: TraceRecords | TraceRecord[],
     /** function_graph call trees, outermost calls first. */
     readonly roots: CallRecord[],
     readonly loss: Loss,
     readonly problems: ParseProblem[],
     readonly graphGaps: { entriesMissing: number; exitsMissing: number },
-  ) {}
+  ) {
+    this.#held = Array.isArray(held) ? { objects: held, events: undefined, from: 0, to: 0 } : held
+  }
+
+  /** Every record, in file order. */
+  get records(): TraceRecord[] {
+    if (this.#records === undefined) {
+      const { objects, events, from, to } = this.#held
+      if (events === undefined || from === to) this.#records = objects
+      else {
+        const out: TraceRecord[] = new Array(objects.length + to - from)
+        let i = from
+        let j = 0
+        for (let k = 0; k < out.length; k++) {
+          out[k] = j === objects.length || (i < to && events.line[i] < objects[j].line) ? events.view(i++) : objects[j++]
+        }
+        this.#records = out
+      }
+    }
+    return this.#records
+  }
+
+  /** How many events the trace holds, without making their records. */
+  get eventCount(): number {
+    return this.#held.to - this.#held.from
+  }
 
   /** Total number of events known lost (not counting trace-cmd blocks of unknown size). */
   get lost(): number {
@@ -52,7 +91,17 @@ export class Trace {
   }
 
   ofKind<K extends RecordKind>(kind: K): Extract<TraceRecord, { kind: K }>[] {
-    return this.records.filter((r) => r.kind === kind) as Extract<TraceRecord, { kind: K }>[]
+    if (kind === 'event') return this.#events(() => true) as Extract<TraceRecord, { kind: K }>[]
+    return this.#held.objects.filter((r) => r.kind === kind) as Extract<TraceRecord, { kind: K }>[]
+  }
+
+  /** Records that carry a kernel stack, in file order. */
+  withStacks(): TraceRecord[] {
+    const { objects, events, from, to } = this.#held
+    const stacked = objects.filter((r) => (r as { stack?: Stack }).stack !== undefined)
+    if (events === undefined || events.stacks.size === 0) return stacked
+    const rows = [...events.stacks.keys()].filter((row) => row >= from && row < to).map((row) => events.view(row))
+    return [...stacked, ...rows].sort((a, b) => a.line - b.line)
   }
 
   /** Every function_graph call of `name`, at any depth. */
@@ -78,8 +127,37 @@ export class Trace {
 
   /** Events whose name matches: exact, without its system (`sched_switch`), or a glob (`sched:*`). */
   eventsNamed(pattern: string): EventRecord[] {
-    const match = eventMatcher(pattern)
-    return this.records.filter((r): r is EventRecord => r.kind === 'event' && match(r.name))
+    return this.#events(eventMatcher(pattern))
+  }
+
+  /** Each event name the trace holds, with how many events carry it, in order of first appearance. */
+  eventNames(): Map<string, number> {
+    const { events, from, to } = this.#held
+    const counts = new Map<string, number>()
+    if (events === undefined) return counts
+    const byId: number[] = []
+    for (let i = from; i < to; i++) byId[events.name[i]] = (byId[events.name[i]] ?? 0) + 1
+    for (let i = from; i < to; i++) {
+      const id = events.name[i]
+      if (byId[id] !== 0) counts.set(events.strings[id], byId[id])
+      byId[id] = 0
+    }
+    return counts
+  }
+
+  /** Events whose name passes `match`, each name tested once. */
+  #events(match: (name: string) => boolean): EventRecord[] {
+    const { events, from, to } = this.#held
+    const out: EventRecord[] = []
+    if (events === undefined) return out
+    const verdict: (boolean | undefined)[] = []
+    for (let i = from; i < to; i++) {
+      const id = events.name[i]
+      let ok = verdict[id]
+      if (ok === undefined) verdict[id] = ok = match(events.strings[id])
+      if (ok) out.push(events.view(i))
+    }
+    return out
   }
 
   /**
@@ -88,13 +166,17 @@ export class Trace {
    * @example expect(trace.between('step: open', 'step: done')).toHaveEvent('syscalls:sys_enter_openat')
    */
   between(startText: string, endText?: string): Trace {
-    const start = this.records.findIndex((r) => r.kind === 'marker' && r.text === startText)
-    if (start === -1) throw new TypeError(`trace.between(): no trace_marker write "${startText}" in ${this.source}; markers seen: ${JSON.stringify(this.records.filter((r) => r.kind === 'marker').map((r) => (r as { text: string }).text).slice(0, 5))}`)
-    let end = endText === undefined ? this.records.length : this.records.findIndex((r, i) => i > start && r.kind === 'marker' && r.text === endText)
-    if (end === -1) throw new TypeError(`trace.between(): no trace_marker write "${endText}" after "${startText}" in ${this.source}`)
-    const records = this.records.slice(start + 1, end)
-    const roots = this.roots.filter((r) => r.line > this.records[start].line && (end >= this.records.length || r.line < this.records[end].line))
-    return new Trace(this.source, this.header, records, roots, this.loss, this.problems, this.graphGaps)
+    const { objects, events, from, to } = this.#held
+    const markers = objects.filter((r): r is MarkerRecord => r.kind === 'marker')
+    const start = markers.find((r) => r.text === startText)
+    if (start === undefined) throw new TypeError(`trace.between(): no trace_marker write "${startText}" in ${this.source}; markers seen: ${JSON.stringify(markers.map((r) => r.text).slice(0, 5))}`)
+    const end = endText === undefined ? undefined : markers.find((r) => r.line > start.line && r.text === endText)
+    if (endText !== undefined && end === undefined) throw new TypeError(`trace.between(): no trace_marker write "${endText}" after "${startText}" in ${this.source}`)
+    const last = end?.line ?? Infinity
+    const inside = (r: { line: number }): boolean => r.line > start.line && r.line < last
+    const rows = events === undefined ? { from: 0, to: 0 } : { from: events.rowAtLine(start.line + 1, from, to), to: end === undefined ? to : events.rowAtLine(last, from, to) }
+    const held = { objects: objects.filter(inside), events, ...rows }
+    return new Trace(this.source, this.header, held, this.roots.filter(inside), this.loss, this.problems, this.graphGaps)
   }
 
   /** Names of all call-tree functions, function-tracer functions and events, for did-you-mean. */
@@ -102,10 +184,8 @@ export class Trace {
     const out = new Set<string>()
     this.callsOf('')
     for (const k of this.#callsByName!.keys()) if (k) out.add(k)
-    for (const r of this.records) {
-      if (r.kind === 'function') out.add(r.func)
-      else if (r.kind === 'event') out.add(r.name)
-    }
+    for (const r of this.#held.objects) if (r.kind === 'function') out.add(r.func)
+    for (const name of this.eventNames().keys()) out.add(name)
     return out
   }
 }

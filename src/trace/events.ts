@@ -1,0 +1,278 @@
+import type { EventRecord, FieldValue, ProbeSite, Stack } from './records.js'
+
+const NONE = -1
+/** A row whose fields are an object kept aside rather than a run of values in the pool. */
+const OWN_OBJECT = -1
+
+/** The keys a run of values in the pool stands for, in order, and how to make them an object. */
+export interface FieldLayout {
+  readonly keys: readonly string[]
+  readonly make: (values: readonly FieldValue[]) => Record<string, FieldValue>
+}
+
+/**
+ * Every event of a trace, in columns: 400k events are a few typed arrays, not 800k
+ * objects (the event and its fields) for the garbage collector to copy. Fields are typed
+ * while the trace is read; numbers sit in one Float64Array pool, each row pointing at its
+ * run and at the layout (keys) that names it. What is not a safe number (strings,
+ * bigints) sits in a map beside the pool, marked there by NaN, which no typed value is.
+ * Record objects (EventView) are made only when asked for, once per row.
+ */
+export class EventTable {
+  size = 0
+  line = new Int32Array(1024)
+  cpu = new Int32Array(1024)
+  pid = new Int32Array(1024)
+  tgid = new Int32Array(1024)
+  /** Indices into `strings`. */
+  task = new Int32Array(1024)
+  flags = new Int32Array(1024)
+  name = new Int32Array(1024)
+  ts = new Float64Array(1024)
+  /** The body is `chunks[chunk].slice(bodyFrom, bodyTo)`: cut out only when read. */
+  chunk = new Int32Array(1024)
+  bodyFrom = new Int32Array(1024)
+  bodyTo = new Int32Array(1024)
+  layout = new Int32Array(1024)
+  /** Where a row's values start in the pool. */
+  at = new Int32Array(1024)
+  values = new Float64Array(4096)
+  used = 0
+  readonly special = new Map<number, FieldValue>()
+  readonly objects = new Map<number, Record<string, FieldValue>>()
+  readonly probes = new Map<number, ProbeSite>()
+  readonly stacks = new Map<number, Stack>()
+  readonly userStacks = new Map<number, Stack>()
+  readonly layouts: FieldLayout[] = []
+  readonly #layoutIds = new Map<string, number>()
+  readonly chunks: string[] = []
+  readonly #views: (EventView | undefined)[] = []
+
+  /** `strings` holds the task, flags and event names the columns point at. */
+  constructor(readonly strings: readonly string[]) {}
+
+  /** A new row; its fields follow with `typed` or `own`. Undefined numbers are stored as NONE/NaN. */
+  add(line: number, cpu: number | undefined, task: number, pid: number | undefined, tgid: number | undefined, flags: number, ts: number | undefined, name: number, chunk: number, bodyFrom: number, bodyTo: number): number {
+    const i = this.size++
+    if (i === this.line.length) this.grow()
+    this.line[i] = line
+    this.cpu[i] = cpu ?? NONE
+    this.task[i] = task
+    this.pid[i] = pid ?? NONE
+    this.tgid[i] = tgid ?? NONE
+    this.flags[i] = flags
+    this.ts[i] = ts ?? NaN
+    this.name[i] = name
+    this.chunk[i] = chunk
+    this.bodyFrom[i] = bodyFrom
+    this.bodyTo[i] = bodyTo
+    this.layout[i] = OWN_OBJECT
+    return i
+  }
+
+  /** The layout of these keys, made once. */
+  layoutOf(keys: readonly string[]): number {
+    const key = keys.join(',')
+    let id = this.#layoutIds.get(key)
+    if (id === undefined) {
+      id = this.layouts.length
+      this.layouts.push({ keys, make: maker(keys) })
+      this.#layoutIds.set(key, id)
+    }
+    return id
+  }
+
+  /** Room for n values; returns where they start. Writing stops with `typed` or is dropped by `used = start`. */
+  reserve(n: number): number {
+    const start = this.used
+    if (start + n > this.values.length) {
+      const wider = new Float64Array(Math.max(this.values.length * 2, start + n))
+      wider.set(this.values)
+      this.values = wider
+    }
+    this.used = start + n
+    return start
+  }
+
+  /** Puts one value at a pool index: a number in the pool, anything else beside it. */
+  put(index: number, v: FieldValue): void {
+    if (typeof v === 'number' && v === v) this.values[index] = v
+    else {
+      this.values[index] = NaN
+      this.special.set(index, v)
+    }
+  }
+
+  /** The row's fields are the values reserved at `start`, named by the layout. */
+  typed(row: number, layout: number, start: number): void {
+    this.layout[row] = layout
+    this.at[row] = start
+  }
+
+  /** The row's fields as an object of their own (key=value events). */
+  own(row: number, fields: Record<string, FieldValue>): void {
+    this.layout[row] = OWN_OBJECT
+    this.objects.set(row, fields)
+  }
+
+  /** A row's fields as a new object. */
+  fieldsOf(row: number): Record<string, FieldValue> {
+    const id = this.layout[row]
+    if (id === OWN_OBJECT) return this.objects.get(row) ?? {}
+    const layout = this.layouts[id]
+    const n = layout.keys.length
+    const start = this.at[row]
+    const out = scratch
+    out.length = n
+    for (let k = 0; k < n; k++) {
+      const v = this.values[start + k]
+      out[k] = v === v ? v : this.special.get(start + k)!
+    }
+    return layout.make(out)
+  }
+
+  /** The number of fields a row has, without making them. */
+  fieldCount(row: number): number {
+    const id = this.layout[row]
+    return id === OWN_OBJECT ? Object.keys(this.objects.get(row) ?? {}).length : this.layouts[id].keys.length
+  }
+
+  body(row: number): string {
+    return this.chunks[this.chunk[row]].slice(this.bodyFrom[row], this.bodyTo[row])
+  }
+
+  /** The record of a row: the same object each time it is asked for. */
+  view(row: number): EventView {
+    return (this.#views[row] ??= new EventView(this, row))
+  }
+
+  /** The first row at or after `from` whose line is at least `line` (rows are in line order). */
+  rowAtLine(line: number, from = 0, to = this.size): number {
+    let lo = from
+    let hi = to
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (this.line[mid] < line) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+
+  private grow(): void {
+    const n = this.line.length * 2
+    const widen = <T extends Int32Array | Float64Array>(a: T, make: new (n: number) => T): T => {
+      const b = new make(n)
+      b.set(a)
+      return b
+    }
+    this.line = widen(this.line, Int32Array)
+    this.cpu = widen(this.cpu, Int32Array)
+    this.pid = widen(this.pid, Int32Array)
+    this.tgid = widen(this.tgid, Int32Array)
+    this.task = widen(this.task, Int32Array)
+    this.flags = widen(this.flags, Int32Array)
+    this.name = widen(this.name, Int32Array)
+    this.ts = widen(this.ts, Float64Array)
+    this.chunk = widen(this.chunk, Int32Array)
+    this.bodyFrom = widen(this.bodyFrom, Int32Array)
+    this.bodyTo = widen(this.bodyTo, Int32Array)
+    this.layout = widen(this.layout, Int32Array)
+    this.at = widen(this.at, Int32Array)
+  }
+}
+
+const scratch: FieldValue[] = []
+
+/** An object literal made for these keys, so every object of a layout shares one shape. */
+function maker(keys: readonly string[]): FieldLayout['make'] {
+  // Only names that are plain identifiers go into generated code.
+  if (keys.length > 0 && keys.length <= 16 && keys.every((k) => /^[A-Za-z_]\w*$/.test(k) && k !== '__proto__')) {
+    try {
+      return new Function('v', `return { ${keys.map((k, i) => `${k}: v[${i}]`).join(', ')} }`) as FieldLayout['make']
+    } catch {
+      // Code generation is off (--disallow-code-generation-from-strings): build by hand.
+    }
+  }
+  return (v) => {
+    const out: Record<string, FieldValue> = {}
+    for (let k = 0; k < keys.length; k++) out[keys[k]] = v[k]
+    return out
+  }
+}
+
+/**
+ * An event: a view of its row in the EventTable. Its fields object is made on first
+ * use and kept.
+ */
+export class EventView implements EventRecord {
+  declare kind: 'event'
+  readonly #t: EventTable
+  readonly #i: number
+  #fields: Record<string, FieldValue> | undefined
+  constructor(t: EventTable, i: number) {
+    this.#t = t
+    this.#i = i
+  }
+
+  get line(): number {
+    return this.#t.line[this.#i]
+  }
+  get cpu(): number | undefined {
+    const cpu = this.#t.cpu[this.#i]
+    return cpu === NONE ? undefined : cpu
+  }
+  get task(): string | undefined {
+    const task = this.#t.task[this.#i]
+    return task === NONE ? undefined : this.#t.strings[task]
+  }
+  get pid(): number | undefined {
+    const pid = this.#t.pid[this.#i]
+    return pid === NONE ? undefined : pid
+  }
+  get tgid(): number | undefined {
+    const tgid = this.#t.tgid[this.#i]
+    return tgid === NONE ? undefined : tgid
+  }
+  get flags(): string | undefined {
+    const flags = this.#t.flags[this.#i]
+    return flags === NONE ? undefined : this.#t.strings[flags]
+  }
+  get ts(): number | undefined {
+    const ts = this.#t.ts[this.#i]
+    return ts === ts ? ts : undefined
+  }
+  get name(): string {
+    return this.#t.strings[this.#t.name[this.#i]]
+  }
+  get body(): string {
+    return this.#t.body(this.#i)
+  }
+  get probe(): ProbeSite | undefined {
+    return this.#t.probes.get(this.#i)
+  }
+  get stack(): Stack | undefined {
+    return this.#t.stacks.get(this.#i)
+  }
+  get userStack(): Stack | undefined {
+    return this.#t.userStacks.get(this.#i)
+  }
+  get fields(): Record<string, FieldValue> {
+    return (this.#fields ??= this.#t.fieldsOf(this.#i))
+  }
+
+  /** What the event says, in the order `kspec parse --json` prints it; absent parts left out. */
+  toJSON(): object {
+    const out: Record<string, unknown> = { kind: this.kind, line: this.line, cpu: this.cpu, task: this.task, pid: this.pid, ts: this.ts, name: this.name, body: this.body }
+    for (const key of ['flags', 'probe', 'tgid', 'stack', 'userStack'] as const) {
+      const v = this[key]
+      if (v !== undefined) out[key] = v
+    }
+    out.fields = this.fields
+    return out
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): object {
+    return this.toJSON()
+  }
+}
+Object.defineProperty(EventView.prototype, 'kind', { value: 'event', enumerable: true })
