@@ -2,14 +2,11 @@ import { isAscii } from 'node:buffer'
 
 /**
  * Splits a stream of chunks into lines without ever holding the whole text; each line is
- * handed over as a range of the decoded chunk, so the caller decides what to cut out. Bytes are
- * decoded up to the last newline of each chunk, so a multi-byte character is never cut.
+ * handed over as a range of the decoded chunk, so the caller decides what to cut out.
  * Carriage returns from serial consoles are dropped.
  */
 export async function forEachLine(chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>, onLine: (text: string, from: number, to: number) => void): Promise<void> {
-  let carry: Buffer | undefined
-  let rest = ''
-  const lines = (text: string): string => {
+  await forEachText(chunks, (text) => {
     let start = 0
     let nl = text.indexOf('\n')
     while (nl !== -1) {
@@ -17,11 +14,27 @@ export async function forEachLine(chunks: AsyncIterable<string | Uint8Array> | I
       start = nl + 1
       nl = text.indexOf('\n', start)
     }
-    return text.slice(start)
+    if (start < text.length) onLine(text, start, text.endsWith('\r') ? text.length - 1 : text.length)
+  })
+}
+
+/**
+ * The same stream as texts of whole lines: each ends with a newline, except the last
+ * text when the stream does not. Bytes are decoded up to the last newline of each chunk,
+ * so a multi-byte character is never cut.
+ */
+export async function forEachText(chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>, onText: (text: string) => void): Promise<void> {
+  let carry: Buffer | undefined
+  let rest = ''
+  const whole = (text: string): string => {
+    const last = text.lastIndexOf('\n')
+    if (last === -1) return text
+    onText(last === text.length - 1 ? text : text.slice(0, last + 1))
+    return text.slice(last + 1)
   }
   for await (const chunk of chunks) {
     if (typeof chunk === 'string') {
-      rest = lines(rest + chunk)
+      rest = whole(rest + chunk)
       continue
     }
     const bytes: Buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
@@ -33,15 +46,15 @@ export async function forEachLine(chunks: AsyncIterable<string | Uint8Array> | I
     let start = 0
     if (carry) {
       // The line the last chunk began: joined on its own, not by copying this whole chunk.
-      lines(decode(Buffer.concat([carry, bytes.subarray(0, first + 1)])))
+      onText(decode(Buffer.concat([carry, bytes.subarray(0, first + 1)])))
       start = first + 1
     }
     const last = bytes.lastIndexOf(10)
-    if (last >= start) lines(decode(bytes.subarray(start, last + 1)))
+    if (last >= start) onText(decode(bytes.subarray(start, last + 1)))
     carry = last + 1 < bytes.length ? bytes.subarray(last + 1) : undefined
   }
   if (carry) rest += carry.toString('utf8')
-  if (rest.length > 0) onLine(rest, 0, rest.endsWith('\r') ? rest.length - 1 : rest.length)
+  if (rest.length > 0) onText(rest)
 }
 
 /** ASCII (nearly every trace) decodes as latin1: a copy, where UTF-8 decoding validates. */

@@ -5,9 +5,10 @@ import { Readable } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import type { Trace } from '../trace/trace.js'
 import { parseFormat } from './format.js'
-import { forEachLine } from './lines.js'
+import { forEachText } from './lines.js'
 import { TraceParser } from './parser.js'
 import { GRAPH_READER, parseGraphInParallel } from './parallel.js'
+import { warmUp } from './warmup.js'
 
 export interface LoadOptions {
   /** Texts of `format` files, to type event fields (`events/<sys>/<event>/format`). */
@@ -58,16 +59,18 @@ export function parseTraceText(text: string, options: LoadOptions = {}): Trace {
 }
 
 async function parseStream(stream: AsyncIterable<string | Uint8Array>, source: string, formats: string[]): Promise<Trace> {
+  warmUp()
   const parser = new TraceParser(source)
   for (const f of formats) parser.formats.add(parseFormat(f))
-  await forEachLine(stream, (text, from, to) => parser.pushRange(text, from, to))
+  await forEachText(stream, (text) => parser.pushText(text))
   return parser.finish()
 }
 
 /**
  * Large function_graph files parse on two cores; KSPEC_PARSE_THREADS=1 keeps one. Other
- * tracers parse on one: building their records is most of the work and stays on this
- * thread, and a reader worker measured no faster for them here (docs/DESIGN.md).
+ * tracers parse on one: a worker reading the second half of an events file measured
+ * slower than one thread here, its start and its own JIT warm-up costing more than the
+ * half it took over (docs/DESIGN.md).
  */
 const PARALLEL_FROM = 16 << 20
 
