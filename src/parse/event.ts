@@ -136,13 +136,17 @@ export class EventNames {
     }
     const enter = shape.kind === 'enter'
     const table = enter ? this.#enter : this.#exit
-    const full = enter ? this.#enterIds : this.#exitIds
     const printed = table.id(s, shape.nameFrom, shape.nameTo)
-    if (full[printed] === undefined) {
-      const bare = table.list[printed]
-      full[printed] = this.names.idOf(`syscalls:${enter ? 'sys_enter_' : 'sys_exit_'}${bare.startsWith('sys_') ? bare.slice(4) : bare}`)
-    }
-    return full[printed]
+    return (enter ? this.#enterIds : this.#exitIds)[printed] ?? this.syscall(enter, table.list[printed])
+  }
+
+  /** The id `id()` gives a syscall entry (or exit) printed as `printed`. */
+  syscall(enter: boolean, printed: string): number {
+    const table = enter ? this.#enter : this.#exit
+    const full = enter ? this.#enterIds : this.#exitIds
+    const id = table.idOf(printed)
+    if (full[id] === undefined) full[id] = this.names.idOf(`syscalls:${enter ? 'sys_enter_' : 'sys_exit_'}${printed.startsWith('sys_') ? printed.slice(4) : printed}`)
+    return full[id]
   }
 
   name(s: string, shape: EventShape): string {

@@ -21,9 +21,10 @@ export async function forEachLine(chunks: AsyncIterable<string | Uint8Array> | I
 /**
  * The same stream as texts of whole lines: each ends with a newline, except the last
  * text when the stream does not. Bytes are decoded up to the last newline of each chunk,
- * so a multi-byte character is never cut.
+ * so a multi-byte character is never cut; with `onBytes`, they are handed over undecoded
+ * (`decode` turns them into the same text).
  */
-export async function forEachText(chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>, onText: (text: string) => void): Promise<void> {
+export async function forEachText(chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>, onText: (text: string) => void, onBytes?: (bytes: Buffer) => void): Promise<void> {
   let carry: Buffer | undefined
   let rest = ''
   const whole = (text: string): string => {
@@ -46,11 +47,17 @@ export async function forEachText(chunks: AsyncIterable<string | Uint8Array> | I
     let start = 0
     if (carry) {
       // The line the last chunk began: joined on its own, not by copying this whole chunk.
-      onText(decode(Buffer.concat([carry, bytes.subarray(0, first + 1)])))
+      const joined = Buffer.concat([carry, bytes.subarray(0, first + 1)])
+      if (onBytes) onBytes(joined)
+      else onText(decode(joined))
       start = first + 1
     }
     const last = bytes.lastIndexOf(10)
-    if (last >= start) onText(decode(bytes.subarray(start, last + 1)))
+    if (last >= start) {
+      const lines = bytes.subarray(start, last + 1)
+      if (onBytes) onBytes(lines)
+      else onText(decode(lines))
+    }
     carry = last + 1 < bytes.length ? bytes.subarray(last + 1) : undefined
   }
   if (carry) rest += carry.toString('utf8')
@@ -58,6 +65,6 @@ export async function forEachText(chunks: AsyncIterable<string | Uint8Array> | I
 }
 
 /** ASCII (nearly every trace) decodes as latin1: a copy, where UTF-8 decoding validates. */
-function decode(bytes: Buffer): string {
+export function decode(bytes: Buffer): string {
   return bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8')
 }

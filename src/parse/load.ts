@@ -30,6 +30,7 @@ export async function loadTrace(input: string | Readable | AsyncIterable<string 
   const formats = [...(options.formats ?? [])]
   let source = options.name ?? '<stream>'
   let stream: AsyncIterable<string | Uint8Array>
+  let bytes = 0
   if (typeof input === 'string') {
     let path = input
     if ((await stat(path)).isDirectory()) {
@@ -44,10 +45,11 @@ export async function loadTrace(input: string | Readable | AsyncIterable<string 
     }
     const file = createReadStream(path, { highWaterMark: 1 << 20 })
     stream = path.endsWith('.gz') ? file.pipe(createGunzip({ chunkSize: 1 << 20 })) : file
+    if (!path.endsWith('.gz')) bytes = (await stat(path)).size
   } else {
     stream = input
   }
-  return parseStream(stream, source, formats)
+  return parseStream(stream, source, formats, bytes)
 }
 
 /** Parses text (a whole string) — for tests and small inputs. */
@@ -58,11 +60,12 @@ export function parseTraceText(text: string, options: LoadOptions = {}): Trace {
   return parser.finish()
 }
 
-async function parseStream(stream: AsyncIterable<string | Uint8Array>, source: string, formats: string[]): Promise<Trace> {
+async function parseStream(stream: AsyncIterable<string | Uint8Array>, source: string, formats: string[], bytes: number): Promise<Trace> {
   warmUp()
   const parser = new TraceParser(source)
+  parser.expect(bytes)
   for (const f of formats) parser.formats.add(parseFormat(f))
-  await forEachText(stream, (text) => parser.pushText(text))
+  await forEachText(stream, (text) => parser.pushText(text), (bytes) => parser.pushBytes(bytes))
   return parser.finish()
 }
 

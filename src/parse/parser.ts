@@ -5,6 +5,9 @@ import { Trace, type Loss, type TraceHeader } from '../trace/trace.js'
 import { EventNames, FormatBook, eventShapeAt, isIdentChar, isWord, newShape, shaped as setShape, type EventShape } from './event.js'
 import { parseFields, retValue, syscallArgsInto } from './fields.js'
 import type { EventFormat } from './format.js'
+import { decode } from './lines.js'
+import { ENTER, Scanner, TASK } from './scanner.js'
+import { isAscii } from 'node:buffer'
 import { parseGraphLine, type GraphLine } from './graph.js'
 import { Finder } from './find.js'
 import { NameTable } from './names.js'
@@ -47,6 +50,12 @@ export class TraceParser {
 
   constructor(readonly source: string) {}
 
+  /** The text to come is about this many bytes: room for its events is made at once. */
+  expect(bytes: number): void {
+    // Event lines are about 100 bytes; fewer rows than that are grown to as usual.
+    this.events.expected = Math.ceil(bytes / 100)
+  }
+
   push(line: string): void {
     this.pushRange(line, 0, line.length)
   }
@@ -67,6 +76,71 @@ export class TraceParser {
     } else {
       this.records.push(this.tree.call(lineNo, cpu, ts, ctx, name, depth, kind === 'leaf', duration))
     }
+  }
+
+  /**
+   * Whole lines as bytes, as forEachText hands them over with `onBytes`. ASCII text in
+   * the default layout goes to the WebAssembly scanner, which reads syscall lines into
+   * the event table in bulk and stops at any other line; the parser reads that line and
+   * the scanner goes on after it. Anything else is decoded and read by pushText.
+   */
+  /** When the scanner is used: for texts of 64 KiB and more (`auto`), or for tests `always`/`never`. */
+  scanning: 'auto' | 'always' | 'never' = 'auto'
+
+  pushBytes(bytes: Buffer): void {
+    const wanted = this.scanning === 'auto' ? bytes.length >= SCAN_FROM : this.scanning === 'always'
+    const sc = wanted && this.fastLines() && isAscii(bytes) ? this.scanner() : undefined
+    if (sc === undefined || !sc.fits(bytes.length)) return this.pushText(decode(bytes))
+    sc.load(bytes)
+    const t = this.events
+    const n = bytes.length
+    let chunk = -1
+    let pos = 0
+    let misses = 0
+    while (pos < n) {
+      // A text the scanner keeps leaving to the parser (tracepoints, not syscalls) is read
+      // by pushText from there on.
+      if (misses === MISSES) return this.pushText(bytes.toString('latin1', pos))
+      const rowBase = t.size
+      // An open stack block is the parser's: its frames, and the line that ends it.
+      const rows = this.stackFrames === undefined ? sc.scan(pos, n, this.lineNo + 1, rowBase, t.used, this.excludePid ?? -1, this.retLayout) : 0
+      if (rows > 0) {
+        if (chunk === -1) chunk = t.chunks.push(bytes) - 1
+        t.appendRows(sc, rows, sc.poolUsed, chunk)
+        this.lineNo += rows
+        this.entries += rows
+        for (let cpu = 0; cpu < sc.cpus; cpu++) if (sc.lastRow[cpu] >= rowBase) this.lastByCpu[cpu] = sc.lastRow[cpu]
+        pos = sc.stoppedAt
+        misses = 0
+        continue
+      }
+      misses++
+      // A line the scanner leaves to the parser.
+      let nl = bytes.indexOf(10, pos)
+      if (nl === -1) nl = n
+      const line = bytes.toString('latin1', pos, nl > pos && bytes[nl - 1] === 13 ? nl - 1 : nl)
+      this.pushRange(line, 0, line.length)
+      pos = nl + 1
+      if (!this.fastLines() && pos < n) return this.pushText(bytes.toString('latin1', pos))
+    }
+  }
+
+  #scanner: Scanner | null | undefined
+  /** The parser's scanner, made on first use; undefined where it was not built. */
+  private scanner(): Scanner | undefined {
+    if (this.#scanner === undefined) {
+      this.#scanner =
+        Scanner.create({
+          intern: (kind, text) => {
+            if (kind === TASK) return this.names.idOf(text)
+            const id = this.eventNames.syscall(kind === ENTER, text)
+            // Events with a format are typed by it, which the parser does.
+            return this.formatOf(id) === undefined ? id : -1
+          },
+          layout: (keys) => (new Set(keys).size === keys.length ? this.events.layoutOf(keys) : -1),
+        }) ?? null
+    }
+    return this.#scanner ?? undefined
   }
 
   /**
@@ -418,6 +492,10 @@ function functionBody(origin: Origin, body: string, p: TraceParser): FunctionRec
 }
 
 const RET = ['ret']
+/** Texts shorter than this are not worth a scanner's memory (a few MB). */
+const SCAN_FROM = 1 << 16
+/** Lines in a row the scanner leaves to the parser before the rest of the text goes to pushText. */
+const MISSES = 64
 const COLON = new Finder(': ')
 const PARENT_ARROW = new Finder(' <-')
 

@@ -45,8 +45,16 @@ export class EventTable {
   readonly userStacks = new Map<number, Stack>()
   readonly layouts: FieldLayout[] = []
   readonly #layoutIds = new Map<string, number>()
-  readonly chunks: string[] = []
+  /** Texts the bodies stand in; ASCII bytes until a body of theirs is first read. */
+  readonly chunks: (string | Uint8Array)[] = []
   readonly #views: (EventView | undefined)[] = []
+
+  /**
+   * Rows the table grows to at once, once it outgrows its first 1024: set from the size
+   * of the file being read, so a large trace fills its columns without copying them at
+   * each doubling (new memory is slow to touch on this kind of VM).
+   */
+  expected = 0
 
   /** `strings` holds the task, flags and event names the columns point at. */
   constructor(readonly strings: readonly string[]) {}
@@ -86,7 +94,8 @@ export class EventTable {
   reserve(n: number): number {
     const start = this.used
     if (start + n > this.values.length) {
-      const wider = new Float64Array(Math.max(this.values.length * 2, start + n))
+      // Syscall entries carry 2-6 values, their exits one.
+      const wider = new Float64Array(Math.max(this.values.length * 2, start + n, this.expected * 3))
       wider.set(this.values)
       this.values = wider
     }
@@ -138,7 +147,25 @@ export class EventTable {
   }
 
   body(row: number): string {
-    return this.chunks[this.chunk[row]].slice(this.bodyFrom[row], this.bodyTo[row])
+    const k = this.chunk[row]
+    let text = this.chunks[k]
+    if (typeof text !== 'string') this.chunks[k] = text = Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString('latin1')
+    return text.slice(this.bodyFrom[row], this.bodyTo[row])
+  }
+
+  /**
+   * Appends `rows` rows read elsewhere (the WebAssembly scanner) from the ASCII bytes
+   * registered as chunk `chunk`: columns copied whole, their values after the pool's.
+   */
+  appendRows(src: RowColumns, rows: number, values: number, chunk: number): void {
+    while (this.line.length < this.size + rows) this.grow()
+    const base = this.size
+    for (const c of ROW_COLUMNS) (this[c] as Int32Array | Float64Array).set(src[c].subarray(0, rows) as never, base)
+    this.tgid.fill(NONE, base, base + rows)
+    this.chunk.fill(chunk, base, base + rows)
+    const start = this.reserve(values)
+    this.values.set(src.pool.subarray(0, values), start)
+    this.size = base + rows
   }
 
   /** The record of a row: the same object each time it is asked for. */
@@ -159,7 +186,7 @@ export class EventTable {
   }
 
   private grow(): void {
-    const n = this.line.length * 2
+    const n = Math.max(this.line.length * 2, this.expected)
     const widen = <T extends Int32Array | Float64Array>(a: T, make: new (n: number) => T): T => {
       const b = new make(n)
       b.set(a)
@@ -180,6 +207,11 @@ export class EventTable {
     this.at = widen(this.at, Int32Array)
   }
 }
+
+const ROW_COLUMNS = ['line', 'cpu', 'pid', 'task', 'flags', 'name', 'ts', 'bodyFrom', 'bodyTo', 'layout', 'at'] as const
+
+/** Rows in columns, as the scanner gives them; `at` already counts from the pool's end. */
+export type RowColumns = { [C in (typeof ROW_COLUMNS)[number]]: C extends 'ts' ? Float64Array : Int32Array } & { pool: Float64Array }
 
 const scratch: FieldValue[] = []
 

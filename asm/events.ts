@@ -1,0 +1,471 @@
+// AssemblyScript, compiled by `npm run build` to asm/build/events.wasm (see asm/README.md).
+//
+// The hot loop of an events trace, in WebAssembly: syscall entries and exits in the
+// kernel's default layout, read from the bytes of a chunk into columns that the
+// EventTable copies in bulk. WebAssembly is compiled before it runs, so the first lines
+// run as fast as the last: the same loop in JavaScript spends a large part of a
+// 400k-line parse in the interpreter, waiting for the JIT. Any line this code has the
+// least doubt about ends a scan, and the JavaScript parser reads it.
+
+@external("kspec", "intern")
+declare function intern(kind: i32, from: usize, to: usize): i32
+@external("kspec", "layout")
+declare function layoutOf(keys: usize, count: i32): i32
+
+/** Names: tasks and flags, syscall entries, syscall exits. */
+const TASK: i32 = 0
+const ENTER: i32 = 1
+const EXIT: i32 = 2
+
+export const ROWS: i32 = 8192
+const MAX_KEYS: i32 = 16
+const POOL: i32 = ROWS * MAX_KEYS
+const MAX_CPUS: i32 = 4096
+const NAME_SLOTS: i32 = 1 << 16
+const NAME_BYTES: i32 = 1 << 20
+const LAYOUT_SLOTS: i32 = 1 << 12
+
+let input: usize = 0
+let inputCap: i32 = 0
+// Columns, ROWS entries each.
+let cLine: usize = 0
+let cCpu: usize = 0
+let cPid: usize = 0
+let cTask: usize = 0
+let cFlags: usize = 0
+let cName: usize = 0
+let cTs: usize = 0
+let cBodyFrom: usize = 0
+let cBodyTo: usize = 0
+let cLayout: usize = 0
+let cAt: usize = 0
+let pool: usize = 0
+/** Per CPU, the last row scanned on it (global row number), -1 for none. */
+let lastRow: usize = 0
+let maxCpu: i32 = -1
+// Interned names: slots of (hash, offset of the bytes, length, kind, id, last layout slot + 1).
+let names: usize = 0
+let nameBytes: usize = 0
+let nameUsed: i32 = 0
+let nameCount: i32 = 0
+// Key lists: slots of (hash, count, offset of key ranges, layout id); key ranges point into nameBytes.
+let layouts: usize = 0
+let layoutCount: i32 = 0
+/** The key ranges of the line being read: (from, to) pairs. */
+let keys: usize = 0
+/** A name slot standing for "the table is full": its id is -1. */
+let full: usize = 0
+
+/** The last line's TASK-PID columns (3 × 8 bytes), flags (8 bytes), and what they gave. */
+let lastHead0: u64 = 0
+let lastHead1: u64 = 0
+let lastHead2: u64 = 0
+let lastTask: i32 = -1
+let lastPid: i32 = 0
+let lastFlags: u64 = 0
+let lastFlagsLen: i32 = 0
+let lastFlagsId: i32 = -1
+
+/** What the last scan did. */
+let stopAt: i32 = 0
+let linesRead: i32 = 0
+let poolUsed: i32 = 0
+
+export function init(capacity: i32): void {
+  inputCap = capacity
+  input = heap.alloc(<usize>capacity)
+  cLine = heap.alloc(ROWS * 4)
+  cCpu = heap.alloc(ROWS * 4)
+  cPid = heap.alloc(ROWS * 4)
+  cTask = heap.alloc(ROWS * 4)
+  cFlags = heap.alloc(ROWS * 4)
+  cName = heap.alloc(ROWS * 4)
+  cTs = heap.alloc(ROWS * 8)
+  cBodyFrom = heap.alloc(ROWS * 4)
+  cBodyTo = heap.alloc(ROWS * 4)
+  cLayout = heap.alloc(ROWS * 4)
+  cAt = heap.alloc(ROWS * 4)
+  pool = heap.alloc(<usize>POOL * 8)
+  lastRow = heap.alloc(MAX_CPUS * 4)
+  for (let i = 0; i < MAX_CPUS; i++) store<i32>(lastRow + (<usize>i << 2), -1)
+  names = heap.alloc(<usize>NAME_SLOTS * 24)
+  memory.fill(names, 0, <usize>NAME_SLOTS * 24)
+  nameBytes = heap.alloc(NAME_BYTES)
+  layouts = heap.alloc(<usize>LAYOUT_SLOTS * 16)
+  memory.fill(layouts, 0, <usize>LAYOUT_SLOTS * 16)
+  keys = heap.alloc(<usize>MAX_KEYS * 8)
+  full = heap.alloc(24)
+  memory.fill(full, 0, 24)
+  store<i32>(full, -1, 16)
+}
+
+export function inputAt(): usize { return input }
+export function capacity(): i32 { return inputCap }
+export function column(k: i32): usize {
+  switch (k) {
+    case 0: return cLine
+    case 1: return cCpu
+    case 2: return cPid
+    case 3: return cTask
+    case 4: return cFlags
+    case 5: return cName
+    case 6: return cTs
+    case 7: return cBodyFrom
+    case 8: return cBodyTo
+    case 9: return cLayout
+    case 10: return cAt
+    case 11: return pool
+    case 12: return lastRow
+    case 13: return keys
+  }
+  return 0
+}
+export function stoppedAt(): i32 { return stopAt }
+export function lines(): i32 { return linesRead }
+export function poolSize(): i32 { return poolUsed }
+export function cpus(): i32 { return maxCpu + 1 }
+
+@inline function at(i: usize): i32 { return <i32>load<u8>(input + i) }
+@inline function isDigit(c: i32): bool { return c >= 48 && c <= 57 }
+@inline function isIdentChar(c: i32): bool { return isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95 }
+@inline function hexDigit(c: i32): i32 {
+  return isDigit(c) ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1
+}
+
+/** A hash of input[from, to) for names of this kind. */
+function hashOf(kind: i32, from: usize, to: usize): u32 {
+  let h: u32 = 0
+  for (let i = from; i < to; i++) h = (h ^ <u32>load<u8>(input + i)) * 0x01000193
+  return seeded(kind, h)
+}
+
+/** The bytes' running hash (from 0) mixed with the kind, as names are hashed. */
+@inline function seeded(kind: i32, h: u32): u32 {
+  return (h ^ (<u32>kind * 0x9e3779b9)) * 0x01000193
+}
+
+function sameBytes(a: usize, b: usize, n: i32): bool {
+  for (let i = 0; i < n; i++) if (load<u8>(a + <usize>i) != load<u8>(b + <usize>i)) return false
+  return true
+}
+
+/** The id JavaScript gave the name input[from, to) of this kind; -1 when the table is full. */
+function nameId(kind: i32, from: usize, to: usize): i32 {
+  return load<i32>(nameSlot(kind, from, to, hashOf(kind, from, to)), 16)
+}
+
+/** The slot of the name input[from, to) of this kind, whose hash is h; filled on first sight. */
+function nameSlot(kind: i32, from: usize, to: usize, h: u32): usize {
+  const len = <i32>(to - from)
+  const mask = NAME_SLOTS - 1
+  for (let idx = <i32>h & mask; ; idx = (idx + 1) & mask) {
+    const slot = names + <usize>idx * 24
+    const off = load<i32>(slot, 4)
+    if (off == 0) {
+      if (nameCount * 2 > NAME_SLOTS || nameUsed + len + 1 > NAME_BYTES) return full
+      const id = intern(kind, from, to)
+      // Offsets are stored + 1, so that 0 marks a free slot.
+      memory.copy(nameBytes + <usize>nameUsed, input + from, <usize>len)
+      store<u32>(slot, h)
+      store<i32>(slot, nameUsed + 1, 4)
+      store<i32>(slot, len, 8)
+      store<i32>(slot, kind, 12)
+      store<i32>(slot, id, 16)
+      store<i32>(slot, 0, 20)
+      nameUsed += len
+      nameCount++
+      return slot
+    }
+    if (load<u32>(slot) == h && load<i32>(slot, 8) == len && load<i32>(slot, 12) == kind && sameBytes(nameBytes + <usize>(off - 1), input + from, len)) return slot
+  }
+  return full
+}
+
+/** The layout of the `count` keys in `keys`, tried first against the one `name` had last. */
+function layoutFor(name: usize, count: i32): i32 {
+  const last = load<i32>(name, 20)
+  if (last > 0) {
+    const slot = layouts + <usize>(last - 1) * 16
+    if (load<i32>(slot, 4) == count && sameKeys(nameBytes + <usize>(load<i32>(slot, 8) - 1), count)) return load<i32>(slot, 12)
+  }
+  const id = layoutId(count)
+  if (id >= 0 && name != full) store<i32>(name, foundSlot + 1, 20)
+  return id
+}
+
+/** The slot layoutId found or filled last. */
+let foundSlot: i32 = 0
+
+/** The layout of the `count` keys whose ranges are in `keys`; -1 when the table is full. */
+function layoutId(count: i32): i32 {
+  let h: u32 = 0x811c9dc5 ^ <u32>count
+  for (let k = 0; k < count; k++) {
+    h = (h ^ 44) * 0x01000193
+    const from = <usize>load<i32>(keys + (<usize>k << 3))
+    const to = <usize>load<i32>(keys + (<usize>k << 3), 4)
+    for (let i = from; i < to; i++) h = (h ^ <u32>load<u8>(input + i)) * 0x01000193
+  }
+  const mask = LAYOUT_SLOTS - 1
+  for (let idx = <i32>h & mask; ; idx = (idx + 1) & mask) {
+    const slot = layouts + <usize>idx * 16
+    const ranges = load<i32>(slot, 8)
+    if (ranges == 0) {
+      let need = 0
+      for (let k = 0; k < count; k++) need += load<i32>(keys + (<usize>k << 3), 4) - load<i32>(keys + (<usize>k << 3)) + 8
+      if (layoutCount * 2 > LAYOUT_SLOTS || nameUsed + need + 8 > NAME_BYTES) return -1
+      const id = layoutOf(keys, count)
+      if (id < 0) return -1
+      // The keys' bytes are kept (as length, bytes) for comparing later lines with.
+      const start = nameUsed
+      for (let k = 0; k < count; k++) {
+        const from = <usize>load<i32>(keys + (<usize>k << 3))
+        const len = load<i32>(keys + (<usize>k << 3), 4) - <i32>from
+        store<i32>(nameBytes + <usize>nameUsed, len)
+        memory.copy(nameBytes + <usize>nameUsed + 4, input + from, <usize>len)
+        nameUsed += 4 + len
+      }
+      store<u32>(slot, h)
+      store<i32>(slot, count, 4)
+      store<i32>(slot, start + 1, 8)
+      store<i32>(slot, id, 12)
+      layoutCount++
+      foundSlot = idx
+      return id
+    }
+    if (load<u32>(slot) == h && load<i32>(slot, 4) == count && sameKeys(nameBytes + <usize>(ranges - 1), count)) {
+      foundSlot = idx
+      return load<i32>(slot, 12)
+    }
+  }
+  return -1
+}
+
+function sameKeys(stored: usize, count: i32): bool {
+  let p = stored
+  for (let k = 0; k < count; k++) {
+    const from = <usize>load<i32>(keys + (<usize>k << 3))
+    const len = load<i32>(keys + (<usize>k << 3), 4) - <i32>from
+    if (load<i32>(p) != len || !sameBytes(p + 4, input + from, len)) return false
+    p += 4 + <usize>len
+  }
+  return true
+}
+
+/**
+ * A hex value input[from, to) (`0x` optional) as a number, when it is one exactly: up to
+ * 13 digits, or 14-16 digits whose value fits (as a two's-complement int64 when
+ * `signed`). NaN otherwise: the line goes to JavaScript, which makes a bigint or string.
+ */
+function hexValue(from: usize, to: usize, signed: bool): f64 {
+  if (to - from >= 2 && at(from) == 48 && at(from + 1) == 120) from += 2
+  const n = <i32>(to - from)
+  if (n == 0 || n > 16) return NaN
+  if (n <= 13) {
+    let v: f64 = 0
+    for (let i = from; i < to; i++) {
+      const d = hexDigit(at(i))
+      if (d < 0) return NaN
+      v = v * 16 + <f64>d
+    }
+    return v
+  }
+  let hi: f64 = 0
+  let lo: f64 = 0
+  const split = to - 8
+  for (let i = from; i < to; i++) {
+    const d = hexDigit(at(i))
+    if (d < 0) return NaN
+    if (i < split) hi = hi * 16 + <f64>d
+    else lo = lo * 16 + <f64>d
+  }
+  if (signed && n == 16 && hi >= 2147483648) {
+    const h = hi - 4294967296
+    return h > -2097152 ? h * 4294967296 + lo : NaN
+  }
+  return hi < 2097152 ? hi * 4294967296 + lo : NaN
+}
+
+/**
+ * Reads lines from input[from, to) (whole lines, each ending in \n) until one that is not
+ * a syscall entry or exit in the default layout, or the columns are full. Rows get the
+ * global numbers rowBase.., lines firstLine.., pool places poolBase..; exits take the
+ * layout retLayout (`ret`). Returns the rows
+ * read; stoppedAt() is where reading stopped (a line's start), lines() how many lines
+ * were read.
+ */
+export function scan(from: i32, to: i32, firstLine: i32, rowBase: i32, poolBase: i32, excludePid: i32, retLayout: i32): i32 {
+  let rows = 0
+  let used = 0
+  let p = <usize>from
+  const end = <usize>to
+  let lineNo = firstLine
+  while (p < end && rows < ROWS && used + MAX_KEYS <= POOL) {
+    const line = p
+    let nl = line
+    while (nl < end && at(nl) != 10) nl++
+    const e = nl
+    if (e - line < 40 || at(e - 1) == 13 || at(line + 16) != 45 || at(line + 25) != 91 || at(line + 29) != 93 || at(line + 30) != 32) break
+    // Most lines repeat the task and pid of the line before: 24 bytes compared at once.
+    const head0 = load<u64>(input + line)
+    const head1 = load<u64>(input + line, 8)
+    const head2 = load<u64>(input + line, 16)
+    let pid = 0
+    let taskId = -1
+    let task = line
+    let ok = true
+    if (lastTask >= 0 && head0 == lastHead0 && head1 == lastHead1 && head2 == lastHead2 && at(line + 24) == 32) {
+      pid = lastPid
+      taskId = lastTask
+      task = line + 16
+    } else {
+      let i = line + 17
+      let c = at(i)
+      while (i < line + 24 && isDigit(c)) {
+        pid = pid * 10 + c - 48
+        i++
+        c = at(i)
+      }
+      if (i == line + 17) break
+      while (ok && i < line + 25) { ok = at(i) == 32; i++ }
+      while (task < line + 16 && at(task) == 32) task++
+      if (!ok || task == line + 16 || at(task) == 35) break
+      taskId = nameId(TASK, task, line + 16)
+      if (taskId < 0) break
+      lastHead0 = head0
+      lastHead1 = head1
+      lastHead2 = head2
+      lastTask = taskId
+      lastPid = pid
+    }
+    if (pid == excludePid) break
+    let cpu = 0
+    let c = 0
+    for (let i = line + 26; ok && i < line + 29; i++) {
+      c = at(i)
+      ok = isDigit(c)
+      cpu = cpu * 10 + c - 48
+    }
+    const flagsFrom = line + 31
+    let flagsTo = flagsFrom
+    while (flagsTo < e) {
+      c = at(flagsTo)
+      if (c == 32 || c == 58) break
+      flagsTo++
+    }
+    let i = flagsTo
+    while (i < e && at(i) == 32) i++
+    const tsFrom = i
+    let whole: f64 = 0
+    let scale: f64 = 1
+    c = 0
+    while (i < e) {
+      c = at(i)
+      if (!isDigit(c)) break
+      whole = whole * 10 + <f64>(c - 48)
+      i++
+    }
+    if (c == 46 && i < e) {
+      i++
+      while (i < e) {
+        c = at(i)
+        if (!isDigit(c)) break
+        whole = whole * 10 + <f64>(c - 48)
+        scale *= 10
+        i++
+      }
+    }
+    ok = ok && flagsTo > flagsFrom && c == 58 && i < e && at(flagsTo) == 32 && i > tsFrom && i + 1 < e && at(i + 1) == 32
+    if (!ok) break
+    const body = i + 2
+    let j = body
+    let h: u32 = 0
+    while (j < e) {
+      c = at(j)
+      if (!isIdentChar(c)) break
+      h = (h ^ <u32>c) * 0x01000193
+      j++
+    }
+    if (j == body) break
+    const row = rows
+    let name = -1
+    let layout = -1
+    let start = poolBase + used
+    if (c == 40 && at(e - 1) == 41) {
+      // sys_x(key: value, key: value): every key checked against the layout, values typed.
+      let k = j + 1
+      const close = e - 1
+      let count = 0
+      let good = true
+      while (k < close) {
+        if (count == MAX_KEYS) { good = false; break }
+        const keyFrom = k
+        while (k < close && at(k) != 58) k++
+        if (k + 1 >= close || at(k + 1) != 32 || k == keyFrom) { good = false; break }
+        store<i32>(keys + (<usize>count << 3), <i32>keyFrom)
+        store<i32>(keys + (<usize>count << 3), <i32>k, 4)
+        const valueFrom = k + 2
+        let valueTo = valueFrom
+        while (valueTo < close && at(valueTo) != 44) valueTo++
+        const v = hexValue(valueFrom, valueTo, false)
+        if (isNaN(v)) { good = false; break }
+        store<f64>(pool + (<usize>(used + count) << 3), v)
+        count++
+        if (valueTo == close) { k = close; break }
+        if (valueTo + 1 >= close || at(valueTo + 1) != 32) { good = false; break }
+        k = valueTo + 2
+      }
+      if (!good) break
+      const slot = nameSlot(ENTER, body, j, seeded(ENTER, h))
+      name = load<i32>(slot, 16)
+      if (name < 0) break
+      layout = layoutFor(slot, count)
+      if (layout < 0) break
+      used += count
+      store<i32>(cBodyFrom + (<usize>row << 2), <i32>(j + 1))
+      store<i32>(cBodyTo + (<usize>row << 2), <i32>close)
+    } else if (c == 32 && j + 4 < e && at(j + 1) == 45 && at(j + 2) == 62 && at(j + 3) == 32) {
+      // sys_x -> ret: a signed value.
+      const v = hexValue(j + 4, e, true)
+      if (isNaN(v)) break
+      name = load<i32>(nameSlot(EXIT, body, j, seeded(EXIT, h)), 16)
+      layout = retLayout
+      if (name < 0) break
+      store<f64>(pool + (<usize>used << 3), v)
+      used++
+      store<i32>(cBodyFrom + (<usize>row << 2), <i32>(j + 4))
+      store<i32>(cBodyTo + (<usize>row << 2), <i32>e)
+    } else break
+    // The flags, up to 8 bytes, compared with the last line's at once.
+    const flagsLen = <i32>(flagsTo - flagsFrom)
+    let flagsId = -1
+    if (flagsLen <= 8) {
+      const bits = load<u64>(input + flagsFrom) & (flagsLen == 8 ? <u64>-1 : ((<u64>1 << (<u64>flagsLen << 3)) - 1))
+      if (lastFlagsId >= 0 && flagsLen == lastFlagsLen && bits == lastFlags) flagsId = lastFlagsId
+      else {
+        flagsId = nameId(TASK, flagsFrom, flagsTo)
+        lastFlags = bits
+        lastFlagsLen = flagsLen
+        lastFlagsId = flagsId
+      }
+    } else flagsId = nameId(TASK, flagsFrom, flagsTo)
+    if (flagsId < 0 || cpu >= MAX_CPUS) break
+    store<i32>(cLine + (<usize>row << 2), lineNo)
+    store<i32>(cCpu + (<usize>row << 2), cpu)
+    store<i32>(cPid + (<usize>row << 2), pid)
+    store<i32>(cTask + (<usize>row << 2), taskId)
+    store<i32>(cFlags + (<usize>row << 2), flagsId)
+    store<i32>(cName + (<usize>row << 2), name)
+    store<f64>(cTs + (<usize>row << 3), scale == 1 ? whole : whole / scale)
+    store<i32>(cLayout + (<usize>row << 2), layout)
+    store<i32>(cAt + (<usize>row << 2), start)
+    store<i32>(lastRow + (<usize>cpu << 2), rowBase + row)
+    if (cpu > maxCpu) maxCpu = cpu
+    rows++
+    lineNo++
+    p = nl + 1
+  }
+  stopAt = <i32>p
+  linesRead = lineNo - firstLine
+  poolUsed = used
+  return rows
+}

@@ -1,0 +1,152 @@
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+/**
+ * The WebAssembly reader of syscall lines (asm/events.ts, built by `npm run build`). It
+ * sits beside src/ and dist/ alike, so both find it at the same relative path.
+ */
+export const SCANNER_WASM = fileURLToPath(new URL('../../asm/build/events.wasm', import.meta.url))
+
+/** Kinds of names the scanner asks for. */
+export const TASK = 0
+export const ENTER = 1
+export const EXIT = 2
+
+interface Exports {
+  memory: WebAssembly.Memory
+  ROWS: WebAssembly.Global
+  init(capacity: number): void
+  inputAt(): number
+  column(k: number): number
+  stoppedAt(): number
+  lines(): number
+  poolSize(): number
+  cpus(): number
+  scan(from: number, to: number, firstLine: number, rowBase: number, poolBase: number, excludePid: number, retLayout: number): number
+}
+
+/** What the scanner asks of its parser: ids for names and key lists it meets first. */
+export interface ScannerHost {
+  /** The id of a task or flags string (TASK), or of a syscall's event by its printed name (ENTER, EXIT); -1 leaves the line to the parser. */
+  intern(kind: number, text: string): number
+  /** The layout of a syscall's argument keys; -1 leaves the line to the parser. */
+  layout(keys: string[]): number
+}
+
+let compiled: WebAssembly.Module | null | undefined
+
+/** The compiled module, once per thread; null when it was not built (kspec run from its sources unbuilt). */
+function module(): WebAssembly.Module | null {
+  if (compiled === undefined) {
+    try {
+      compiled = new WebAssembly.Module(readFileSync(SCANNER_WASM))
+    } catch {
+      compiled = null
+    }
+  }
+  return compiled
+}
+
+/** Input bytes a scanner holds at once: a stream chunk (1 MiB) with the line it began. */
+const CAPACITY = 2 << 20
+
+/**
+ * One parser's scanner: its own memory, name and layout tables. Rows come out in
+ * columns (`line`, `cpu`, … as Int32Array/Float64Array views of its memory), ROWS at a
+ * time at most, for the EventTable to copy.
+ */
+export class Scanner {
+  readonly rows: number
+  readonly line: Int32Array
+  readonly cpu: Int32Array
+  readonly pid: Int32Array
+  readonly task: Int32Array
+  readonly flags: Int32Array
+  readonly name: Int32Array
+  readonly ts: Float64Array
+  readonly bodyFrom: Int32Array
+  readonly bodyTo: Int32Array
+  readonly layout: Int32Array
+  readonly at: Int32Array
+  readonly pool: Float64Array
+  readonly lastRow: Int32Array
+  readonly #x: Exports
+  readonly #input: Buffer
+  readonly #keys: Int32Array
+
+  static create(host: ScannerHost): Scanner | undefined {
+    const m = module()
+    return m === null ? undefined : new Scanner(m, host)
+  }
+
+  private constructor(m: WebAssembly.Module, host: ScannerHost) {
+    const text = (from: number, to: number): string => this.#input.toString('latin1', from, to)
+    const imports = {
+      env: {
+        abort: () => {
+          throw new Error('kspec: the events scanner stopped on an internal check (asm/events.ts)')
+        },
+      },
+      kspec: {
+        intern: (kind: number, from: number, to: number) => host.intern(kind, text(from, to)),
+        layout: (_ptr: number, count: number) => {
+          const keys: string[] = []
+          for (let k = 0; k < count; k++) keys.push(text(this.#keys[2 * k], this.#keys[2 * k + 1]))
+          return host.layout(keys)
+        },
+      },
+    }
+    this.#x = new WebAssembly.Instance(m, imports).exports as unknown as Exports
+    const x = this.#x
+    x.init(CAPACITY)
+    this.rows = x.ROWS.value as number
+    // init() is the only place memory grows: the views below stay valid.
+    const buf = x.memory.buffer
+    const ints = (k: number, n = this.rows): Int32Array => new Int32Array(buf, x.column(k), n)
+    this.line = ints(0)
+    this.cpu = ints(1)
+    this.pid = ints(2)
+    this.task = ints(3)
+    this.flags = ints(4)
+    this.name = ints(5)
+    this.ts = new Float64Array(buf, x.column(6), this.rows)
+    this.bodyFrom = ints(7)
+    this.bodyTo = ints(8)
+    this.layout = ints(9)
+    this.at = ints(10)
+    this.pool = new Float64Array(buf, x.column(11), this.rows * 16)
+    this.lastRow = ints(12, 4096)
+    this.#keys = ints(13, 32)
+    this.#input = Buffer.from(buf, x.inputAt(), CAPACITY)
+  }
+
+  /** Whether `n` bytes fit in the input at once. */
+  fits(n: number): boolean {
+    return n <= CAPACITY
+  }
+
+  /** Takes the bytes to read next (whole lines, at most CAPACITY). */
+  load(bytes: Uint8Array): void {
+    this.#input.set(bytes)
+  }
+
+  /**
+   * Reads from `from` until a line it leaves to the parser or the columns are full.
+   * Returns the rows read (their numbers start at rowBase, their lines at firstLine).
+   */
+  scan(from: number, to: number, firstLine: number, rowBase: number, poolBase: number, excludePid: number, retLayout: number): number {
+    return this.#x.scan(from, to, firstLine, rowBase, poolBase, excludePid, retLayout)
+  }
+
+  /** Where the last scan stopped: the start of the line it did not read. */
+  get stoppedAt(): number {
+    return this.#x.stoppedAt()
+  }
+  get poolUsed(): number {
+    return this.#x.poolSize()
+  }
+  /** One past the highest CPU number scanned so far. */
+  get cpus(): number {
+    return this.#x.cpus()
+  }
+}

@@ -1,0 +1,146 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { gunzipSync } from 'node:zlib'
+import { expect, test } from 'vitest'
+import { parseFormat } from '../../src/parse/format.js'
+import { forEachText } from '../../src/parse/lines.js'
+import { TraceParser } from '../../src/parse/parser.js'
+import { SCANNER_WASM, Scanner } from '../../src/parse/scanner.js'
+import type { Trace } from '../../src/trace/trace.js'
+import { FIXTURES, SHARED } from '../helpers.js'
+
+/**
+ * The WebAssembly scanner (asm/events.ts) reads syscall lines in bulk and leaves every
+ * other line to the JavaScript parser. Whatever it reads must come out exactly as the
+ * parser alone reads it: each trace here is parsed both ways and compared record by record.
+ */
+async function parse(text: Buffer, scanning: 'always' | 'never', formats: string[] = [], chunk = 1 << 20): Promise<Trace> {
+  const parser = new TraceParser('<text>')
+  parser.scanning = scanning
+  for (const f of formats) parser.formats.add(parseFormat(f))
+  const chunks: Buffer[] = []
+  for (let i = 0; i < text.length; i += chunk) chunks.push(text.subarray(i, i + chunk))
+  await forEachText(chunks, (t) => parser.pushText(t), (b) => parser.pushBytes(b))
+  return parser.finish()
+}
+
+function said(trace: Trace): unknown {
+  return {
+    records: trace.records.map((r) => JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))),
+    problems: trace.problems,
+    header: trace.header,
+    loss: trace.loss,
+    events: trace.eventCount,
+  }
+}
+
+async function same(text: Buffer, formats: string[] = [], chunk?: number): Promise<Trace> {
+  const scanned = await parse(text, 'always', formats, chunk)
+  const parsed = await parse(text, 'never', formats, chunk)
+  expect(said(scanned)).toEqual(said(parsed))
+  return scanned
+}
+
+const LINE = (task: string, pid: number, cpu: string, flags: string, ts: string, body: string) => `${task.padStart(16)}-${String(pid).padEnd(7)} [${cpu}] ${flags} ${ts.padStart(12)}: ${body}`
+
+test('the scanner is built (npm run build compiles asm/events.ts)', () => {
+  expect(Scanner.create({ intern: () => 0, layout: () => 0 }), `${SCANNER_WASM} is missing: run npm run build`).toBeDefined()
+})
+
+test('every captured events trace reads the same with the scanner as without', async () => {
+  const files = [SHARED, FIXTURES].flatMap(function walk(dir: string): string[] {
+    return readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : [join(dir, n)]))
+  })
+  const traces = files.filter((f) => /\.txt(\.gz)?$/.test(f) && !/graph|README|format/.test(f))
+  expect(traces.length).toBeGreaterThan(15)
+  let scannedRows = 0
+  for (const f of traces) {
+    const raw = readFileSync(f)
+    const text = f.endsWith('.gz') ? gunzipSync(raw) : raw
+    const trace = await same(text).catch((e: Error) => {
+      throw new Error(`${relative(SHARED, f)}: ${e.message}`)
+    })
+    scannedRows += trace.eventCount
+  }
+  // The 412k-event capture alone: the comparison covered the bulk path, not only the parser's.
+  expect(scannedRows).toBeGreaterThan(412_000)
+}, 120_000)
+
+test('lines the scanner must leave to the parser, or read exactly as it does', async () => {
+  const lines = [
+    '# tracer: nop',
+    LINE('ls', 8250, '000', '.....', '1053.330242', 'sys_getxattr(pathname: 0x7ffdb02ced20, name: 0x5599d9b7528c, value: 0, size: 0)'),
+    LINE('ls', 8250, '000', '.....', '1053.330243', 'sys_getxattr -> 0xffffffffffffffc3'),
+    // 64-bit values: exact numbers, bigints beyond, ret as a signed int64.
+    LINE('ls', 8250, '000', '.....', '1053.330244', 'sys_mmap(addr: 0x1fffffffffffff, len: 0x20000000000000, off: ffffffffffffffff, fd: 0x00000000000003)'),
+    LINE('ls', 8250, '000', '.....', '1053.330245', 'sys_read -> 0x8000000000000000'),
+    LINE('ls', 8250, '000', '.....', '1053.330246', 'sys_read -> 0xffe0000000000001'),
+    LINE('ls', 8250, '000', '.....', '1053.330247', 'sys_read -> 0xffdfffffffffffff'),
+    LINE('ls', 8250, '000', '.....', '1053.330248', 'sys_read -> 0x0000000000000000003'),
+    // Values that are not hex, a comma without its space, no arguments, a key twice, a word for ret.
+    LINE('ls', 8250, '001', 'd..2.', '1053.330249', 'sys_tmpl(fd: 0x7, buf: 0x2, count: zz)'),
+    LINE('ls', 8250, '001', 'd..2.', '1053.330250', 'sys_tmpl(fd: 0x8,buf: 0x3, count: 0x1)'),
+    LINE('ls', 8250, '001', 'd..2.', '1053.330251', 'sys_getpid()'),
+    LINE('ls', 8250, '001', 'd..2.', '1053.330252', 'sys_dup(fd: 0x1, fd: 0x2)'),
+    LINE('ls', 8250, '001', 'd..2.', '1053.330253', 'sys_getpid -> 0xzz'),
+    LINE('ls', 8250, '001', 'd..2.', '1053.330254', 'sys_getpid -> 0x1d1 trailing'),
+    LINE('ls', 8250, '001', 'd..2.', '1053.330255', 'sys_x(a: 0x1, b: 0x2'),
+    LINE('ls', 8250, '001', 'd..2.', '1053.330256', 'sys_x(a: 0x1, : 0x2)'),
+    LINE('ls', 8250, '001', 'd..2.', '1053.330257', 'sys_x(a:0x1)'),
+    LINE('ls', 8250, '001', 'd..2.', '1053.330258', 'sys_x(a: )'),
+    LINE('ls', 8250, '001', 'd..2.', '1053.330259', 'sys_x(a: 0x)'),
+    LINE('ls', 8250, '001', 'd..2.', '1053.330260', 'sys_x(k1: 1, k2: 2, k3: 3, k4: 4, k5: 5, k6: 6, k7: 7, k8: 8, k9: 9, k10: 10, k11: 11, k12: 12, k13: 13, k14: 14, k15: 15, k16: 16, k17: 17)'),
+    // The same syscall with another argument list, and back.
+    LINE('ls', 8250, '001', 'd..2.', '1053.330261', 'sys_tmpl(fd: 0x3, buf: 0x7ffd00001000, count: 0x10)'),
+    LINE('ls', 8250, '001', 'd..2.', '1053.330262', 'sys_tmpl(fd: 5, buf: 0x0, count: 0x20, flags: 0x1)'),
+    LINE('ls', 8250, '001', 'd..2.', '1053.330263', 'sys_tmpl(fd: 0x4, buf: 0x7ffd00002000, count: 0x10)'),
+    // Tasks: spaces and dashes, a bracketed one, a name filling all 16 columns, a longer one, a pid of 7 digits.
+    LINE('Web Content', 1234567, '001', 'dNs5.', '1053.330264', 'sys_read(fd: 0x3, buf: 0x1, count: 0x2)'),
+    LINE('kworker/u4:1-ev', 42, '000', '.....', '1053.330265', 'sys_read -> 0x2'),
+    LINE('<idle>', 0, '000', '.....', '1053.330266', 'sys_read -> 0x2'),
+    LINE('abcdefghijklmnop', 7, '000', '.....', '1053.330267', 'sys_read -> 0x2'),
+    LINE('abcdefghijklmnopq', 7, '000', '.....', '1053.330268', 'sys_read -> 0x2'),
+    LINE('#hash', 9, '000', '.....', '1053.330269', 'sys_read -> 0x2'),
+    // Flags: none, longer, odd; timestamps without a fraction; a CPU of four digits.
+    `              ls-8250    [001]   1053.330270: sys_read -> 0x2`,
+    LINE('ls', 8250, '001', 'DBZff', '1053.330271', 'sys_read -> 0x2'),
+    LINE('ls', 8250, '001', 'd..2.x', '1053.330272', 'sys_read -> 0x2'),
+    LINE('ls', 8250, '001', '.....', '1053', 'sys_read -> 0x2'),
+    LINE('ls', 8250, '1001', '.....', '1053.330273', 'sys_read -> 0x2'),
+    // Tracepoints, probes, markers, loss, a stack block after a syscall, a carriage return.
+    LINE('ls', 8250, '000', 'd..2.', '1053.330274', 'sched_switch: prev_comm=ls prev_pid=8250 prev_prio=120 prev_state=S ==> next_comm=swapper/0 next_pid=0 next_prio=120'),
+    LINE('ls', 8250, '000', '.....', '1053.330275', 'x64_sys_openat: (__x64_sys_openat+0x0/0xa0) dfd=0xffffff9c fname="/dev/null"'),
+    LINE('ls', 8250, '000', '.....', '1053.330276', 'tracing_mark_write: kspec step: open'),
+    'CPU:1 [LOST 12 EVENTS]',
+    LINE('ls', 8250, '000', '.....', '1053.330277', 'sys_openat(dfd: 0xffffff9c, filename: 0x7ffd5e1c2f60, flags: 0x241, mode: 0x1b6)'),
+    LINE('ls', 8250, '000', '.....', '1053.330278', '<stack trace>'),
+    ' => ftrace_syscall_enter',
+    ' => do_syscall_64',
+    LINE('ls', 8250, '000', '.....', '1053.330279', 'sys_openat -> 0x3'),
+    LINE('ls', 8250, '000', '.....', '1053.330280', 'sys_openat -> 0x3') + '\r',
+    LINE('ls', 8250, '000', '.....', '1053.330281', 'sys_openat -> 0x3'),
+    'not a trace line at all',
+    '',
+  ]
+  const trace = await same(Buffer.from(lines.join('\n') + '\n'))
+  expect(trace.eventCount).toBeGreaterThan(30)
+  // Cut into texts of every small size: rows read in many short scans.
+  const text = Buffer.from(lines.join('\n') + '\n')
+  for (const chunk of [97, 256, 1000]) await same(text, [], chunk)
+})
+
+test('with the scanner: the spawner pid header, a format that types a syscall, and many names', async () => {
+  const format = (name: string) => readFileSync(join(FIXTURES, `host-6.18/format_${name}.txt`), 'utf8')
+  const lines = ['# tracer: nop', '# kspec: spawner pid 77']
+  for (let k = 0; k < 3000; k++) {
+    const task = `task${k % 700}`
+    const pid = k % 700 === 3 ? 77 : 1000 + (k % 700)
+    lines.push(LINE(task, pid, String(k % 3).padStart(3, '0'), '.....', `${k}.000001`, `sys_openat(dfd: 0xffffff9c, filename: 0x${k.toString(16)}, flags: 0x241, mode: 0x1b6)`))
+    lines.push(LINE(task, pid, String(k % 3).padStart(3, '0'), '.....', `${k}.000002`, `sys_call${k % 300}(a: 0x${k.toString(16)})`))
+    lines.push(LINE(task, pid, String(k % 3).padStart(3, '0'), '.....', `${k}.000003`, k % 2 ? 'sys_openat -> 0xfffffffffffffffe' : 'sys_openat -> 0x4'))
+  }
+  const trace = await same(Buffer.from(lines.join('\n') + '\n'), [format('sys_enter_openat'), format('sys_exit_openat')])
+  expect(trace.eventsNamed('sys_enter_openat')[0].fields.dfd).toBe(-100)
+  expect(trace.eventsNamed('sys_exit_openat')[1].fields.ret).toBe(-2)
+  expect(trace.records.some((r) => r.pid === 77)).toBe(false)
+})
