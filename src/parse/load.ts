@@ -8,7 +8,6 @@ import { parseFormat } from './format.js'
 import { forEachText } from './lines.js'
 import { TraceParser } from './parser.js'
 import { GRAPH_READER, parseGraphInParallel } from './parallel.js'
-import { warmUp } from './warmup.js'
 
 export interface LoadOptions {
   /** Texts of `format` files, to type event fields (`events/<sys>/<event>/format`). */
@@ -61,7 +60,6 @@ export function parseTraceText(text: string, options: LoadOptions = {}): Trace {
 }
 
 async function parseStream(stream: AsyncIterable<string | Uint8Array>, source: string, formats: string[], bytes: number): Promise<Trace> {
-  warmUp()
   const parser = new TraceParser(source)
   parser.expect(bytes)
   for (const f of formats) parser.formats.add(parseFormat(f))

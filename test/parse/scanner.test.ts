@@ -48,9 +48,8 @@ test('the scanner is built (npm run build compiles asm/events.ts)', () => {
 })
 
 test('every captured events trace reads the same with the scanner as without', async () => {
-  const files = [SHARED, FIXTURES].flatMap(function walk(dir: string): string[] {
-    return readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : [join(dir, n)]))
-  })
+  const walk = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : [join(dir, n)]))
+  const files = [SHARED, FIXTURES].flatMap(walk)
   const traces = files.filter((f) => /\.txt(\.gz)?$/.test(f) && !/graph|README|format/.test(f))
   expect(traces.length).toBeGreaterThan(15)
   let scannedRows = 0
