@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer'
 import { CallTreeBuilder } from '../trace/calltree.js'
 import { EventTable } from '../trace/events.js'
 import type { FunctionRecord, LostRecord, MarkerRecord, Origin, ParseProblem, Stack, TraceRecord } from '../trace/records.js'
@@ -7,7 +8,6 @@ import { parseFields, retValue, syscallArgsInto } from './fields.js'
 import type { EventFormat } from './format.js'
 import { decode } from './lines.js'
 import { ENTER, Scanner, TASK } from './scanner.js'
-import { isAscii } from 'node:buffer'
 import { parseGraphLine, type GraphLine } from './graph.js'
 import { Finder } from './find.js'
 import { NameTable } from './names.js'
@@ -47,6 +47,9 @@ export class TraceParser {
   private formatsSeen = -1
   private readonly syscallLayouts: number[] = []
   private readonly retLayout = this.events.layoutOf(RET)
+  /** When the scanner is used: for texts of 64 KiB and more (`auto`), or for tests `always`/`never`. */
+  scanning: 'auto' | 'always' | 'never' = 'auto'
+  #scanner: Scanner | null | undefined
 
   constructor(readonly source: string) {}
 
@@ -84,9 +87,6 @@ export class TraceParser {
    * the event table in bulk and stops at any other line; the parser reads that line and
    * the scanner goes on after it. Anything else is decoded and read by pushText.
    */
-  /** When the scanner is used: for texts of 64 KiB and more (`auto`), or for tests `always`/`never`. */
-  scanning: 'auto' | 'always' | 'never' = 'auto'
-
   pushBytes(bytes: Buffer): void {
     const wanted = this.scanning === 'auto' ? bytes.length >= SCAN_FROM : this.scanning === 'always'
     const sc = wanted && this.fastLines() && isAscii(bytes) ? this.scanner() : undefined
@@ -125,7 +125,6 @@ export class TraceParser {
     }
   }
 
-  #scanner: Scanner | null | undefined
   /** The parser's scanner, made on first use; undefined where it was not built. */
   private scanner(): Scanner | undefined {
     if (this.#scanner === undefined) {
