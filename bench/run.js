@@ -71,7 +71,8 @@ try {
   for (const [label, env] of [['one thread', { KSPEC_PARSE_THREADS: '1' }], ['two threads', {}]]) {
     const g = measure(graph, 'graph', env)
     const mbG = g.bytes / 1e6 / (g.ms / 1000)
-    console.log(`graph   ${label}: ${g.calls} calls in ${g.roots} trees, ${(g.bytes / 1e6).toFixed(1)} MB: ${g.ms.toFixed(0)} ms, ${mbG.toFixed(1)} MB/s (target ≥ 100: ${verdict(mbG >= 100)}), ${Math.round(g.records / (g.ms / 1000))} records/s, peak RSS ${g.maxRssMB.toFixed(0)} MB (target ≤ 1536: ${verdict(g.maxRssMB <= 1536)})`)
+    if (g.objectCalls !== g.calls) throw new Error(`bench: ${g.calls} calls counted, ${g.objectCalls} made`)
+    console.log(`graph   ${label}: ${g.calls} calls in ${g.roots} trees, ${(g.bytes / 1e6).toFixed(1)} MB: trees built in ${g.ms.toFixed(0)} ms, ${mbG.toFixed(1)} MB/s (target ≥ 100: ${verdict(mbG >= 100)}), ${Math.round(g.records / (g.ms / 1000))} records/s, peak RSS ${g.maxRssMB.toFixed(0)} MB (target ≤ 1536: ${verdict(g.maxRssMB <= 1536)}); every call then made an object: +${g.objectsMs.toFixed(0)} ms`)
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true })

@@ -39,6 +39,7 @@ export async function loadTrace(input: string | Readable | AsyncIterable<string 
     source = path
     if (await worthParallel(path)) {
       const parser = new TraceParser(source)
+      parser.expect((await stat(path)).size)
       for (const f of formats) parser.formats.add(parseFormat(f))
       return parseGraphInParallel(path, parser)
     }

@@ -15,7 +15,7 @@ const KINDS = { [OP_ENTRY]: 'entry', [OP_LEAF]: 'leaf', [OP_EXIT]: 'exit' } as c
 export function parseGraphInParallel(path: string, parser: TraceParser): Promise<Trace> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(GRAPH_READER, { workerData: { path } })
-    const names: string[] = []
+    const names: number[] = []
     const procs: string[] = []
     worker.on('message', (batch: Batch | null) => {
       if (batch === null) {
@@ -23,7 +23,7 @@ export function parseGraphInParallel(path: string, parser: TraceParser): Promise
         resolve(parser.finish())
         return
       }
-      for (const n of batch.names) names.push(parser.intern(n))
+      for (const n of batch.names) names.push(parser.nameId(n))
       procs.push(...batch.procs)
       let text = 0
       const { ints, floats } = batch

@@ -25,12 +25,12 @@ export class TraceParser {
   private entries = 0
   private readonly records: TraceRecord[] = []
   private readonly problems: ParseProblem[] = []
-  private readonly tree = new CallTreeBuilder()
   private readonly header: TraceHeader = { tracer: undefined, entriesInBuffer: undefined, entriesWritten: undefined, cpus: undefined, latencyFormat: false, traceCmd: false, entriesRead: 0 }
   private readonly loss: Loss = { overwritten: 0, lostEvents: 0, droppedBlocks: 0, truncatedBy: 0 }
   private readonly prefix: Prefix = { taskFrom: 0, taskTo: 0, flagsFrom: 0, flagsTo: 0, pid: 0, tgid: undefined, cpu: 0, flags: undefined, ts: 0, body: 0 }
   private readonly graph: GraphLine = { kind: 'leaf', ts: undefined, cpu: undefined, proc: undefined, duration: undefined, depth: 0, text: '', to: '', nameFrom: 0, nameTo: 0 }
   private readonly names = new NameTable()
+  private readonly tree = new CallTreeBuilder(this.names.list)
   /** The stack block being read, and the record (or event row) it belongs to. */
   private stackFrames: string[] | undefined
   private stackOwner: TraceRecord | number | undefined
@@ -55,8 +55,10 @@ export class TraceParser {
 
   /** The text to come is about this many bytes: room for its events is made at once. */
   expect(bytes: number): void {
-    // Event lines are about 100 bytes; fewer rows than that are grown to as usual.
+    // Event lines are about 100 bytes, function_graph calls about 70 (with their exits);
+    // a table that does not outgrow its first 1024 rows never makes room for more.
     this.events.expected = Math.ceil(bytes / 100)
+    this.tree.table.expected = Math.ceil(bytes / 70)
   }
 
   push(line: string): void {
@@ -69,16 +71,12 @@ export class TraceParser {
     this.pushRange(line, 0, line.length)
   }
 
-  /** A function_graph call parsed elsewhere: an entry, a leaf or an exit (name already interned). */
-  pushCall(kind: 'entry' | 'leaf' | 'exit', lineNo: number, cpu: number | undefined, depth: number, name: string, proc: string | undefined, duration: number | undefined, ts: number | undefined): void {
+  /** A function_graph call parsed elsewhere: an entry, a leaf or an exit, its name as `nameId` gave it. */
+  pushCall(kind: 'entry' | 'leaf' | 'exit', lineNo: number, cpu: number | undefined, depth: number, name: number, proc: string | undefined, duration: number | undefined, ts: number | undefined): void {
     this.lineNo = lineNo
     const ctx = this.tree.context(cpu, proc)
-    if (kind === 'exit') {
-      const orphan = this.tree.exit(lineNo, cpu, ts, ctx, name, depth, duration)
-      if (orphan) this.records.push(orphan)
-    } else {
-      this.records.push(this.tree.call(lineNo, cpu, ts, ctx, name, depth, kind === 'leaf', duration))
-    }
+    if (kind === 'exit') this.tree.exit(lineNo, cpu, ts, ctx, name, depth, duration)
+    else this.tree.call(lineNo, cpu, ts, ctx, name, depth, kind === 'leaf', duration)
   }
 
   /**
@@ -389,11 +387,10 @@ export class TraceParser {
     switch (g.kind) {
       case 'entry':
       case 'leaf':
-        this.records.push(this.tree.call(this.lineNo, g.cpu, g.ts, ctx, this.names.get(s, g.nameFrom, g.nameTo), g.depth, g.kind === 'leaf', g.duration))
+        this.tree.call(this.lineNo, g.cpu, g.ts, ctx, this.names.id(s, g.nameFrom, g.nameTo), g.depth, g.kind === 'leaf', g.duration)
         return true
       case 'exit': {
-        const orphan = this.tree.exit(this.lineNo, g.cpu, g.ts, ctx, g.text, g.depth, g.duration)
-        if (orphan) this.records.push(orphan)
+        this.tree.exit(this.lineNo, g.cpu, g.ts, ctx, this.names.idOf(g.text), g.depth, g.duration)
         return true
       }
     }
@@ -459,6 +456,11 @@ export class TraceParser {
     return this.names.intern(s)
   }
 
+  /** A name's index in the parser's names, as pushCall takes it. */
+  nameId(s: string): number {
+    return this.names.idOf(s)
+  }
+
   finish(): Trace {
     if (this.stackFrames !== undefined) this.closeStack()
     this.tree.finish()
@@ -474,7 +476,7 @@ export class TraceParser {
       })
     }
     const gaps = { entriesMissing: this.tree.entriesMissing, exitsMissing: this.tree.exitsMissing }
-    const held = { objects: this.records, events: this.events, from: 0, to: this.events.size }
+    const held = { objects: this.records, events: this.events, from: 0, to: this.events.size, calls: this.tree.table, callFrom: 0, callTo: this.tree.table.size }
     return new Trace(this.source, this.header, held, this.tree.roots, this.loss, this.problems, gaps)
   }
 }

@@ -1,29 +1,37 @@
 import type { CallRecord } from './records.js'
 
-/** A task's (or, before any banner, a CPU's) open calls. */
+/** A task's (or, before any banner, a CPU's) open calls, as rows of the CallTable. */
 export interface GraphContext {
+  /** Its index in the table's `contexts`, which calls point at. */
+  id: number
   key: string
   task: string | undefined
   pid: number | undefined
-  open: CallRecord[]
+  open: number[]
   /** Roots an exit without entry may still adopt (depth > 0, since the last depth-0 root). */
-  adoptable: CallRecord[]
+  adoptable: number[]
 }
 
 /**
  * Builds call trees from function_graph lines. Lines of different CPUs interleave, so
  * open calls are kept per context: the task named by funcgraph-proc, else the task the
  * CPU last switched to (context-switch banners), else the CPU. A switch therefore parks
- * a task's open calls until it runs again, on whichever CPU.
+ * a task's open calls until it runs again, on whichever CPU. Calls are rows of a
+ * CallTable; only the roots are made objects while building.
  */
 export class CallTreeBuilder {
   readonly roots: CallRecord[] = []
   entriesMissing = 0
   exitsMissing = 0
-  private readonly table = new CallTable()
+  readonly table: CallTable
   private readonly contexts = new Map<string, GraphContext>()
   private readonly byCpu: GraphContext[] = []
   private anonymous: GraphContext | undefined
+
+  /** `strings` holds the call names the table points at. */
+  constructor(strings: readonly string[]) {
+    this.table = new CallTable(strings)
+  }
 
   context(cpu: number | undefined, proc: string | undefined): GraphContext {
     if (proc !== undefined) return this.named(proc)
@@ -35,7 +43,9 @@ export class CallTreeBuilder {
     let ctx = this.contexts.get(key)
     if (ctx === undefined) {
       const [task, pid] = splitTask(key)
-      this.contexts.set(key, (ctx = { key, task, pid, open: [], adoptable: [] }))
+      ctx = { id: this.table.contexts.length, key, task, pid, open: [], adoptable: [] }
+      this.table.contexts.push(ctx)
+      this.contexts.set(key, ctx)
     }
     return ctx
   }
@@ -48,55 +58,56 @@ export class CallTreeBuilder {
       const prev = this.named(from)
       prev.open.push(...current.open)
       prev.adoptable.push(...current.adoptable)
-      for (const n of current.open) relabel(n, prev)
+      for (const n of current.open) this.table.ctx[n] = prev.id
       this.contexts.delete(current.key)
     }
     this.byCpu[cpu] = this.named(to)
   }
 
-  /** An entry `f() {`, or a leaf `f();`. */
-  call(line: number, cpu: number | undefined, ts: number | undefined, ctx: GraphContext, name: string, depth: number, leaf: boolean, duration: number | undefined): CallRecord {
+  /** An entry `f() {`, or a leaf `f();`; `name` is an index into the table's strings. Returns its row. */
+  call(line: number, cpu: number | undefined, ts: number | undefined, ctx: GraphContext, name: number, depth: number, leaf: boolean, duration: number | undefined): number {
     const stack = ctx.open
-    const parent = stack.length > 0 ? stack[stack.length - 1] : undefined
-    const node = this.table.add(line, cpu, ts, ctx, name, depth, duration)
-    if (parent) (parent as Call).adopt(node)
+    const node = this.table.add(line, cpu, ts, ctx.id, name, depth, duration)
+    if (stack.length > 0) this.table.adopt(stack[stack.length - 1], node)
     else this.addRoot(ctx, node)
     if (!leaf) stack.push(node)
     return node
   }
 
-  /** An exit `}`; returns a record only when its entry was never seen. */
-  exit(line: number, cpu: number | undefined, ts: number | undefined, ctx: GraphContext, name: string, depth: number, duration: number | undefined): CallRecord | undefined {
+  /** An exit `}`; makes a row (returned) only when its entry was never seen, else NONE. */
+  exit(line: number, cpu: number | undefined, ts: number | undefined, ctx: GraphContext, name: number, depth: number, duration: number | undefined): number {
+    const t = this.table
     const node = ctx.open.pop()
-    if (node) {
-      node.duration = duration
-      return undefined
+    if (node !== undefined) {
+      t.duration[node] = duration ?? NaN
+      return NONE
     }
     this.entriesMissing++
-    const orphan = this.table.add(line, cpu, ts, ctx, name, depth, duration)
-    orphan.entryMissing = true
+    const orphan = t.add(line, cpu, ts, ctx.id, name, depth, duration)
+    t.flags[orphan] |= ENTRY_MISSING
     const pending = ctx.adoptable
     let k = pending.length
-    while (k > 0 && pending[k - 1].depth > depth) k--
+    while (k > 0 && t.depth[pending[k - 1]] > depth) k--
     const adopted = pending.splice(k)
     for (const child of adopted) {
-      this.roots.splice(this.roots.lastIndexOf(child), 1)
-      orphan.adopt(child as Call)
+      this.roots.splice(this.roots.lastIndexOf(t.view(child)), 1)
+      t.adopt(orphan, child)
     }
     this.addRoot(ctx, orphan)
     return orphan
   }
 
-  private addRoot(ctx: GraphContext, node: CallRecord): void {
-    this.roots.push(node)
-    if (node.depth === 0 && !node.entryMissing) ctx.adoptable.length = 0
+  private addRoot(ctx: GraphContext, node: number): void {
+    const t = this.table
+    this.roots.push(t.view(node))
+    if (t.depth[node] === 0 && (t.flags[node] & ENTRY_MISSING) === 0) ctx.adoptable.length = 0
     else ctx.adoptable.push(node)
   }
 
   /** Calls still open when the trace ends lost their exits. */
   finish(): void {
     for (const ctx of this.contexts.values()) {
-      for (const node of ctx.open) node.exitMissing = true
+      for (const node of ctx.open) this.table.flags[node] |= EXIT_MISSING
       this.exitsMissing += ctx.open.length
       ctx.open = []
       ctx.adoptable = []
@@ -104,39 +115,39 @@ export class CallTreeBuilder {
   }
 }
 
-function relabel(node: CallRecord, ctx: GraphContext): void {
-  const call = node as Call
-  call.moveTo(ctx)
-}
-
-const NONE = -1
+export const NONE = -1
 const ENTRY_MISSING = 1
 const EXIT_MISSING = 2
 
 /**
- * What every call holds, in columns: a million calls are a million small objects for the
- * garbage collector to copy, not a million large ones. Numbers live in typed arrays
- * (outside the JS heap), strings and references in plain arrays of pointers.
+ * What every call holds, in columns: a million calls are a few typed arrays, not a
+ * million objects for the garbage collector to copy. Names are indices into `strings`,
+ * contexts into `contexts`; children are linked (newest child, next older sibling).
+ * Objects (Call views) are made for a row when asked for, once.
  */
-class CallTable {
+export class CallTable {
   size = 0
   line = new Int32Array(1024)
   cpu = new Int32Array(1024)
   depth = new Int32Array(1024)
   flags = new Uint8Array(1024)
   parent = new Int32Array(1024)
-  /** The newest child, and each call's next older sibling: children are linked. */
   newest = new Int32Array(1024)
   older = new Int32Array(1024)
   duration = new Float64Array(1024)
   ts = new Float64Array(1024)
-  readonly name: string[] = []
-  readonly ctx: GraphContext[] = []
-  readonly calls: Call[] = []
+  name = new Int32Array(1024)
+  ctx = new Int32Array(1024)
+  readonly contexts: GraphContext[] = []
   /** Children arrays, built when first asked for. */
   readonly children: (CallRecord[] | undefined)[] = []
+  readonly #views: (Call | undefined)[] = []
+  /** Rows to grow to at once past the first 1024 (set from the size of the file read). */
+  expected = 0
 
-  add(line: number, cpu: number | undefined, ts: number | undefined, ctx: GraphContext, name: string, depth: number, duration: number | undefined): Call {
+  constructor(readonly strings: readonly string[]) {}
+
+  add(line: number, cpu: number | undefined, ts: number | undefined, ctx: number, name: number, depth: number, duration: number | undefined): number {
     const i = this.size++
     if (i === this.line.length) this.grow()
     this.line[i] = line
@@ -148,15 +159,38 @@ class CallTable {
     this.older[i] = NONE
     this.duration[i] = duration ?? NaN
     this.ts[i] = ts ?? NaN
-    this.name.push(name)
-    this.ctx.push(ctx)
-    const call = new Call(this, i)
-    this.calls.push(call)
-    return call
+    this.name[i] = name
+    this.ctx[i] = ctx
+    return i
+  }
+
+  /** Appends a child, which takes `parent` as its parent. */
+  adopt(parent: number, child: number): void {
+    this.parent[child] = parent
+    this.older[child] = this.newest[parent]
+    this.newest[parent] = child
+    this.children[parent]?.push(this.view(child))
+  }
+
+  /** The record of a row: the same object each time it is asked for. */
+  view(row: number): Call {
+    return (this.#views[row] ??= new Call(this, row))
+  }
+
+  /** The first row at or after `from` whose line is at least `line` (rows are in line order). */
+  rowAtLine(line: number, from = 0, to = this.size): number {
+    let lo = from
+    let hi = to
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (this.line[mid] < line) lo = mid + 1
+      else hi = mid
+    }
+    return lo
   }
 
   private grow(): void {
-    const n = this.line.length * 2
+    const n = Math.max(this.line.length * 2, this.expected)
     const widen = <T extends Int32Array | Uint8Array | Float64Array>(a: T, make: new (n: number) => T): T => {
       const b = new make(n)
       b.set(a)
@@ -171,6 +205,8 @@ class CallTable {
     this.older = widen(this.older, Int32Array)
     this.duration = widen(this.duration, Float64Array)
     this.ts = widen(this.ts, Float64Array)
+    this.name = widen(this.name, Int32Array)
+    this.ctx = widen(this.ctx, Int32Array)
   }
 }
 
@@ -199,16 +235,16 @@ class Call implements CallRecord {
     return ts === ts ? ts : undefined
   }
   get name(): string {
-    return this.#t.name[this.#i]
+    return this.#t.strings[this.#t.name[this.#i]]
   }
   get depth(): number {
     return this.#t.depth[this.#i]
   }
   get task(): string | undefined {
-    return this.#t.ctx[this.#i].task
+    return this.#t.contexts[this.#t.ctx[this.#i]].task
   }
   get pid(): number | undefined {
-    return this.#t.ctx[this.#i].pid
+    return this.#t.contexts[this.#t.ctx[this.#i]].pid
   }
   /** Microseconds, from the exit line or the leaf. */
   get duration(): number | undefined {
@@ -220,7 +256,7 @@ class Call implements CallRecord {
   }
   get parent(): CallRecord | undefined {
     const p = this.#t.parent[this.#i]
-    return p === NONE ? undefined : this.#t.calls[p]
+    return p === NONE ? undefined : this.#t.view(p)
   }
   get entryMissing(): boolean {
     return (this.#t.flags[this.#i] & ENTRY_MISSING) !== 0
@@ -243,26 +279,11 @@ class Call implements CallRecord {
     let kids = t.children[this.#i]
     if (kids === undefined) {
       kids = []
-      for (let c = t.newest[this.#i]; c !== NONE; c = t.older[c]) kids.push(t.calls[c])
+      for (let c = t.newest[this.#i]; c !== NONE; c = t.older[c]) kids.push(t.view(c))
       kids.reverse()
       t.children[this.#i] = kids
     }
     return kids
-  }
-
-  /** The task a call ran in turned out to be another (calls seen before the first banner). */
-  moveTo(ctx: GraphContext): void {
-    this.#t.ctx[this.#i] = ctx
-  }
-
-  /** Appends a child, which takes this call as its parent. */
-  adopt(child: Call): void {
-    const t = this.#t
-    const c = child.#i
-    t.parent[c] = this.#i
-    t.older[c] = t.newest[this.#i]
-    t.newest[this.#i] = c
-    t.children[this.#i]?.push(child)
   }
 
   toJSON(): object {

@@ -61,6 +61,6 @@ export function summarize(trace: Trace, topN = 5): TraceSummary {
 
 function callCounts(trace: Trace): Map<string, number> {
   const counts = new Map<string, number>()
-  for (const r of trace.records) if (r.kind === 'call' && r.name) counts.set(r.name, (counts.get(r.name) ?? 0) + 1)
+  for (const r of trace.ofKind('call')) if (r.name) counts.set(r.name, (counts.get(r.name) ?? 0) + 1)
   return counts
 }

@@ -1,4 +1,5 @@
 import { sameFunction } from './calls.js'
+import type { CallTable } from './calltree.js'
 import type { EventTable } from './events.js'
 import type { CallRecord, EventRecord, MarkerRecord, ParseProblem, RecordKind, Stack, TraceRecord } from './records.js'
 
@@ -26,13 +27,19 @@ export interface TraceHeader {
   entriesRead: number
 }
 
-/** The records a Trace holds: events in their table (rows `from` to `to`), the rest as objects. */
+/**
+ * The records a Trace holds: events in their table (rows `from` to `to`), function_graph
+ * calls in theirs (rows `callFrom` to `callTo`), the rest as objects. Each is in file order.
+ */
 export interface TraceRecords {
-  /** Records that are not events, in file order. */
+  /** Records that are neither events nor calls. */
   objects: TraceRecord[]
   events: EventTable | undefined
   from: number
   to: number
+  calls?: CallTable
+  callFrom?: number
+  callTo?: number
 }
 
 /**
@@ -61,14 +68,22 @@ export class Trace {
   /** Every record, in file order. */
   get records(): TraceRecord[] {
     if (this.#records === undefined) {
-      const { objects, events, from, to } = this.#held
-      if (events === undefined || from === to) this.#records = objects
+      const { objects, events, from, to, calls, callFrom = 0, callTo = 0 } = this.#held
+      const n = objects.length + (to - from) + (callTo - callFrom)
+      if (n === objects.length) this.#records = objects
       else {
-        const out: TraceRecord[] = new Array(objects.length + to - from)
-        let i = from
-        let j = 0
-        for (let k = 0; k < out.length; k++) {
-          out[k] = j === objects.length || (i < to && events.line[i] < objects[j].line) ? events.view(i++) : objects[j++]
+        // Three lists in line order, merged.
+        const out: TraceRecord[] = new Array(n)
+        let e = from
+        let c = callFrom
+        let o = 0
+        for (let k = 0; k < n; k++) {
+          const eLine = e < to ? events!.line[e] : Infinity
+          const cLine = c < callTo ? calls!.line[c] : Infinity
+          const oLine = o < objects.length ? objects[o].line : Infinity
+          if (eLine < cLine && eLine < oLine) out[k] = events!.view(e++)
+          else if (cLine < oLine) out[k] = calls!.view(c++)
+          else out[k] = objects[o++]
         }
         this.#records = out
       }
@@ -79,6 +94,11 @@ export class Trace {
   /** How many events the trace holds, without making their records. */
   get eventCount(): number {
     return this.#held.to - this.#held.from
+  }
+
+  /** How many function_graph calls the trace holds, without making their records. */
+  get callCount(): number {
+    return (this.#held.callTo ?? 0) - (this.#held.callFrom ?? 0)
   }
 
   /** Total number of events known lost (not counting trace-cmd blocks of unknown size). */
@@ -92,6 +112,12 @@ export class Trace {
 
   ofKind<K extends RecordKind>(kind: K): Extract<TraceRecord, { kind: K }>[] {
     if (kind === 'event') return this.#events(() => true) as Extract<TraceRecord, { kind: K }>[]
+    if (kind === 'call') {
+      const { calls, callFrom = 0, callTo = 0 } = this.#held
+      const out: TraceRecord[] = new Array(callTo - callFrom)
+      for (let i = callFrom; i < callTo; i++) out[i - callFrom] = calls!.view(i)
+      return out as Extract<TraceRecord, { kind: K }>[]
+    }
     return this.#held.objects.filter((r) => r.kind === kind) as Extract<TraceRecord, { kind: K }>[]
   }
 
@@ -175,7 +201,9 @@ export class Trace {
     const last = end?.line ?? Infinity
     const inside = (r: { line: number }): boolean => r.line > start.line && r.line < last
     const rows = events === undefined ? { from: 0, to: 0 } : { from: events.rowAtLine(start.line + 1, from, to), to: end === undefined ? to : events.rowAtLine(last, from, to) }
-    const held = { objects: objects.filter(inside), events, ...rows }
+    const { calls, callFrom = 0, callTo = 0 } = this.#held
+    const callRows = calls === undefined ? {} : { calls, callFrom: calls.rowAtLine(start.line + 1, callFrom, callTo), callTo: end === undefined ? callTo : calls.rowAtLine(last, callFrom, callTo) }
+    const held = { objects: objects.filter(inside), events, ...rows, ...callRows }
     return new Trace(this.source, this.header, held, this.roots.filter(inside), this.loss, this.problems, this.graphGaps)
   }
 
