@@ -4,11 +4,13 @@
  * (entries, leaves, exits) travel packed in typed arrays; every other line travels as
  * text, in order, for the main thread's parser.
  */
+import { isAscii } from 'node:buffer'
 import { createReadStream } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
 import { createGunzip } from 'node:zlib'
 import { parseGraphLine, type GraphLine } from './graph.js'
-import { forEachLine } from './lines.js'
+import { decode, forEachText } from './lines.js'
+import { Scanner } from './scanner.js'
 import { NameTable } from './names.js'
 
 export const OP_TEXT = 0
@@ -59,9 +61,7 @@ if (parentPort) {
     port.postMessage(batch, [batch.ints.buffer as ArrayBuffer, batch.floats.buffer as ArrayBuffer])
     batch = fresh()
   }
-  const file = createReadStream(path, { highWaterMark: 1 << 20 })
-  const stream = path.endsWith('.gz') ? file.pipe(createGunzip({ chunkSize: 1 << 20 })) : file
-  await forEachLine(stream, (s, from, to) => {
+  const line = (s: string, from: number, to: number): void => {
     lineNo++
     const k = batch.count
     if (graph && s.charCodeAt(from) !== 35 && parseGraphLine(s, g, from, to) && (g.kind === 'entry' || g.kind === 'leaf' || g.kind === 'exit')) {
@@ -81,11 +81,51 @@ if (parentPort) {
       batch.ints[k * INTS + 1] = lineNo
       batch.texts.push(text)
     }
-    if (++batch.count === size) {
-      flush()
-      size = Math.min(BATCH, size * 2)
+    if (++batch.count === size) next()
+  }
+  const next = (): void => {
+    flush()
+    size = Math.min(BATCH, size * 2)
+  }
+  const text = (s: string): void => {
+    let start = 0
+    let nl = s.indexOf('\n')
+    while (nl !== -1) {
+      line(s, start, nl > start && s.charCodeAt(nl - 1) === 13 ? nl - 1 : nl)
+      start = nl + 1
+      nl = s.indexOf('\n', start)
     }
-  })
+    if (start < s.length) line(s, start, s.endsWith('\r') ? s.length - 1 : s.length)
+  }
+  // Calls in the common layout are read by the WebAssembly scanner straight into the
+  // batch; it stops at any other line, which is read above.
+  const scanner = Scanner.create({ intern: (_kind, name) => names.id(name, 0, name.length), layout: () => -1 })
+  const bytes = (b: Buffer): void => {
+    if (scanner === undefined || !scanner.fits(b.length) || !isAscii(b)) return text(decode(b))
+    scanner.load(b)
+    let pos = 0
+    while (pos < b.length) {
+      // Until the header says function_graph, lines are read above, one by one.
+      const ops = graph ? scanner.scanGraph(pos, b.length, lineNo + 1, size - batch.count) : 0
+      if (ops > 0) {
+        batch.ints.set(scanner.graphInts.subarray(0, ops * INTS), batch.count * INTS)
+        batch.floats.set(scanner.graphFloats.subarray(0, ops * FLOATS), batch.count * FLOATS)
+        batch.count += ops
+        lineNo += ops
+        pos = scanner.stoppedAt
+        if (batch.count === size) next()
+        continue
+      }
+      let nl = b.indexOf(10, pos)
+      if (nl === -1) nl = b.length
+      const s = b.toString('latin1', pos, nl)
+      line(s, 0, s.length > 0 && s.charCodeAt(s.length - 1) === 13 ? s.length - 1 : s.length)
+      pos = nl + 1
+    }
+  }
+  const file = createReadStream(path, { highWaterMark: 1 << 20 })
+  const stream = path.endsWith('.gz') ? file.pipe(createGunzip({ chunkSize: 1 << 20 })) : file
+  await forEachText(stream, text, bytes)
   flush()
   port.postMessage(null)
 }

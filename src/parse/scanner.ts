@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 /**
- * The WebAssembly reader of syscall lines (asm/events.ts, built by `npm run build`). It
- * sits beside src/ and dist/ alike, so both find it at the same relative path.
+ * The WebAssembly reader of syscall and function_graph lines (asm/scan.ts, built by
+ * `npm run build`). It sits beside src/ and dist/ alike, so both find it at the same
+ * relative path.
  */
-export const SCANNER_WASM = fileURLToPath(new URL('../../asm/build/events.wasm', import.meta.url))
+export const SCANNER_WASM = fileURLToPath(new URL('../../asm/build/scan.wasm', import.meta.url))
 
 /** Kinds of names the scanner asks for. */
 export const TASK = 0
@@ -23,11 +24,15 @@ interface Exports {
   poolSize(): number
   cpus(): number
   scan(from: number, to: number, firstLine: number, rowBase: number, poolBase: number, excludePid: number, retLayout: number): number
+  graphOps(): number
+  graphInts(): number
+  graphFloats(): number
+  scanGraph(from: number, to: number, firstLine: number, max: number): number
 }
 
 /** What the scanner asks of its parser: ids for names and key lists it meets first. */
 export interface ScannerHost {
-  /** The id of a task or flags string (TASK), or of a syscall's event by its printed name (ENTER, EXIT); -1 leaves the line to the parser. */
+  /** The id of a task, flags or function name (TASK), or of a syscall's event by its printed name (ENTER, EXIT); -1 leaves the line to the parser. */
   intern(kind: number, text: string): number
   /** The layout of a syscall's argument keys; -1 leaves the line to the parser. */
   layout(keys: string[]): number
@@ -70,6 +75,10 @@ export class Scanner {
   readonly at: Int32Array
   readonly pool: Float64Array
   readonly lastRow: Int32Array
+  /** function_graph ops, as graph-reader packs them: INTS int32 and FLOATS float64 each. */
+  readonly graphOps: number
+  readonly graphInts: Int32Array
+  readonly graphFloats: Float64Array
   readonly #x: Exports
   readonly #input: Buffer
   readonly #keys: Int32Array
@@ -84,7 +93,7 @@ export class Scanner {
     const imports = {
       env: {
         abort: () => {
-          throw new Error('kspec: the events scanner stopped on an internal check (asm/events.ts)')
+          throw new Error('kspec: the scanner stopped on an internal check (asm/scan.ts)')
         },
       },
       kspec: {
@@ -117,6 +126,9 @@ export class Scanner {
     this.pool = new Float64Array(buf, x.column(11), this.rows * 16)
     this.lastRow = ints(12, 4096)
     this.#keys = ints(13, 32)
+    this.graphOps = x.graphOps()
+    this.graphInts = new Int32Array(buf, x.graphInts(), this.graphOps * 6)
+    this.graphFloats = new Float64Array(buf, x.graphFloats(), this.graphOps * 2)
     this.#input = Buffer.from(buf, x.inputAt(), CAPACITY)
   }
 
@@ -136,6 +148,14 @@ export class Scanner {
    */
   scan(from: number, to: number, firstLine: number, rowBase: number, poolBase: number, excludePid: number, retLayout: number): number {
     return this.#x.scan(from, to, firstLine, rowBase, poolBase, excludePid, retLayout)
+  }
+
+  /**
+   * Reads function_graph calls from `from` into at most `max` ops (graphInts/graphFloats),
+   * until a line it leaves to the reader. Returns the ops written; their lines start at firstLine.
+   */
+  scanGraph(from: number, to: number, firstLine: number, max: number): number {
+    return this.#x.scanGraph(from, to, firstLine, max)
   }
 
   /** Where the last scan stopped: the start of the line it did not read. */

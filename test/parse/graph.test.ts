@@ -1,7 +1,10 @@
 import { expect, test } from 'vitest'
-import type { CallRecord } from '../../src/trace/records.js'
-import { fixture, shared } from '../helpers.js'
-import { parseTraceText } from '../../src/parse/load.js'
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import type { CallRecord, TraceRecord } from '../../src/trace/records.js'
+import type { Trace } from '../../src/trace/trace.js'
+import { FIXTURES, SHARED, fixture, shared } from '../helpers.js'
+import { loadTrace, parseTraceText } from '../../src/parse/load.js'
 
 /** A call tree as `name(children…)`, to compare shapes. */
 const shape = (n: CallRecord): string => (n.children.length ? `${n.name || '?'}(${n.children.map(shape).join(',')})` : n.name || '?')
@@ -112,24 +115,45 @@ test('108 MB unfiltered graph: trees balanced or their gaps counted', async () =
   expect(trace.ofKind('switch').length).toBeGreaterThan(0)
 })
 
-test('on two cores (the built reader worker) the 108 MB graph gives the same trees as on one', async () => {
-  // The worker runs from dist/ (npm test builds it first); the sources have no .js to start.
+/** What a record says, calls by their parent's and children's lines: comparable across parses. */
+const said = (r: TraceRecord): string => {
+  if (r.kind !== 'call') return JSON.stringify(r)
+  const { line, cpu, task, pid, ts, name, depth, duration, entryMissing, exitMissing } = r
+  return JSON.stringify({ line, cpu, task, pid, ts, name, depth, duration, entryMissing, exitMissing, parent: r.parent?.line, children: r.children.map((c) => c.line) })
+}
+
+/** The reader worker and its WebAssembly scanner run from dist/ and asm/build (npm test builds them). */
+async function twoThreads(file: string): Promise<Trace> {
   const { parseGraphInParallel } = await import('../../dist/parse/parallel.js' as string)
   const { TraceParser } = await import('../../dist/parse/parser.js' as string)
-  const { SHARED } = await import('../helpers.js')
-  const file = `${SHARED}bench/qemu-graph-2.2M-lines.txt.gz`
-  const two = await parseGraphInParallel(file, new TraceParser(file))
+  return parseGraphInParallel(file, new TraceParser(file))
+}
+
+test('on two cores (the reader worker, its scanner) the 108 MB graph gives the same trees as on one', async () => {
+  const file = join(SHARED, 'bench/qemu-graph-2.2M-lines.txt.gz')
+  const two = await twoThreads(file)
+  // From the sources, loadTrace has no built worker to start: this is the one-thread parse.
   const one = await shared('bench/qemu-graph-2.2M-lines.txt.gz')
+  expect(two.callCount).toBe(one.callCount)
   expect(two.records.length).toBe(one.records.length)
   expect(two.graphGaps).toEqual(one.graphGaps)
   expect(two.roots.length).toBe(one.roots.length)
   let differ = 0
-  for (let i = 0; i < one.records.length; i++) {
-    const a = one.records[i] as CallRecord
-    const b = two.records[i] as CallRecord
-    if (a.kind !== b.kind || a.line !== b.line || a.name !== b.name || a.duration !== b.duration || a.depth !== b.depth || a.task !== b.task || a.cpu !== b.cpu || a.parent?.line !== b.parent?.line) differ++
-  }
+  for (let i = 0; i < one.records.length; i++) if (said(one.records[i]) !== said(two.records[i])) differ++
   expect(differ).toBe(0)
+}, 120_000)
+
+test('every function_graph capture and variant reads the same through the reader worker as on one thread', async () => {
+  const files = [
+    ...['graph_openat_depth3.txt', 'graph_openat_full.txt'].map((f) => join(SHARED, 'qemu-debian-6.1', f)),
+    ...readdirSync(join(FIXTURES, 'constructed')).filter((f) => f.startsWith('graph_')).map((f) => join(FIXTURES, 'constructed', f)),
+  ]
+  expect(files.length).toBeGreaterThan(6)
+  for (const file of files) {
+    const two = await twoThreads(file)
+    const one = await loadTrace(file)
+    expect({ file, records: two.records.map(said), problems: two.problems, gaps: two.graphGaps }).toEqual({ file, records: one.records.map(said), problems: one.problems, gaps: one.graphGaps })
+  }
 }, 60_000)
 
 test('durations read back exactly as printed, short or long; children come in order, each knowing its parent', () => {

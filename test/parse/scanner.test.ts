@@ -10,7 +10,7 @@ import type { Trace } from '../../src/trace/trace.js'
 import { FIXTURES, SHARED } from '../helpers.js'
 
 /**
- * The WebAssembly scanner (asm/events.ts) reads syscall lines in bulk and leaves every
+ * The WebAssembly scanner (asm/scan.ts) reads syscall lines in bulk and leaves every
  * other line to the JavaScript parser. Whatever it reads must come out exactly as the
  * parser alone reads it: each trace here is parsed both ways and compared record by record.
  */
@@ -43,7 +43,7 @@ async function same(text: Buffer, formats: string[] = [], chunk?: number): Promi
 
 const LINE = (task: string, pid: number, cpu: string, flags: string, ts: string, body: string) => `${task.padStart(16)}-${String(pid).padEnd(7)} [${cpu}] ${flags} ${ts.padStart(12)}: ${body}`
 
-test('the scanner is built (npm run build compiles asm/events.ts)', () => {
+test('the scanner is built (npm run build compiles asm/scan.ts)', () => {
   expect(Scanner.create({ intern: () => 0, layout: () => 0 }), `${SCANNER_WASM} is missing: run npm run build`).toBeDefined()
 })
 

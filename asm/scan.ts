@@ -1,8 +1,9 @@
-// AssemblyScript, compiled by `npm run build` to asm/build/events.wasm (see asm/README.md).
+// AssemblyScript, compiled by `npm run build` to asm/build/scan.wasm (see asm/README.md).
 //
-// The hot loop of an events trace, in WebAssembly: syscall entries and exits in the
+// The hot loops of large traces, in WebAssembly. `scan`: syscall entries and exits in the
 // kernel's default layout, read from the bytes of a chunk into columns that the
-// EventTable copies in bulk. WebAssembly is compiled before it runs, so the first lines
+// EventTable copies in bulk. `scanGraph`: function_graph calls (entries, leaves, exits)
+// with the CPU and duration columns, into the packed ops the graph reader sends. WebAssembly is compiled before it runs, so the first lines
 // run as fast as the last: the same loop in JavaScript spends a large part of a
 // 400k-line parse in the interpreter, waiting for the JIT. Any line this code has the
 // least doubt about ends a scan, and the JavaScript parser reads it.
@@ -94,6 +95,7 @@ export function init(capacity: i32): void {
   layouts = heap.alloc(<usize>LAYOUT_SLOTS * 16)
   memory.fill(layouts, 0, <usize>LAYOUT_SLOTS * 16)
   keys = heap.alloc(<usize>MAX_KEYS * 8)
+  initGraph()
   full = heap.alloc(24)
   memory.fill(full, 0, 24)
   store<i32>(full, -1, 16)
@@ -468,4 +470,147 @@ export function scan(from: i32, to: i32, firstLine: i32, rowBase: i32, poolBase:
   linesRead = lineNo - firstLine
   poolUsed = used
   return rows
+}
+
+// function_graph: ops of INTS i32 (op, line, cpu, depth, name id, proc id) and FLOATS f64
+// (duration, timestamp), the layout of src/parse/graph-reader.ts.
+const OP_ENTRY: i32 = 1
+const OP_LEAF: i32 = 2
+const OP_EXIT: i32 = 3
+const INTS: i32 = 6
+const FLOATS: i32 = 2
+const GRAPH_OPS: i32 = 1 << 15
+let gInts: usize = 0
+let gFloats: usize = 0
+/** The id JavaScript gave the empty name (a bare `}`). */
+let emptyName: i32 = -1
+
+/** Room for the graph ops (init makes it). */
+function initGraph(): void {
+  gInts = heap.alloc(<usize>GRAPH_OPS * INTS * 4)
+  gFloats = heap.alloc(<usize>GRAPH_OPS * FLOATS * 8)
+}
+export function graphOps(): i32 { return GRAPH_OPS }
+export function graphInts(): usize { return gInts }
+export function graphFloats(): usize { return gFloats }
+
+/** `123.456` in input[from, to) as the parser's parseDecimal reads it; NaN unless all of it. */
+function decimal(from: usize, to: usize): f64 {
+  let v: f64 = 0
+  let i = from
+  while (i < to && isDigit(at(i))) {
+    v = v * 10 + <f64>(at(i) - 48)
+    i++
+  }
+  if (i == from) return NaN
+  if (i < to && at(i) == 46) {
+    let scale: f64 = 1
+    i++
+    while (i < to && isDigit(at(i))) {
+      v = v * 10 + <f64>(at(i) - 48)
+      scale *= 10
+      i++
+    }
+    v /= scale
+  }
+  return i == to ? v : NaN
+}
+
+/**
+ * Reads function_graph lines from input[from, to) (whole lines, each ending in \n) into
+ * at most `max` ops: ` 1) + 16.064 us   |    f() {` (entry), `f();` (leaf), `}` (exit),
+ * with or without a duration. Stops at any other line (comments, banners, irq marks,
+ * other columns, a tail comment, a carriage return), which the reader's JavaScript
+ * reads. Returns the ops written; stoppedAt() is where reading stopped.
+ */
+export function scanGraph(from: i32, to: i32, firstLine: i32, max: i32): i32 {
+  let ops = 0
+  let p = <usize>from
+  const end = <usize>to
+  let lineNo = firstLine
+  while (p < end && ops < max && ops < GRAPH_OPS) {
+    const line = p
+    let nl = line
+    while (nl < end && at(nl) != 10) nl++
+    let e = nl
+    if (e > line && at(e - 1) == 13) break
+    // Trailing spaces are not part of the call text.
+    while (e > line && at(e - 1) == 32) e--
+    let i = line
+    while (i < e && at(i) == 32) i++
+    // ` 1) `: the CPU column (required here; other layouts go to JavaScript).
+    const cpuFrom = i
+    let cpu = 0
+    while (i < e && isDigit(at(i))) {
+      cpu = cpu * 10 + at(i) - 48
+      i++
+    }
+    if (i == cpuFrom || i >= e || at(i) != 41) break
+    i++
+    while (i < e && at(i) == 32) i++
+    if (i >= e) break
+    let c = at(i)
+    let duration: f64 = NaN
+    if (c != 124) {
+      // `+ 16.064 us  |` or `1.973 us  |`: a mark, then the duration.
+      if (!isDigit(c)) {
+        if (!(c == 43 || c == 33 || c == 35 || c == 42 || c == 64 || c == 36) || at(i + 1) != 32) break
+        i++
+        while (i < e && at(i) == 32) i++
+      }
+      const dFrom = i
+      let us = i
+      const limit = i + 24 < e ? i + 24 : e
+      while (us + 3 <= limit && !(at(us) == 32 && at(us + 1) == 117 && at(us + 2) == 115)) us++
+      if (us + 3 > limit) break
+      duration = decimal(dFrom, us)
+      if (isNaN(duration)) break
+      i = us + 3
+      while (i < e && at(i) == 32) i++
+      if (i >= e || at(i) != 124) break
+    }
+    // The call text after `|`, indented two spaces a level.
+    const text = i + 1
+    let start = text
+    while (start < e && at(start) == 32) start++
+    if (start >= e) break
+    let depth = <i32>(start - text) - 2
+    depth = depth > 0 ? depth >> 1 : 0
+    c = at(start)
+    let op = 0
+    let name = -1
+    if (c == 125) {
+      // `}` alone; `} /* f */` (funcgraph-tail) goes to JavaScript.
+      if (start + 1 != e) break
+      op = OP_EXIT
+      if (emptyName < 0) emptyName = intern(TASK, start, start)
+      name = emptyName
+    } else {
+      if (c == 47) break
+      let call = start
+      while (call + 1 < e && !(at(call) == 40 && at(call + 1) == 41)) call++
+      if (call + 1 >= e) break
+      if (call + 2 < e && at(call + 2) == 59) op = OP_LEAF
+      else if (call + 3 < e && at(call + 2) == 32 && at(call + 3) == 123) op = OP_ENTRY
+      else break
+      name = nameId(TASK, start, call)
+      if (name < 0) break
+    }
+    const ints = gInts + (<usize>ops * INTS << 2)
+    store<i32>(ints, op)
+    store<i32>(ints, lineNo, 4)
+    store<i32>(ints, cpu, 8)
+    store<i32>(ints, depth, 12)
+    store<i32>(ints, name, 16)
+    store<i32>(ints, -1, 20)
+    const floats = gFloats + (<usize>ops * FLOATS << 3)
+    store<f64>(floats, duration)
+    store<f64>(floats, NaN, 8)
+    ops++
+    lineNo++
+    p = nl + 1
+  }
+  stopAt = <i32>p
+  linesRead = lineNo - firstLine
+  return ops
 }
