@@ -100,7 +100,7 @@ function plain(s: string, from: number, colon: number, to: number, out: EventSha
   return out
 }
 
-export function shaped(out: EventShape, kind: EventShape['kind'], nameFrom: number, nameTo: number, bodyFrom: number, bodyTo: number, style: Style): EventShape {
+function shaped(out: EventShape, kind: EventShape['kind'], nameFrom: number, nameTo: number, bodyFrom: number, bodyTo: number, style: Style): EventShape {
   out.kind = kind
   out.nameFrom = nameFrom
   out.nameTo = nameTo
@@ -148,13 +148,9 @@ export class EventNames {
     if (full[id] === undefined) full[id] = this.names.idOf(`syscalls:${enter ? 'sys_enter_' : 'sys_exit_'}${printed.startsWith('sys_') ? printed.slice(4) : printed}`)
     return full[id]
   }
-
-  name(s: string, shape: EventShape): string {
-    return this.names.list[this.id(s, shape)]
-  }
 }
 
-export const isIdentChar = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95
+const isIdentChar = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95
 
 function isIdent(s: string, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (!isIdentChar(s.charCodeAt(i))) return false
@@ -162,7 +158,7 @@ function isIdent(s: string, from: number, to: number): boolean {
 }
 
 /** Letters and digits only, as a syscall's return value prints (`0x3`, `fffffffffffffffe`). */
-export function isWord(s: string, from: number, to: number): boolean {
+function isWord(s: string, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i)
     if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122))) return false

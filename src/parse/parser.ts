@@ -3,7 +3,7 @@ import { CallTreeBuilder } from '../trace/calltree.js'
 import { EventTable } from '../trace/events.js'
 import type { FunctionRecord, LostRecord, MarkerRecord, Origin, ParseProblem, Stack, TraceRecord } from '../trace/records.js'
 import { Trace, type Loss, type TraceHeader } from '../trace/trace.js'
-import { EventNames, FormatBook, eventShapeAt, isIdentChar, isWord, newShape, shaped as setShape, type EventShape } from './event.js'
+import { EventNames, FormatBook, eventShapeAt, newShape, type EventShape } from './event.js'
 import { parseFields, retValue, syscallArgsInto } from './fields.js'
 import type { EventFormat } from './format.js'
 import { decode } from './lines.js'
@@ -140,82 +140,19 @@ export class TraceParser {
     return this.#scanner ?? undefined
   }
 
-  /**
-   * A text of whole lines, as forEachText hands them over. Syscall events in the kernel's
-   * default layout (`%16s-%-7d [%03d] flags ts: `), which make up most large event traces,
-   * are read in this loop itself, where the JIT compiles them early (a running loop is
-   * optimized within the first chunk; a method called per line only after many calls).
-   * Every other line, and any line this reading has a doubt about, goes to pushRange.
-   */
+  /** A text of whole lines, as forEachText hands them over (the scanner's leftovers too). */
   pushText(s: string): void {
     const n = s.length
-    let fast = this.fastLines()
     let from = 0
     while (from < n) {
       let nl = s.indexOf('\n', from)
       if (nl === -1) nl = n
-      const to = nl > from && s.charCodeAt(nl - 1) === 13 ? nl - 1 : nl
-      const line = from
+      this.pushRange(s, from, nl > from && s.charCodeAt(nl - 1) === 13 ? nl - 1 : nl)
       from = nl + 1
-      if (fast && this.stackFrames === undefined && to - line >= 40 && s.charCodeAt(line + 16) === 45 && s.charCodeAt(line + 25) === 91 && s.charCodeAt(line + 29) === 93 && s.charCodeAt(line + 30) === 32) {
-        // TASK-PID: the pid left-aligned in 7 columns, the task right-aligned in 16.
-        let i = line + 17
-        let pid = 0
-        let c = s.charCodeAt(i)
-        while (i < line + 24 && c >= 48 && c <= 57) {
-          pid = pid * 10 + c - 48
-          c = s.charCodeAt(++i)
-        }
-        let ok = i > line + 17 && pid !== this.excludePid
-        while (ok && i < line + 25) ok = s.charCodeAt(i++) === 32
-        let cpu = 0
-        for (i = line + 26; ok && i < line + 29; i++) {
-          c = s.charCodeAt(i)
-          ok = c >= 48 && c <= 57
-          cpu = cpu * 10 + c - 48
-        }
-        let task = line
-        while (task < line + 16 && s.charCodeAt(task) === 32) task++
-        // The irq-info flags, then the timestamp with its colon.
-        const flagsFrom = line + 31
-        let flagsTo = flagsFrom
-        while (flagsTo < to && (c = s.charCodeAt(flagsTo)) !== 32 && c !== 58) flagsTo++
-        i = flagsTo
-        while (i < to && s.charCodeAt(i) === 32) i++
-        let ts = 0
-        let scale = 1
-        const tsFrom = i
-        for (; i < to && (c = s.charCodeAt(i)) >= 48 && c <= 57; i++) ts = ts * 10 + c - 48
-        if (c === 46 /* . */) {
-          for (i++; i < to && (c = s.charCodeAt(i)) >= 48 && c <= 57; i++) {
-            ts = ts * 10 + c - 48
-            scale *= 10
-          }
-        }
-        ok = ok && task < line + 16 && s.charCodeAt(task) !== 35 && flagsTo > flagsFrom && c === 58 && s.charCodeAt(flagsTo) === 32 && i > tsFrom && s.charCodeAt(i + 1) === 32
-        // The body: `sys_x(args)` or `sys_x -> ret`.
-        const body = i + 2
-        let j = body
-        while (j < to && isIdentChar((c = s.charCodeAt(j)))) j++
-        const shape = this.shape
-        if (ok && j > body && c === 40 && s.charCodeAt(to - 1) === 41) setShape(shape, 'enter', body, j, j + 1, to - 1, 'syscall')
-        else if (ok && j > body && c === 32 && s.startsWith(' -> ', j) && isWord(s, j + 4, to)) setShape(shape, 'exit', body, j, j + 4, to, 'ret')
-        else ok = false
-        if (ok) {
-          this.lineNo++
-          this.entries++
-          shape.probe = undefined
-          const name = this.eventNames.id(s, shape)
-          this.lastByCpu[cpu] = this.event(s, shape, name, cpu, this.recent(s, task, line + 16, 0), pid, undefined, this.recent(s, flagsFrom, flagsTo, 1), scale === 1 ? ts : ts / scale)
-          continue
-        }
-      }
-      this.pushRange(s, line, to)
-      fast = this.fastLines()
     }
   }
 
-  /** Lines pushText may read itself: no trace-cmd or latency-format text, no function tracers. */
+  /** Lines the scanner may read: no trace-cmd or latency-format text, no function tracers. */
   private fastLines(): boolean {
     const h = this.header
     return !h.traceCmd && !h.latencyFormat && h.tracer !== 'function_graph' && h.tracer !== 'function'
