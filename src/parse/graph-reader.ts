@@ -10,17 +10,9 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { createGunzip } from 'node:zlib'
 import { parseGraphLine, type GraphLine } from './graph.js'
 import { decode, forEachText } from './lines.js'
-import { Scanner } from './scanner.js'
+import { FLOATS, INTS, OP_ENTRY, OP_EXIT, OP_LEAF, OP_TEXT, Scanner } from './scanner.js'
 import { NameTable } from './names.js'
 
-export const OP_TEXT = 0
-export const OP_ENTRY = 1
-export const OP_LEAF = 2
-export const OP_EXIT = 3
-/** Int32 slots per op: op, line, cpu (-1: none), depth, name id, proc id (-1: none). */
-export const INTS = 6
-/** Float64 slots per op: duration, timestamp (NaN: none). */
-export const FLOATS = 2
 const BATCH = 1 << 15
 /** The first batches are small, so the main thread starts building while this one warms up. */
 const FIRST_BATCH = 1 << 11

@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { Trace } from '../trace/trace.js'
-import { FLOATS, INTS, OP_ENTRY, OP_EXIT, OP_LEAF, OP_TEXT, type Batch } from './graph-reader.js'
+import type { Batch } from './graph-reader.js'
+import { FLOATS, INTS, OP_ENTRY, OP_EXIT, OP_LEAF, OP_TEXT } from './scanner.js'
 import { TraceParser } from './parser.js'
 
 /** The worker's built file; absent when kspec runs from its TypeScript sources (tests). */

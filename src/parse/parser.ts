@@ -7,7 +7,7 @@ import { EventNames, FormatBook, eventShapeAt, newShape, type EventShape } from 
 import { parseFields, retValue, syscallArgsInto } from './fields.js'
 import type { EventFormat } from './format.js'
 import { decode } from './lines.js'
-import { ENTER, Scanner, TASK } from './scanner.js'
+import { ENTER, FLOATS, INTS, OP_EXIT, OP_LEAF, Scanner, TASK } from './scanner.js'
 import { parseGraphLine, type GraphLine } from './graph.js'
 import { Finder } from './find.js'
 import { NameTable } from './names.js'
@@ -87,9 +87,11 @@ export class TraceParser {
    */
   pushBytes(bytes: Buffer): void {
     const wanted = this.scanning === 'auto' ? bytes.length >= SCAN_FROM : this.scanning === 'always'
-    const sc = wanted && this.fastLines() && isAscii(bytes) ? this.scanner() : undefined
+    const graph = this.header.tracer === 'function_graph'
+    const sc = wanted && (graph || this.fastLines()) && isAscii(bytes) ? this.scanner() : undefined
     if (sc === undefined || !sc.fits(bytes.length)) return this.pushText(decode(bytes))
     sc.load(bytes)
+    if (graph) return this.scanGraph(sc, bytes)
     const t = this.events
     const n = bytes.length
     let chunk = -1
@@ -120,6 +122,39 @@ export class TraceParser {
       this.pushRange(line, 0, line.length)
       pos = nl + 1
       if (!this.fastLines() && pos < n) return this.pushText(bytes.toString('latin1', pos))
+    }
+  }
+
+  /** pushBytes for function_graph text: calls read by the scanner go straight into the trees. */
+  private scanGraph(sc: Scanner, bytes: Buffer): void {
+    const n = bytes.length
+    let pos = 0
+    let misses = 0
+    while (pos < n) {
+      if (misses === MISSES) return this.pushText(bytes.toString('latin1', pos))
+      const ops = this.stackFrames === undefined ? sc.scanGraph(pos, n, this.lineNo + 1, sc.graphOps) : 0
+      if (ops > 0) {
+        const { graphInts: ints, graphFloats: floats } = sc
+        for (let k = 0; k < ops; k++) {
+          const i = k * INTS
+          const cpu = ints[i + 2]
+          const ctx = this.tree.context(cpu, undefined)
+          const d = floats[k * FLOATS]
+          const duration = d === d ? d : undefined
+          if (ints[i] === OP_EXIT) this.tree.exit(ints[i + 1], cpu, undefined, ctx, ints[i + 4], ints[i + 3], duration)
+          else this.tree.call(ints[i + 1], cpu, undefined, ctx, ints[i + 4], ints[i + 3], ints[i] === OP_LEAF, duration)
+        }
+        this.lineNo += ops
+        pos = sc.stoppedAt
+        misses = 0
+        continue
+      }
+      misses++
+      let nl = bytes.indexOf(10, pos)
+      if (nl === -1) nl = n
+      const line = bytes.toString('latin1', pos, nl > pos && bytes[nl - 1] === 13 ? nl - 1 : nl)
+      this.pushRange(line, 0, line.length)
+      pos = nl + 1
     }
   }
 

@@ -8,6 +8,18 @@ import { fileURLToPath } from 'node:url'
  */
 export const SCANNER_WASM = fileURLToPath(new URL('../../asm/build/scan.wasm', import.meta.url))
 
+/**
+ * function_graph lines as the graph reader sends them and scanGraph writes them: per op,
+ * INTS int32 (op, line, cpu (-1: none), depth, name id, proc id (-1: none)) and FLOATS
+ * float64 (duration, timestamp (NaN: none)).
+ */
+export const OP_TEXT = 0
+export const OP_ENTRY = 1
+export const OP_LEAF = 2
+export const OP_EXIT = 3
+export const INTS = 6
+export const FLOATS = 2
+
 /** Kinds of names the scanner asks for. */
 export const TASK = 0
 export const ENTER = 1
@@ -127,8 +139,8 @@ export class Scanner {
     this.lastRow = ints(12, 4096)
     this.#keys = ints(13, 32)
     this.graphOps = x.graphOps()
-    this.graphInts = new Int32Array(buf, x.graphInts(), this.graphOps * 6)
-    this.graphFloats = new Float64Array(buf, x.graphFloats(), this.graphOps * 2)
+    this.graphInts = new Int32Array(buf, x.graphInts(), this.graphOps * INTS)
+    this.graphFloats = new Float64Array(buf, x.graphFloats(), this.graphOps * FLOATS)
     this.#input = Buffer.from(buf, x.inputAt(), CAPACITY)
   }
 

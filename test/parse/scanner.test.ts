@@ -6,6 +6,7 @@ import { parseFormat } from '../../src/parse/format.js'
 import { forEachText } from '../../src/parse/lines.js'
 import { TraceParser } from '../../src/parse/parser.js'
 import { SCANNER_WASM, Scanner } from '../../src/parse/scanner.js'
+import type { TraceRecord } from '../../src/trace/records.js'
 import type { Trace } from '../../src/trace/trace.js'
 import { FIXTURES, SHARED } from '../helpers.js'
 
@@ -24,9 +25,19 @@ async function parse(text: Buffer, scanning: 'always' | 'never', formats: string
   return parser.finish()
 }
 
+/** A record as text; calls by their parent's and children's lines (their JSON would hold whole subtrees). */
+function record(r: TraceRecord): string {
+  if (r.kind !== 'call') return JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))
+  const { line, cpu, task, pid, ts, name, depth, duration, entryMissing, exitMissing } = r
+  return JSON.stringify({ line, cpu, task, pid, ts, name, depth, duration, entryMissing, exitMissing, parent: r.parent?.line, children: r.children.map((c) => c.line) })
+}
+
 function said(trace: Trace): unknown {
   return {
-    records: trace.records.map((r) => JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))),
+    records: trace.records.map(record),
+    roots: trace.roots.map((r) => r.line),
+    gaps: trace.graphGaps,
+    calls: trace.callCount,
     problems: trace.problems,
     header: trace.header,
     loss: trace.loss,
@@ -47,12 +58,13 @@ test('the scanner is built (npm run build compiles asm/scan.ts)', () => {
   expect(Scanner.create({ intern: () => 0, layout: () => 0 }), `${SCANNER_WASM} is missing: run npm run build`).toBeDefined()
 })
 
-test('every captured events trace reads the same with the scanner as without', async () => {
+test('every captured trace, events and function_graph, reads the same with the scanner as without', async () => {
   const walk = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : [join(dir, n)]))
   const files = [SHARED, FIXTURES].flatMap(walk)
-  const traces = files.filter((f) => /\.txt(\.gz)?$/.test(f) && !/graph|README|format/.test(f))
-  expect(traces.length).toBeGreaterThan(15)
+  const traces = files.filter((f) => /\.txt(\.gz)?$/.test(f) && !/README|format/.test(f))
+  expect(traces.length).toBeGreaterThan(25)
   let scannedRows = 0
+  let calls = 0
   for (const f of traces) {
     const raw = readFileSync(f)
     const text = f.endsWith('.gz') ? gunzipSync(raw) : raw
@@ -60,10 +72,12 @@ test('every captured events trace reads the same with the scanner as without', a
       throw new Error(`${relative(SHARED, f)}: ${e.message}`)
     })
     scannedRows += trace.eventCount
+    calls += trace.callCount
   }
-  // The 412k-event capture alone: the comparison covered the bulk path, not only the parser's.
+  // The large captures: the comparison covered the bulk paths, not only the parser's.
   expect(scannedRows).toBeGreaterThan(412_000)
-}, 120_000)
+  expect(calls).toBeGreaterThan(1_498_000)
+}, 180_000)
 
 test('lines the scanner must leave to the parser, or read exactly as it does', async () => {
   const lines = [
