@@ -1,5 +1,4 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import type { Reporter, TestCase, TestModule, TestSuite } from 'vitest/node'
 import type { KspecMeta } from '../src/fixtures/meta.js'
@@ -27,11 +26,15 @@ export default class JUnitReporter implements Reporter {
   onTestRunEnd(modules: ReadonlyArray<TestModule>): void {
     const kernel = process.env.KSPEC_KERNEL_LABEL ?? 'host'
     const suites = modules.map((m) => suiteOf(m, kernel))
-    // Runs on several kernels write their parts side by side; each write rebuilds the whole report.
-    const parts = process.env.KSPEC_JUNIT_PARTS ?? join(tmpdir(), `kspec-junit-${process.pid}`)
-    mkdirSync(parts, { recursive: true })
-    writeFileSync(join(parts, `${kernel.replace(/[^\w.-]+/g, '_')}.json`), JSON.stringify(suites))
-    const all: SuiteRecord[] = readdirSync(parts).sort().flatMap((f) => JSON.parse(readFileSync(join(parts, f), 'utf8')))
+    // `kspec run` on several kernels: each run writes its part beside the others' (in a
+    // folder kspec removes at the end) and rebuilds the whole report from them.
+    const parts = process.env.KSPEC_JUNIT_PARTS
+    let all: SuiteRecord[] = suites
+    if (parts !== undefined) {
+      mkdirSync(parts, { recursive: true })
+      writeFileSync(join(parts, `${kernel.replace(/[^\w.-]+/g, '_')}.json`), JSON.stringify(suites))
+      all = readdirSync(parts).sort().flatMap((f) => JSON.parse(readFileSync(join(parts, f), 'utf8')))
+    }
     mkdirSync(dirname(this.#out), { recursive: true })
     writeFileSync(this.#out, buildXml(all))
   }

@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
+import { onTestFinished } from 'vitest'
 import { loadTrace } from '../src/parse/load.js'
 import type { Trace } from '../src/trace/trace.js'
 
@@ -23,3 +26,10 @@ export function failure(fn: () => unknown): string {
 
 export const strip = (s: string): string =>
   s.replace(/\x1b\[[0-9;]*m/g, '').replaceAll(SHARED, '<shared>/').replaceAll(FIXTURES, '<fixtures>/')
+
+/** A fresh folder under the system's temporary one, removed when the test ends. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}

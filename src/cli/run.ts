@@ -76,15 +76,21 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   for (const [k, v] of Object.entries(env)) if (v !== undefined && process.env[k] === undefined) process.env[k] = v
   // Each kernel's run adds its suites here; the JUnit file is rebuilt from all of them.
-  const { mkdtempSync } = await import('node:fs')
+  const { mkdtempSync, rmSync } = await import('node:fs')
   const { tmpdir } = await import('node:os')
   const { join } = await import('node:path')
-  process.env.KSPEC_JUNIT_PARTS = mkdtempSync(join(tmpdir(), 'kspec-junit-'))
+  const parts = mkdtempSync(join(tmpdir(), 'kspec-junit-'))
+  process.env.KSPEC_JUNIT_PARTS = parts
   const results: { kernel: string; code: number }[] = []
-  for (const kernel of kernels) {
-    const label = await kernelLabel(kernel)
-    if (kernels.length > 1) process.stdout.write(`\n━━ kernel: ${label} ━━\n`)
-    results.push({ kernel: label, code: await runOnce(kernel, label, args.positionals, timeout, { ...args.values, reporters, outputFile: args.values.outputFile ?? config.outputFile, specs: config.specs }) })
+  try {
+    for (const kernel of kernels) {
+      const label = await kernelLabel(kernel)
+      if (kernels.length > 1) process.stdout.write(`\n━━ kernel: ${label} ━━\n`)
+      results.push({ kernel: label, code: await runOnce(kernel, label, args.positionals, timeout, { ...args.values, reporters, outputFile: args.values.outputFile ?? config.outputFile, specs: config.specs }) })
+    }
+  } finally {
+    // The parts are joined into the report as each kernel's run ends.
+    rmSync(parts, { recursive: true, force: true })
   }
   if (kernels.length > 1) {
     process.stdout.write(`\n${results.map((r) => `${r.kernel}: ${r.code === 0 ? 'passed' : r.code === 2 ? 'no specs' : 'FAILED'}`).join('\n')}\n`)

@@ -1,16 +1,15 @@
 import { execa } from 'execa'
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect, test } from 'kspec'
 import { loadTrace } from '../../src/parse/load.js'
-import { strip } from '../helpers.js'
+import { strip, tempDir } from '../helpers.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 test('a failed live test leaves its trace, declaration, kernel and formats; loadTrace on them replays it offline', async () => {
-  const artifacts = mkdtempSync(join(tmpdir(), 'kspec-artifacts-'))
+  const artifacts = tempDir('kspec-artifacts-')
   const run = await execa('node', ['bin/kspec.js', 'run', 'test/fixtures/projects/artifacts/fail.spec.ts'], { cwd: ROOT, reject: false, env: { KSPEC_ARTIFACT_DIR: artifacts, NO_COLOR: '1' } })
   expect(run.exitCode).toBe(1)
   const out = strip(run.stdout + run.stderr)

@@ -1,16 +1,16 @@
 import { execa } from 'execa'
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect, test } from 'vitest'
+import { tempDir } from '../helpers.js'
 import { validateConfig } from '../../src/config/schema.js'
 
 const KSPEC = fileURLToPath(new URL('../../bin/kspec.js', import.meta.url))
 const inDir = (dir: string, ...args: string[]) => execa('node', [KSPEC, ...args], { cwd: dir, reject: false, env: { NO_COLOR: '1' } })
 
 test('config problems are listed at once, unknown keys with a did-you-mean; exit 2', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kspec-config-'))
+  const dir = tempDir('kspec-config-')
   writeFileSync(join(dir, 'kspec.config.ts'), "export default { kernel: ['host'], reporters: ['junit', 'html'], qemu: { memory: 512 }, timeoutMs: -1 }\n")
   const r = await inDir(dir, 'run')
   expect(r.exitCode).toBe(2)
@@ -29,7 +29,7 @@ test('defaults when there is no config', () => {
 })
 
 test('kspec init writes a config and a spec that run; flags override the config', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kspec-init-'))
+  const dir = tempDir('kspec-init-')
   expect((await inDir(dir, 'init')).exitCode).toBe(0)
   expect((await inDir(dir, 'init')).stderr).toContain('kspec.config.ts already exists: kspec init does not overwrite')
   const r = await inDir(dir, 'run', '--outputFile', 'from-flag.xml')

@@ -1,9 +1,9 @@
 import { execa } from 'execa'
-import { mkdtempSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect, test } from 'vitest'
+import { tempDir } from '../helpers.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -30,7 +30,7 @@ print(json.dumps({'suites': suites}))
 }
 
 test('the JUnit report, read back by junitparser: suites per file and kernel, properties, skips, failures, load errors, hooks', async () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'kspec-junit-test-')), 'report.xml')
+  const out = join(tempDir('kspec-junit-test-'), 'report.xml')
   const run = await execa('node', ['bin/kspec.js', 'run', 'test/fixtures/projects/report/', '--reporter', 'junit', '--outputFile', out], { cwd: ROOT, reject: false })
   expect(run.exitCode, run.stdout + run.stderr).toBe(1)
   expect(readFileSync(out, 'utf8')).toMatch(/^<\?xml/)
@@ -68,7 +68,7 @@ test('the JUnit report, read back by junitparser: suites per file and kernel, pr
 }, 60_000)
 
 test('--shard i/n splits a run; merge-reports joins the shards into one report', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kspec-shards-'))
+  const dir = tempDir('kspec-shards-')
   const shard = (i: number) => execa('node', ['bin/kspec.js', 'run', 'test/fixtures/projects/offline/passing.spec.ts', 'specs/saved-trace.spec.ts', '--reporter', 'junit', '--outputFile', join(dir, `${i}.xml`), '--shard', `${i}/2`], { cwd: ROOT, reject: false })
   const [a, b] = await Promise.all([shard(1), shard(2)])
   expect([a.exitCode, b.exitCode]).toEqual([0, 0])

@@ -7,6 +7,7 @@ import { defineTrace } from '../../src/spec/declaration.js'
 import { kprobe, kretprobe } from '../../src/spec/probes.js'
 import { probeFeatures } from '../../src/tracefs/features.js'
 import { Recorder } from '../../src/tracefs/recorder.js'
+import { tempDir } from '../helpers.js'
 
 /**
  * Debian's kernel booted under QEMU (KVM where it works, TCG here), with the five ftrace
@@ -109,10 +110,9 @@ describe('failures in the guest', () => {
   }, 60_000)
 
   test('files from the config are placed in the guest; a kernel crash mid-test ends that VM with its console log, never a hang', async () => {
-    const { mkdtempSync, writeFileSync } = await import('node:fs')
+    const { writeFileSync } = await import('node:fs')
     const { join } = await import('node:path')
-    const { tmpdir } = await import('node:os')
-    const script = join(mkdtempSync(join(tmpdir(), 'kspec-guest-')), 'hello.sh')
+    const script = join(tempDir('kspec-guest-'), 'hello.sh')
     writeFileSync(script, '#!/bin/sh\necho "hello from $(uname -r)"\n')
     const doomed = new QemuTarget({ kernel: 'debian', files: [{ from: script, to: '/opt/tests/hello.sh' }] })
     await doomed.ready()
