@@ -7,7 +7,7 @@ import { arm, type Arming } from './arm.js'
 import { probeFeatures, probeTracer, type Features } from './features.js'
 import { sweep } from './janitor.js'
 import { plan } from './requirements.js'
-import { ensureTraceDir, runArmed, workloadKind, type Workload } from './run.js'
+import { ensureTraceDir, runArmed, sweepTraceDirs, workloadKind, type Workload } from './run.js'
 import { teardown } from './teardown.js'
 
 /** A Trace recorded here, with what produced it: the workload's result, the declaration, the event formats. */
@@ -53,7 +53,7 @@ export class Recorder {
       this.#warmSpawner()
       const spare = this.#spare?.catch(() => {})
       this.#features = probeFeatures(this.target).then(async (f) => {
-        await Promise.all([sweep(this.target), spare])
+        await Promise.all([sweep(this.target), sweepTraceDirs(), spare])
         return f
       })
     }

@@ -1,7 +1,8 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { TracefsError, UnsupportedError, WorkloadTimeoutError } from '../errors.js'
+import { pidAlive } from '../kernel/host.js'
 import type { Spawner, Target, WorkloadResult } from '../kernel/target.js'
 import { forEachLine } from '../parse/lines.js'
 import { TraceParser } from '../parse/parser.js'
@@ -34,6 +35,19 @@ export interface RunOptions {
 
 /** Where recorded traces are saved, unless a reporter's artifact directory says otherwise. */
 export const traceDir = (): string => process.env.KSPEC_TRACE_DIR ?? join(tmpdir(), 'kspec', String(process.pid))
+
+/**
+ * Removes the trace folders of kspec processes that are gone: a failed test's trace was
+ * copied to its artifacts, the rest served their run. The folders of live runs, and a
+ * folder set with KSPEC_TRACE_DIR, are left alone.
+ */
+export async function sweepTraceDirs(): Promise<void> {
+  if (process.env.KSPEC_TRACE_DIR !== undefined) return
+  const root = join(tmpdir(), 'kspec')
+  const names = await readdir(root).catch(() => [] as string[])
+  const gone = names.filter((n) => /^\d+$/.test(n) && Number(n) !== process.pid && !pidAlive(Number(n)))
+  await Promise.all(gone.map((n) => rm(join(root, n), { recursive: true, force: true })))
+}
 
 export async function ensureTraceDir(): Promise<string> {
   const dir = traceDir()
