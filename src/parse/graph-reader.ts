@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
 import { createGunzip } from 'node:zlib'
 import { parseGraphLine, type GraphLine } from './graph.js'
-import { decode, forEachText } from './lines.js'
+import { decode, eachLine, forEachText } from './lines.js'
 import { FLOATS, INTS, OP_ENTRY, OP_EXIT, OP_LEAF, OP_TEXT, Scanner } from './scanner.js'
 import { NameTable } from './names.js'
 
@@ -79,16 +79,7 @@ if (parentPort) {
     flush()
     size = Math.min(BATCH, size * 2)
   }
-  const text = (s: string): void => {
-    let start = 0
-    let nl = s.indexOf('\n')
-    while (nl !== -1) {
-      line(s, start, nl > start && s.charCodeAt(nl - 1) === 13 ? nl - 1 : nl)
-      start = nl + 1
-      nl = s.indexOf('\n', start)
-    }
-    if (start < s.length) line(s, start, s.endsWith('\r') ? s.length - 1 : s.length)
-  }
+  const text = (s: string): void => eachLine(s, line)
   // Calls in the common layout are read by the WebAssembly scanner straight into the
   // batch; it stops at any other line, which is read above.
   const scanner = Scanner.create({ intern: (_kind, name) => names.id(name, 0, name.length), layout: () => -1 })
@@ -110,8 +101,8 @@ if (parentPort) {
       }
       let nl = b.indexOf(10, pos)
       if (nl === -1) nl = b.length
-      const s = b.toString('latin1', pos, nl)
-      line(s, 0, s.length > 0 && s.charCodeAt(s.length - 1) === 13 ? s.length - 1 : s.length)
+      // With its newline: an empty line is a line too.
+      eachLine(b.toString('latin1', pos, Math.min(nl + 1, b.length)), line)
       pos = nl + 1
     }
   }

@@ -6,16 +6,19 @@ import { isAscii } from 'node:buffer'
  * Carriage returns from serial consoles are dropped.
  */
 export async function forEachLine(chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>, onLine: (text: string, from: number, to: number) => void): Promise<void> {
-  await forEachText(chunks, (text) => {
-    let start = 0
-    let nl = text.indexOf('\n')
-    while (nl !== -1) {
-      onLine(text, start, nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl)
-      start = nl + 1
-      nl = text.indexOf('\n', start)
-    }
-    if (start < text.length) onLine(text, start, text.endsWith('\r') ? text.length - 1 : text.length)
-  })
+  await forEachText(chunks, (text) => eachLine(text, onLine))
+}
+
+/** Each line of `text` as a range of it, carriage returns dropped. */
+export function eachLine(text: string, onLine: (text: string, from: number, to: number) => void): void {
+  let start = 0
+  let nl = text.indexOf('\n')
+  while (nl !== -1) {
+    onLine(text, start, nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl)
+    start = nl + 1
+    nl = text.indexOf('\n', start)
+  }
+  if (start < text.length) onLine(text, start, text.endsWith('\r') ? text.length - 1 : text.length)
 }
 
 /**

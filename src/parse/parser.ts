@@ -115,12 +115,7 @@ export class TraceParser {
         continue
       }
       misses++
-      // A line the scanner leaves to the parser.
-      let nl = bytes.indexOf(10, pos)
-      if (nl === -1) nl = n
-      const line = bytes.toString('latin1', pos, nl > pos && bytes[nl - 1] === 13 ? nl - 1 : nl)
-      this.pushRange(line, 0, line.length)
-      pos = nl + 1
+      pos = this.leftover(bytes, pos)
       if (!this.fastLines() && pos < n) return this.pushText(bytes.toString('latin1', pos))
     }
   }
@@ -150,12 +145,17 @@ export class TraceParser {
         continue
       }
       misses++
-      let nl = bytes.indexOf(10, pos)
-      if (nl === -1) nl = n
-      const line = bytes.toString('latin1', pos, nl > pos && bytes[nl - 1] === 13 ? nl - 1 : nl)
-      this.pushRange(line, 0, line.length)
-      pos = nl + 1
+      pos = this.leftover(bytes, pos)
     }
+  }
+
+  /** The line of (ASCII) `bytes` at `pos`, which the scanner left: read by pushRange. Returns the next line's start. */
+  private leftover(bytes: Buffer, pos: number): number {
+    let nl = bytes.indexOf(10, pos)
+    if (nl === -1) nl = bytes.length
+    const line = bytes.toString('latin1', pos, nl > pos && bytes[nl - 1] === 13 ? nl - 1 : nl)
+    this.pushRange(line, 0, line.length)
+    return nl + 1
   }
 
   /** The parser's scanner, made on first use; undefined where it was not built. */

@@ -1,3 +1,4 @@
+import { rowAtLine, widen } from './columns.js'
 import type { CallRecord } from './records.js'
 
 /** A task's (or, before any banner, a CPU's) open calls, as rows of the CallTable. */
@@ -179,34 +180,22 @@ export class CallTable {
 
   /** The first row at or after `from` whose line is at least `line` (rows are in line order). */
   rowAtLine(line: number, from = 0, to = this.size): number {
-    let lo = from
-    let hi = to
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if (this.line[mid] < line) lo = mid + 1
-      else hi = mid
-    }
-    return lo
+    return rowAtLine(this.line, line, from, to)
   }
 
   private grow(): void {
     const n = Math.max(this.line.length * 2, this.expected)
-    const widen = <T extends Int32Array | Uint8Array | Float64Array>(a: T, make: new (n: number) => T): T => {
-      const b = new make(n)
-      b.set(a)
-      return b
-    }
-    this.line = widen(this.line, Int32Array)
-    this.cpu = widen(this.cpu, Int32Array)
-    this.depth = widen(this.depth, Int32Array)
-    this.flags = widen(this.flags, Uint8Array)
-    this.parent = widen(this.parent, Int32Array)
-    this.newest = widen(this.newest, Int32Array)
-    this.older = widen(this.older, Int32Array)
-    this.duration = widen(this.duration, Float64Array)
-    this.ts = widen(this.ts, Float64Array)
-    this.name = widen(this.name, Int32Array)
-    this.ctx = widen(this.ctx, Int32Array)
+    this.line = widen(this.line, n)
+    this.cpu = widen(this.cpu, n)
+    this.depth = widen(this.depth, n)
+    this.flags = widen(this.flags, n)
+    this.parent = widen(this.parent, n)
+    this.newest = widen(this.newest, n)
+    this.older = widen(this.older, n)
+    this.duration = widen(this.duration, n)
+    this.ts = widen(this.ts, n)
+    this.name = widen(this.name, n)
+    this.ctx = widen(this.ctx, n)
   }
 }
 

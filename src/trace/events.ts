@@ -1,3 +1,4 @@
+import { rowAtLine, widen } from './columns.js'
 import type { EventRecord, FieldValue, ProbeSite, Stack } from './records.js'
 
 const NONE = -1
@@ -95,9 +96,7 @@ export class EventTable {
     const start = this.used
     if (start + n > this.values.length) {
       // Syscall entries carry 2-6 values, their exits one.
-      const wider = new Float64Array(Math.max(this.values.length * 2, start + n, this.expected * 3))
-      wider.set(this.values)
-      this.values = wider
+      this.values = widen(this.values, Math.max(this.values.length * 2, start + n, this.expected * 3))
     }
     this.used = start + n
     return start
@@ -175,36 +174,24 @@ export class EventTable {
 
   /** The first row at or after `from` whose line is at least `line` (rows are in line order). */
   rowAtLine(line: number, from = 0, to = this.size): number {
-    let lo = from
-    let hi = to
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if (this.line[mid] < line) lo = mid + 1
-      else hi = mid
-    }
-    return lo
+    return rowAtLine(this.line, line, from, to)
   }
 
   private grow(): void {
     const n = Math.max(this.line.length * 2, this.expected)
-    const widen = <T extends Int32Array | Float64Array>(a: T, make: new (n: number) => T): T => {
-      const b = new make(n)
-      b.set(a)
-      return b
-    }
-    this.line = widen(this.line, Int32Array)
-    this.cpu = widen(this.cpu, Int32Array)
-    this.pid = widen(this.pid, Int32Array)
-    this.tgid = widen(this.tgid, Int32Array)
-    this.task = widen(this.task, Int32Array)
-    this.flags = widen(this.flags, Int32Array)
-    this.name = widen(this.name, Int32Array)
-    this.ts = widen(this.ts, Float64Array)
-    this.chunk = widen(this.chunk, Int32Array)
-    this.bodyFrom = widen(this.bodyFrom, Int32Array)
-    this.bodyTo = widen(this.bodyTo, Int32Array)
-    this.layout = widen(this.layout, Int32Array)
-    this.at = widen(this.at, Int32Array)
+    this.line = widen(this.line, n)
+    this.cpu = widen(this.cpu, n)
+    this.pid = widen(this.pid, n)
+    this.tgid = widen(this.tgid, n)
+    this.task = widen(this.task, n)
+    this.flags = widen(this.flags, n)
+    this.name = widen(this.name, n)
+    this.ts = widen(this.ts, n)
+    this.chunk = widen(this.chunk, n)
+    this.bodyFrom = widen(this.bodyFrom, n)
+    this.bodyTo = widen(this.bodyTo, n)
+    this.layout = widen(this.layout, n)
+    this.at = widen(this.at, n)
   }
 }
 
