@@ -41,7 +41,8 @@ while (my $job = <STDIN>) {
 
 /** A spawner on this machine: Perl reading job directories from a pipe. */
 export async function hostSpawner(): Promise<Spawner> {
-  const dir = await mkdtemp(join(tmpdir(), 'kspec-jobs-'))
+  // The pid in the name lets the next run remove it should this process be killed.
+  const dir = await mkdtemp(join(tmpdir(), `kspec-jobs-${process.pid}-`))
   const sh = spawn(...(await orphanProof('perl', ['-e', SCRIPT], 'TERM')), { stdio: ['pipe', 'pipe', 'inherit'] })
   const lines = createInterface({ input: sh.stdout })[Symbol.asyncIterator]()
   let jobs = 0

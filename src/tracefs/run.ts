@@ -37,16 +37,20 @@ export interface RunOptions {
 export const traceDir = (): string => process.env.KSPEC_TRACE_DIR ?? join(tmpdir(), 'kspec', String(process.pid))
 
 /**
- * Removes the trace folders of kspec processes that are gone: a failed test's trace was
- * copied to its artifacts, the rest served their run. The folders of live runs, and a
- * folder set with KSPEC_TRACE_DIR, are left alone.
+ * Removes what kspec processes that are gone left in the temporary folder: their saved
+ * traces (a failed test's was copied to its artifacts) and their spawners' job folders.
+ * Live runs' folders, and a trace folder set with KSPEC_TRACE_DIR, are left alone.
  */
 export async function sweepTraceDirs(): Promise<void> {
-  if (process.env.KSPEC_TRACE_DIR !== undefined) return
+  const gone = (pid: string): boolean => Number(pid) !== process.pid && !pidAlive(Number(pid))
+  const remove = (dirs: string[]) => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })))
   const root = join(tmpdir(), 'kspec')
-  const names = await readdir(root).catch(() => [] as string[])
-  const gone = names.filter((n) => /^\d+$/.test(n) && Number(n) !== process.pid && !pidAlive(Number(n)))
-  await Promise.all(gone.map((n) => rm(join(root, n), { recursive: true, force: true })))
+  const traces = process.env.KSPEC_TRACE_DIR === undefined ? await readdir(root).catch(() => [] as string[]) : []
+  const jobs = (await readdir(tmpdir()).catch(() => [] as string[])).filter((n) => /^kspec-jobs-\d+-/.test(n))
+  await remove([
+    ...traces.filter((n) => /^\d+$/.test(n) && gone(n)).map((n) => join(root, n)),
+    ...jobs.filter((n) => gone(n.split('-')[2])).map((n) => join(tmpdir(), n)),
+  ])
 }
 
 export async function ensureTraceDir(): Promise<string> {

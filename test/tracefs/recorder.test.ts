@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
 import { readFile, readdir } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { afterAll, describe, expect, test } from 'kspec'
 import { IncompleteTraceError, WorkloadTimeoutError } from '../../src/errors.js'
 import { defineTrace } from '../../src/spec/declaration.js'
@@ -211,14 +212,17 @@ describe('signals and kills', () => {
     expect(swept.instances.some((n) => n.startsWith(`kspec_${p.pid}_`))).toBe(true)
     expect(swept.probes.length).toBeGreaterThan(0)
     expect(await ours(p.pid!)).toEqual([])
-    // Its saved traces go the same way; a live run's (this one's) stay.
+    // Its saved traces and its spawners' job folders go the same way; a live run's (this one's) stay.
     const { sweepTraceDirs, traceDir } = await import('../../src/tracefs/run.js')
     const dirOf = (pid: number) => traceDir().replace(/\d+$/, String(pid))
     const alive = async (dir: string) => readdir(dir).then(() => true, () => false)
+    const jobsOf = async (pid: number) => (await readdir(tmpdir())).filter((n) => n.startsWith(`kspec-jobs-${pid}-`))
     expect(await alive(dirOf(p.pid!))).toBe(true)
+    expect(await jobsOf(p.pid!)).not.toEqual([])
     expect(await alive(traceDir())).toBe(true)
     await sweepTraceDirs()
     expect(await alive(dirOf(p.pid!))).toBe(false)
+    expect(await jobsOf(p.pid!)).toEqual([])
     expect(await alive(traceDir())).toBe(true)
   })
 })
