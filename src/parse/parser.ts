@@ -1,17 +1,15 @@
 import { isAscii } from 'node:buffer'
 import { CallTreeBuilder } from '../trace/calltree.js'
-import { EventTable } from '../trace/events.js'
-import type { FunctionRecord, LostRecord, MarkerRecord, Origin, ParseProblem, Stack, TraceRecord } from '../trace/records.js'
+import type { LostRecord, MarkerRecord, Origin, ParseProblem, Stack, TraceRecord } from '../trace/records.js'
 import { Trace, type Loss, type TraceHeader } from '../trace/trace.js'
-import { EventNames, FormatBook, eventShapeAt, newShape, type EventShape } from './event.js'
-import { parseFields, retValue, syscallArgsInto } from './fields.js'
-import type { EventFormat } from './format.js'
-import { decode } from './lines.js'
-import { ENTER, FLOATS, INTS, OP_EXIT, OP_LEAF, Scanner, TASK } from './scanner.js'
+import { eventShapeAt, newShape, type EventShape } from './event.js'
+import { EventRows } from './event-rows.js'
+import { functionBody, isFunctionLine } from './function.js'
 import { parseGraphLine, type GraphLine } from './graph.js'
-import { Finder } from './find.js'
+import { decode } from './lines.js'
 import { NameTable } from './names.js'
 import { parseLatencyPrefix, parsePrefix, parsePrefixAt, type Prefix } from './prefix.js'
+import { FLOATS, INTS, OP_EXIT, OP_LEAF, Scanner } from './scanner.js'
 
 /**
  * Turns ftrace text into a Trace, one line at a time, for every format kspec collects:
@@ -20,7 +18,6 @@ import { parseLatencyPrefix, parsePrefix, parsePrefixAt, type Prefix } from './p
  * @example const p = new TraceParser('trace.txt'); for (const l of lines) p.push(l); p.finish()
  */
 export class TraceParser {
-  readonly formats = new FormatBook()
   private lineNo = 0
   private entries = 0
   private readonly records: TraceRecord[] = []
@@ -38,15 +35,10 @@ export class TraceParser {
   private readonly lastByCpu: (TraceRecord | number | undefined)[] = []
   private excludePid: number | undefined
   private readonly shape: EventShape = newShape()
-  private readonly eventNames = new EventNames(this.names)
-  private readonly events = new EventTable(this.names.list)
-  /** The text the last event's body stands in (its index in events.chunks). */
-  private chunk: string | undefined
-  /** Per event name id: its format (null: none), and the layout learned of its syscall arguments. */
-  private formatIds: (EventFormat | null | undefined)[] = []
-  private formatsSeen = -1
-  private readonly syscallLayouts: number[] = []
-  private readonly retLayout = this.events.layoutOf(RET)
+  private readonly rows = new EventRows(this.names)
+  private readonly events = this.rows.table
+  /** Formats that type events' fields (`events/<sys>/<event>/format`), added before the text. */
+  readonly formats = this.rows.formats
   /** When the scanner is used: for texts of 64 KiB and more (`auto`), or for tests `always`/`never`. */
   scanning: 'auto' | 'always' | 'never' = 'auto'
   #scanner: Scanner | null | undefined
@@ -103,7 +95,7 @@ export class TraceParser {
       if (misses === MISSES) return this.pushText(bytes.toString('latin1', pos))
       const rowBase = t.size
       // An open stack block is the parser's: its frames, and the line that ends it.
-      const rows = this.stackFrames === undefined ? sc.scan(pos, n, this.lineNo + 1, rowBase, t.used, this.excludePid ?? -1, this.retLayout) : 0
+      const rows = this.stackFrames === undefined ? sc.scan(pos, n, this.lineNo + 1, rowBase, t.used, this.excludePid ?? -1, this.rows.retLayout) : 0
       if (rows > 0) {
         if (chunk === -1) chunk = t.chunks.push(bytes) - 1
         t.appendRows(sc, rows, sc.poolUsed, chunk)
@@ -160,18 +152,7 @@ export class TraceParser {
 
   /** The parser's scanner, made on first use; undefined where it was not built. */
   private scanner(): Scanner | undefined {
-    if (this.#scanner === undefined) {
-      this.#scanner =
-        Scanner.create({
-          intern: (kind, text) => {
-            if (kind === TASK) return this.names.idOf(text)
-            const id = this.eventNames.syscall(kind === ENTER, text)
-            // Events with a format are typed by it, which the parser does.
-            return this.formatOf(id) === undefined ? id : -1
-          },
-          layout: (keys) => (new Set(keys).size === keys.length ? this.events.layoutOf(keys) : -1),
-        }) ?? null
-    }
+    if (this.#scanner === undefined) this.#scanner = Scanner.create(this.rows.scannerHost()) ?? null
     return this.#scanner ?? undefined
   }
 
@@ -258,9 +239,9 @@ export class TraceParser {
     const flags = p.flags === undefined ? -1 : this.recent(s, p.flagsFrom, p.flagsTo, 1)
     const shape = eventShapeAt(s, p.body, to, this.shape)
     if (shape && !(this.header.tracer === 'function' && isFunctionLine(s, p.body, to))) {
-      const name = this.eventNames.id(s, shape)
-      if (!this.isMarker(name)) {
-        this.lastByCpu[p.cpu] = this.event(s, shape, name, p.cpu, task, p.pid, p.tgid, flags, p.ts)
+      const name = this.rows.names.id(s, shape)
+      if (!this.rows.isMarker(name)) {
+        this.lastByCpu[p.cpu] = this.rows.add(s, shape, name, this.lineNo, p.cpu, task, p.pid, p.tgid, flags, p.ts)
         return
       }
     }
@@ -282,58 +263,11 @@ export class TraceParser {
     return (this.recentIds[slot] = this.names.id(s, from, to))
   }
 
-  private isMarker(name: number): boolean {
-    const n = this.names.list[name]
-    return n === 'tracing_mark_write' || n === 'print'
-  }
-
-  /** An event whose shape was just found in `s`: a row of the table, its fields typed now. */
-  private event(s: string, shape: EventShape, name: number, cpu: number | undefined, task: number, pid: number | undefined, tgid: number | undefined, flags: number, ts: number | undefined): number {
-    const t = this.events
-    if (s !== this.chunk) {
-      this.chunk = s
-      t.chunks.push(s)
-    }
-    const row = t.add(this.lineNo, cpu, task, pid, tgid, flags, ts, name, t.chunks.length - 1, shape.bodyFrom, shape.bodyTo)
-    if (shape.probe) t.probes.set(row, shape.probe)
-    const format = this.formatOf(name)
-    if (shape.style === 'ret') {
-      const at = t.reserve(1)
-      t.put(at, retValue(s, shape.bodyFrom, shape.bodyTo, format?.fields.get('ret')))
-      t.typed(row, this.retLayout, at)
-      return row
-    }
-    const learnable = shape.style === 'syscall' && format === undefined
-    const layout = learnable ? this.syscallLayouts[name] : undefined
-    if (layout !== undefined) {
-      const at = syscallArgsInto(s, shape.bodyFrom, shape.bodyTo, t.layouts[layout].keys, t)
-      if (at !== -1) {
-        t.typed(row, layout, at)
-        return row
-      }
-    }
-    const fields = parseFields(s.slice(shape.bodyFrom, shape.bodyTo), shape.style, format)
-    // A syscall's argument list is learned from its first event (and again when it differs).
-    if (learnable) this.syscallLayouts[name] = t.layoutOf(Object.keys(fields))
-    t.own(row, fields)
-    return row
-  }
-
-  private formatOf(name: number): EventFormat | undefined {
-    if (this.formatsSeen !== this.formats.version) {
-      this.formatIds = []
-      this.formatsSeen = this.formats.version
-    }
-    let f = this.formatIds[name]
-    if (f === undefined) f = this.formatIds[name] = this.formats.get(this.names.list[name]) ?? null
-    return f ?? undefined
-  }
-
   /** A body without the common prefix: function_graph comments, function tracer lines. */
   private body(origin: Origin, body: string): TraceRecord | number | undefined {
     const shape = eventShapeAt(body, 0, body.length, this.shape)
     if (shape === undefined || (this.header.tracer === 'function' && isFunctionLine(body, 0, body.length))) {
-      const fn = functionBody(origin, body, this)
+      const fn = functionBody(origin, body, (name) => this.names.intern(name))
       if (fn) {
         this.records.push(fn)
         return fn
@@ -341,14 +275,14 @@ export class TraceParser {
       this.problem(body, 'neither an event (`name: fields`) nor a function tracer line (`func <-parent`)')
       return undefined
     }
-    const name = this.eventNames.id(body, shape)
-    if (this.isMarker(name)) {
+    const name = this.rows.names.id(body, shape)
+    if (this.rows.isMarker(name)) {
       const marker: MarkerRecord = { ...origin, kind: 'marker', text: body.slice(shape.bodyFrom, shape.bodyTo) }
       this.records.push(marker)
       return marker
     }
     const { task, flags } = origin
-    return this.event(body, shape, name, origin.cpu, task === undefined ? -1 : this.names.idOf(task), origin.pid, origin.tgid, flags === undefined ? -1 : this.names.idOf(flags), origin.ts)
+    return this.rows.add(body, shape, name, origin.line, origin.cpu, task === undefined ? -1 : this.names.idOf(task), origin.pid, origin.tgid, flags === undefined ? -1 : this.names.idOf(flags), origin.ts)
   }
 
   private graphLine(s: string, from: number, to: number): boolean {
@@ -453,30 +387,10 @@ export class TraceParser {
   }
 }
 
-/** `func <-parent`, with sym-offset (`f+0x4/0xa0`), sym-addr (`f <ffff..>`) and func-no-repeats. */
-function functionBody(origin: Origin, body: string, p: TraceParser): FunctionRecord | undefined {
-  const m = /^(\S+?)(\+0x[0-9a-f]+\/0x[0-9a-f]+)?(?: <[0-9a-f]+>)?(?: <-(\S+?)(\+0x[0-9a-f]+\/0x[0-9a-f]+)?(?: <[0-9a-f]+>)?)?(?: \(repeats: (\d+).*\))?$/.exec(body)
-  if (!m) return undefined
-  const rec: FunctionRecord = { ...origin, kind: 'function', func: p.intern(m[1]), parent: m[3] === undefined ? undefined : p.intern(m[3]) }
-  if (m[2]) rec.offset = m[2]
-  if (m[4]) rec.parentOffset = m[4]
-  if (m[5]) rec.repeats = Number(m[5])
-  return rec
-}
-
-const RET = ['ret']
 /** Texts shorter than this are not worth a scanner's memory (a few MB). */
 const SCAN_FROM = 1 << 16
 /** Lines in a row the scanner leaves to the parser before the rest of the text goes to pushText. */
 const MISSES = 64
-const COLON = new Finder(': ')
-const PARENT_ARROW = new Finder(' <-')
-
-/** A function tracer body (`func <-parent`) rather than an event that happens to hold ` <-`. */
-function isFunctionLine(s: string, from: number, to: number): boolean {
-  return COLON.find(s, from, to) === -1 && PARENT_ARROW.find(s, from, to) !== -1
-}
-
 /** trace-cmd report prefixes lines of an instance's buffer with `name: `, at column 0. */
 function withoutInstance(line: string): string {
   const c = line.charCodeAt(0)

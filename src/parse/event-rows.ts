@@ -1,0 +1,93 @@
+import { EventTable } from '../trace/events.js'
+import { EventNames, FormatBook, type EventShape } from './event.js'
+import { parseFields, retValue, syscallArgsInto } from './fields.js'
+import type { EventFormat } from './format.js'
+import type { NameTable } from './names.js'
+import { ENTER, TASK, type ScannerHost } from './scanner.js'
+
+const RET = ['ret']
+
+/**
+ * Events into the event table as the parser finds them: their full names, the formats
+ * that type them, and their fields typed at once. A syscall's argument list is learned
+ * from its first event, and later events are read against it.
+ */
+export class EventRows {
+  readonly formats = new FormatBook()
+  readonly table: EventTable
+  readonly names: EventNames
+  readonly retLayout: number
+  /** The text the last event's body stands in (the table's last chunk). */
+  #chunk: string | undefined
+  /** Per event name id: its format (null: none), and the layout learned of its syscall arguments. */
+  #formats: (EventFormat | null | undefined)[] = []
+  #formatsSeen = -1
+  readonly #syscallLayouts: number[] = []
+
+  /** `strings` interns the names the table points at (shared with the rest of the parser). */
+  constructor(readonly strings: NameTable) {
+    this.table = new EventTable(strings.list)
+    this.names = new EventNames(strings)
+    this.retLayout = this.table.layoutOf(RET)
+  }
+
+  isMarker(name: number): boolean {
+    const n = this.strings.list[name]
+    return n === 'tracing_mark_write' || n === 'print'
+  }
+
+  /** The event `name` whose shape was just found in `s`: a row of the table, its fields typed now. */
+  add(s: string, shape: EventShape, name: number, line: number, cpu: number | undefined, task: number, pid: number | undefined, tgid: number | undefined, flags: number, ts: number | undefined): number {
+    const t = this.table
+    if (s !== this.#chunk) {
+      this.#chunk = s
+      t.chunks.push(s)
+    }
+    const row = t.add(line, cpu, task, pid, tgid, flags, ts, name, t.chunks.length - 1, shape.bodyFrom, shape.bodyTo)
+    if (shape.probe) t.probes.set(row, shape.probe)
+    const format = this.formatOf(name)
+    if (shape.style === 'ret') {
+      const at = t.reserve(1)
+      t.put(at, retValue(s, shape.bodyFrom, shape.bodyTo, format?.fields.get('ret')))
+      t.typed(row, this.retLayout, at)
+      return row
+    }
+    const learnable = shape.style === 'syscall' && format === undefined
+    const layout = learnable ? this.#syscallLayouts[name] : undefined
+    if (layout !== undefined) {
+      const at = syscallArgsInto(s, shape.bodyFrom, shape.bodyTo, t.layouts[layout].keys, t)
+      if (at !== -1) {
+        t.typed(row, layout, at)
+        return row
+      }
+    }
+    const fields = parseFields(s.slice(shape.bodyFrom, shape.bodyTo), shape.style, format)
+    // A syscall's argument list is learned from its first event (and again when it differs).
+    if (learnable) this.#syscallLayouts[name] = t.layoutOf(Object.keys(fields))
+    t.own(row, fields)
+    return row
+  }
+
+  formatOf(name: number): EventFormat | undefined {
+    if (this.#formatsSeen !== this.formats.version) {
+      this.#formats = []
+      this.#formatsSeen = this.formats.version
+    }
+    let f = this.#formats[name]
+    if (f === undefined) f = this.#formats[name] = this.formats.get(this.strings.list[name]) ?? null
+    return f ?? undefined
+  }
+
+  /** What the scanner asks for: the same ids, and the same layouts, as reading the text gives. */
+  scannerHost(): ScannerHost {
+    return {
+      intern: (kind, text) => {
+        if (kind === TASK) return this.strings.idOf(text)
+        const id = this.names.syscall(kind === ENTER, text)
+        // Events with a format are typed by it, which the parser does.
+        return this.formatOf(id) === undefined ? id : -1
+      },
+      layout: (keys) => (new Set(keys).size === keys.length ? this.table.layoutOf(keys) : -1),
+    }
+  }
+}
