@@ -84,7 +84,7 @@ if (parentPort) {
   // batch; it stops at any other line, which is read above.
   const scanner = Scanner.create({ intern: (_kind, name) => names.id(name, 0, name.length), layout: () => -1 })
   const bytes = (b: Buffer): void => {
-    if (scanner === undefined || !scanner.fits(b.length) || !isAscii(b)) return text(decode(b))
+    if (scanner === undefined || b.length > scanner.capacity || !isAscii(b)) return text(decode(b))
     scanner.load(b)
     let pos = 0
     while (pos < b.length) {

@@ -5,7 +5,6 @@ import { Readable } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import type { Trace } from '../trace/trace.js'
 import { parseFormat } from './format.js'
-import { forEachText } from './lines.js'
 import { TraceParser } from './parser.js'
 import { GRAPH_READER, parseGraphInParallel } from './parallel.js'
 
@@ -37,15 +36,16 @@ export async function loadTrace(input: string | Readable | AsyncIterable<string 
       path = join(path, ARTIFACT_TRACE)
     }
     source = path
-    if (await worthParallel(path)) {
+    const size = (await stat(path)).size
+    if (await worthParallel(path, size)) {
       const parser = new TraceParser(source)
-      parser.expect((await stat(path)).size)
+      parser.expect(size)
       for (const f of formats) parser.formats.add(parseFormat(f))
       return parseGraphInParallel(path, parser)
     }
     const file = createReadStream(path, { highWaterMark: 1 << 20 })
     stream = path.endsWith('.gz') ? file.pipe(createGunzip({ chunkSize: 1 << 20 })) : file
-    if (!path.endsWith('.gz')) bytes = (await stat(path)).size
+    if (!path.endsWith('.gz')) bytes = size
   } else {
     stream = input
   }
@@ -64,7 +64,7 @@ async function parseStream(stream: AsyncIterable<string | Uint8Array>, source: s
   const parser = new TraceParser(source)
   parser.expect(bytes)
   for (const f of formats) parser.formats.add(parseFormat(f))
-  await forEachText(stream, (text) => parser.pushText(text), (bytes) => parser.pushBytes(bytes))
+  await parser.read(stream)
   return parser.finish()
 }
 
@@ -76,9 +76,9 @@ async function parseStream(stream: AsyncIterable<string | Uint8Array>, source: s
  */
 const PARALLEL_FROM = 16 << 20
 
-async function worthParallel(path: string): Promise<boolean> {
+async function worthParallel(path: string, size: number): Promise<boolean> {
   if (process.env.KSPEC_PARSE_THREADS === '1' || !(await access(GRAPH_READER).then(() => true, () => false))) return false
-  if ((await stat(path)).size < (path.endsWith('.gz') ? PARALLEL_FROM / 8 : PARALLEL_FROM)) return false
+  if (size < (path.endsWith('.gz') ? PARALLEL_FROM / 8 : PARALLEL_FROM)) return false
   const file = createReadStream(path, { end: 1 << 16 })
   const head = path.endsWith('.gz') ? file.pipe(createGunzip()) : file
   for await (const chunk of head) {

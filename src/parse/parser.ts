@@ -6,7 +6,7 @@ import { eventShapeAt, newShape, type EventShape } from './event.js'
 import { EventRows } from './event-rows.js'
 import { functionBody, isFunctionLine } from './function.js'
 import { parseGraphLine, type GraphLine } from './graph.js'
-import { decode } from './lines.js'
+import { decode, eachLine, forEachText } from './lines.js'
 import { NameTable } from './names.js'
 import { parseLatencyPrefix, parsePrefix, parsePrefixAt, type Prefix } from './prefix.js'
 import { FLOATS, INTS, OP_EXIT, OP_LEAF, Scanner } from './scanner.js'
@@ -81,7 +81,14 @@ export class TraceParser {
     const wanted = this.scanning === 'auto' ? bytes.length >= SCAN_FROM : this.scanning === 'always'
     const graph = this.header.tracer === 'function_graph'
     const sc = wanted && (graph || this.fastLines()) && isAscii(bytes) ? this.scanner() : undefined
-    if (sc === undefined || !sc.fits(bytes.length)) return this.pushText(decode(bytes))
+    if (sc === undefined) return this.pushText(decode(bytes))
+    if (bytes.length > sc.capacity) {
+      // More than the scanner holds at once (a recording read whole): in pieces of whole lines.
+      const cut = bytes.lastIndexOf(10, sc.capacity - 1)
+      if (cut === -1) return this.pushText(decode(bytes))
+      this.pushBytes(bytes.subarray(0, cut + 1))
+      return this.pushBytes(bytes.subarray(cut + 1))
+    }
     sc.load(bytes)
     if (graph) return this.scanGraph(sc, bytes)
     const t = this.events
@@ -158,14 +165,12 @@ export class TraceParser {
 
   /** A text of whole lines, as forEachText hands them over (the scanner's leftovers too). */
   pushText(s: string): void {
-    const n = s.length
-    let from = 0
-    while (from < n) {
-      let nl = s.indexOf('\n', from)
-      if (nl === -1) nl = n
-      this.pushRange(s, from, nl > from && s.charCodeAt(nl - 1) === 13 ? nl - 1 : nl)
-      from = nl + 1
-    }
+    eachLine(s, (text, from, to) => this.pushRange(text, from, to))
+  }
+
+  /** A stream of chunks, strings or bytes, to its end; `finish()` then gives the Trace. */
+  async read(chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>): Promise<void> {
+    await forEachText(chunks, (text) => this.pushText(text), (bytes) => this.pushBytes(bytes))
   }
 
   /** Lines the scanner may read: no trace-cmd or latency-format text, no function tracers. */

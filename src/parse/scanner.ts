@@ -144,9 +144,9 @@ export class Scanner {
     this.#input = Buffer.from(buf, x.inputAt(), CAPACITY)
   }
 
-  /** Whether `n` bytes fit in the input at once. */
-  fits(n: number): boolean {
-    return n <= CAPACITY
+  /** Bytes the input holds at once. */
+  get capacity(): number {
+    return CAPACITY
   }
 
   /** Takes the bytes to read next (whole lines, at most CAPACITY). */

@@ -4,7 +4,6 @@ import { join } from 'node:path'
 import { TracefsError, UnsupportedError, WorkloadTimeoutError } from '../errors.js'
 import { pidAlive } from '../kernel/host.js'
 import type { Spawner, Target, WorkloadResult } from '../kernel/target.js'
-import { forEachLine } from '../parse/lines.js'
 import { TraceParser } from '../parse/parser.js'
 import { parseFormat } from '../parse/format.js'
 import type { Trace } from '../trace/trace.js'
@@ -102,7 +101,7 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
   const text = Buffer.concat([Buffer.from(header), ...collected])
   const after = overruns(t, a)
   const [{ parser, formats }] = await Promise.all([parserFor(t, a, opts.savePath), writeFile(opts.savePath, text), after])
-  await forEachLine([text], (s, from, to) => parser.pushRange(s, from, to))
+  await parser.read([text])
   const trace = Object.assign(parser.finish(), { formats, declaration: a.decl, kernel: await t.release() })
   a.overrun = await after
   trace.loss.overwritten += Math.max(0, a.overrun - before - trace.loss.lostEvents)

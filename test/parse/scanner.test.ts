@@ -157,3 +157,11 @@ test('with the scanner: the spawner pid header, a format that types a syscall, a
   expect(trace.eventsNamed('sys_exit_openat')[1].fields.ret).toBe(-2)
   expect(trace.records.some((r) => r.pid === 77)).toBe(false)
 })
+
+test('a text larger than the scanner holds at once (a recording read whole) is scanned in pieces, the same', async () => {
+  const text = gunzipSync(readFileSync(join(SHARED, 'bench/host-events-412k.txt.gz')))
+  const whole = await parse(text, 'always', [], text.length)
+  const chunked = await parse(text, 'always')
+  expect(whole.eventCount).toBe(412_203)
+  expect(said(whole)).toEqual(said(chunked))
+}, 120_000)
