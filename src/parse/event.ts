@@ -3,23 +3,18 @@ import type { EventFormat } from './format.js'
 import { Finder, find } from './find.js'
 import { NameTable } from './names.js'
 
-/** Formats known to the parse, looked up lazily when an event's fields are first read. */
+/** Formats known to the parse, by event name (with or without its system). */
 export class FormatBook {
   readonly byName = new Map<string, EventFormat>()
-  /** Each event name's answer, found or not, so a million events look up a handful. */
-  readonly #seen = new Map<string, EventFormat | null>()
-  /** Changes whenever a format is added, for callers that keep answers of their own. */
+  /** Changes whenever a format is added, for callers that keep answers of their own (EventRows). */
   version = 0
   add(format: EventFormat, system?: string): void {
     this.version++
     this.byName.set(format.name, format)
     if (system) this.byName.set(`${system}:${format.name}`, format)
-    this.#seen.clear()
   }
   get(name: string): EventFormat | undefined {
-    let found = this.#seen.get(name)
-    if (found === undefined) this.#seen.set(name, (found = this.byName.get(name) ?? this.byName.get(name.slice(name.indexOf(':') + 1)) ?? null))
-    return found ?? undefined
+    return this.byName.get(name) ?? this.byName.get(name.slice(name.indexOf(':') + 1))
   }
 }
 

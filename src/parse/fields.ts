@@ -35,23 +35,14 @@ export function parseFields(body: string, style: 'kv' | 'syscall' | 'ret' | 'swi
 export function syscallArgsInto(s: string, from: number, to: number, keys: readonly string[], table: EventTable): number {
   const start = table.reserve(keys.length)
   if (keys.length === 0) return from >= to ? start : -1
-  const values = table.values
   let i = from
   for (let k = 0; k < keys.length; k++) {
     const key = keys[k]
     if (!s.startsWith(key, i) || s.charCodeAt(i + key.length) !== 58 || s.charCodeAt(i + key.length + 1) !== 32) break
     i += key.length + 2
-    // The value is read as hex while its end is looked for.
-    const digits = s.charCodeAt(i) === 48 && s.charCodeAt(i + 1) === 120 ? i + 2 : i
-    let end = digits
-    let v = 0
-    let c = 0
-    for (; end < to && (c = s.charCodeAt(end)) !== 44 /* , */; end++) {
-      const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1
-      v = d < 0 || v < 0 ? -1 : v * 16 + d
-    }
-    if (v >= 0 && end > digits && end - digits <= 13) values[start + k] = v
-    else table.put(start + k, hexValue(s, i, end, undefined, false))
+    let end = i
+    while (end < to && s.charCodeAt(end) !== 44 /* , */) end++
+    table.put(start + k, hexValue(s, i, end, undefined, false))
     if (end < to && s.charCodeAt(end + 1) !== 32) break
     i = end + 2
     if (k === keys.length - 1 && i >= to) return start
