@@ -387,7 +387,7 @@ export class TraceParser {
       })
     }
     const gaps = { entriesMissing: this.tree.entriesMissing, exitsMissing: this.tree.exitsMissing }
-    const held = { objects: this.records, events: this.events, from: 0, to: this.events.size, calls: this.tree.table, callFrom: 0, callTo: this.tree.table.size }
+    const held = { objects: this.records, events: { table: this.events, from: 0, to: this.events.size }, calls: { table: this.tree.table, from: 0, to: this.tree.table.size } }
     return new Trace(this.source, this.header, held, this.tree.roots, this.loss, this.problems, gaps)
   }
 }

@@ -27,26 +27,35 @@ export interface TraceHeader {
   entriesRead: number
 }
 
-/**
- * The records a Trace holds: events in their table (rows `from` to `to`), function_graph
- * calls in theirs (rows `callFrom` to `callTo`), the rest as objects. Each is in file order.
- */
-export interface TraceRecords {
-  /** Records that are neither events nor calls. */
-  objects: TraceRecord[]
-  events: EventTable | undefined
+/** Rows `from` to `to` of a column table (events or calls), in file order. */
+export interface Rows<T extends EventTable | CallTable> {
+  table: T
   from: number
   to: number
-  calls?: CallTable
-  callFrom?: number
-  callTo?: number
+}
+
+/** The records a Trace holds: events and function_graph calls as rows of their tables, the rest as objects. */
+export interface TraceRecords {
+  /** Records that are neither events nor calls, in file order. */
+  objects: TraceRecord[]
+  events?: Rows<EventTable>
+  calls?: Rows<CallTable>
+}
+
+const count = (rows: Rows<EventTable | CallTable> | undefined): number => (rows === undefined ? 0 : rows.to - rows.from)
+
+/** The rows whose lines lie in [first, last), from `rows`; `last` may be Infinity. */
+function rowsWithin<T extends EventTable | CallTable>(rows: Rows<T> | undefined, first: number, last: number): Rows<T> | undefined {
+  if (rows === undefined) return undefined
+  const { table, from, to } = rows
+  return { table, from: table.rowAtLine(first, from, to), to: last === Infinity ? to : table.rowAtLine(last, from, to) }
 }
 
 /**
  * A parsed trace: its records in file order, the call trees function_graph nesting
- * gives, what is known about loss, and the lines that could not be read. Events stay in
- * their table until asked for: queries (`eventsNamed`, `ofKind('event')`) make objects
- * for the events they return only, and `records` makes them all, once.
+ * gives, what is known about loss, and the lines that could not be read. Events and
+ * calls stay in their tables until asked for: queries (`eventsNamed`, `ofKind`) make
+ * objects for what they return only, and `records` makes them all, once.
  */
 export class Trace {
   #callsByName: Map<string, CallRecord[]> | undefined
@@ -62,27 +71,26 @@ export class Trace {
     readonly problems: ParseProblem[],
     readonly graphGaps: { entriesMissing: number; exitsMissing: number },
   ) {
-    this.#held = Array.isArray(held) ? { objects: held, events: undefined, from: 0, to: 0 } : held
+    this.#held = Array.isArray(held) ? { objects: held } : held
   }
 
-  /** Every record, in file order. */
+  /** Every record, in file order: the events', the calls' and the other records merged by line. */
   get records(): TraceRecord[] {
     if (this.#records === undefined) {
-      const { objects, events, from, to, calls, callFrom = 0, callTo = 0 } = this.#held
-      const n = objects.length + (to - from) + (callTo - callFrom)
+      const { objects, events, calls } = this.#held
+      const n = objects.length + count(events) + count(calls)
       if (n === objects.length) this.#records = objects
       else {
-        // Three lists in line order, merged.
         const out: TraceRecord[] = new Array(n)
-        let e = from
-        let c = callFrom
+        let e = events?.from ?? 0
+        let c = calls?.from ?? 0
         let o = 0
         for (let k = 0; k < n; k++) {
-          const eLine = e < to ? events!.line[e] : Infinity
-          const cLine = c < callTo ? calls!.line[c] : Infinity
+          const eLine = events !== undefined && e < events.to ? events.table.line[e] : Infinity
+          const cLine = calls !== undefined && c < calls.to ? calls.table.line[c] : Infinity
           const oLine = o < objects.length ? objects[o].line : Infinity
-          if (eLine < cLine && eLine < oLine) out[k] = events!.view(e++)
-          else if (cLine < oLine) out[k] = calls!.view(c++)
+          if (eLine < cLine && eLine < oLine) out[k] = events!.table.view(e++)
+          else if (cLine < oLine) out[k] = calls!.table.view(c++)
           else out[k] = objects[o++]
         }
         this.#records = out
@@ -93,12 +101,12 @@ export class Trace {
 
   /** How many events the trace holds, without making their records. */
   get eventCount(): number {
-    return this.#held.to - this.#held.from
+    return count(this.#held.events)
   }
 
   /** How many function_graph calls the trace holds, without making their records. */
   get callCount(): number {
-    return (this.#held.callTo ?? 0) - (this.#held.callFrom ?? 0)
+    return count(this.#held.calls)
   }
 
   /** Total number of events known lost (not counting trace-cmd blocks of unknown size). */
@@ -113,9 +121,9 @@ export class Trace {
   ofKind<K extends RecordKind>(kind: K): Extract<TraceRecord, { kind: K }>[] {
     if (kind === 'event') return this.#events(() => true) as Extract<TraceRecord, { kind: K }>[]
     if (kind === 'call') {
-      const { calls, callFrom = 0, callTo = 0 } = this.#held
-      const out: TraceRecord[] = new Array(callTo - callFrom)
-      for (let i = callFrom; i < callTo; i++) out[i - callFrom] = calls!.view(i)
+      const calls = this.#held.calls
+      const out: TraceRecord[] = []
+      if (calls !== undefined) for (let i = calls.from; i < calls.to; i++) out.push(calls.table.view(i))
       return out as Extract<TraceRecord, { kind: K }>[]
     }
     return this.#held.objects.filter((r) => r.kind === kind) as Extract<TraceRecord, { kind: K }>[]
@@ -123,10 +131,11 @@ export class Trace {
 
   /** Records that carry a kernel stack, in file order. */
   withStacks(): TraceRecord[] {
-    const { objects, events, from, to } = this.#held
+    const { objects, events } = this.#held
     const stacked = objects.filter((r) => (r as { stack?: Stack }).stack !== undefined)
-    if (events === undefined || events.stacks.size === 0) return stacked
-    const rows = [...events.stacks.keys()].filter((row) => row >= from && row < to).map((row) => events.view(row))
+    if (events === undefined || events.table.stacks.size === 0) return stacked
+    const { table, from, to } = events
+    const rows = [...table.stacks.keys()].filter((row) => row >= from && row < to).map((row) => table.view(row))
     return [...stacked, ...rows].sort((a, b) => a.line - b.line)
   }
 
@@ -158,14 +167,14 @@ export class Trace {
 
   /** Each event name the trace holds, with how many events carry it, in order of first appearance. */
   eventNames(): Map<string, number> {
-    const { events, from, to } = this.#held
     const counts = new Map<string, number>()
-    if (events === undefined) return counts
+    if (this.#held.events === undefined) return counts
+    const { table, from, to } = this.#held.events
     const byId: number[] = []
-    for (let i = from; i < to; i++) byId[events.name[i]] = (byId[events.name[i]] ?? 0) + 1
+    for (let i = from; i < to; i++) byId[table.name[i]] = (byId[table.name[i]] ?? 0) + 1
     for (let i = from; i < to; i++) {
-      const id = events.name[i]
-      if (byId[id] !== 0) counts.set(events.strings[id], byId[id])
+      const id = table.name[i]
+      if (byId[id] !== 0) counts.set(table.strings[id], byId[id])
       byId[id] = 0
     }
     return counts
@@ -173,15 +182,15 @@ export class Trace {
 
   /** Events whose name passes `match`, each name tested once. */
   #events(match: (name: string) => boolean): EventRecord[] {
-    const { events, from, to } = this.#held
     const out: EventRecord[] = []
-    if (events === undefined) return out
+    if (this.#held.events === undefined) return out
+    const { table, from, to } = this.#held.events
     const verdict: (boolean | undefined)[] = []
     for (let i = from; i < to; i++) {
-      const id = events.name[i]
+      const id = table.name[i]
       let ok = verdict[id]
-      if (ok === undefined) verdict[id] = ok = match(events.strings[id])
-      if (ok) out.push(events.view(i))
+      if (ok === undefined) verdict[id] = ok = match(table.strings[id])
+      if (ok) out.push(table.view(i))
     }
     return out
   }
@@ -192,7 +201,7 @@ export class Trace {
    * @example expect(trace.between('step: open', 'step: done')).toHaveEvent('syscalls:sys_enter_openat')
    */
   between(startText: string, endText?: string): Trace {
-    const { objects, events, from, to } = this.#held
+    const { objects, events, calls } = this.#held
     const markers = objects.filter((r): r is MarkerRecord => r.kind === 'marker')
     const start = markers.find((r) => r.text === startText)
     if (start === undefined) throw new TypeError(`trace.between(): no trace_marker write "${startText}" in ${this.source}; markers seen: ${JSON.stringify(markers.map((r) => r.text).slice(0, 5))}`)
@@ -200,10 +209,7 @@ export class Trace {
     if (endText !== undefined && end === undefined) throw new TypeError(`trace.between(): no trace_marker write "${endText}" after "${startText}" in ${this.source}`)
     const last = end?.line ?? Infinity
     const inside = (r: { line: number }): boolean => r.line > start.line && r.line < last
-    const rows = events === undefined ? { from: 0, to: 0 } : { from: events.rowAtLine(start.line + 1, from, to), to: end === undefined ? to : events.rowAtLine(last, from, to) }
-    const { calls, callFrom = 0, callTo = 0 } = this.#held
-    const callRows = calls === undefined ? {} : { calls, callFrom: calls.rowAtLine(start.line + 1, callFrom, callTo), callTo: end === undefined ? callTo : calls.rowAtLine(last, callFrom, callTo) }
-    const held = { objects: objects.filter(inside), events, ...rows, ...callRows }
+    const held = { objects: objects.filter(inside), events: rowsWithin(events, start.line + 1, last), calls: rowsWithin(calls, start.line + 1, last) }
     return new Trace(this.source, this.header, held, this.roots.filter(inside), this.loss, this.problems, this.graphGaps)
   }
 
