@@ -19,15 +19,14 @@ const ENTER: i32 = 1
 const EXIT: i32 = 2
 
 export const ROWS: i32 = 8192
-const MAX_KEYS: i32 = 16
+export const MAX_KEYS: i32 = 16
 const POOL: i32 = ROWS * MAX_KEYS
-const MAX_CPUS: i32 = 4096
+export const MAX_CPUS: i32 = 4096
 const NAME_SLOTS: i32 = 1 << 16
 const NAME_BYTES: i32 = 1 << 20
 const LAYOUT_SLOTS: i32 = 1 << 12
 
 let input: usize = 0
-let inputCap: i32 = 0
 // Columns, ROWS entries each.
 let cLine: usize = 0
 let cCpu: usize = 0
@@ -69,11 +68,9 @@ let lastFlagsId: i32 = -1
 
 /** What the last scan did. */
 let stopAt: i32 = 0
-let linesRead: i32 = 0
 let poolUsed: i32 = 0
 
 export function init(capacity: i32): void {
-  inputCap = capacity
   input = heap.alloc(<usize>capacity)
   cLine = heap.alloc(ROWS * 4)
   cCpu = heap.alloc(ROWS * 4)
@@ -102,7 +99,6 @@ export function init(capacity: i32): void {
 }
 
 export function inputAt(): usize { return input }
-export function capacity(): i32 { return inputCap }
 export function column(k: i32): usize {
   switch (k) {
     case 0: return cLine
@@ -123,7 +119,6 @@ export function column(k: i32): usize {
   return 0
 }
 export function stoppedAt(): i32 { return stopAt }
-export function lines(): i32 { return linesRead }
 export function poolSize(): i32 { return poolUsed }
 export function cpus(): i32 { return maxCpu + 1 }
 
@@ -291,9 +286,8 @@ function hexValue(from: usize, to: usize, signed: bool): f64 {
  * Reads lines from input[from, to) (whole lines, each ending in \n) until one that is not
  * a syscall entry or exit in the default layout, or the columns are full. Rows get the
  * global numbers rowBase.., lines firstLine.., pool places poolBase..; exits take the
- * layout retLayout (`ret`). Returns the rows
- * read; stoppedAt() is where reading stopped (a line's start), lines() how many lines
- * were read.
+ * layout retLayout (`ret`). Returns the rows read; stoppedAt() is where reading stopped
+ * (a line's start).
  */
 export function scan(from: i32, to: i32, firstLine: i32, rowBase: i32, poolBase: i32, excludePid: i32, retLayout: i32): i32 {
   let rows = 0
@@ -467,7 +461,6 @@ export function scan(from: i32, to: i32, firstLine: i32, rowBase: i32, poolBase:
     p = nl + 1
   }
   stopAt = <i32>p
-  linesRead = lineNo - firstLine
   poolUsed = used
   return rows
 }
@@ -611,6 +604,5 @@ export function scanGraph(from: i32, to: i32, firstLine: i32, max: i32): i32 {
     p = nl + 1
   }
   stopAt = <i32>p
-  linesRead = lineNo - firstLine
   return ops
 }

@@ -28,11 +28,12 @@ export const EXIT = 2
 interface Exports {
   memory: WebAssembly.Memory
   ROWS: WebAssembly.Global
+  MAX_KEYS: WebAssembly.Global
+  MAX_CPUS: WebAssembly.Global
   init(capacity: number): void
   inputAt(): number
   column(k: number): number
   stoppedAt(): number
-  lines(): number
   poolSize(): number
   cpus(): number
   scan(from: number, to: number, firstLine: number, rowBase: number, poolBase: number, excludePid: number, retLayout: number): number
@@ -135,9 +136,10 @@ export class Scanner {
     this.bodyTo = ints(8)
     this.layout = ints(9)
     this.at = ints(10)
-    this.pool = new Float64Array(buf, x.column(11), this.rows * 16)
-    this.lastRow = ints(12, 4096)
-    this.#keys = ints(13, 32)
+    const keys = x.MAX_KEYS.value as number
+    this.pool = new Float64Array(buf, x.column(11), this.rows * keys)
+    this.lastRow = ints(12, x.MAX_CPUS.value as number)
+    this.#keys = ints(13, 2 * keys)
     this.graphOps = x.graphOps()
     this.graphInts = new Int32Array(buf, x.graphInts(), this.graphOps * INTS)
     this.graphFloats = new Float64Array(buf, x.graphFloats(), this.graphOps * FLOATS)
