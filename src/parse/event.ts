@@ -18,7 +18,7 @@ export class FormatBook {
   }
 }
 
-export type Style = 'kv' | 'syscall' | 'ret' | 'switch'
+type Style = 'kv' | 'syscall' | 'ret' | 'switch'
 
 /**
  * Where an event's parts stand in its line: the name as printed (`sys_openat` for a

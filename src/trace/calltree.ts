@@ -1,4 +1,4 @@
-import { rowAtLine, widen } from './columns.js'
+import { NONE, rowAtLine, widen } from './columns.js'
 import type { CallRecord } from './records.js'
 
 /** A task's (or, before any banner, a CPU's) open calls, as rows of the CallTable. */
@@ -116,7 +116,6 @@ export class CallTreeBuilder {
   }
 }
 
-export const NONE = -1
 const ENTRY_MISSING = 1
 const EXIT_MISSING = 2
 

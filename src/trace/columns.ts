@@ -2,6 +2,9 @@
 
 export type Column = Int32Array | Uint8Array | Float64Array
 
+/** An absent number in an Int32 column (no CPU, no pid, no parent, no name). */
+export const NONE = -1
+
 /** A copy of `a` with room for n entries. */
 export function widen<T extends Column>(a: T, n: number): T {
   const b = new (a.constructor as new (n: number) => T)(n)

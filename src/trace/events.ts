@@ -1,7 +1,6 @@
-import { rowAtLine, widen } from './columns.js'
+import { NONE, rowAtLine, widen } from './columns.js'
 import type { EventRecord, FieldValue, ProbeSite, Stack } from './records.js'
 
-const NONE = -1
 /** A row whose fields are an object kept aside rather than a run of values in the pool. */
 const OWN_OBJECT = -1
 
