@@ -2,15 +2,22 @@ import { z } from 'zod'
 import { DeclarationError } from '../errors.js'
 import { eventName, functionGlob, keyedRecord } from './names.js'
 import { probeSchema } from './probes.js'
+import { expressionProblem } from './syntax.js'
+
+/** A filter's or trigger's text, checked for what the event's file can hold. */
+const expression = (what: string) => (s: string, ctx: z.RefinementCtx) => {
+  const problem = expressionProblem(s)
+  if (problem) ctx.addIssue({ code: 'custom', message: `the ${what} ${JSON.stringify(s)} cannot be written as it is: ${problem}` })
+}
 
 const eventSpec = z.union([
   eventName,
   z.strictObject({
     name: eventName,
     /** An event filter, as written to `events/<sys>/<event>/filter`: `prev_pid == 1 && next_comm ~ "ls*"`. */
-    filter: z.string().min(1).regex(/^[^\n]*$/, 'a filter is one line').optional(),
+    filter: z.string().min(1).superRefine(expression('filter')).optional(),
     /** Triggers, as written to the event's `trigger` file: `stacktrace`, `traceoff:1`, `hist:keys=pid`. */
-    triggers: z.array(z.string().regex(/^(stacktrace|traceon|traceoff|snapshot|enable_event|disable_event|hist)\b[^\n]*$/, 'a trigger is stacktrace, traceon, traceoff, snapshot, enable_event:…, disable_event:… or hist:…')).optional(),
+    triggers: z.array(z.string().regex(/^(stacktrace|traceon|traceoff|snapshot|enable_event|disable_event|hist)\b/, 'a trigger is stacktrace, traceon, traceoff, snapshot, enable_event:…, disable_event:… or hist:…').superRefine(expression('trigger'))).optional(),
   }),
 ])
 
@@ -81,7 +88,38 @@ export function defineTrace(input: TraceInput): TraceDeclaration {
     throw new DeclarationError(`defineTrace(): ${r.error.issues.length === 1 ? 'a problem' : `${r.error.issues.length} problems`} in the declaration\n${z.prettifyError(r.error)}`)
   }
   // Not enumerable: `defineTrace({ ...other, allowLoss: true })` derives a new declaration.
-  return Object.freeze(Object.defineProperty({ ...r.data }, 'id', { value: `d${++declarations}`, enumerable: false })) as TraceDeclaration
+  const decl = deepFreeze(Object.defineProperty({ ...r.data }, 'id', { value: `d${++declarations}`, enumerable: false })) as TraceDeclaration
+  validated().add(decl)
+  return decl
+}
+
+/**
+ * Declarations defineTrace() checked, shared by every copy of this module in the process
+ * (a spec may load kspec twice): what reaches tracefs has passed the schema, and cannot
+ * change afterwards (frozen all the way down).
+ */
+const validated = (): WeakSet<object> => ((globalThis as Record<symbol, WeakSet<object>>)[Symbol.for('kspec.declarations')] ??= new WeakSet())
+
+/** Registers a declaration derived from a checked one (same fields, another buffer size). */
+export function deriveDeclaration(from: TraceDeclaration, change: Partial<TraceInput>): TraceDeclaration {
+  const decl = deepFreeze(Object.defineProperty({ ...from, ...change }, 'id', { value: from.id, enumerable: false })) as TraceDeclaration
+  validated().add(decl)
+  return decl
+}
+
+/** Refuses anything but a declaration made by defineTrace(), saying how to make one. */
+export function assertDeclaration(decl: unknown, where: string): asserts decl is TraceDeclaration {
+  if (typeof decl === 'object' && decl !== null && validated().has(decl)) return
+  const got = decl === null ? 'null' : Array.isArray(decl) ? 'an array' : typeof decl === 'object' ? 'a plain object' : typeof decl
+  throw new DeclarationError(`${where}: the declaration must come from defineTrace() (got ${got}); write const decl = defineTrace({ events: [...] }) and pass decl`)
+}
+
+function deepFreeze<T>(o: T): T {
+  if (typeof o === 'object' && o !== null && !Object.isFrozen(o)) {
+    for (const v of Object.values(o)) deepFreeze(v)
+    Object.freeze(o)
+  }
+  return o
 }
 
 /** The event names of a declaration, as `system:event` strings. */

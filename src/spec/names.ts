@@ -1,10 +1,15 @@
 import { z } from 'zod'
+import { EVENT_FILES } from './syntax.js'
 
 /** `system:event`, either side a name or a glob. */
 export const eventName = z
   .string()
   .regex(/^[A-Za-z0-9_*?.-]+:[A-Za-z0-9_*?.-]+$/, 'write events as "system:event" (globs allowed), e.g. "syscalls:sys_enter_openat" or "sched:*"')
   .refine((s) => !s.split(':').some((p) => /^\.+$/.test(p)), 'event names cannot be . or ..')
+  .refine((s) => {
+    const [system, event] = s.split(':')
+    return !EVENT_FILES.system.includes(system) && !EVENT_FILES.event.includes(event)
+  }, `${EVENT_FILES.system.join(', ')} (as a system) and ${EVENT_FILES.event.join(', ')} (as an event) are files under events/, not events: name the event, e.g. "sched:sched_switch" or "sched:*"`)
 
 /** A kernel function name or a set_ftrace_filter glob, optionally with `:mod:<module>`. */
 export const functionGlob = z

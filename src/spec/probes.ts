@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { DeclarationError } from '../errors.js'
 import { keyedRecord, probeName } from './names.js'
+import { kprobePlaceProblem, uprobePathProblem } from './syntax.js'
 
 /**
  * A fetch argument as the kernel's probe syntax has it: `$arg1:s32`, `+0($arg2):string`,
@@ -22,6 +23,13 @@ export const probeSchema = z.strictObject({
   symbol: z.string().regex(/^[A-Za-z_][\w.@]*$/).optional(),
   offset: z.number().int().nonnegative().optional(),
   args: keyedRecord(fetchArg, /^[A-Za-z_][A-Za-z0-9_]*$/, 'argument names are C identifiers').default({}),
+}).superRefine((p, ctx) => {
+  // `at` goes into kprobe_events or uprobe_events as it stands: only what their syntax holds.
+  const problem = p.type === 'kprobe' || p.type === 'kretprobe' ? kprobePlaceProblem(p.at) : uprobePathProblem(p.at)
+  if (problem) ctx.addIssue({ code: 'custom', path: ['at'], message: `${JSON.stringify(p.at)}: ${problem}` })
+  if ((p.type === 'uprobe' || p.type === 'uretprobe') && (p.symbol === undefined) === (p.offset === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['symbol'], message: 'a uprobe needs a symbol or an offset, not both' })
+  }
 })
 
 export type Probe = z.infer<typeof probeSchema>

@@ -57,8 +57,11 @@ export async function tracefsWrite(t: Target, path: string, data: string, option
   } catch (e) {
     if (!(e instanceof TargetError)) throw e
     const added = logPath ? entries(await t.read(logPath).catch(() => '')).filter((e) => !before.has(e.join('\n'))) : []
-    const entry = added.length ? `\n${added.map((x) => x.join('\n')).join('\n')}` : ''
-    const shown = data.length > 200 ? `${data.slice(0, 200)}…` : data
-    throw new TracefsError(`tracefs refused ${JSON.stringify(shown.trimEnd())} in ${path} (${e.code}): ${advice(path, e.code, data.trimEnd())}.${entry}`, path, e.code, { cause: e })
+    const shown = JSON.stringify((data.length > 200 ? `${data.slice(0, 200)}…` : data).trimEnd())
+    const todo = advice(path, e.code, data.trimEnd())
+    if (added.length === 0) throw new TracefsError(`tracefs refused ${shown} in ${path} (${e.code}): ${todo}.`, path, e.code, { cause: e })
+    // The kernel's own words first (its error_log entry, caret included), then the errno and what to do.
+    const said = added.map(([head, ...rest]) => [head.replace(/^\[\s*\d+\.\d+\]\s*/, ''), ...rest].join('\n')).join('\n')
+    throw new TracefsError(`tracefs refused ${shown} in ${path}: ${said}\n(${e.code}: ${todo}.)`, path, e.code, { cause: e })
   }
 }

@@ -1,13 +1,13 @@
 import { join } from 'node:path'
 import { IncompleteTraceError, LeakError, UnsupportedError } from '../errors.js'
 import type { Spawner, Target, WorkloadResult } from '../kernel/target.js'
-import type { TraceDeclaration } from '../spec/declaration.js'
+import { assertDeclaration, deriveDeclaration, type TraceDeclaration } from '../spec/declaration.js'
 import type { Trace } from '../trace/trace.js'
 import { arm, type Arming } from './arm.js'
 import { probeFeatures, probeTracer, type Features } from './features.js'
 import { sweep } from './janitor.js'
 import { plan } from './requirements.js'
-import { ensureTraceDir, runArmed, sweepTraceDirs, workloadKind, type Workload } from './run.js'
+import { checkWorkload, ensureTraceDir, runArmed, sweepTraceDirs, workloadKind, type Workload } from './run.js'
 import { teardown } from './teardown.js'
 
 /** A Trace recorded here, with what produced it: the workload's result, the declaration, the event formats. */
@@ -83,6 +83,8 @@ export class Recorder {
   }
 
   async record(declared: TraceDeclaration, workload: Workload, opts: RecordOptions = {}): Promise<RecordedTrace> {
+    assertDeclaration(declared, 'record(decl, workload)')
+    checkWorkload(workload)
     // The config's default buffer size, for declarations that do not set one.
     const fallback = Number(process.env.KSPEC_BUFFER_SIZE_KB) || undefined
     const decl = declared.bufferSizeKb || !fallback ? declared : withBuffer(declared, fallback)
@@ -190,6 +192,6 @@ const sized = new WeakMap<TraceDeclaration, TraceDeclaration>()
 /** The same declaration (same id, so armings are still reused) with a buffer size. */
 function withBuffer(d: TraceDeclaration, kb: number): TraceDeclaration {
   let out = sized.get(d)
-  if (!out) sized.set(d, (out = Object.freeze(Object.defineProperty({ ...d, bufferSizeKb: kb }, 'id', { value: d.id, enumerable: false })) as TraceDeclaration))
+  if (!out) sized.set(d, (out = deriveDeclaration(d, { bufferSizeKb: kb })))
   return out
 }

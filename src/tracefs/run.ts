@@ -22,6 +22,28 @@ export interface WorkloadContext {
  */
 export type Workload = string | string[] | ((ctx: WorkloadContext) => unknown)
 
+/**
+ * Refuses a workload that cannot be run as written: not a command, an argv, or a function;
+ * an empty argv; a NUL byte (argv goes to the spawner NUL-separated, and a C string ends
+ * there, so the command run would silently differ from the one asked for).
+ */
+export function checkWorkload(workload: unknown): asserts workload is Workload {
+  const usage = 'the workload is a shell command string, an argv array of strings or an async function'
+  if (typeof workload === 'function') return
+  if (typeof workload === 'string') {
+    if (workload.trim() === '') throw new TypeError(`record(decl, workload): the shell command is empty; ${usage}`)
+    if (workload.includes('\0')) throw new TypeError(`record(decl, workload): the shell command ${JSON.stringify(workload)} holds a NUL byte, which no command line can: remove it`)
+    return
+  }
+  if (!Array.isArray(workload)) throw new TypeError(`record(decl, workload): got ${workload === null ? 'null' : typeof workload}; ${usage}`)
+  if (workload.length === 0) throw new TypeError(`record(decl, workload): the argv array is empty; name the program first, e.g. ['cat', '/etc/hostname']`)
+  workload.forEach((a, i) => {
+    if (typeof a !== 'string') throw new TypeError(`record(decl, workload): argv[${i}] is ${a === null ? 'null' : typeof a}, not a string; ${usage}`)
+    if (a.includes('\0')) throw new TypeError(`record(decl, workload): argv[${i}] ${JSON.stringify(a)} holds a NUL byte, which no argument can (it would be split in two): remove it`)
+  })
+  if (workload[0] === '') throw new TypeError("record(decl, workload): argv[0] is empty; name the program to run, e.g. ['cat', '/etc/hostname']")
+}
+
 export const workloadKind = (w: Workload): 'fn' | 'cmd' => (typeof w === 'function' ? 'fn' : 'cmd')
 
 export interface RunOptions {
@@ -66,9 +88,7 @@ export async function ensureTraceDir(): Promise<string> {
  * reads leave the buffer empty for the next run, so nothing needs clearing.
  */
 export async function runArmed(t: Target, a: Arming, workload: Workload, opts: RunOptions): Promise<Trace & { workload?: WorkloadResult; formats: Record<string, string>; declaration: TraceDeclaration }> {
-  if (typeof workload !== 'function' && typeof workload !== 'string' && !Array.isArray(workload)) {
-    throw new TypeError('record(decl, workload): the workload is a shell command string, an argv array or an async function')
-  }
+  checkWorkload(workload)
   if (typeof workload === 'function' && t.name !== 'host') {
     throw new UnsupportedError(`a function workload runs in kspec's own process, so it traces the host only (this test runs on ${t.name}); pass a command to run it in the guest: record(decl, 'cmd args')`)
   }

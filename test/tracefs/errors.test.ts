@@ -27,10 +27,11 @@ test('a probe the kernel rejects shows its error_log line with the caret', async
   await r.close()
   expect(err).toBeInstanceOf(TracefsError)
   const lines = err.message.split('\n')
-  expect(lines[0]).toMatch(/^tracefs refused "p:kspec_\d+_\d+\/open \S+:0x[0-9a-f]+ path=\+0\(%zz\):string" in uprobe_events \(EINVAL\): the kernel did not accept the value\.$/)
-  expect(lines[1]).toMatch(/^\[\s*[\d.]+\] trace_uprobe: error: Invalid register name$/)
-  const command = lines[2]
-  const caret = lines[3].indexOf('^')
+  // The kernel's words first, then the errno and what to do.
+  expect(lines[0]).toMatch(/^tracefs refused "p:kspec_\d+_\d+\/open \S+:0x[0-9a-f]+ path=\+0\(%zz\):string" in uprobe_events: trace_uprobe: error: Invalid register name$/)
+  expect(lines[3]).toBe('(EINVAL: the kernel did not accept the value.)')
+  const command = lines[1]
+  const caret = lines[2].indexOf('^')
   expect(command).toMatch(/^\s+Command: p:kspec_/)
   expect(command.slice(caret)).toBe('%zz):string')
   expect(await ours()).toEqual([])
@@ -97,5 +98,17 @@ test('an event the kernel does not have is unsupported, with a did-you-mean', as
   await r.close()
   expect(err).toBeInstanceOf(UnsupportedError)
   expect(err.message).toMatch(/^the event syscalls:sys_enter_opnat does not exist on \S+ \(did you mean syscalls:sys_enter_openat/)
+  expect(await ours()).toEqual([])
+})
+
+test('a filter the kernel refuses: its error_log message comes first, then the errno and the fix', async () => {
+  const r = recorder()
+  const err = await r.record(defineTrace({ events: [{ name: 'sched:sched_switch', filter: 'prev_pidx == 1' }] }), 'true').catch((e) => e)
+  await r.close()
+  expect(err).toBeInstanceOf(TracefsError)
+  const lines = err.message.split('\n')
+  expect(lines[0]).toMatch(/^tracefs refused "prev_pidx == 1" in instances\/kspec_\d+_\d+\/events\/sched\/sched_switch\/filter: event filter parse error: error: Field not found$/)
+  expect(lines[1]).toMatch(/^\s+Command: prev_pidx == 1$/)
+  expect(lines[3]).toMatch(/^\((EINVAL|ENOENT): check the filter syntax against the event's format fields: "prev_pidx == 1"\.\)$/)
   expect(await ours()).toEqual([])
 })
