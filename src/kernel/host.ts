@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { TargetError, TracefsUnavailableError } from '../errors.js'
 import { exec } from './exec.js'
+import { pidAlive } from '../tempdir.js'
 import { hostSpawner } from './spawner.js'
 import type { Spawner, Target } from './target.js'
 
@@ -160,15 +161,6 @@ export class HostTarget implements Target {
   }
 
   async close(): Promise<void> {}
-}
-
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
 
 async function exists(p: string): Promise<boolean> {

@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process'
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
-import { constants, tmpdir } from 'node:os'
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { constants } from 'node:os'
+import { privateDir } from '../tempdir.js'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { cgroupHome, killLeaf, members, newLeaf, removeLeaf, waitEmpty } from './cgroup.js'
 import { orphanProof } from './exec.js'
-import type { Spawner, WorkloadResult, WorkloadSpec } from './target.js'
+import type { Background, BackgroundPolicy, Spawner, WorkloadResult, WorkloadSpec } from './target.js'
 
 /** Grace between SIGTERM and SIGKILL when a workload overruns its timeout. */
 export const KILL_GRACE_MS = 2000
@@ -17,22 +19,35 @@ export const KILL_GRACE_MS = 2000
  * shell would open /dev/null in the child for a background job). One job directory per
  * line on stdin, its argv NUL-separated in `argv`; pid and wait status come back on stdout.
  */
-const SCRIPT = String.raw`$| = 1;
-my $running;
-# kspec died without closing us (kill -9; setpriv --pdeathsig sends this): end the job, then ourselves.
-$SIG{TERM} = sub { kill 'TERM', $running if $running; exit 143 };
+const SCRIPT = String.raw`use POSIX ();
+$| = 1;
+my ($running, $leaf);
+# kspec died without closing us (kill -9; setpriv --pdeathsig sends this): end the job and all it started, then ourselves.
+$SIG{TERM} = sub {
+  kill 'TERM', $running if $running;
+  if ($leaf && open(my $k, '>', "$leaf/cgroup.kill")) { print $k "1"; close $k } elsif ($running) { kill 'KILL', -$running }
+  exit 143;
+};
+sub move_to { my ($cg) = @_; open(my $p, '>', "$cg/cgroup.procs") or return 0; print $p "0"; return close($p) }
 while (my $job = <STDIN>) {
   chomp $job;
   open(my $a, '<', "$job/argv") or die "argv: $!"; local $/; my @argv = split /\0/, <$a>; close $a;
+  # The job's cgroup leaf and our own cgroup: we step into the leaf to fork, so the child is born there.
+  my $home; ($leaf, $home) = (undef, undef);
+  if (open(my $c, '<', "$job/cgroup")) { ($leaf, $home) = split /\n/, <$c>; close $c }
+  my $contained = $leaf && move_to($leaf) ? 'cgroup' : 'session';
+  $leaf = undef if $contained ne 'cgroup';
   open(my $in, '<', '/dev/null') or die; open(my $out, '>', "$job/out") or die; open(my $err, '>', "$job/err") or die;
   my $pid = fork();
   if (defined $pid && $pid == 0) {
+    POSIX::setsid() if $contained eq 'session';
     open(STDIN, '<&', $in); open(STDOUT, '>&', $out); open(STDERR, '>&', $err);
     exec { $argv[0] } @argv;
     print STDERR "kspec: cannot run $argv[0]: $!\n"; exit 127;
   }
+  move_to($home) if $contained eq 'cgroup';
   close $in; close $out; close $err;
-  print "pid ", ($pid // -1), "\n";
+  print "pid ", ($pid // -1), " $contained\n";
   $running = $pid;
   waitpid($pid, 0) if $pid;
   $running = undef;
@@ -42,53 +57,70 @@ while (my $job = <STDIN>) {
 /** A spawner on this machine: Perl reading job directories from a pipe. */
 export async function hostSpawner(): Promise<Spawner> {
   // The pid in the name lets the next run remove it should this process be killed.
-  const dir = await mkdtemp(join(tmpdir(), `kspec-jobs-${process.pid}-`))
+  const dir = await privateDir('jobs')
   const sh = spawn(...(await orphanProof('perl', ['-e', SCRIPT], 'TERM')), { stdio: ['pipe', 'pipe', 'inherit'] })
   const lines = createInterface({ input: sh.stdout })[Symbol.asyncIterator]()
   let jobs = 0
   let busy: Promise<unknown> = Promise.resolve()
   /** The workload running now, if any: closing the spawner (Ctrl-C, teardown) stops it. */
-  let running: number | undefined
+  let running: { pid: number; group: Group } | undefined
   let closing = false
   const next = async (prefix: string): Promise<string> => {
     const { value, done } = await lines.next()
     if (done || !String(value).startsWith(prefix)) throw new Error(`the workload spawner (pid ${sh.pid}) stopped answering: ${done ? 'it exited' : JSON.stringify(value)}`)
     return String(value).slice(prefix.length)
   }
-  const runOne = async (workload: WorkloadSpec, timeoutMs: number): Promise<WorkloadResult> => {
+  const runOne = async (workload: WorkloadSpec, timeoutMs: number, background: BackgroundPolicy): Promise<WorkloadResult> => {
+    const deadline = Date.now() + timeoutMs
     const job = join(dir, String(++jobs))
     await mkdir(job)
     const argv = 'shell' in workload ? ['/bin/sh', '-c', workload.shell] : workload.argv
     await writeFile(join(job, 'argv'), argv.join('\0'))
+    const leaf = await newLeaf().catch(() => undefined)
+    const home = await cgroupHome()
+    if (leaf && home) await writeFile(join(job, 'cgroup'), `${leaf}\n${home}`)
     sh.stdin.write(job + '\n')
-    const pid = Number(await next('pid '))
-    if (pid <= 0) throw new Error(`the workload spawner could not fork ${JSON.stringify(argv)}`)
-    running = pid
+    const [pidText, contained] = (await next('pid ')).split(' ')
+    const pid = Number(pidText)
+    if (pid <= 0) {
+      if (leaf) await removeLeaf(leaf)
+      throw new Error(`the workload spawner could not fork ${JSON.stringify(argv)}`)
+    }
+    const group: Group = contained === 'cgroup' && leaf ? { kind: 'cgroup', leaf } : { kind: 'session', sid: pid }
+    if (leaf && group.kind !== 'cgroup') await removeLeaf(leaf)
+    running = { pid, group }
     if (closing) void signalTree(pid, 'SIGTERM')
     let timedOut = false
     let timer: NodeJS.Timeout | undefined = setTimeout(() => {
       timedOut = true
       void signalTree(pid, 'SIGTERM')
-      timer = setTimeout(() => void signalTree(pid, 'SIGKILL'), KILL_GRACE_MS)
+      timer = setTimeout(() => void killGroup(group), KILL_GRACE_MS)
     }, timeoutMs)
     let status: number
     try {
       status = Number(await next('status '))
     } finally {
       clearTimeout(timer)
-      running = undefined
     }
+    let left: Background
+    try {
+      left = await settle(group, timedOut ? 'kill' : background, deadline)
+    } finally {
+      running = undefined
+      if (group.kind === 'cgroup') await removeLeaf(group.leaf)
+    }
+    if (left.outcome === 'timed out') timedOut = true
     const [stdout, stderr] = await Promise.all([readFile(join(job, 'out'), 'utf8'), readFile(join(job, 'err'), 'utf8')])
     await rm(job, { recursive: true, force: true })
     // A wait status: exit code in the high byte, terminating signal in the low 7 bits.
     const signal = status & 0x7f
-    return { pid, exitCode: signal ? undefined : status >> 8, signal: signal ? signalName(signal) : undefined, stdout, stderr, timedOut }
+    return { pid, exitCode: signal ? undefined : status >> 8, signal: signal ? signalName(signal) : undefined, stdout, stderr, timedOut, background: left }
   }
   return {
     pid: sh.pid!,
     // Jobs run one at a time: a spawner belongs to one arming, and a test records once at a time.
-    run(workload, timeoutMs) {
-      const result = busy.then(() => runOne(workload, timeoutMs))
+    run(workload, timeoutMs, background = 'kill') {
+      const result = busy.then(() => runOne(workload, timeoutMs, background))
       busy = result.catch(() => {})
       return result
     },
@@ -97,10 +129,10 @@ export async function hostSpawner(): Promise<Spawner> {
       sh.stdin.end()
       let kill: NodeJS.Timeout | undefined
       if (running !== undefined) {
-        // The spawner waits for its job: end the job (two stages, as on a timeout) so it can exit.
+        // The spawner waits for its job: end the job and all it started (two stages, as on a timeout) so it can exit.
         const job = running
-        void signalTree(job, 'SIGTERM')
-        kill = setTimeout(() => void signalTree(job, 'SIGKILL'), KILL_GRACE_MS)
+        void signalTree(job.pid, 'SIGTERM')
+        kill = setTimeout(() => void killGroup(job.group), KILL_GRACE_MS)
       }
       if (sh.exitCode === null) await new Promise((r) => sh.once('exit', r))
       clearTimeout(kill)
@@ -135,4 +167,59 @@ async function signalTree(pid: number, signal: NodeJS.Signals): Promise<void> {
 
 function signalName(n: number): string {
   return Object.entries(constants.signals).find(([, v]) => v === n)?.[0] ?? `signal ${n}`
+}
+
+/** Where a workload and everything it starts are held: a cgroup leaf, or a session of its own where cgroup v2 is not usable. */
+type Group = { kind: 'cgroup'; leaf: string } | { kind: 'session'; sid: number }
+
+/** The processes of a session (from /proc), for the fallback without cgroups. */
+async function sessionMembers(sid: number): Promise<{ pid: number; comm: string }[]> {
+  const out: { pid: number; comm: string }[] = []
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry)) continue
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '')
+    const close = stat.lastIndexOf(')')
+    // After the name: state, ppid, pgrp, session.
+    if (close > 0 && Number(stat.slice(close + 2).split(' ')[3]) === sid) out.push({ pid: Number(entry), comm: stat.slice(stat.indexOf('(') + 1, close) })
+  }
+  return out
+}
+
+const groupMembers = (g: Group) => (g.kind === 'cgroup' ? members(g.leaf) : sessionMembers(g.sid))
+
+async function killGroup(g: Group): Promise<void> {
+  if (g.kind === 'cgroup') return killLeaf(g.leaf)
+  for (const { pid } of await sessionMembers(g.sid)) {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      // Gone already.
+    }
+  }
+}
+
+/**
+ * What the workload left running when its main process ended: waited for (until the
+ * deadline, then killed) or killed at once, by the policy; said either way.
+ */
+async function settle(g: Group, policy: BackgroundPolicy, deadline: number): Promise<Background> {
+  const processes = await groupMembers(g)
+  const containedBy = g.kind
+  if (processes.length === 0) return { policy, containedBy, processes, outcome: 'none' }
+  if (policy === 'wait') {
+    const emptied = g.kind === 'cgroup' ? await waitEmpty(g.leaf, deadline) : await waitSession(g.sid, deadline)
+    if (emptied) return { policy, containedBy, processes, outcome: 'waited' }
+    await killGroup(g)
+    return { policy, containedBy, processes, outcome: 'timed out' }
+  }
+  await killGroup(g)
+  return { policy, containedBy, processes, outcome: 'killed' }
+}
+
+async function waitSession(sid: number, deadline: number): Promise<boolean> {
+  while ((await sessionMembers(sid)).length > 0) {
+    if (Date.now() >= deadline) return false
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  return true
 }

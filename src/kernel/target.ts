@@ -46,8 +46,12 @@ export type WorkloadSpec = { shell: string } | { argv: string[] }
 export interface Spawner {
   /** The spawner's own pid: put in set_event_pid, and filtered out of traces. */
   readonly pid: number
-  /** Runs one workload; past timeoutMs its process group gets SIGTERM, then SIGKILL. */
-  run(workload: WorkloadSpec, timeoutMs: number): Promise<WorkloadResult>
+  /**
+   * Runs one workload in a container of its own (a cgroup leaf, else a process group);
+   * past timeoutMs it gets SIGTERM, then everything in its container SIGKILL. What it
+   * leaves running when it ends is killed or waited for, by `background` (default kill).
+   */
+  run(workload: WorkloadSpec, timeoutMs: number, background?: BackgroundPolicy): Promise<WorkloadResult>
   close(): Promise<void>
 }
 
@@ -58,4 +62,19 @@ export interface WorkloadResult {
   stdout: string
   stderr: string
   timedOut: boolean
+  /** What the workload left running when its main process ended, and what became of it. */
+  background: Background
+}
+
+/** At the end of a workload, kill what it left running (default) or wait for it. */
+export type BackgroundPolicy = 'kill' | 'wait'
+
+export interface Background {
+  policy: BackgroundPolicy
+  /** How the workload was contained: a cgroup v2 leaf, or (without one) a session and process group of its own. */
+  containedBy: 'cgroup' | 'session' | 'process group'
+  /** The processes left when the main one ended. */
+  processes: { pid: number; comm: string }[]
+  /** none left; killed; waited for until they ended; or still running at the timeout, then killed. */
+  outcome: 'none' | 'killed' | 'waited' | 'timed out'
 }

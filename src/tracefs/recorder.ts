@@ -1,13 +1,14 @@
 import { join } from 'node:path'
 import { IncompleteTraceError, LeakError, UnsupportedError } from '../errors.js'
-import type { Spawner, Target, WorkloadResult } from '../kernel/target.js'
+import type { BackgroundPolicy, Spawner, Target, WorkloadResult } from '../kernel/target.js'
 import { assertDeclaration, deriveDeclaration, type TraceDeclaration } from '../spec/declaration.js'
 import type { Trace } from '../trace/trace.js'
 import { arm, type Arming } from './arm.js'
 import { probeFeatures, probeTracer, type Features } from './features.js'
 import { sweep } from './janitor.js'
 import { plan } from './requirements.js'
-import { checkWorkload, ensureTraceDir, runArmed, sweepTraceDirs, workloadKind, type Workload } from './run.js'
+import { checkWorkload, ensureTraceDir, runArmed, workloadKind, type Workload } from './run.js'
+import { sweepPrivateDirs } from '../tempdir.js'
 import { teardown } from './teardown.js'
 
 /** A Trace recorded here, with what produced it: the workload's result, the declaration, the event formats. */
@@ -15,11 +16,15 @@ export type RecordedTrace = Trace & { workload?: WorkloadResult; formats: Record
 
 export interface RecordOptions {
   timeoutMs?: number
+  /** What the workload leaves running when it ends: killed (default) or waited for (up to the timeout). */
+  background?: BackgroundPolicy
   /** A name for the saved trace file (the test's name). */
   name?: string
 }
 
 const live = new Set<Recorder>()
+/** Saved traces of this process, numbered across its recorders: one folder holds them all, each file new. */
+let saved = 0
 let signalsHooked = false
 
 /**
@@ -34,9 +39,10 @@ export class Recorder {
   #idle = new Map<string, Arming[]>()
   #all = new Set<Arming>()
   #keys = new WeakMap<Arming, string>()
-  #saved = 0
   #spare: Promise<Spawner> | undefined
   #closed = false
+  /** Aborted by close(): a recording in progress stops reading trace_pipe, so its instance can go. */
+  #cancel = new AbortController()
 
   constructor(readonly target: Target) {
     live.add(this)
@@ -53,7 +59,7 @@ export class Recorder {
       this.#warmSpawner()
       const spare = this.#spare?.catch(() => {})
       this.#features = probeFeatures(this.target).then(async (f) => {
-        await Promise.all([sweep(this.target), sweepTraceDirs(), spare])
+        await Promise.all([sweep(this.target), sweepPrivateDirs(), spare])
         return f
       })
     }
@@ -101,8 +107,8 @@ export class Recorder {
     let trace: RecordedTrace
     try {
       const dir = await ensureTraceDir()
-      const file = `${++this.#saved}-${(opts.name ?? decl.id).replace(/[^\w.-]+/g, '_').slice(0, 80)}.txt`
-      trace = await runArmed(this.target, armed, workload, { timeoutMs: opts.timeoutMs ?? 30_000, savePath: join(dir, file), spawner: () => this.#takeSpawner() })
+      const file = `${++saved}-${(opts.name ?? decl.id).replace(/[^\w.-]+/g, '_').slice(0, 80)}.txt`
+      trace = await runArmed(this.target, armed, workload, { timeoutMs: opts.timeoutMs ?? 30_000, savePath: join(dir, file), spawner: () => this.#takeSpawner(), background: opts.background, cancel: this.#cancel.signal })
     } catch (e) {
       // The run's own error is the one to see; a teardown failure is added to it, not put in its place.
       await this.#drop(armed).catch((leak: Error) => {
@@ -157,6 +163,7 @@ export class Recorder {
   async close(): Promise<void> {
     live.delete(this)
     this.#closed = true
+    this.#cancel.abort()
     const errors: string[] = []
     const spare = this.#spare
     this.#spare = undefined
@@ -177,14 +184,38 @@ function describeLoss(t: Trace): string {
   return parts.join(', ')
 }
 
+/**
+ * Tears every recorder down before the process ends: on SIGINT and SIGTERM (then the
+ * signal is raised again, so the exit status says which), and when the parent process
+ * is gone (`kspec run` killed alone, even with -9: the IPC channel closes, or this process
+ * is reparented), since nobody would tear down for an orphaned worker. Signals that come
+ * while tearing down (a second Ctrl-C, kspec run forwarding the first) do not cut it short.
+ */
 function hookSignals(): void {
   if (signalsHooked) return
   signalsHooked = true
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      void Promise.allSettled([...live].map((r) => r.close())).then(() => process.kill(process.pid, signal))
+  let ending: Promise<unknown> | undefined
+  const end = (then: () => void) => {
+    ending ??= Promise.allSettled([...live].map((r) => r.close())).then(then)
+  }
+  const onSignal = (signal: NodeJS.Signals) => {
+    end(() => {
+      process.removeAllListeners(signal)
+      process.kill(process.pid, signal)
     })
   }
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, onSignal)
+  const orphaned = () => {
+    end(() => {
+      process.stderr.write(`kspec: the process that started this one (pid ${parent}) is gone; everything kspec armed here was torn down\n`, () => process.exit(1))
+      setTimeout(() => process.exit(1), 500).unref()
+    })
+  }
+  const parent = process.ppid
+  if (process.channel) process.once('disconnect', orphaned)
+  setInterval(() => {
+    if (process.ppid !== parent) orphaned()
+  }, 200).unref()
 }
 
 const sized = new WeakMap<TraceDeclaration, TraceDeclaration>()

@@ -1,9 +1,7 @@
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { readdir, writeFile } from 'node:fs/promises'
 import { TracefsError, UnsupportedError, WorkloadTimeoutError } from '../errors.js'
-import { pidAlive } from '../kernel/host.js'
-import type { Spawner, Target, WorkloadResult } from '../kernel/target.js'
+import { checkedDir, privateDir } from '../tempdir.js'
+import type { BackgroundPolicy, Spawner, Target, WorkloadResult } from '../kernel/target.js'
 import { TraceParser } from '../parse/parser.js'
 import { parseFormat } from '../parse/format.js'
 import type { Trace } from '../trace/trace.js'
@@ -52,32 +50,22 @@ export interface RunOptions {
   savePath: string
   /** Where an arming's spawner comes from on its first command workload (default: a new one). */
   spawner?: () => Promise<Spawner>
+  /** What the workload leaves running when it ends: killed (default) or waited for. */
+  background?: BackgroundPolicy
+  /** Aborted when the recorder closes (SIGINT, SIGTERM, the parent gone): reading trace_pipe stops at once. */
+  cancel?: AbortSignal
 }
 
-/** Where recorded traces are saved, unless a reporter's artifact directory says otherwise. */
-export const traceDir = (): string => process.env.KSPEC_TRACE_DIR ?? join(tmpdir(), 'kspec', String(process.pid))
+let traceFolder: Promise<string> | undefined
 
 /**
- * Removes what kspec processes that are gone left in the temporary folder: their saved
- * traces (a failed test's was copied to its artifacts) and their spawners' job folders.
- * Live runs' folders, and a trace folder set with KSPEC_TRACE_DIR, are left alone.
+ * Where this process saves recorded traces: a private folder of its own (mode 0700, made
+ * by mkdtemp), or KSPEC_TRACE_DIR once checked to be the user's own directory.
  */
-export async function sweepTraceDirs(): Promise<void> {
-  const gone = (pid: string): boolean => Number(pid) !== process.pid && !pidAlive(Number(pid))
-  const remove = (dirs: string[]) => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })))
-  const root = join(tmpdir(), 'kspec')
-  const traces = process.env.KSPEC_TRACE_DIR === undefined ? await readdir(root).catch(() => [] as string[]) : []
-  const jobs = (await readdir(tmpdir()).catch(() => [] as string[])).filter((n) => /^kspec-jobs-\d+-/.test(n))
-  await remove([
-    ...traces.filter((n) => /^\d+$/.test(n) && gone(n)).map((n) => join(root, n)),
-    ...jobs.filter((n) => gone(n.split('-')[2])).map((n) => join(tmpdir(), n)),
-  ])
-}
-
-export async function ensureTraceDir(): Promise<string> {
-  const dir = traceDir()
-  await mkdir(dir, { recursive: true })
-  return dir
+export function ensureTraceDir(): Promise<string> {
+  traceFolder ??= process.env.KSPEC_TRACE_DIR === undefined ? privateDir('traces') : checkedDir(process.env.KSPEC_TRACE_DIR, 'KSPEC_TRACE_DIR')
+  traceFolder.catch(() => (traceFolder = undefined))
+  return traceFolder
 }
 
 /**
@@ -96,7 +84,7 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
   const w = (file: string, data: string) => tracefsWrite(t, a.dir + file, data)
   // A fresh instance's counters start at zero; after a run they are remembered on the arming.
   const before = a.overrun ?? (a.dir ? 0 : await overruns(t, a))
-  await drain(t, a)
+  await drain(t, a, opts.cancel)
   a.stopped = false
   await w('tracing_on', '1')
   let result: WorkloadResult | undefined
@@ -106,21 +94,25 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
   try {
     await barrier(t, a)
     if (a.decl.stream) streaming = (async () => {
-      for await (const chunk of t.stream(`${a.dir}trace_pipe`, stop.signal)) collected.push(chunk)
+      for await (const chunk of t.stream(`${a.dir}trace_pipe`, stop.signal)) {
+        collected.push(chunk)
+        if (opts.cancel?.aborted) break
+      }
     })()
     if (typeof workload === 'function') await workload({ mark: (text) => tracefsWrite(t, `${a.dir}trace_marker`, text) })
-    else result = await a.spawner!.run(typeof workload === 'string' ? { shell: workload } : { argv: workload }, opts.timeoutMs)
+    else result = await a.spawner!.run(typeof workload === 'string' ? { shell: workload } : { argv: workload }, opts.timeoutMs, opts.background)
   } finally {
     await w('tracing_on', '0')
     a.stopped = true
     stop.abort()
     await streaming
   }
-  collected.push(...(await drain(t, a)))
+  collected.push(...(await drain(t, a, opts.cancel)))
+  if (opts.cancel?.aborted) throw new Error('the recording was cancelled: kspec is shutting down (a signal, or its parent process is gone)')
   const header = `# tracer: ${a.decl.tracer}\n# kspec: read from ${a.dir}trace_pipe\n${a.spawner ? `# kspec: spawner pid ${a.spawner.pid} (its records are not the workload's)\n` : ''}`
   const text = Buffer.concat([Buffer.from(header), ...collected])
   const after = overruns(t, a)
-  const [{ parser, formats }] = await Promise.all([parserFor(t, a, opts.savePath), writeFile(opts.savePath, text), after])
+  const [{ parser, formats }] = await Promise.all([parserFor(t, a, opts.savePath), writeFile(opts.savePath, text, { flag: 'wx', mode: 0o600 }), after])
   await parser.read([text])
   const trace = Object.assign(parser.finish(), { formats, declaration: a.decl, kernel: await t.release() })
   a.overrun = await after
@@ -153,12 +145,18 @@ async function scope(t: Target, a: Arming, workload: Workload, spawner: () => Pr
   if (a.decl.tracer !== 'nop') await Promise.all([w('options/function-fork', '1'), w('set_ftrace_pid', pids.join(' '))])
 }
 
-/** Reads trace_pipe until it is empty (non-blocking, consuming). */
-async function drain(t: Target, a: Arming): Promise<Buffer[]> {
+/**
+ * Reads trace_pipe until it is empty (non-blocking, consuming), or until `cancel` aborts:
+ * the instance cannot be removed while trace_pipe is open, so a shutdown stops reading.
+ */
+async function drain(t: Target, a: Arming, cancel?: AbortSignal): Promise<Buffer[]> {
   const out: Buffer[] = []
   const stop = new AbortController()
   stop.abort()
-  for await (const chunk of t.stream(`${a.dir}trace_pipe`, stop.signal)) out.push(chunk)
+  for await (const chunk of t.stream(`${a.dir}trace_pipe`, stop.signal)) {
+    out.push(chunk)
+    if (cancel?.aborted) break
+  }
   return out
 }
 

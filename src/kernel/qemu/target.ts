@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { TargetError } from '../../errors.js'
-import type { Spawner, Target, WorkloadResult, WorkloadSpec } from '../target.js'
+import type { Background, BackgroundPolicy, Spawner, Target, WorkloadResult, WorkloadSpec } from '../target.js'
 import { KILL_GRACE_MS } from '../spawner.js'
 import { buildInitramfs, type GuestFile } from './initramfs.js'
 import { resolveKernel, VIRTIO_MODULES, type KernelImage } from './kernel.js'
@@ -125,7 +125,7 @@ export class QemuTarget implements Target {
     const req = (op: number, args: string[]) => this.#req(op, args)
     return {
       pid: Number(pid),
-      run: (workload: WorkloadSpec, timeoutMs: number) => runJob(req, pid, workload, timeoutMs),
+      run: (workload: WorkloadSpec, timeoutMs: number, background: BackgroundPolicy = 'kill') => runJob(req, pid, workload, timeoutMs, background),
       close: async () => {
         await req(Op.SPAWN_STOP, [pid]).catch(() => {})
       },
@@ -164,15 +164,18 @@ export class QemuTarget implements Target {
   }
 }
 
-async function runJob(req: (op: number, args: string[]) => Promise<Buffer>, spawner: string, w: WorkloadSpec, timeoutMs: number): Promise<WorkloadResult> {
+async function runJob(req: (op: number, args: string[]) => Promise<Buffer>, spawner: string, w: WorkloadSpec, timeoutMs: number, policy: BackgroundPolicy): Promise<WorkloadResult> {
+  const deadline = Date.now() + timeoutMs
   const argv = 'shell' in w ? ['/bin/sh', '-c', w.shell] : w.argv
   const [job, pidText] = (await req(Op.JOB, [spawner, argv.join('\0')])).toString().split(' ')
   const pid = Number(pidText)
+  // The agent's child setpgid()s: the workload and what it starts share the process group `pid`.
+  const group = (sig: number) => req(Op.KILL, [String(pid), String(sig)]).then(() => true, () => false)
   let timedOut = false
   let timer: NodeJS.Timeout | undefined = setTimeout(() => {
     timedOut = true
-    void req(Op.KILL, [String(pid), '15']).catch(() => {})
-    timer = setTimeout(() => void req(Op.KILL, [String(pid), '9']).catch(() => {}), KILL_GRACE_MS)
+    void group(15)
+    timer = setTimeout(() => void group(9), KILL_GRACE_MS)
   }, timeoutMs)
   let status: number
   try {
@@ -180,12 +183,39 @@ async function runJob(req: (op: number, args: string[]) => Promise<Buffer>, spaw
   } finally {
     clearTimeout(timer)
   }
+  const background = await settleGroup(req, pid, timedOut ? 'kill' : policy, deadline, group)
+  if (background.outcome === 'timed out') timedOut = true
   const out = `/tmp/kspec-job-${job}.out`
   const err = `/tmp/kspec-job-${job}.err`
   const [stdout, stderr] = await Promise.all([req(Op.READ, [out]), req(Op.READ, [err])])
   await Promise.all([req(Op.UNLINK, [out]), req(Op.UNLINK, [err])])
   const signal = status & 0x7f
-  return { pid, exitCode: signal ? undefined : status >> 8, signal: signal ? `signal ${signal}` : undefined, stdout: stdout.toString(), stderr: stderr.toString(), timedOut }
+  return { pid, exitCode: signal ? undefined : status >> 8, signal: signal ? `signal ${signal}` : undefined, stdout: stdout.toString(), stderr: stderr.toString(), timedOut, background }
+}
+
+/** What is left in the workload's process group once it ended, killed or waited for by the policy. */
+async function settleGroup(req: (op: number, args: string[]) => Promise<Buffer>, pgid: number, policy: BackgroundPolicy, deadline: number, group: (sig: number) => Promise<boolean>): Promise<Background> {
+  const base = { policy, containedBy: 'process group' as const }
+  if (!(await group(0))) return { ...base, processes: [], outcome: 'none' }
+  const processes: { pid: number; comm: string }[] = []
+  for (const entry of (await req(Op.LIST, ['/proc']).catch(() => Buffer.alloc(0))).toString().split('\0')) {
+    if (!/^\d+$/.test(entry)) continue
+    const stat = (await req(Op.READ, [`/proc/${entry}/stat`]).catch(() => Buffer.alloc(0))).toString()
+    const close = stat.lastIndexOf(')')
+    if (close > 0 && Number(stat.slice(close + 2).split(' ')[2]) === pgid) processes.push({ pid: Number(entry), comm: stat.slice(stat.indexOf('(') + 1, close) })
+  }
+  if (policy === 'wait') {
+    while (await group(0)) {
+      if (Date.now() >= deadline) {
+        await group(9)
+        return { ...base, processes, outcome: 'timed out' }
+      }
+      await sleep(20)
+    }
+    return { ...base, processes, outcome: 'waited' }
+  }
+  await group(9)
+  return { ...base, processes, outcome: 'killed' }
 }
 
 /** The virtio-serial modules of the kernel, when its modules tree has them all. */

@@ -1,0 +1,55 @@
+import { readFile } from 'node:fs/promises'
+import { afterAll, expect, test } from 'vitest'
+import { defineTrace } from '../../src/spec/declaration.js'
+import { cgroupHome } from '../../src/kernel/cgroup.js'
+import { ours, recorder } from '../live.js'
+
+const openat = defineTrace({ events: ['syscalls:sys_enter_openat'] })
+const r = recorder()
+afterAll(async () => {
+  await r.close()
+  expect(await ours()).toEqual([])
+})
+
+/** Whether a process still runs (a zombie waiting for its parent does not). */
+const running = async (pid: number): Promise<boolean> => {
+  const state = (await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')).replace(/^.*\) /s, '').charAt(0)
+  return state !== '' && state !== 'Z'
+}
+const tasks = (t: { ofKind(k: 'event'): { task: string }[] }) => new Set(t.ofKind('event').map((e) => e.task))
+
+test('this machine contains workloads in cgroup v2 leaves (the live tests below need it)', async () => {
+  expect(await cgroupHome()).toMatch(/^\/sys\/fs\/cgroup/)
+})
+
+test('a background child is killed when the workload ends, said in the result, and none of its events reach the next test', async () => {
+  const first = await r.record(openat, 'sh -c "(sleep 1; cat /etc/hostname) & echo hi"')
+  expect(first.workload!.stdout).toBe('hi\n')
+  const left = first.workload!.background
+  expect(left).toMatchObject({ policy: 'kill', containedBy: 'cgroup', outcome: 'killed' })
+  expect(left.processes.map((p) => p.comm)).toContain('sleep')
+  for (const p of left.processes) expect(await running(p.pid)).toBe(false)
+  // The same arming, reused: before containment the killed child's `cat` landed here.
+  const second = await r.record(openat, 'sleep 1.5')
+  expect(tasks(second).has('cat')).toBe(false)
+  expect(second.workload!.background.outcome).toBe('none')
+})
+
+test("background: 'wait' waits for the children, and their events are in this test's trace", async () => {
+  const trace = await r.record(openat, '(sleep 0.3; cat /etc/hostname > /dev/null) & echo started', { background: 'wait' })
+  expect(trace.workload!.background).toMatchObject({ policy: 'wait', outcome: 'waited' })
+  expect(tasks(trace).has('cat')).toBe(true)
+})
+
+test('a child that leaves its session and process group (setsid, double fork) is still found and killed', async () => {
+  const trace = await r.record(openat, 'setsid sh -c "sleep 100 & exec sleep 100" & sleep 0.2')
+  const left = trace.workload!.background
+  expect(left.outcome).toBe('killed')
+  expect(left.processes.filter((p) => p.comm === 'sleep')).toHaveLength(2)
+  for (const p of left.processes) expect(await running(p.pid)).toBe(false)
+})
+
+test("background: 'wait' past the timeout kills what is left and fails as a timeout", async () => {
+  const err = await r.record(openat, 'sleep 100 & true', { background: 'wait', timeoutMs: 500 }).catch((e) => e)
+  expect(err.message).toContain('ran past its timeout of 500 ms and was killed')
+})
