@@ -1,4 +1,4 @@
-import type { Reporter, TestModule } from 'vitest/node'
+import type { Reporter, SerializedError, TestModule } from 'vitest/node'
 import type { KspecMeta } from '../src/fixtures/meta.js'
 
 /**
@@ -6,13 +6,14 @@ import type { KspecMeta } from '../src/fixtures/meta.js'
  * every skip with its reason, grouped, so a skipped live test is never silent.
  */
 export default class SummaryReporter implements Reporter {
-  onTestRunEnd(modules: ReadonlyArray<TestModule>): void {
+  onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError> = []): void {
     let passed = 0
     let failed = 0
     let skipped = 0
     let incomplete = 0
     let broken = 0
     const reasons = new Map<string, string[]>()
+    const unfinished: string[] = []
     // Per folder (test/qemu, test/tracefs, specs): how many live tests ran where.
     const areas = new Map<string, [number, number, number]>()
     for (const mod of modules) {
@@ -34,6 +35,11 @@ export default class SummaryReporter implements Reporter {
           const meta: KspecMeta | undefined = test.meta().kspec
           if (meta?.broken) broken++
           else if (meta?.incomplete) incomplete++
+        } else if (result.state === 'pending') {
+          // Never finished: its worker crashed or was killed under it.
+          failed++
+          counts[1]++
+          unfinished.push(test.fullName)
         } else if (result.state === 'skipped') {
           skipped++
           counts[2]++
@@ -42,7 +48,18 @@ export default class SummaryReporter implements Reporter {
         }
       }
     }
+    // Errors outside any test (a worker that exited unexpectedly, a crash between tests) fail the run.
+    failed += unhandledErrors.length
     const out: string[] = ['']
+    for (const e of unhandledErrors) {
+      const cause = (e as { cause?: { message?: string } }).cause?.message
+      const said = [e.message, cause].filter(Boolean).map((m) => String(m).split('\n')[0]).join(': ')
+      out.push(`failed outside any test: ${said}${/exited unexpectedly/.test(said) ? ' (a test worker crashed or was killed; what it armed is removed at the end of the run)' : ''}`)
+    }
+    if (unfinished.length) {
+      out.push(`failed (${unfinished.length}): did not finish (its worker ended under it)`)
+      for (const t of unfinished.slice(0, 5)) out.push(`  - ${t}`)
+    }
     if (areas.size > 1) for (const [area, [p, f, s]] of [...areas].sort()) out.push(`${area}: ${p} passed, ${f} failed, ${s} skipped`)
     for (const [reason, tests] of reasons) {
       out.push(`skipped (${tests.length}): ${reason}`)

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 import { selectTarget } from '../kernel/select.js'
 import { probeFeatures, probeTracer, type Features } from '../tracefs/features.js'
-import { sweep } from '../tracefs/janitor.js'
+import { sweepLeftovers } from './leftovers.js'
 import { UsageError } from './usage.js'
 
 /** `kspec doctor [--clean]`: what the kernel under test offers, and how to get what it lacks. */
@@ -18,8 +18,8 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     for (const tracer of f.tracers) if (tracer !== 'nop') await probeTracer(target, f, tracer)
     process.stdout.write(formatFeatures(f) + '\n')
     if (args.values.clean) {
-      const swept = await sweep(target)
-      process.stdout.write(`cleaned: ${swept.instances.length} instance(s), ${swept.probes.length} probe(s) left by dead kspec runs${[...swept.instances, ...swept.probes].map((n) => `\n  ${n}`).join('')}\n`)
+      const swept = await sweepLeftovers(target)
+      process.stdout.write(`cleaned: ${swept.instances.length} instance(s), ${swept.probes.length} probe(s), ${swept.processes.length} workload process(es), ${swept.folders.length} temporary folder(s) left by dead kspec runs${[...swept.instances, ...swept.probes, ...swept.processes.map((p) => `${p.comm} (pid ${p.pid})`), ...swept.folders].map((n) => `\n  ${n}`).join('')}\n`)
     }
     return 0
   } catch (e) {

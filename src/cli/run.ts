@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { release } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -6,6 +7,9 @@ import { resolveKernel } from '../kernel/qemu/kernel.js'
 import { loadConfig } from '../config/load.js'
 import { ConfigError } from '../config/schema.js'
 import { UsageError } from './usage.js'
+import { HostTarget } from '../kernel/host.js'
+import { privateDir } from '../tempdir.js'
+import { describeLeftovers, sweepLeftovers } from './leftovers.js'
 
 /** Where `import … from 'kspec'` resolves in spec files: this very build of kspec. */
 const KSPEC_ENTRY = fileURLToPath(new URL('../index.js', import.meta.url))
@@ -76,11 +80,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   for (const [k, v] of Object.entries(env)) if (v !== undefined && process.env[k] === undefined) process.env[k] = v
   // Each kernel's run adds its suites here; the JUnit file is rebuilt from all of them.
-  const { mkdtempSync, rmSync } = await import('node:fs')
-  const { tmpdir } = await import('node:os')
-  const { join } = await import('node:path')
-  const parts = mkdtempSync(join(tmpdir(), 'kspec-junit-'))
+  const parts = await privateDir('junit')
   process.env.KSPEC_JUNIT_PARTS = parts
+  const unhook = onInterrupt(() => rmSync(parts, { recursive: true, force: true }))
   const results: { kernel: string; code: number }[] = []
   try {
     for (const kernel of kernels) {
@@ -89,8 +91,12 @@ export async function runCommand(argv: string[]): Promise<number> {
       results.push({ kernel: label, code: await runOnce(kernel, label, args.positionals, timeout, { ...args.values, reporters, outputFile: args.values.outputFile ?? config.outputFile, specs: config.specs }) })
     }
   } finally {
+    unhook()
     // The parts are joined into the report as each kernel's run ends.
     rmSync(parts, { recursive: true, force: true })
+    // A worker killed under a test (kill -9, the OOM killer) could not tear down: its leftovers go now, not next run.
+    const left = describeLeftovers(await sweepLeftovers(new HostTarget()))
+    if (left) process.stderr.write(`kspec: ${left}\n`)
   }
   if (kernels.length > 1) {
     process.stdout.write(`\n${results.map((r) => `${r.kernel}: ${r.code === 0 ? 'passed' : r.code === 2 ? 'no specs' : 'FAILED'}`).join('\n')}\n`)
@@ -167,4 +173,44 @@ async function runOnce(kernel: string, label: string, files: string[], timeout: 
   const code = Number(process.exitCode ?? 0)
   process.exitCode = undefined
   return code === 0 ? 0 : 1
+}
+
+/**
+ * SIGINT or SIGTERM to `kspec run` alone (not its process group, as Ctrl-C sends): the
+ * signal goes on to the test workers, which tear down what they armed and end (they also
+ * notice this process is gone); `cleanup` runs before vitest exits this process.
+ */
+function onInterrupt(cleanup: () => void): () => void {
+  const handler = (signal: NodeJS.Signals) => {
+    for (const pid of workers()) {
+      try {
+        process.kill(pid, signal)
+      } catch {
+        // Gone already.
+      }
+    }
+    cleanup()
+  }
+  process.on('SIGINT', handler)
+  process.on('SIGTERM', handler)
+  return () => {
+    process.off('SIGINT', handler)
+    process.off('SIGTERM', handler)
+  }
+}
+
+/** This process's children: vitest's workers. */
+function workers(): number[] {
+  const out: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    let stat = ''
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+    } catch {
+      continue
+    }
+    if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid) out.push(Number(entry))
+  }
+  return out
 }

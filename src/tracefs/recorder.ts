@@ -1,4 +1,5 @@
-import { join } from 'node:path'
+import { rmSync } from 'node:fs'
+import { basename, join } from 'node:path'
 import { IncompleteTraceError, LeakError, UnsupportedError } from '../errors.js'
 import type { BackgroundPolicy, Spawner, Target, WorkloadResult } from '../kernel/target.js'
 import { assertDeclaration, deriveDeclaration, type TraceDeclaration } from '../spec/declaration.js'
@@ -7,7 +8,7 @@ import { arm, type Arming } from './arm.js'
 import { probeFeatures, probeTracer, type Features } from './features.js'
 import { sweep } from './janitor.js'
 import { plan } from './requirements.js'
-import { checkWorkload, ensureTraceDir, runArmed, workloadKind, type Workload } from './run.js'
+import { checkWorkload, ensureTraceDir, removeTraceDir, runArmed, workloadKind, type Workload } from './run.js'
 import { sweepPrivateDirs } from '../tempdir.js'
 import { teardown } from './teardown.js'
 
@@ -195,8 +196,11 @@ function hookSignals(): void {
   if (signalsHooked) return
   signalsHooked = true
   let ending: Promise<unknown> | undefined
+  // Interrupted, this process's saved traces go too (a failed test's were copied to its artifacts).
   const end = (then: () => void) => {
-    ending ??= Promise.allSettled([...live].map((r) => r.close())).then(then)
+    ending ??= Promise.allSettled([...live].map((r) => r.close()))
+      .then(() => removeTraceDir())
+      .then(then, then)
   }
   const onSignal = (signal: NodeJS.Signals) => {
     end(() => {
@@ -206,6 +210,9 @@ function hookSignals(): void {
   }
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, onSignal)
   const orphaned = () => {
+    // kspec run was killed (-9) before it could remove its JUnit parts folder: nobody else will.
+    const parts = process.env.KSPEC_JUNIT_PARTS
+    if (parts && basename(parts).startsWith(`kspec-junit-${parent}-`)) rmSync(parts, { recursive: true, force: true })
     end(() => {
       process.stderr.write(`kspec: the process that started this one (pid ${parent}) is gone; everything kspec armed here was torn down\n`, () => process.exit(1))
       setTimeout(() => process.exit(1), 500).unref()

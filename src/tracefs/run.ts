@@ -1,4 +1,4 @@
-import { readdir, writeFile } from 'node:fs/promises'
+import { readdir, rm, writeFile } from 'node:fs/promises'
 import { TracefsError, UnsupportedError, WorkloadTimeoutError } from '../errors.js'
 import { checkedDir, privateDir } from '../tempdir.js'
 import type { BackgroundPolicy, Spawner, Target, WorkloadResult } from '../kernel/target.js'
@@ -66,6 +66,14 @@ export function ensureTraceDir(): Promise<string> {
   traceFolder ??= process.env.KSPEC_TRACE_DIR === undefined ? privateDir('traces') : checkedDir(process.env.KSPEC_TRACE_DIR, 'KSPEC_TRACE_DIR')
   traceFolder.catch(() => (traceFolder = undefined))
   return traceFolder
+}
+
+/** Removes this process's private trace folder, if it made one (never KSPEC_TRACE_DIR). */
+export async function removeTraceDir(): Promise<void> {
+  if (!traceFolder || process.env.KSPEC_TRACE_DIR !== undefined) return
+  const dir = await traceFolder.catch(() => undefined)
+  traceFolder = undefined
+  if (dir) await rm(dir, { recursive: true, force: true })
 }
 
 /**

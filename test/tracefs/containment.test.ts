@@ -3,6 +3,7 @@ import { afterAll, expect, test } from 'vitest'
 import { defineTrace } from '../../src/spec/declaration.js'
 import { cgroupHome } from '../../src/kernel/cgroup.js'
 import { ours, recorder } from '../live.js'
+import type { Trace } from '../../src/trace/trace.js'
 
 const openat = defineTrace({ events: ['syscalls:sys_enter_openat'] })
 const r = recorder()
@@ -16,7 +17,7 @@ const running = async (pid: number): Promise<boolean> => {
   const state = (await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')).replace(/^.*\) /s, '').charAt(0)
   return state !== '' && state !== 'Z'
 }
-const tasks = (t: { ofKind(k: 'event'): { task: string }[] }) => new Set(t.ofKind('event').map((e) => e.task))
+const tasks = (t: Trace) => new Set(t.ofKind('event').map((e) => e.task))
 
 test('this machine contains workloads in cgroup v2 leaves (the live tests below need it)', async () => {
   expect(await cgroupHome()).toMatch(/^\/sys\/fs\/cgroup/)

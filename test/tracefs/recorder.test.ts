@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { readFile, readdir } from 'node:fs/promises'
+import { readFile, readdir, readlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { afterAll, describe, expect, test } from 'kspec'
 import { IncompleteTraceError, WorkloadTimeoutError } from '../../src/errors.js'
@@ -19,6 +19,14 @@ async function processes(): Promise<{ pid: number; ppid: number; comm: string }[
     out.push({ pid: Number(entry), ppid: Number(stat.slice(close + 2).split(' ')[1]), comm: stat.slice(stat.indexOf('(') + 1, close) })
   }
   return out
+}
+
+/** Processes called `comm` below a pid. */
+const below = async (root: number, comm: string): Promise<number[]> => {
+  const all = await processes()
+  const parent = new Map(all.map((p) => [p.pid, p.ppid]))
+  const under = (pid: number): boolean => pid === root || (pid > 1 && parent.has(pid) && under(parent.get(pid)!))
+  return all.filter((p) => p.comm === comm && under(p.ppid)).map((p) => p.pid)
 }
 
 const openat = defineTrace({ events: ['syscalls:sys_enter_openat', 'syscalls:sys_exit_openat'] })
@@ -167,14 +175,6 @@ describe('signals and kills', () => {
     throw new Error(`the child ${pid} never armed`)
   }
 
-  /** Processes called `comm` below a pid. */
-  const below = async (root: number, comm: string): Promise<number[]> => {
-    const all = await processes()
-    const parent = new Map(all.map((p) => [p.pid, p.ppid]))
-    const under = (pid: number): boolean => pid === root || (pid > 1 && parent.has(pid) && under(parent.get(pid)!))
-    return all.filter((p) => p.comm === comm && under(p.ppid)).map((p) => p.pid)
-  }
-
   test('SIGTERM while the workload runs stops it and tears everything down before exiting', async () => {
     const p = child(script)
     await armed(p.pid!)
@@ -225,4 +225,43 @@ describe('signals and kills', () => {
     expect(await foldersOf(p.pid!, 'jobs')).toEqual([])
     expect(await alive(mine)).toBe(true)
   })
+})
+
+describe('interrupted while collecting', () => {
+  test('Ctrl-C while a large trace is read from trace_pipe: reading stops, the instance and its buffer go', async () => {
+    const script = `
+      import { HostTarget } from './dist/kernel/host.js'
+      import { Recorder } from './dist/tracefs/recorder.js'
+      import { defineTrace } from './dist/spec/declaration.js'
+      const r = new Recorder(new HostTarget())
+      const d = defineTrace({ events: ['syscalls:sys_enter_read', 'syscalls:sys_enter_write'], bufferSizeKb: 262144 })
+      r.record(d, 'dd if=/dev/zero of=/dev/null bs=1 count=1500000 status=none').then(() => console.log('finished'), () => {})
+      setInterval(() => {}, 1000)
+    `
+    const p = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'], detached: true })
+    let out = ''
+    p.stdout!.on('data', (d) => (out += d))
+    const reading = async () => {
+      const fds = await readdir(`/proc/${p.pid}/fd`).catch(() => [] as string[])
+      for (const fd of fds) if ((await readlink(`/proc/${p.pid}/fd/${fd}`).catch(() => '')).endsWith('/trace_pipe')) return true
+      return false
+    }
+    // The workload has run (dd is gone) and kspec is draining trace_pipe.
+    let sawDd = false
+    for (let i = 0; i < 600; i++) {
+      const dd = (await below(p.pid!, 'dd')).length > 0
+      sawDd ||= dd
+      if (sawDd && !dd && (await reading())) break
+      await new Promise((res) => setTimeout(res, 10))
+    }
+    expect(sawDd && (await reading())).toBe(true)
+    expect(await ours(p.pid!)).toHaveLength(1)
+    // Ctrl-C: the terminal signals the whole process group.
+    process.kill(-p.pid!, 'SIGINT')
+    const t0 = Date.now()
+    await new Promise((res) => p.on('exit', res))
+    expect(Date.now() - t0).toBeLessThan(5000)
+    expect(out).not.toContain('finished')
+    expect(await ours(p.pid!)).toEqual([])
+  }, 60_000)
 })
