@@ -62,3 +62,8 @@ export class TargetError extends Error {
 export class BrokenKernelError extends Error {
   override name = 'BrokenKernelError'
 }
+
+/** A file or stream given as a trace that is none: empty, not ftrace text, a corrupt .gz, a folder without a trace. */
+export class TraceFileError extends Error {
+  override name = 'TraceFileError'
+}

@@ -1,5 +1,6 @@
 import { access } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
+import { TraceFileError } from '../errors.js'
 import { loadTrace } from '../parse/load.js'
 import type { CallRecord, TraceRecord } from '../trace/records.js'
 import { summarize, type TraceSummary } from '../trace/summary.js'
@@ -20,7 +21,14 @@ export async function parseCommand(argv: string[]): Promise<number> {
   })
   const { readFile } = await import('node:fs/promises')
   const formats = await Promise.all((args.values.format ?? []).map((f) => readFile(f, 'utf8')))
-  const trace = await loadTrace(file, { formats })
+  let trace
+  try {
+    trace = await loadTrace(file, { formats })
+  } catch (e) {
+    if (!(e instanceof TraceFileError)) throw e
+    process.stderr.write(`kspec parse: ${e.message}\n`)
+    return 1
+  }
   if (args.values.json) await writeJson(trace.records)
   else process.stdout.write(formatSummary(summarize(trace, 10)) + '\n')
   for (const p of trace.problems) process.stderr.write(`${p.file}:${p.line}: ${p.reason}${p.text ? `: ${p.text}` : ''}\n`)
@@ -42,6 +50,7 @@ export function formatSummary(s: TraceSummary): string {
   ]
   if (s.graph) lines.push(`graph:    ${s.graph.roots} call trees, ${s.graph.entriesMissing} exits without entry, ${s.graph.exitsMissing} entries without exit`)
   if (s.top.length) lines.push('top:', ...s.top.map((t) => `  ${String(t.count).padStart(8)}  ${t.name}`))
+  if (s.cutShort) lines.push(`cut short: ${s.cutShort}`)
   if (s.problems) lines.push(`problems: ${s.problems} unreadable line(s), listed on stderr`)
   return lines.join('\n')
 }

@@ -1,4 +1,4 @@
-import type { Trace } from '../trace/trace.js'
+import { describeLoss, type Trace } from '../trace/trace.js'
 
 /** The number of candidates or excerpt lines a failure shows before `… N more`. */
 export const MAX_SHOWN = 5
@@ -23,13 +23,7 @@ export function layout(hint: string, lines: Line[], excerpt: string[], trace: Tr
 
 /** A verdict over an incomplete trace must say so. */
 export function lossNote(trace: Trace): string {
-  const parts: string[] = []
-  const l = trace.loss
-  if (l.overwritten) parts.push(`${l.overwritten} overwritten in the ring buffer`)
-  if (l.lostEvents) parts.push(`${l.lostEvents} reported as [LOST n EVENTS]`)
-  if (l.droppedBlocks) parts.push(`${l.droppedBlocks} [EVENTS DROPPED] block(s) of unknown size`)
-  if (l.truncatedBy) parts.push(`${l.truncatedBy} missing from a file cut short`)
-  return `Note: this trace is incomplete (${parts.join(', ')}); a larger bufferSize or a narrower filter keeps every event.`
+  return `Note: this trace is incomplete (${describeLoss(trace.loss)}); a larger bufferSize or a narrower filter keeps every event.`
 }
 
 /** Shows at most MAX_SHOWN items, then `… N more`. */

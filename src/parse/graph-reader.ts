@@ -6,8 +6,8 @@
  */
 import { isAscii } from 'node:buffer'
 import { createReadStream } from 'node:fs'
+import { gunzip } from './gunzip.js'
 import { parentPort, workerData } from 'node:worker_threads'
-import { createGunzip } from 'node:zlib'
 import { parseGraphLine, type GraphLine } from './graph.js'
 import { decode, eachLine, forEachText } from './lines.js'
 import { FLOATS, INTS, OP_ENTRY, OP_EXIT, OP_LEAF, OP_TEXT, Scanner } from './scanner.js'
@@ -107,9 +107,11 @@ if (parentPort) {
     }
   }
   const file = createReadStream(path, { highWaterMark: 1 << 20 })
-  const stream = path.endsWith('.gz') ? file.pipe(createGunzip({ chunkSize: 1 << 20 })) : file
+  let cut: string | undefined
+  const stream = path.endsWith('.gz') ? gunzip(file, path, (reason) => (cut = reason)) : file
   await forEachText(stream, text, bytes)
   flush()
+  if (cut) port.postMessage({ cutShort: cut })
   port.postMessage(null)
 }
 

@@ -2,9 +2,10 @@ import { createReadStream } from 'node:fs'
 import { access, readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
-import { createGunzip } from 'node:zlib'
+import { TraceFileError } from '../errors.js'
 import type { Trace } from '../trace/trace.js'
 import { parseFormat } from './format.js'
+import { gunzip } from './gunzip.js'
 import { TraceParser } from './parser.js'
 import { GRAPH_READER, parseGraphInParallel } from './parallel.js'
 
@@ -29,27 +30,56 @@ export async function loadTrace(input: string | Readable | AsyncIterable<string 
   let source = options.name ?? '<stream>'
   let stream: AsyncIterable<string | Uint8Array>
   let bytes = 0
+  const cut: { reason?: string } = {}
   if (typeof input === 'string') {
     let path = input
-    if ((await stat(path)).isDirectory()) {
+    const st = await stat(path).catch((e: NodeJS.ErrnoException) => {
+      throw new TraceFileError(`loadTrace: cannot read ${path} (${e.code ?? e.message}): pass the path of a saved trace (plain or .gz) or of a kspec artifact folder`)
+    })
+    if (st.isDirectory()) {
+      if (!(await access(join(path, ARTIFACT_TRACE)).then(() => true, () => false))) {
+        throw new TraceFileError(`loadTrace: ${path} is a folder without ${ARTIFACT_TRACE}, so not a kspec artifact folder (kspec-artifacts/<spec>/<test>/): pass a trace file, or the folder a failed test named`)
+      }
       formats.push(...(await artifactFormats(path)))
       path = join(path, ARTIFACT_TRACE)
     }
     source = path
     const size = (await stat(path)).size
+    const gz = path.endsWith('.gz')
+    if (gz && size === 0) throw new TraceFileError(`${path}: the file is empty, so not a gzip file: the trace was never written, or written elsewhere`)
     if (await worthParallel(path, size)) {
       const parser = new TraceParser(source)
       parser.expect(size)
       for (const f of formats) parser.formats.add(parseFormat(f))
-      return parseGraphInParallel(path, parser)
+      return checked(await parseGraphInParallel(path, parser))
     }
     const file = createReadStream(path, { highWaterMark: 1 << 20 })
-    stream = path.endsWith('.gz') ? file.pipe(createGunzip({ chunkSize: 1 << 20 })) : file
-    if (!path.endsWith('.gz')) bytes = size
+    stream = gz ? gunzip(file, path, (reason) => (cut.reason = reason)) : file
+    if (!gz) bytes = size
   } else {
     stream = input
   }
-  return parseStream(stream, source, formats, bytes)
+  return checked(await parseStream(stream, source, formats, bytes, cut))
+}
+
+/**
+ * A trace is what holds trace records, or at least an ftrace header: an empty file,
+ * /dev/null or a binary must not pass as a complete trace on which every negated
+ * matcher holds. Nor may a file whose lines are mostly not ftrace output.
+ */
+function checked(trace: Trace): Trace {
+  const records = trace.recordCount
+  const h = trace.header
+  const header = h.tracer !== undefined || h.traceCmd || h.entriesInBuffer !== undefined
+  const unreadable = trace.problems.filter((p) => !p.cutShort)
+  const where = unreadable.length ? ` (the first at ${unreadable[0].file}:${unreadable[0].line})` : ''
+  if (records === 0 && !header) {
+    throw new TraceFileError(`${trace.source}: no ftrace records and no ftrace header in it${unreadable.length ? `, only ${unreadable.length} line(s) that are not ftrace output${where}` : ' (it is empty)'}: this is not a trace. loadTrace reads tracefs trace or trace_pipe text and trace-cmd report output, plain or .gz`)
+  }
+  if (unreadable.length > records) {
+    throw new TraceFileError(`${trace.source}: ${unreadable.length} line(s) are not ftrace output${where} against ${records} trace record(s): this is not a trace kspec can read (a binary, a log, another tool's format?)`)
+  }
+  return trace
 }
 
 /** Parses text (a whole string) — for tests and small inputs. */
@@ -60,11 +90,12 @@ export function parseTraceText(text: string, options: LoadOptions = {}): Trace {
   return parser.finish()
 }
 
-async function parseStream(stream: AsyncIterable<string | Uint8Array>, source: string, formats: string[], bytes: number): Promise<Trace> {
+async function parseStream(stream: AsyncIterable<string | Uint8Array>, source: string, formats: string[], bytes: number, cut: { reason?: string }): Promise<Trace> {
   const parser = new TraceParser(source)
   parser.expect(bytes)
   for (const f of formats) parser.formats.add(parseFormat(f))
   await parser.read(stream)
+  if (cut.reason) parser.cutShort(cut.reason)
   return parser.finish()
 }
 
@@ -80,7 +111,7 @@ async function worthParallel(path: string, size: number): Promise<boolean> {
   if (process.env.KSPEC_PARSE_THREADS === '1' || !(await access(GRAPH_READER).then(() => true, () => false))) return false
   if (size < (path.endsWith('.gz') ? PARALLEL_FROM / 8 : PARALLEL_FROM)) return false
   const file = createReadStream(path, { end: 1 << 16 })
-  const head = path.endsWith('.gz') ? file.pipe(createGunzip()) : file
+  const head = path.endsWith('.gz') ? gunzip(file, path, () => {}) : file
   for await (const chunk of head) {
     file.destroy()
     return /^# tracer: function_graph\s*$/m.test(chunk.toString('latin1'))

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
+import { TraceFileError } from '../errors.js'
 import type { Trace } from '../trace/trace.js'
 import type { Batch } from './graph-reader.js'
 import { FLOATS, INTS, OP_ENTRY, OP_EXIT, OP_LEAF, OP_TEXT } from './scanner.js'
@@ -18,12 +19,13 @@ export function parseGraphInParallel(path: string, parser: TraceParser): Promise
     const worker = new Worker(GRAPH_READER, { workerData: { path } })
     const names: number[] = []
     const procs: string[] = []
-    worker.on('message', (batch: Batch | null) => {
+    worker.on('message', (batch: Batch | { cutShort: string } | null) => {
       if (batch === null) {
         void worker.terminate()
         resolve(parser.finish())
         return
       }
+      if ('cutShort' in batch) return parser.cutShort(batch.cutShort)
       for (const n of batch.names) names.push(parser.nameId(n))
       procs.push(...batch.procs)
       let text = 0
@@ -40,6 +42,7 @@ export function parseGraphInParallel(path: string, parser: TraceParser): Promise
         parser.pushCall(KINDS[op as 1 | 2 | 3], ints[i + 1], ints[i + 2] < 0 ? undefined : ints[i + 2], ints[i + 3], names[ints[i + 4]], ints[i + 5] < 0 ? undefined : procs[ints[i + 5]], Number.isNaN(duration) ? undefined : duration, Number.isNaN(ts) ? undefined : ts)
       }
     })
-    worker.on('error', reject)
+    // Errors cross the thread as plain Errors: a bad file is still a TraceFileError here.
+    worker.on('error', (e) => reject(e.name === 'TraceFileError' ? new TraceFileError(e.message, { cause: e }) : e))
   })
 }

@@ -359,6 +359,15 @@ export class TraceParser {
     this.stackOwner = undefined
   }
 
+  /** The input ended early by an unknown amount (a truncated .gz): the trace is incomplete, and says why. */
+  cutShort(reason: string): void {
+    this.loss.cutShort = reason
+    // The last line, cut mid-way, is part of the cut, not an unreadable line of its own.
+    const last = this.problems.at(-1)
+    if (last && last.line === this.lineNo && !last.cutShort) this.problems.pop()
+    this.problems.push({ file: this.source, line: this.lineNo, text: '', reason, cutShort: true })
+  }
+
   problem(text: string, reason: string): void {
     this.problems.push({ file: this.source, line: this.lineNo, text, reason })
   }
@@ -384,6 +393,7 @@ export class TraceParser {
         line: this.lineNo,
         text: '',
         reason: `the file is cut short: its header announces ${announced} entries, ${this.entries} were read`,
+        cutShort: true,
       })
     }
     const gaps = { entriesMissing: this.tree.entriesMissing, exitsMissing: this.tree.exitsMissing }

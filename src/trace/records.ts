@@ -110,4 +110,6 @@ export interface ParseProblem {
   line: number
   text: string
   reason: string
+  /** Not an unreadable line: the file ends before all it announced (header count, a .gz ending early). */
+  cutShort?: true
 }

@@ -14,7 +14,10 @@ export interface TraceSummary {
   complete: boolean
   graph: { roots: number; entriesMissing: number; exitsMissing: number } | undefined
   top: { name: string; count: number }[]
+  /** Lines that are not ftrace output kspec knows. */
   problems: number
+  /** Why the file is known to end early (its header announced more entries, or its .gz ends early). */
+  cutShort?: string
 }
 
 /**
@@ -41,6 +44,7 @@ export function summarize(trace: Trace, topN = 5): TraceSummary {
     else if (r.kind === 'event') count(r.name)
   }
   if (trace.roots.length > 0) for (const [name, n] of callCounts(trace)) counts.set(name, n)
+  const cutShort = trace.problems.find((p) => p.cutShort)?.reason
   const top = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, topN).map(([name, count]) => ({ name, count }))
   return {
     source: trace.source,
@@ -55,7 +59,8 @@ export function summarize(trace: Trace, topN = 5): TraceSummary {
     complete: trace.complete,
     graph: trace.roots.length > 0 || trace.graphGaps.entriesMissing > 0 ? { roots: trace.roots.length, ...trace.graphGaps } : undefined,
     top,
-    problems: trace.problems.length,
+    problems: trace.problems.filter((p) => !p.cutShort).length,
+    ...(cutShort ? { cutShort } : {}),
   }
 }
 

@@ -13,6 +13,19 @@ export interface Loss {
   droppedBlocks: number
   /** The file holds fewer entries than its header announces. */
   truncatedBy: number
+  /** The file ends early, by how much unknown (a truncated .gz): why, in words. */
+  cutShort?: string
+}
+
+/** What was lost, in words: `3 overwritten in the ring buffer, 1 reported as [LOST n EVENTS]`. */
+export function describeLoss(l: Loss): string {
+  const parts: string[] = []
+  if (l.overwritten) parts.push(`${l.overwritten} overwritten in the ring buffer`)
+  if (l.lostEvents) parts.push(`${l.lostEvents} reported as [LOST n EVENTS]`)
+  if (l.droppedBlocks) parts.push(`${l.droppedBlocks} [EVENTS DROPPED] block(s) of unknown size`)
+  if (l.truncatedBy) parts.push(`${l.truncatedBy} missing from a file cut short`)
+  if (l.cutShort) parts.push(`the file is cut short: ${l.cutShort}`)
+  return parts.join(', ')
 }
 
 export interface TraceHeader {
@@ -115,7 +128,12 @@ export class Trace {
   }
 
   get complete(): boolean {
-    return this.lost === 0 && this.loss.droppedBlocks === 0
+    return this.lost === 0 && this.loss.droppedBlocks === 0 && !this.loss.cutShort
+  }
+
+  /** How many records (events, calls, others) the trace holds, without making them. */
+  get recordCount(): number {
+    return this.#held.objects.length + count(this.#held.events) + count(this.#held.calls)
   }
 
   ofKind<K extends RecordKind>(kind: K): Extract<TraceRecord, { kind: K }>[] {

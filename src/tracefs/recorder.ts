@@ -3,7 +3,7 @@ import { basename, join } from 'node:path'
 import { IncompleteTraceError, LeakError, UnsupportedError } from '../errors.js'
 import type { BackgroundPolicy, Spawner, Target, WorkloadResult } from '../kernel/target.js'
 import { assertDeclaration, deriveDeclaration, type TraceDeclaration } from '../spec/declaration.js'
-import type { Trace } from '../trace/trace.js'
+import { describeLoss, type Trace } from '../trace/trace.js'
 import { arm, type Arming } from './arm.js'
 import { probeFeatures, probeTracer, type Features } from './features.js'
 import { sweep } from './janitor.js'
@@ -123,7 +123,7 @@ export class Recorder {
     if (!trace.complete && !decl.allowLoss) {
       const size = Number((await this.target.read(`${armed.dir}buffer_size_kb`).catch(() => '')).replace(/\D.*$/s, '')) || undefined
       throw new IncompleteTraceError(
-        `the trace is incomplete: ${trace.lost} event(s) lost (${describeLoss(trace)}). ` +
+        `the trace is incomplete: ${trace.lost} event(s) lost (${describeLoss(trace.loss)}). ` +
           `Give the declaration a larger buffer (bufferSizeKb: ${size ? size * 8 : 'a larger value'}${size ? `, now ${size}` : ''}), narrow it (filters, fewer events), set stream: true to read trace_pipe while the workload runs, or allowLoss: true to accept it. Trace: ${trace.source}`,
       )
     }
@@ -175,14 +175,6 @@ export class Recorder {
     this.#idle.clear()
     if (errors.length) throw new LeakError(errors.join('\n'))
   }
-}
-
-function describeLoss(t: Trace): string {
-  const parts = []
-  if (t.loss.overwritten) parts.push(`${t.loss.overwritten} overwritten in the ring buffer`)
-  if (t.loss.lostEvents) parts.push(`${t.loss.lostEvents} reported as LOST`)
-  if (t.loss.truncatedBy) parts.push(`${t.loss.truncatedBy} missing from the file`)
-  return parts.join(', ')
 }
 
 /**

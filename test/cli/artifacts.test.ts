@@ -1,5 +1,5 @@
 import { execa } from 'execa'
-import { readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect, test } from 'kspec'
@@ -29,3 +29,31 @@ test('a failed live test leaves its trace, declaration, kernel and formats; load
   expect(replay.ofKind('event').every((e) => e.task === 'cat')).toBe(true)
   expect(() => expect(replay).toHaveEventTimes('sys_exit_openat', 0)).toThrow(/Expected: exactly 0 events sys_exit_openat/)
 }, 60_000)
+
+test('tests whose names differ only in characters a folder name cannot hold get folders of their own', async () => {
+  const { saveArtifacts } = await import('../../src/fixtures/artifacts.js')
+  const root = tempDir('kspec-collide-')
+  const source = join(root, 'trace.txt')
+  writeFileSync(source, '# tracer: nop\n')
+  const trace = (text: string) => {
+    const file = join(root, `${text}.txt`)
+    writeFileSync(file, `# tracer: nop\n# ${text}\n`)
+    return { source: file, declaration: { events: [] }, formats: {} } as never
+  }
+  const previous = process.env.KSPEC_ARTIFACT_DIR
+  process.env.KSPEC_ARTIFACT_DIR = root
+  try {
+    const a = await saveArtifacts('specs/x.spec.ts', 'collide a/b', 'host', [trace('first')])
+    const b = await saveArtifacts('specs/x.spec.ts', 'collide a b', 'host', [trace('second')])
+    expect(a).not.toBe(b)
+    expect(readFileSync(join(a, 'trace.txt'), 'utf8')).toContain('# first')
+    expect(readFileSync(join(b, 'trace.txt'), 'utf8')).toContain('# second')
+    // A name that needs no change keeps its readable folder.
+    expect(await saveArtifacts('specs/x.spec.ts', 'plain', '', [trace('third')])).toBe(join(root, 'specs/x.spec.ts/plain'))
+    // Nothing climbs out of the artifact folder.
+    expect(await saveArtifacts('specs/x.spec.ts', '..', '', [trace('fourth')])).toMatch(new RegExp(`^${root}/specs/x\\.spec\\.ts/_-[0-9a-f]{8}$`))
+  } finally {
+    if (previous === undefined) delete process.env.KSPEC_ARTIFACT_DIR
+    else process.env.KSPEC_ARTIFACT_DIR = previous
+  }
+})
