@@ -8,6 +8,7 @@ import { kprobe, kretprobe } from '../../src/spec/probes.js'
 import { probeFeatures } from '../../src/tracefs/features.js'
 import { Recorder } from '../../src/tracefs/recorder.js'
 import { tempDir } from '../helpers.js'
+import type { Trace } from '../../src/trace/trace.js'
 
 /**
  * Debian's kernel booted under QEMU (KVM where it works, TCG here), with the five ftrace
@@ -107,6 +108,25 @@ describe('failures in the guest', () => {
     const err = await r.record(d, 'sleep 30', { timeoutMs: 500 }).catch((e) => e)
     expect(err).toBeInstanceOf(WorkloadTimeoutError)
     expect(await r.record(d, 'true')).toHaveEvent('sched_process_exit')
+  }, 60_000)
+
+  test('in the guest too, a background child is killed when the workload ends and its events stay out of the next test', async () => {
+    const d = defineTrace({ events: ['sched:sched_process_exit'] })
+    const pids = (t: Trace) => new Set(t.ofKind('event').map((e) => e.pid))
+    const first = await r.record(d, '(sleep 1; cat /proc/version) & sleep 0.2')
+    const left = first.workload!.background
+    expect(left).toMatchObject({ policy: 'kill', containedBy: 'process group', outcome: 'killed' })
+    expect(left.processes.map((p) => p.comm)).toContain('sleep')
+    const second = await r.record(d, 'sleep 1.5')
+    expect(left.processes.filter((p) => pids(second).has(p.pid))).toEqual([])
+    const waited = await r.record(d, '(sleep 0.3; cat /proc/version > /dev/null) & sleep 0.1')
+    expect(waited.workload!.background.outcome).toBe('killed')
+    const patient = await r.record(d, '(sleep 0.3; cat /proc/version > /dev/null) & sleep 0.1', { background: 'wait' })
+    const waitedFor = patient.workload!.background
+    expect(waitedFor.outcome).toBe('waited')
+    // Each process it waited for exited inside this test's trace.
+    expect(waitedFor.processes.length).toBeGreaterThan(0)
+    for (const p of waitedFor.processes) expect(pids(patient).has(p.pid)).toBe(true)
   }, 60_000)
 
   test('files from the config are placed in the guest; a kernel crash mid-test ends that VM with its console log, never a hang', async () => {
