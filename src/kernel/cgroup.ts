@@ -16,6 +16,8 @@ const OWNED = /^kspec_(\d+)_\w+$/
 let home: Promise<string | undefined> | undefined
 export function cgroupHome(): Promise<string | undefined> {
   home ??= (async () => {
+    // KSPEC_CGROUPS=off: contain workloads by session instead (what machines without a writable cgroup v2 get).
+    if (process.env.KSPEC_CGROUPS === 'off') return undefined
     const mounts = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '')
     // "36 25 0:31 / /sys/fs/cgroup rw,... - cgroup2 cgroup2 rw": the root and the mount point.
     const line = mounts.split('\n').find((l) => / - cgroup2 /.test(l))

@@ -54,3 +54,21 @@ test("background: 'wait' past the timeout kills what is left and fails as a time
   const err = await r.record(openat, 'sleep 100 & true', { background: 'wait', timeoutMs: 500 }).catch((e) => e)
   expect(err.message).toContain('ran past its timeout of 500 ms and was killed')
 })
+
+test('without a writable cgroup v2 (KSPEC_CGROUPS=off), a workload gets a session of its own, and what it leaves is killed all the same', async () => {
+  const { execa } = await import('execa')
+  const script = `
+    import { HostTarget } from './dist/kernel/host.js'
+    import { Recorder } from './dist/tracefs/recorder.js'
+    import { defineTrace } from './dist/spec/declaration.js'
+    const r = new Recorder(new HostTarget())
+    const t = await r.record(defineTrace({ events: ['syscalls:sys_enter_openat'] }), '(sleep 100; true) & sleep 100 & echo hi')
+    await r.close()
+    console.log(JSON.stringify(t.workload.background))
+  `
+  const run = await execa(process.execPath, ['--input-type=module', '-e', script], { cwd: process.cwd(), env: { KSPEC_CGROUPS: 'off' } })
+  const left = JSON.parse(run.stdout)
+  expect(left).toMatchObject({ policy: 'kill', containedBy: 'session', outcome: 'killed' })
+  expect(left.processes.map((p: { comm: string }) => p.comm).sort()).toEqual(['sh', 'sleep', 'sleep'])
+  for (const p of left.processes) expect(await running(p.pid)).toBe(false)
+})
