@@ -42,11 +42,16 @@ export async function checkedDir(path: string, what: string): Promise<string> {
   return path
 }
 
+/** In a traces folder: its process ended normally, and its traces are a run's output (JUnit attachments). */
+export const KEPT = '.kept'
+
 /**
  * Removes the temporary folders of kspec processes that are gone (kill -9, a crashed
  * worker): only real directories of this user with kspec's names, never a link.
+ * `keepFinished` spares traces folders their process marked KEPT on a normal end: the
+ * run that just ended still points at them (kept until the next run starts recording).
  */
-export async function sweepPrivateDirs(): Promise<string[]> {
+export async function sweepPrivateDirs(options: { keepFinished?: boolean } = {}): Promise<string[]> {
   const root = tmpdir()
   const uid = process.geteuid?.()
   const removed: string[] = []
@@ -56,6 +61,7 @@ export async function sweepPrivateDirs(): Promise<string[]> {
     const path = join(root, name)
     const st = await lstat(path).catch(() => undefined)
     if (!st?.isDirectory() || (uid !== undefined && st.uid !== uid)) continue
+    if (options.keepFinished && m[1] === 'traces' && (await lstat(join(path, KEPT)).then(() => true, () => false))) continue
     await rm(path, { recursive: true, force: true })
     removed.push(path)
   }

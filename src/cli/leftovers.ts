@@ -13,11 +13,12 @@ export interface Leftovers {
 /**
  * Removes what kspec processes that are gone left behind: instances and probes in
  * tracefs, workloads still running in their cgroup leaves, temporary folders. Run at the
- * end of every `kspec run` (a worker killed under a test is swept in the same run) and
- * by `kspec doctor --clean`. Live processes' things are never touched.
+ * end of every `kspec run` (a worker killed under a test is swept in the same run;
+ * `keepFinished` spares the traces of workers that ended normally, which the run's JUnit
+ * report points at) and by `kspec doctor --clean`. Live processes' things are never touched.
  */
-export async function sweepLeftovers(target: Target): Promise<Leftovers> {
-  const [processes, folders] = await Promise.all([sweepLeaves(), sweepPrivateDirs()])
+export async function sweepLeftovers(target: Target, options: { keepFinished?: boolean } = {}): Promise<Leftovers> {
+  const [processes, folders] = await Promise.all([sweepLeaves(), sweepPrivateDirs(options)])
   const tracefs = await target.ready().then(() => sweep(target), () => ({ instances: [], probes: [] }))
   return { ...tracefs, processes, folders }
 }

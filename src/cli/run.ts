@@ -95,7 +95,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     // The parts are joined into the report as each kernel's run ends.
     rmSync(parts, { recursive: true, force: true })
     // A worker killed under a test (kill -9, the OOM killer) could not tear down: its leftovers go now, not next run.
-    const left = describeLeftovers(await sweepLeftovers(new HostTarget()))
+    const left = describeLeftovers(await sweepLeftovers(new HostTarget(), { keepFinished: true }))
     if (left) process.stderr.write(`kspec: ${left}\n`)
   }
   if (kernels.length > 1) {

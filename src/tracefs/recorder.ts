@@ -8,7 +8,7 @@ import { arm, type Arming } from './arm.js'
 import { probeFeatures, probeTracer, type Features } from './features.js'
 import { sweep } from './janitor.js'
 import { plan } from './requirements.js'
-import { checkWorkload, ensureTraceDir, removeTraceDir, runArmed, workloadKind, type Workload } from './run.js'
+import { checkWorkload, ensureTraceDir, keepTraceDir, removeTraceDir, runArmed, workloadKind, type Workload } from './run.js'
 import { sweepPrivateDirs } from '../tempdir.js'
 import { teardown } from './teardown.js'
 
@@ -173,6 +173,8 @@ export class Recorder {
     for (const a of [...this.#all]) await this.#drop(a).catch((e) => errors.push((e as Error).message))
     await spareClosed
     this.#idle.clear()
+    // Ended normally (an interrupt removes the folder after this): its traces are the run's output.
+    await keepTraceDir()
     if (errors.length) throw new LeakError(errors.join('\n'))
   }
 }
@@ -188,10 +190,13 @@ function hookSignals(): void {
   if (signalsHooked) return
   signalsHooked = true
   let ending: Promise<unknown> | undefined
-  // Interrupted, this process's saved traces go too (a failed test's were copied to its artifacts).
+  // Interrupted with recorders still open, this process's saved traces go too (a failed
+  // test's were copied to its artifacts). With none open, the signal is vitest ending the
+  // worker after its tests: the traces are the run's output and stay.
   const end = (then: () => void) => {
-    ending ??= Promise.allSettled([...live].map((r) => r.close()))
-      .then(() => removeTraceDir())
+    const open = [...live]
+    ending ??= Promise.allSettled(open.map((r) => r.close()))
+      .then(() => (open.length > 0 ? removeTraceDir() : undefined))
       .then(then, then)
   }
   const onSignal = (signal: NodeJS.Signals) => {

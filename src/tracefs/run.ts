@@ -1,6 +1,7 @@
 import { readdir, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { TracefsError, UnsupportedError, WorkloadTimeoutError } from '../errors.js'
-import { checkedDir, privateDir } from '../tempdir.js'
+import { checkedDir, KEPT, privateDir } from '../tempdir.js'
 import type { BackgroundPolicy, Spawner, Target, WorkloadResult } from '../kernel/target.js'
 import { TraceParser } from '../parse/parser.js'
 import { parseFormat } from '../parse/format.js'
@@ -66,6 +67,12 @@ export function ensureTraceDir(): Promise<string> {
   traceFolder ??= process.env.KSPEC_TRACE_DIR === undefined ? privateDir('traces') : checkedDir(process.env.KSPEC_TRACE_DIR, 'KSPEC_TRACE_DIR')
   traceFolder.catch(() => (traceFolder = undefined))
   return traceFolder
+}
+
+/** Marks this process's trace folder as a normal run's output, kept until the next run records. */
+export async function keepTraceDir(): Promise<void> {
+  const dir = traceFolder && process.env.KSPEC_TRACE_DIR === undefined ? await traceFolder.catch(() => undefined) : undefined
+  if (dir) await writeFile(join(dir, KEPT), '').catch(() => {})
 }
 
 /** Removes this process's private trace folder, if it made one (never KSPEC_TRACE_DIR). */

@@ -1,5 +1,5 @@
 import { execa } from 'execa'
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect, test } from 'vitest'
@@ -55,6 +55,9 @@ test('the JUnit report, read back by junitparser: suites per file and kernel, pr
   expect(skip.cases[0].result[0]).toMatchObject({ kind: 'Skipped' })
   expect(skip.cases[0].result[0].message).toMatch(/^unsupported: function_graph is not available on \S+ \(available: /)
   expect(skip.cases[1].out).toMatch(/^trace: (\S+)\n\[\[ATTACHMENT\|\1\]\]$/)
+  // The attached trace outlives the run (the end-of-run sweep spares workers that ended normally), private to root.
+  const attached = /^trace: (\S+)/.exec(String(skip.cases[1].out))![1]
+  expect(statSync(attached).mode & 0o777).toBe(0o600)
   expect(skip.cases[1].time).toBeGreaterThan(0)
 
   const load = byFile['test/fixtures/projects/report/load.spec.ts']
