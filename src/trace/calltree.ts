@@ -35,15 +35,17 @@ export class CallTreeBuilder {
   }
 
   context(cpu: number | undefined, proc: string | undefined): GraphContext {
-    if (proc !== undefined) return this.named(proc)
+    if (proc !== undefined) return this.named(proc, cpu)
     if (cpu === undefined) return (this.anonymous ??= this.named('cpu'))
     return this.byCpu[cpu] ?? (this.byCpu[cpu] = this.named(`cpu${cpu}`))
   }
 
-  private named(key: string): GraphContext {
+  private named(proc: string, cpu?: number): GraphContext {
+    // Every CPU's idle task prints as `<idle>-0`: each is a task of its own, with calls of its own.
+    const key = cpu !== undefined && proc.endsWith('-0') ? `${proc}@${cpu}` : proc
     let ctx = this.contexts.get(key)
     if (ctx === undefined) {
-      const [task, pid] = splitTask(key)
+      const [task, pid] = splitTask(proc)
       ctx = { id: this.table.contexts.length, key, task, pid, open: [], adoptable: [] }
       this.table.contexts.push(ctx)
       this.contexts.set(key, ctx)
@@ -56,13 +58,13 @@ export class CallTreeBuilder {
     const current = this.byCpu[cpu]
     if (current !== undefined && current.key === `cpu${cpu}`) {
       // Calls seen before the first banner belong to the task being switched away from.
-      const prev = this.named(from)
+      const prev = this.named(from, cpu)
       prev.open.push(...current.open)
       prev.adoptable.push(...current.adoptable)
       for (const n of current.open) this.table.ctx[n] = prev.id
       this.contexts.delete(current.key)
     }
-    this.byCpu[cpu] = this.named(to)
+    this.byCpu[cpu] = this.named(to, cpu)
   }
 
   /** An entry `f() {`, or a leaf `f();`; `name` is an index into the table's strings. Returns its row. */
@@ -75,27 +77,58 @@ export class CallTreeBuilder {
     return node
   }
 
-  /** An exit `}`; makes a row (returned) only when its entry was never seen, else NONE. */
+  /**
+   * An exit `}`; makes a row (returned) only when its entry was never seen, else NONE.
+   * It closes the open call it belongs to: the innermost of the name its tail comment
+   * gives (`} /* f *\/`), else the one at its indentation. Calls opened after that one
+   * lost their exits; an exit that matches no open call had its entry outside the trace.
+   */
   exit(line: number, cpu: number | undefined, ts: number | undefined, ctx: GraphContext, name: number, depth: number, duration: number | undefined): number {
     const t = this.table
-    const node = ctx.open.pop()
-    if (node !== undefined) {
-      t.duration[node] = duration ?? NaN
+    const open = ctx.open
+    const k = this.matching(open, name, depth)
+    if (k >= 0) {
+      for (let j = open.length - 1; j > k; j--) t.flags[open[j]] |= EXIT_MISSING
+      this.exitsMissing += open.length - 1 - k
+      t.duration[open[k]] = duration ?? NaN
+      open.length = k
       return NONE
     }
     this.entriesMissing++
     const orphan = t.add(line, cpu, ts, ctx.id, name, depth, duration)
     t.flags[orphan] |= ENTRY_MISSING
     const pending = ctx.adoptable
-    let k = pending.length
-    while (k > 0 && t.depth[pending[k - 1]] > depth) k--
-    const adopted = pending.splice(k)
+    let p = pending.length
+    while (p > 0 && t.depth[pending[p - 1]] > depth) p--
+    const adopted = pending.splice(p)
     for (const child of adopted) {
       this.roots.splice(this.roots.lastIndexOf(t.view(child)), 1)
       t.adopt(orphan, child)
     }
-    this.addRoot(ctx, orphan)
+    // Printed inside calls still open: a child of the innermost one above its indentation.
+    let parent = open.length - 1
+    while (parent >= 0 && t.depth[open[parent]] >= depth) parent--
+    if (parent >= 0) t.adopt(open[parent], orphan)
+    else this.addRoot(ctx, orphan)
     return orphan
+  }
+
+  /** Which open call (an index into `open`) an exit closes, or -1 for none. */
+  private matching(open: number[], name: number, depth: number): number {
+    const t = this.table
+    const top = open.length - 1
+    if (top < 0) return -1
+    if (t.strings[name] !== '') {
+      for (let j = top; j >= 0; j--) if (t.name[open[j]] === name) return j
+      return -1
+    }
+    const d = t.depth[open[top]]
+    if (d === depth) return top
+    // Deeper than every open call: its entry is not in the trace.
+    if (d < depth) return -1
+    for (let j = top - 1; j >= 0 && t.depth[open[j]] >= depth; j--) if (t.depth[open[j]] === depth) return j
+    // No open call at its indentation (depths not as printed): the innermost, as before.
+    return top
   }
 
   private addRoot(ctx: GraphContext, node: number): void {
