@@ -101,7 +101,7 @@ function splitKeyValues(body: string): Record<string, string> {
       i = eq + 1
       if (body.charCodeAt(i) === 34 /* " */) {
         const close = closingQuote(body, i + 1)
-        out[key] = body.slice(i + 1, close).replace(/\\(["\\])/g, '$1')
+        out[key] = body.slice(i + 1, close)
         i = close + 1
         continue
       }
@@ -109,6 +109,20 @@ function splitKeyValues(body: string): Record<string, string> {
       out[key] = body.slice(i, end)
       i = end
       continue
+    }
+    // A bracketed note after a value (`vec=3 [action=NET_RX]`): its own field, so the
+    // value before it still types as a number (`vec: 3, action: 'NET_RX'`), or
+    // `<key>_note` when it is no `k=v`.
+    if (body.charCodeAt(i) === 91 /* [ */ && key !== undefined) {
+      const close = body.indexOf(']', i)
+      if (close !== -1 && (close + 1 === n || body.charCodeAt(close + 1) === 32)) {
+        const inner = body.slice(i + 1, close)
+        const eq = keyAt(inner, 0)
+        if (eq !== -1) out[inner.slice(0, eq)] = inner.slice(eq + 1)
+        else out[`${key}_note`] = inner
+        i = close + 1
+        continue
+      }
     }
     const end = tokenEnd(body, i)
     // A word that is not `key=` continues the previous value (`prev_comm=Web Content`);
@@ -136,11 +150,18 @@ function tokenEnd(s: string, i: number): number {
   return sp === -1 ? s.length : sp
 }
 
+/**
+ * Where a quoted value ends. The kernel prints strings unescaped (`arg1="grep "a b" c"`):
+ * the value runs to the last quote before the next ` key=` or the end of the text.
+ */
 function closingQuote(s: string, i: number): number {
-  for (let j = i; j < s.length; j++) {
-    const c = s.charCodeAt(j)
-    if (c === 92 /* \ */) j++
-    else if (c === 34) return j
+  for (let j = s.indexOf('"', i); j !== -1; j = s.indexOf('"', j + 1)) {
+    if (j + 1 === s.length) return j
+    if (s.charCodeAt(j + 1) === 32) {
+      let k = j + 1
+      while (s.charCodeAt(k) === 32) k++
+      if (k === s.length || keyAt(s, k) !== -1) return j
+    }
   }
   return s.length
 }

@@ -132,3 +132,30 @@ test('a syscall read again and again gives the same fields, and a different argu
     { fd: '0x8,buf: 0x3', count: 1 },
   ])
 })
+
+test('a bracketed note after a value is a field of its own, and the value keeps its type', () => {
+  const t = parseTraceText([
+    '# tracer: nop',
+    '          <idle>-0       [001] d.h1.   100.000001: softirq_raise: vec=3 [action=NET_RX]',
+    '          <idle>-0       [001] ..s1.   100.000002: softirq_entry: vec=9 [action=RCU]',
+    '            bash-10      [000] .....   100.000003: my_event: irq=17 [edge] name=eth0',
+  ].join('\n'))
+  const [raise, entry, mine] = t.ofKind('event')
+  expect(raise.fields).toEqual({ vec: 3, action: 'NET_RX' })
+  expect(entry.fields).toEqual({ vec: 9, action: 'RCU' })
+  expect(mine.fields).toEqual({ irq: 17, irq_note: 'edge', name: 'eth0' })
+})
+
+test('a string fetch argument holding quotes runs to the last quote before the next key=', () => {
+  const t = parseTraceText([
+    '# tracer: nop',
+    '            bash-10      [000] .....   100.000001: exec_probe: (do_execveat_common+0x0/0x1f0) arg1="grep "a b" c" arg2=0x3',
+    '            bash-10      [000] .....   100.000002: exec_probe: (do_execveat_common+0x0/0x1f0) arg2=0x4 arg1="say "hi""',
+    '            bash-10      [000] .....   100.000003: exec_probe: (do_execveat_common+0x0/0x1f0) arg1="a=b c" arg2=5',
+  ].join('\n'))
+  expect(t.ofKind('event').map((e) => e.fields)).toEqual([
+    { arg1: 'grep "a b" c', arg2: 3 },
+    { arg2: 4, arg1: 'say "hi"' },
+    { arg1: 'a=b c', arg2: 5 },
+  ])
+})
