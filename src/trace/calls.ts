@@ -16,7 +16,19 @@ const CLONE = /(\.(constprop|isra|part|cold|llvm|lto_priv)(\.\d+)?)+$/
  * @example sameFunction('syscall_trace_enter.constprop.0', 'syscall_trace_enter') // true
  */
 export function sameFunction(actual: string, wanted: string): boolean {
-  return actual === wanted || (actual.length > wanted.length && actual.startsWith(wanted) && actual.replace(CLONE, '') === wanted)
+  if (actual === wanted) return true
+  if (actual.length <= wanted.length || !actual.startsWith(wanted)) return false
+  const bare = bareFunction(actual)
+  return bare === wanted || bare.replace(CLONE, '') === wanted
+}
+
+/**
+ * A function name as printed with the sym-offset and sym-addr options, or with its
+ * module, reduced to the name: `kernel_clone+0xc0/0x41c <ffffffff8108a0b0>` → `kernel_clone`,
+ * `my_probe+0x3c/0x90 [my_mod]` → `my_probe`.
+ */
+export function bareFunction(s: string): string {
+  return s.replace(/ <[0-9a-f]+>$/, '').replace(/ \[[\w-]+\]$/, '').replace(/\+0x[0-9a-f]+\/0x[0-9a-f]+$/, '')
 }
 
 /** One observed call of a function, with what is known of its callers. */
