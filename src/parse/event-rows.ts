@@ -31,9 +31,21 @@ export class EventRows {
     this.retLayout = this.table.layoutOf(RET)
   }
 
+  /** Per name id: 1 a marker's name, 0 not (decided once per name). */
+  readonly #markers: number[] = []
+
+  /**
+   * A trace_marker write: `tracing_mark_write:`, trace-cmd's `print:`, or what old
+   * kernels print for it (the write's address as the name: `0: B|1234|name`, atrace's
+   * systrace lines).
+   */
   isMarker(name: number): boolean {
-    const n = this.strings.list[name]
-    return n === 'tracing_mark_write' || n === 'print'
+    let m = this.#markers[name]
+    if (m === undefined) {
+      const n = this.strings.list[name]
+      m = this.#markers[name] = n === 'tracing_mark_write' || n === 'print' || /^(\d+|0x[0-9a-f]+|[0-9a-f]{16})$/.test(n) ? 1 : 0
+    }
+    return m === 1
   }
 
   /** The event `name` whose shape was just found in `s`: a row of the table, its fields typed now. */

@@ -69,9 +69,18 @@ export function eventShapeAt(s: string, from: number, to: number, out: EventShap
       return shaped(out, 'exit', from, arrow, arrow + 4, to, 'ret')
     }
   }
-  if (colon <= from || !isName(s, from, colon)) return undefined
-  return plain(s, from, colon, to, out)
+  if (colon <= from) return undefined
+  if (isName(s, from, colon)) return plain(s, from, colon, to, out)
+  // trace_printk names its caller, with sym-offset (`my_probe+0x3c/0x90: `) or sym-addr
+  // (`my_work_fn <ffffffffc0a01234>: `): the event is the caller's, as without them.
+  const decorated = DECORATED.exec(s.slice(from, colon))
+  if (decorated === null) return undefined
+  plain(s, from, colon, to, out)
+  out.nameTo = from + decorated[1].length
+  return out
 }
+
+const DECORATED = /^([A-Za-z_][\w.]*)(?:\+0x[0-9a-f]+\/0x[0-9a-f]+)?(?: <[0-9a-f]+>)?$/
 
 /** `name: rest`, the colon at `colon`: tracepoints, probes, trace-cmd's syscalls. */
 function plain(s: string, from: number, colon: number, to: number, out: EventShape): EventShape {

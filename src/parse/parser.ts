@@ -34,6 +34,9 @@ export class TraceParser {
   private stackIsUser = false
   private readonly lastByCpu: (TraceRecord | number | undefined)[] = []
   private excludePid: number | undefined
+  /** The marker the line before made (or continued), and the one the line before this one made. */
+  private markerOpen: MarkerRecord | undefined
+  private markerBefore: MarkerRecord | undefined
   private readonly shape: EventShape = newShape()
   private readonly rows = new EventRows(this.names)
   private readonly events = this.rows.table
@@ -182,6 +185,9 @@ export class TraceParser {
   /** The line `s[from, to)`: function_graph lines are parsed where they stand, uncut. */
   pushRange(s: string, from: number, to: number): void {
     this.lineNo++
+    // A marker's text may hold newlines: a line that is nothing else continues it (special()).
+    this.markerBefore = this.markerOpen
+    this.markerOpen = undefined
     if (from === to) return
     if (this.stackFrames !== undefined) {
       if (s.startsWith(' => ', from)) {
@@ -282,8 +288,12 @@ export class TraceParser {
     }
     const name = this.rows.names.id(body, shape)
     if (this.rows.isMarker(name)) {
-      const marker: MarkerRecord = { ...origin, kind: 'marker', text: body.slice(shape.bodyFrom, shape.bodyTo) }
+      let text = body.slice(shape.bodyFrom, shape.bodyTo)
+      // trace-cmd report prints a write as `print: tracing_mark_write: TEXT`: the text is TEXT, as in tracefs text.
+      if (text.startsWith('tracing_mark_write: ')) text = text.slice(20)
+      const marker: MarkerRecord = { ...origin, kind: 'marker', text }
       this.records.push(marker)
+      this.markerOpen = marker
       return marker
     }
     const { task, flags } = origin
@@ -337,6 +347,12 @@ export class TraceParser {
     }
     if (/^#{3,} CPU \d+ buffer started #{3,}/.test(line.trim())) return
     if (this.header.traceCmd && /^\s*(version|CPU \d+ is empty)/.test(line)) return
+    const marker = this.markerBefore
+    if (marker !== undefined) {
+      marker.text += '\n' + line
+      this.markerOpen = marker
+      return
+    }
     this.problem(line, 'not a line of ftrace output kspec knows')
   }
 

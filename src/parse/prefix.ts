@@ -98,8 +98,9 @@ function taskBefore(s: string, from: number, open: number, out: Prefix): boolean
   if (end >= from && s.charCodeAt(end) === 41 /* ) */) {
     const paren = s.lastIndexOf('(', end)
     if (paren < from) return false
-    const tgid = s.slice(paren + 1, end).trim()
-    if (tgid !== '-------') out.tgid = Number(tgid)
+    // `(-------)`, or fewer dashes in narrower columns: the tgid is unknown.
+    const tgid = Number(s.slice(paren + 1, end))
+    if (Number.isInteger(tgid)) out.tgid = tgid
     end = paren - 1
     while (end >= from && s.charCodeAt(end) === SPACE) end--
   }
