@@ -68,23 +68,28 @@ export function parseGraphLine(s: string, out: GraphLine, from = 0, to = s.lengt
       j = digits(s, i, to)
     }
   }
+  let afterCpu = -1
   if (j > i && j < to && s.charCodeAt(j) === 41 /* ) */) {
     out.cpu = parseDecimal(s, i, j)
     i = j + 1
+    afterCpu = i
   }
   i = skipSpaces(s, i, to)
   if (i >= to) return false
   let c = s.charCodeAt(i)
   const plain = c === 124 || isDigit(c) || (isMark(c) && s.charCodeAt(i + 1) === SPACE)
   if (!plain) {
+    const bar = find(s, '|', i, to)
     const arrow = find(s, ' => ', i, to)
-    if (arrow !== -1 && find(s, '|', i, to) === -1) {
+    if (arrow !== -1 && bar === -1) {
       out.kind = 'switch'
       out.text = s.slice(i, arrow).trim()
       out.to = s.slice(arrow + 4, to).trim()
       return true
     }
     if (irq(s, i, out)) return true
+    // funcgraph-duration off: ` 1) vfs_write() {`, the call one space after the CPU column.
+    if (bar === -1 && afterCpu !== -1) return callText(s, afterCpu, trimEnd(s, afterCpu, to), out, 1)
     // funcgraph-proc: `comm-pid` centred, then ` | `
     const procEnd = find(s, ' |', i, to)
     if (procEnd === -1) return false
@@ -94,6 +99,11 @@ export function parseGraphLine(s: string, out: GraphLine, from = 0, to = s.lengt
     c = s.charCodeAt(i)
   }
   if (c !== 124) {
+    // funcgraph-proc without the duration column: the call follows ` | ` at once.
+    if (out.proc !== undefined && !isDigit(c) && !(isMark(c) && s.charCodeAt(i + 1) === SPACE)) {
+      const after = s.lastIndexOf('|', i) + 1
+      return callText(s, after, trimEnd(s, after, to), out, 1)
+    }
     if (!isDigit(c)) i = skipSpaces(s, i + 1, to)
     const us = US.find(s, i, Math.min(to, i + 24))
     if (us === -1) return false
@@ -105,10 +115,11 @@ export function parseGraphLine(s: string, out: GraphLine, from = 0, to = s.lengt
   return callText(s, i + 1, trimEnd(s, i + 1, to), out)
 }
 
-function callText(s: string, i: number, end: number, out: GraphLine): boolean {
+/** The call text from `i`, after `pad` spaces of the column before it (two after a duration's `|`). */
+function callText(s: string, i: number, end: number, out: GraphLine, pad = 2): boolean {
   const start = skipSpaces(s, i, end)
   if (start >= end) return false
-  out.depth = Math.max(0, (start - i - 2) >> 1)
+  out.depth = Math.max(0, (start - i - pad) >> 1)
   const c = s.charCodeAt(start)
   if (c === 125 /* } */) {
     out.kind = 'exit'

@@ -8,7 +8,7 @@ import { functionBody, isFunctionLine } from './function.js'
 import { parseGraphLine, type GraphLine } from './graph.js'
 import { decode, eachLine, forEachText } from './lines.js'
 import { NameTable } from './names.js'
-import { parseLatencyPrefix, parsePrefix, parsePrefixAt, type Prefix } from './prefix.js'
+import { parseLatencyPrefix, parseTraceCmdLatencyPrefix, parsePrefix, parsePrefixAt, type Prefix } from './prefix.js'
 import { FLOATS, INTS, OP_EXIT, OP_LEAF, Scanner } from './scanner.js'
 
 /**
@@ -202,14 +202,19 @@ export class TraceParser {
     if (c !== 35 && !this.header.traceCmd && !this.header.latencyFormat && parsePrefixAt(s, from, to, this.prefix)) return this.prefixed(s, to)
     let line = s.slice(from, to)
     if (line.charCodeAt(0) === 35 /* # */) return this.headerLine(line)
-    if (this.lineNo === 1 && line.startsWith('cpus=')) {
+    // trace-cmd report's head: `cpus=4`, after a `version = 6` line in newer trace-cmd.
+    if (this.lineNo <= 3 && line.startsWith('cpus=')) {
       this.header.traceCmd = true
       this.header.cpus = Number(line.slice(5))
       return
     }
+    if (this.lineNo <= 2 && /^version = \d+$/.test(line)) {
+      this.header.traceCmd = true
+      return
+    }
     if (this.header.traceCmd) line = withoutInstance(line)
     // Without trace-cmd's instance names or latency-format, the default prefix was already looked for above.
-    if (this.header.latencyFormat ? parseLatencyPrefix(line, this.prefix) : this.header.traceCmd && parsePrefix(line, this.prefix)) {
+    if (this.header.latencyFormat ? parseLatencyPrefix(line, this.prefix) : this.header.traceCmd && (parsePrefix(line, this.prefix) || parseTraceCmdLatencyPrefix(line, this.prefix))) {
       return this.prefixed(line, line.length)
     }
     if (this.graphLine(line, 0, line.length)) return

@@ -177,3 +177,25 @@ export function parseLatencyPrefix(line: string, out: Prefix): boolean {
   out.body = colon + 2
   return true
 }
+
+/**
+ * `trace-cmd report -l` (latency columns): the CPU and the flags glued, no brackets:
+ * `bash-4127    1d..2. 8812.003344: body`.
+ */
+const TRACE_CMD_LATENCY = /^\s*(.*?)-(\d+)\s+(\d+)([^\s\d][^\s]*)\s+(\d+\.\d+):\s/
+
+export function parseTraceCmdLatencyPrefix(line: string, out: Prefix): boolean {
+  const m = TRACE_CMD_LATENCY.exec(line)
+  if (m === null) return false
+  out.taskFrom = line.indexOf(m[1])
+  out.taskTo = out.taskFrom + m[1].length
+  out.pid = Number(m[2])
+  out.tgid = undefined
+  out.cpu = Number(m[3])
+  out.flags = ''
+  out.flagsFrom = m.index + m[0].indexOf(m[3] + m[4]) + m[3].length
+  out.flagsTo = out.flagsFrom + m[4].length
+  out.ts = Number(m[5])
+  out.body = m[0].length
+  return true
+}

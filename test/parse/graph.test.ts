@@ -212,3 +212,11 @@ test('an exit is matched by the name in its comment, or by its indentation: neve
   expect(pick(trace.callsOf('ksys_write')[1])).toMatchObject({ duration: 3, exitMissing: false })
   expect(trace.graphGaps).toEqual({ entriesMissing: 2, exitsMissing: 1 })
 })
+
+test('with the duration column off (funcgraph-duration cleared), with and without funcgraph-proc', async () => {
+  const trace = await fixture('constructed/graph_noduration.txt')
+  expect(trace.problems).toEqual([])
+  expect(trace.roots.map(shape)).toEqual(['vfs_write(rw_verify_area,new_sync_write(ext4_file_write_iter))', 'vfs_read(rw_verify_area)'])
+  expect(trace.graphGaps).toEqual({ entriesMissing: 0, exitsMissing: 0 })
+  expect(trace.roots[1]).toMatchObject({ task: 'ls', pid: 99 })
+})

@@ -120,3 +120,14 @@ test('a prefix read in place inside a larger text gives the same values, as indi
   // The range ends the line: a prefix is not looked for past it.
   expect(parsePrefixAt(text, 0, text.indexOf('\n'), scratch())).toBe(false)
 })
+
+test('trace-cmd report -l (latency columns) of a file that starts with version = 6', async () => {
+  const trace = await fixture('constructed/trace-cmd_latency_version.txt')
+  expect(trace.problems).toEqual([])
+  expect(trace.header.traceCmd).toBe(true)
+  const [sw, wake] = trace.ofKind('event')
+  expect(sw).toMatchObject({ name: 'sched_switch', task: 'bash', pid: 4127, cpu: 1, flags: 'd..2.', ts: 8812.003344 })
+  expect(sw.fields).toMatchObject({ prev_comm: 'bash', next_comm: 'swapper/1' })
+  expect(wake).toMatchObject({ task: '<idle>', pid: 0, cpu: 1, flags: 'dNh1.' })
+  expect(trace.ofKind('marker').map((m) => m.text)).toEqual(['done'])
+})
