@@ -29,6 +29,11 @@ export async function parseCommand(argv: string[]): Promise<number> {
     process.stderr.write(`kspec parse: ${e.message}\n`)
     return 1
   }
+  // `kspec parse --json f | head -1`: a reader that stops early ends this quietly, as with other Unix tools.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e
+    process.exit(0)
+  })
   if (args.values.json) await writeJson(trace.records)
   else process.stdout.write(formatSummary(summarize(trace, 10)) + '\n')
   for (const p of trace.problems) process.stderr.write(`${p.file}:${p.line}: ${p.reason}${p.text ? `: ${p.text}` : ''}\n`)

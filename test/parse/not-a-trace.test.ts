@@ -91,3 +91,10 @@ test('kspec parse: not a trace or a corrupt .gz is a message and exit 1, never a
   expect(corrupt2.exitCode).toBe(1)
   expect(corrupt2.stderr).toMatch(/^kspec parse: .*big-corrupt\.txt\.gz: not a readable gzip file \(/)
 }, 60_000)
+
+test('kspec parse --json | head -1: a reader that stops early ends kspec quietly, with status 0', async () => {
+  const r = await execa('bash', ['-c', 'set -o pipefail; node bin/kspec.js parse --json ../shared/traces/host-6.18/sched_ls.txt | head -1'], { cwd: ROOT, reject: false })
+  expect(r.stderr).toBe('')
+  expect(r.exitCode).toBe(0)
+  expect(JSON.parse(r.stdout)).toMatchObject({ kind: 'event' })
+})
