@@ -1,4 +1,5 @@
 import { sameFunction } from './calls.js'
+import { globRegExp } from './glob.js'
 import type { CallTable } from './calltree.js'
 import type { EventTable } from './events.js'
 import type { CallRecord, EventRecord, MarkerRecord, ParseProblem, RecordKind, Stack, TraceRecord } from './records.js'
@@ -245,7 +246,7 @@ export class Trace {
 /** `sched_switch` matches `sched:sched_switch`; `*` and `?` are globs. */
 export function eventMatcher(pattern: string): (name: string) => boolean {
   if (/[*?]/.test(pattern)) {
-    const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$')
+    const re = globRegExp(pattern)
     return (name) => re.test(name) || re.test(name.slice(name.indexOf(':') + 1))
   }
   if (pattern.includes(':')) {

@@ -5,6 +5,7 @@ import { eventNames, type TraceDeclaration } from '../spec/declaration.js'
 import type { Probe } from '../spec/probes.js'
 import { functionSymbols, symbolOffset } from './elf.js'
 import { tracefsWrite } from './explain.js'
+import { globRegExp } from '../trace/glob.js'
 import type { Features } from './features.js'
 import { plan } from './requirements.js'
 import { checkFunctions } from './functions.js'
@@ -61,10 +62,12 @@ export async function arm(t: Target, decl: TraceDeclaration, features: Features,
   if (decl.stacktrace) await w('options/stacktrace', '1')
   if (decl.tracer !== 'nop') {
     await checkFunctions(t, features, [...decl.functions, ...decl.notrace, ...decl.graphFunctions, ...decl.graphNotrace])
-    if (decl.functions.length) await w('set_ftrace_filter', decl.functions.join('\n'), true)
-    if (decl.notrace.length) await w('set_ftrace_notrace', decl.notrace.join('\n'), true)
-    if (decl.graphFunctions.length) await w('set_graph_function', decl.graphFunctions.join('\n'), true)
-    if (decl.graphNotrace.length) await w('set_graph_notrace', decl.graphNotrace.join('\n'), true)
+    const filters = [['set_ftrace_filter', decl.functions], ['set_ftrace_notrace', decl.notrace], ['set_graph_function', decl.graphFunctions], ['set_graph_notrace', decl.graphNotrace]] as const
+    for (const [file, entries] of filters) {
+      if (entries.length === 0) continue
+      await w(file, entries.join('\n'), true)
+      await checkFilter(t, a.dir + file, entries)
+    }
     if (decl.maxGraphDepth !== undefined) await w('max_graph_depth', String(decl.maxGraphDepth))
   }
   await defineProbes(t, a, [...decl.kprobes, ...decl.uprobes])
@@ -91,7 +94,7 @@ async function enableEvent(t: Target, a: Arming, e: { name: string; filter?: str
 
 /** `events/<sys>/<event>/` directories matching a name or glob; none is unsupported. */
 async function matchEvents(t: Target, dir: string, system: string, event: string): Promise<string[]> {
-  const glob = (s: string) => new RegExp('^' + s.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$')
+  const glob = globRegExp
   if (!/[*?]/.test(system + event)) {
     if (await t.exists(`${dir}events/${system}/${event}`)) return [`events/${system}/${event}/`]
   } else {
@@ -140,3 +143,23 @@ async function place(t: Target, p: Probe): Promise<string> {
 }
 
 export { eventNames }
+
+/**
+ * Reads a function filter back and checks every entry took: a write the kernel took only
+ * part of (one entry per write() on some paths) must not leave a filter missing functions,
+ * and a trace that silently lacks them. Plain names must be listed, globs must match some
+ * listed name; `:mod:` entries (kept for modules not yet loaded) are not checked.
+ */
+export async function checkFilter(t: Target, path: string, entries: readonly string[]): Promise<void> {
+  const listed = (await t.read(path)).split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(/\s/)[0])
+  const have = new Set(listed)
+  const missing = entries.filter((e) => {
+    if (e.includes(':mod:')) return false
+    if (!/[*?]/.test(e)) return !have.has(e)
+    const re = globRegExp(e)
+    return !listed.some((n) => re.test(n))
+  })
+  if (missing.length) {
+    throw new TracefsError(`${path} does not hold ${missing.map((m) => JSON.stringify(m)).join(', ')} after kspec wrote ${JSON.stringify(entries.join('\n'))} (it lists ${listed.length} function(s)): the kernel took only part of the filter, so the trace would silently lack those functions`, path, 'EIO')
+  }
+}

@@ -110,6 +110,20 @@ describe('failures in the guest', () => {
     expect(await r.record(d, 'true')).toHaveEvent('sched_process_exit')
   }, 60_000)
 
+  test('a function filter of several entries holds them all in the guest (the agent writes what tracefs takes short), and is read back', async () => {
+    const trace = await r.record(defineTrace({ tracer: 'function', functions: ['do_sys_openat2', 'kernel_clone'] }), 'cat /proc/version > /dev/null; true')
+    expect([...new Set(trace.ofKind('function').map((f) => f.func))].sort()).toEqual(['do_sys_openat2', 'kernel_clone'])
+    // The read-back check: a filter that lacks an entry is an error, never a trace without it.
+    const { checkFilter } = await import('../../src/tracefs/arm.js')
+    await vm.write('set_ftrace_notrace', 'kernel_clone')
+    try {
+      await expect(checkFilter(vm, 'set_ftrace_notrace', ['kernel_clone', 'do_sys_open*'])).rejects.toThrow('set_ftrace_notrace does not hold "do_sys_open*" after kspec wrote "kernel_clone\\ndo_sys_open*" (it lists 1 function(s)): the kernel took only part of the filter')
+      await expect(checkFilter(vm, 'set_ftrace_notrace', ['kernel_*'])).resolves.toBeUndefined()
+    } finally {
+      await vm.write('set_ftrace_notrace', '')
+    }
+  }, 60_000)
+
   test('in the guest too, a background child is killed when the workload ends and its events stay out of the next test', async () => {
     const d = defineTrace({ events: ['sched:sched_process_exit'] })
     const pids = (t: Trace) => new Set(t.ofKind('event').map((e) => e.pid))

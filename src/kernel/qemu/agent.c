@@ -83,15 +83,24 @@ static char *slurp(const char *path, uint32_t *len, int *err) {
   return buf;
 }
 
-/* One write() per command: tracefs parses each write on its own. */
+/*
+ * Writes all of data, or fails. tracefs may take less than it is given (set_ftrace_filter
+ * consumes one entry per write() and returns how much it read): a short write is not the
+ * end, the rest goes in the next write(), as a shell's echo does. A write that takes
+ * nothing is an error (EIO), never a silent truncation.
+ */
 static int put(const char *path, const char *data, uint32_t len, int flags) {
   int fd = open(path, O_WRONLY | O_CLOEXEC | flags);
   if (fd < 0) return errno;
   int err = 0;
   if (len == 0) {
     if (write(fd, "", 0) < 0) err = errno;
-  } else if (write(fd, data, len) < 0) {
-    err = errno;
+  }
+  for (uint32_t done = 0; done < len && !err;) {
+    ssize_t w = write(fd, data + done, len - done);
+    if (w < 0) { if (errno == EINTR) continue; err = errno; }
+    else if (w == 0) err = EIO;
+    else done += (uint32_t)w;
   }
   if (close(fd) < 0 && !err) err = errno;
   return err;
