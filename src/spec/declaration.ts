@@ -64,6 +64,13 @@ export const traceSchema = z
     if (d.tracer === 'nop' && (d.functions.length || d.notrace.length)) {
       ctx.addIssue({ code: 'custom', path: ['functions'], message: "functions and notrace filter the function tracers: set tracer: 'function' or 'function_graph'" })
     }
+    // The workload scope follows the workload from the spawner's fork with these options on:
+    // a user's explicit `false` would be silently overridden, so it is a conflict to resolve.
+    for (const option of ['event-fork', 'function-fork']) {
+      if (d.scope === 'workload' && d.options[option] === false) {
+        ctx.addIssue({ code: 'custom', path: ['options', option], message: `${option}: false conflicts with scope: 'workload', which traces the workload's process tree by turning ${option} on; drop the option, or set scope: 'system' to choose it yourself` })
+      }
+    }
     const names = [...d.kprobes, ...d.uprobes].map((p) => p.name)
     const dup = names.find((n, i) => names.indexOf(n) !== i)
     if (dup) ctx.addIssue({ code: 'custom', path: ['kprobes'], message: `two probes are named "${dup}": give each a unique name` })

@@ -65,3 +65,13 @@ test('a declaration can be derived from another', () => {
   expect(derived).toMatchObject({ events: ['sched:sched_switch'], allowLoss: true })
   expect(derived.id).not.toBe(base.id)
 })
+
+test("options the workload scope needs cannot be turned off silently: event-fork or function-fork false with scope 'workload' is a conflict", () => {
+  expect(problems({ events: ['sched:sched_process_fork'], options: { 'event-fork': false } })).toMatchInlineSnapshot(`
+    "defineTrace(): a problem in the declaration
+    ✖ event-fork: false conflicts with scope: 'workload', which traces the workload's process tree by turning event-fork on; drop the option, or set scope: 'system' to choose it yourself
+      → at options["event-fork"]"
+  `)
+  expect(problems({ tracer: 'function', options: { 'function-fork': false } })).toMatch(/→ at options\["function-fork"\]/)
+  expect(defineTrace({ events: ['sched:sched_process_fork'], options: { 'event-fork': false }, scope: 'system' }).options).toEqual({ 'event-fork': false })
+})
