@@ -164,13 +164,13 @@ async function scope(t: Target, a: Arming, workload: Workload, spawner: () => Pr
  * Reads trace_pipe until it is empty (non-blocking, consuming), or until `cancel` aborts:
  * the instance cannot be removed while trace_pipe is open, so a shutdown stops reading.
  */
-async function drain(t: Target, a: Arming, cancel?: AbortSignal): Promise<Buffer[]> {
+async function drain(t: Target, a: Arming, cancel?: AbortSignal, until?: (chunk: Buffer) => boolean): Promise<Buffer[]> {
   const out: Buffer[] = []
   const stop = new AbortController()
   stop.abort()
   for await (const chunk of t.stream(`${a.dir}trace_pipe`, stop.signal)) {
     out.push(chunk)
-    if (cancel?.aborted) break
+    if (cancel?.aborted || until?.(chunk)) break
   }
   return out
 }
@@ -179,9 +179,12 @@ async function drain(t: Target, a: Arming, cancel?: AbortSignal): Promise<Buffer
 async function barrier(t: Target, a: Arming): Promise<void> {
   const mark = `kspec: armed ${a.group}`
   await tracefsWrite(t, `${a.dir}trace_marker`, mark)
+  // Reading stops at the marker: with tracing on, trace_pipe need never be empty (system
+  // scope with sched_switch: each read makes the context switches it then reads).
   let seen = ''
+  const found = (chunk: Buffer) => (seen = seen.slice(-mark.length) + chunk.toString('latin1')).includes(mark)
   for (let i = 0; i < 100; i++) {
-    seen += Buffer.concat(await drain(t, a)).toString()
+    await drain(t, a, undefined, found)
     if (seen.includes(mark)) return
     await new Promise((r) => setTimeout(r, 1))
   }

@@ -265,3 +265,17 @@ describe('interrupted while collecting', () => {
     expect(await ours(p.pid!)).toEqual([])
   }, 60_000)
 })
+
+describe('system scope', () => {
+  test("scope: 'system' with sched_switch records (reading trace_pipe makes context switches of its own) and tears down", async () => {
+    const before = await ours()
+    const own = recorder()
+    const d = defineTrace({ events: ['sched:sched_switch'], scope: 'system', allowLoss: true })
+    const t0 = Date.now()
+    const trace = await own.record(d, 'sleep 0.2', { timeoutMs: 10_000 })
+    expect(Date.now() - t0).toBeLessThan(8000)
+    expect(trace.eventsNamed('sched_switch').length).toBeGreaterThan(0)
+    await own.close()
+    expect(await ours()).toEqual(before)
+  }, 30_000)
+})
