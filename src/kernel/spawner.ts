@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { cgroupHome, killLeaf, members, newLeaf, removeLeaf, waitEmpty } from './cgroup.js'
 import { orphanProof } from './exec.js'
-import type { Background, BackgroundPolicy, Spawner, WorkloadResult, WorkloadSpec } from './target.js'
+import type { Background, BackgroundPolicy, PreparedJob, Spawner, WorkloadResult, WorkloadSpec } from './target.js'
 
 /** Grace between SIGTERM and SIGKILL when a workload overruns its timeout. */
 export const KILL_GRACE_MS = 2000
@@ -42,6 +42,8 @@ while (my $job = <STDIN>) {
   if (defined $pid && $pid == 0) {
     POSIX::setsid() if $contained eq 'session';
     open(STDIN, '<&', $in); open(STDOUT, '>&', $out); open(STDERR, '>&', $err);
+    # Stopped until kspec has started tracing (SIGCONT): all the launching above happened before.
+    kill 'STOP', $$;
     exec { $argv[0] } @argv;
     print STDERR "kspec: cannot run $argv[0]: $!\n"; exit 127;
   }
@@ -70,8 +72,7 @@ export async function hostSpawner(): Promise<Spawner> {
     if (done || !String(value).startsWith(prefix)) throw new Error(`the workload spawner (pid ${sh.pid}) stopped answering: ${done ? 'it exited' : JSON.stringify(value)}`)
     return String(value).slice(prefix.length)
   }
-  const runOne = async (workload: WorkloadSpec, timeoutMs: number, background: BackgroundPolicy): Promise<WorkloadResult> => {
-    const deadline = Date.now() + timeoutMs
+  const prepareOne = async (workload: WorkloadSpec, timeoutMs: number, background: BackgroundPolicy): Promise<PreparedJob> => {
     const job = join(dir, String(++jobs))
     await mkdir(job)
     const argv = 'shell' in workload ? ['/bin/sh', '-c', workload.shell] : workload.argv
@@ -89,41 +90,61 @@ export async function hostSpawner(): Promise<Spawner> {
     const group: Group = contained === 'cgroup' && leaf ? { kind: 'cgroup', leaf } : { kind: 'session', sid: pid }
     if (leaf && group.kind !== 'cgroup') await removeLeaf(leaf)
     running = { pid, group }
-    if (closing) void signalTree(pid, 'SIGTERM')
-    let timedOut = false
-    let timer: NodeJS.Timeout | undefined = setTimeout(() => {
-      timedOut = true
-      void signalTree(pid, 'SIGTERM')
-      timer = setTimeout(() => void killGroup(group), KILL_GRACE_MS)
-    }, timeoutMs)
-    let status: number
-    try {
-      status = Number(await next('status '))
-    } finally {
-      clearTimeout(timer)
+    await stopped(pid)
+    const start = async (): Promise<WorkloadResult> => {
+      const deadline = Date.now() + timeoutMs
+      signal(pid, 'SIGCONT')
+      if (closing) void signalTree(pid, 'SIGTERM')
+      let timedOut = false
+      let timer: NodeJS.Timeout | undefined = setTimeout(() => {
+        timedOut = true
+        void signalTree(pid, 'SIGTERM')
+        timer = setTimeout(() => void killGroup(group), KILL_GRACE_MS)
+      }, timeoutMs)
+      let status: number
+      try {
+        status = Number(await next('status '))
+      } finally {
+        clearTimeout(timer)
+      }
+      let left: Background
+      try {
+        left = await settle(group, timedOut ? 'kill' : background, deadline)
+      } finally {
+        running = undefined
+        if (group.kind === 'cgroup') await removeLeaf(group.leaf)
+      }
+      if (left.outcome === 'timed out') timedOut = true
+      const [stdout, stderr] = await Promise.all([readFile(join(job, 'out'), 'utf8'), readFile(join(job, 'err'), 'utf8')])
+      await rm(job, { recursive: true, force: true })
+      // A wait status: exit code in the high byte, terminating signal in the low 7 bits.
+      const sig = status & 0x7f
+      return { pid, exitCode: sig ? undefined : status >> 8, signal: sig ? signalName(sig) : undefined, stdout, stderr, timedOut, background: left }
     }
-    let left: Background
-    try {
-      left = await settle(group, timedOut ? 'kill' : background, deadline)
-    } finally {
-      running = undefined
-      if (group.kind === 'cgroup') await removeLeaf(group.leaf)
+    const cancel = async (): Promise<void> => {
+      await killGroup(group)
+      signal(pid, 'SIGCONT')
+      await start().catch(() => {})
     }
-    if (left.outcome === 'timed out') timedOut = true
-    const [stdout, stderr] = await Promise.all([readFile(join(job, 'out'), 'utf8'), readFile(join(job, 'err'), 'utf8')])
-    await rm(job, { recursive: true, force: true })
-    // A wait status: exit code in the high byte, terminating signal in the low 7 bits.
-    const signal = status & 0x7f
-    return { pid, exitCode: signal ? undefined : status >> 8, signal: signal ? signalName(signal) : undefined, stdout, stderr, timedOut, background: left }
+    return { pid, start, cancel }
+  }
+  const prepare = (workload: WorkloadSpec, timeoutMs: number, background: BackgroundPolicy = 'kill'): Promise<PreparedJob> => {
+    // One job at a time: the next is prepared once this one has ended (or was cancelled).
+    const job = busy.then(() => prepareOne(workload, timeoutMs, background))
+    let ended!: () => void
+    busy = new Promise<void>((r) => (ended = r))
+    job.catch(() => ended())
+    return job.then((j) => ({
+      pid: j.pid,
+      start: () => j.start().finally(ended),
+      cancel: () => j.cancel().finally(ended),
+    }))
   }
   return {
     pid: sh.pid!,
     // Jobs run one at a time: a spawner belongs to one arming, and a test records once at a time.
-    run(workload, timeoutMs, background = 'kill') {
-      const result = busy.then(() => runOne(workload, timeoutMs, background))
-      busy = result.catch(() => {})
-      return result
-    },
+    prepare,
+    run: async (workload, timeoutMs, background) => (await prepare(workload, timeoutMs, background)).start(),
     async close() {
       closing = true
       sh.stdin.end()
@@ -222,4 +243,22 @@ async function waitSession(sid: number, deadline: number): Promise<boolean> {
     await new Promise((r) => setTimeout(r, 20))
   }
   return true
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig)
+  } catch {
+    // Gone already.
+  }
+}
+
+/** Waits until the forked workload has stopped itself before exec (or is gone). */
+async function stopped(pid: number): Promise<void> {
+  for (let delay = 1; ; delay = Math.min(delay * 2, 20)) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
+    if (stat === '' || state === 'T' || state === 'Z') return
+    await new Promise((r) => setTimeout(r, delay))
+  }
 }

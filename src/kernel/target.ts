@@ -47,12 +47,27 @@ export interface Spawner {
   /** The spawner's own pid: put in set_event_pid, and filtered out of traces. */
   readonly pid: number
   /**
-   * Runs one workload in a container of its own (a cgroup leaf, else a process group);
+   * Forks one workload, stopped before its exec: all that launching it does (the fork,
+   * files, the cgroup) happens now, before tracing starts, so none of it fires a
+   * trigger or lands in the trace. `start()` lets it run and resolves when it ends.
+   */
+  prepare(workload: WorkloadSpec, timeoutMs: number, background?: BackgroundPolicy): Promise<PreparedJob>
+  /**
+   * prepare() and start() at once. Runs one workload in a container of its own (a cgroup leaf, else a process group);
    * past timeoutMs it gets SIGTERM, then everything in its container SIGKILL. What it
    * leaves running when it ends is killed or waited for, by `background` (default kill).
    */
   run(workload: WorkloadSpec, timeoutMs: number, background?: BackgroundPolicy): Promise<WorkloadResult>
   close(): Promise<void>
+}
+
+export interface PreparedJob {
+  /** The workload's pid, stopped before exec. */
+  readonly pid: number
+  /** Lets it exec; resolves when it (and by the policy, what it left) has ended. */
+  start(): Promise<WorkloadResult>
+  /** Kills it unstarted (tracing never started, or failed to). */
+  cancel(): Promise<void>
 }
 
 export interface WorkloadResult {

@@ -117,8 +117,10 @@ export class Recorder {
       })
       throw e
     }
-    // Top-level armings hold a global lock: never keep them between tests.
-    if (armed.dir) this.#park(armed)
+    // Top-level armings hold a global lock: never keep them between tests. Nor do armings
+    // with triggers: a trigger keeps its state (a hist's counts, traceoff:1 spent), and the
+    // next test must see only its own.
+    if (armed.dir && !hasTriggers(decl)) this.#park(armed)
     else await this.#drop(armed)
     if (!trace.complete && !decl.allowLoss) {
       const size = Number((await this.target.read(`${armed.dir}buffer_size_kb`).catch(() => '')).replace(/\D.*$/s, '')) || undefined
@@ -230,3 +232,5 @@ function withBuffer(d: TraceDeclaration, kb: number): TraceDeclaration {
   if (!out) sized.set(d, (out = deriveDeclaration(d, { bufferSizeKb: kb })))
   return out
 }
+
+const hasTriggers = (d: TraceDeclaration): boolean => d.events.some((e) => typeof e !== 'string' && (e.triggers?.length ?? 0) > 0)

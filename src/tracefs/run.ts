@@ -2,7 +2,7 @@ import { readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { TracefsError, UnsupportedError, WorkloadTimeoutError } from '../errors.js'
 import { checkedDir, KEPT, privateDir } from '../tempdir.js'
-import type { BackgroundPolicy, Spawner, Target, WorkloadResult } from '../kernel/target.js'
+import type { BackgroundPolicy, PreparedJob, Spawner, Target, WorkloadResult } from '../kernel/target.js'
 import { TraceParser } from '../parse/parser.js'
 import { parseFormat } from '../parse/format.js'
 import type { Trace } from '../trace/trace.js'
@@ -100,13 +100,16 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
   // A fresh instance's counters start at zero; after a run they are remembered on the arming.
   const before = a.overrun ?? (a.dir ? 0 : await overruns(t, a))
   await drain(t, a, opts.cancel)
+  // Forked and stopped before exec while tracing is still off: kspec's own launching
+  // (fork, files, cgroup) fires no trigger and leaves no record.
+  let job: PreparedJob | undefined = typeof workload === 'function' ? undefined : await a.spawner!.prepare(typeof workload === 'string' ? { shell: workload } : { argv: workload }, opts.timeoutMs, opts.background)
   a.stopped = false
-  await w('tracing_on', '1')
   let result: WorkloadResult | undefined
   const collected: Buffer[] = []
   let streaming: Promise<void> | undefined
   const stop = new AbortController()
   try {
+    await w('tracing_on', '1')
     await barrier(t, a)
     if (a.decl.stream) streaming = (async () => {
       for await (const chunk of t.stream(`${a.dir}trace_pipe`, stop.signal)) {
@@ -115,8 +118,14 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
       }
     })()
     if (typeof workload === 'function') await workload({ mark: (text) => tracefsWrite(t, `${a.dir}trace_marker`, text) })
-    else result = await a.spawner!.run(typeof workload === 'string' ? { shell: workload } : { argv: workload }, opts.timeoutMs, opts.background)
+    else {
+      const started = job!
+      job = undefined
+      result = await started.start()
+    }
   } finally {
+    // Tracing failed to start (the barrier): the workload never runs.
+    await job?.cancel()
     await w('tracing_on', '0')
     a.stopped = true
     stop.abort()

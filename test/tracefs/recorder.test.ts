@@ -279,3 +279,34 @@ describe('system scope', () => {
     expect(await ours()).toEqual(before)
   }, 30_000)
 })
+
+describe('triggers', () => {
+  test("kspec's own launching fires no trigger: a traceoff on fork sees the workload's fork, not the spawner's", async () => {
+    const own = recorder()
+    const d = defineTrace({ events: [{ name: 'sched:sched_process_fork', triggers: ['traceoff:1'] }, 'syscalls:sys_enter_openat'] })
+    try {
+      const trace = await own.record(d, 'cat /etc/hostname > /dev/null; cat /etc/passwd > /dev/null')
+      const forks = trace.eventsNamed('sched_process_fork')
+      expect(forks).toHaveLength(1)
+      expect(forks[0].fields.pid).toBe(trace.workload!.pid)
+      // The workload ran traced up to its first fork: the shell's own openat calls are there.
+      expect(trace.eventsNamed('sys_enter_openat').length).toBeGreaterThan(0)
+    } finally {
+      await own.close()
+    }
+  })
+
+  test('a trigger starts fresh in every test: traceoff:1 spent by one test still stops the next', async () => {
+    const own = recorder()
+    const d = defineTrace({ events: [{ name: 'syscalls:sys_enter_openat', triggers: ['traceoff:1'] }, 'syscalls:sys_enter_close'] })
+    try {
+      for (let run = 0; run < 2; run++) {
+        const trace = await own.record(d, ['cat', '/etc/hostname', '/etc/passwd'])
+        // The first openat stops tracing: no close after it is recorded, in either test.
+        expect(trace.eventsNamed('sys_enter_close').filter((e) => e.line > trace.eventsNamed('sys_enter_openat')[0].line)).toEqual([])
+      }
+    } finally {
+      await own.close()
+    }
+  })
+})

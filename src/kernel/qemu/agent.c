@@ -9,7 +9,9 @@
  *
  * Workloads are forked by spawners: processes of their own (one per arming) whose pid
  * the host puts in set_event_pid. A spawner opens a job's files itself and the child
- * only setpgid()s, dup2()s and execs, so the trace holds the workload's own events.
+ * only setpgid()s, dup2()s, stops itself until the host has started tracing (SIGCONT)
+ * and execs, so the trace holds the workload's own events and no trigger fires on the
+ * launching.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -126,6 +128,8 @@ static void spawner_main(int jobs, int status) {
     if (pid == 0) {
       setpgid(0, 0);
       dup2(devnull, 0); dup2(o, 1); dup2(e, 2);
+      /* Stopped until the host has started tracing (SIGCONT): the launching is not traced. */
+      raise(SIGSTOP);
       execvp(argv[0], argv);
       dprintf(2, "kspec: cannot run %s: %s\n", argv[0], strerror(errno));
       _exit(127);

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { TargetError } from '../../errors.js'
-import type { Background, BackgroundPolicy, Spawner, Target, WorkloadResult, WorkloadSpec } from '../target.js'
+import type { Background, BackgroundPolicy, PreparedJob, Spawner, Target, WorkloadResult, WorkloadSpec } from '../target.js'
 import { KILL_GRACE_MS } from '../spawner.js'
 import { buildInitramfs, type GuestFile } from './initramfs.js'
 import { resolveKernel, VIRTIO_MODULES, type KernelImage } from './kernel.js'
@@ -125,7 +125,8 @@ export class QemuTarget implements Target {
     const req = (op: number, args: string[]) => this.#req(op, args)
     return {
       pid: Number(pid),
-      run: (workload: WorkloadSpec, timeoutMs: number, background: BackgroundPolicy = 'kill') => runJob(req, pid, workload, timeoutMs, background),
+      prepare: (workload: WorkloadSpec, timeoutMs: number, background: BackgroundPolicy = 'kill') => prepareJob(req, pid, workload, timeoutMs, background),
+      run: async (workload: WorkloadSpec, timeoutMs: number, background: BackgroundPolicy = 'kill') => (await prepareJob(req, pid, workload, timeoutMs, background)).start(),
       close: async () => {
         await req(Op.SPAWN_STOP, [pid]).catch(() => {})
       },
@@ -164,34 +165,52 @@ export class QemuTarget implements Target {
   }
 }
 
-async function runJob(req: (op: number, args: string[]) => Promise<Buffer>, spawner: string, w: WorkloadSpec, timeoutMs: number, policy: BackgroundPolicy): Promise<WorkloadResult> {
-  const deadline = Date.now() + timeoutMs
+async function prepareJob(req: (op: number, args: string[]) => Promise<Buffer>, spawner: string, w: WorkloadSpec, timeoutMs: number, policy: BackgroundPolicy): Promise<PreparedJob> {
   const argv = 'shell' in w ? ['/bin/sh', '-c', w.shell] : w.argv
   const [job, pidText] = (await req(Op.JOB, [spawner, argv.join('\0')])).toString().split(' ')
   const pid = Number(pidText)
   // The agent's child setpgid()s: the workload and what it starts share the process group `pid`.
   const group = (sig: number) => req(Op.KILL, [String(pid), String(sig)]).then(() => true, () => false)
-  let timedOut = false
-  let timer: NodeJS.Timeout | undefined = setTimeout(() => {
-    timedOut = true
-    void group(15)
-    timer = setTimeout(() => void group(9), KILL_GRACE_MS)
-  }, timeoutMs)
-  let status: number
-  try {
-    status = Number((await req(Op.WAIT, [spawner, job])).toString())
-  } finally {
-    clearTimeout(timer)
+  // It stops itself before exec; tracing starts once it has.
+  for (let delay = 1; ; delay = Math.min(delay * 2, 20)) {
+    const stat = (await req(Op.READ, [`/proc/${pid}/stat`]).catch(() => Buffer.alloc(0))).toString()
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
+    if (stat === '' || state === 'T' || state === 'Z') break
+    await sleep(delay)
   }
-  const background = await settleGroup(req, pid, timedOut ? 'kill' : policy, deadline, group)
-  if (background.outcome === 'timed out') timedOut = true
-  const out = `/tmp/kspec-job-${job}.out`
-  const err = `/tmp/kspec-job-${job}.err`
-  const [stdout, stderr] = await Promise.all([req(Op.READ, [out]), req(Op.READ, [err])])
-  await Promise.all([req(Op.UNLINK, [out]), req(Op.UNLINK, [err])])
-  const signal = status & 0x7f
-  return { pid, exitCode: signal ? undefined : status >> 8, signal: signal ? `signal ${signal}` : undefined, stdout: stdout.toString(), stderr: stderr.toString(), timedOut, background }
+  const start = async (): Promise<WorkloadResult> => {
+    const deadline = Date.now() + timeoutMs
+    await group(SIGCONT)
+    let timedOut = false
+    let timer: NodeJS.Timeout | undefined = setTimeout(() => {
+      timedOut = true
+      void group(15)
+      timer = setTimeout(() => void group(9), KILL_GRACE_MS)
+    }, timeoutMs)
+    let status: number
+    try {
+      status = Number((await req(Op.WAIT, [spawner, job])).toString())
+    } finally {
+      clearTimeout(timer)
+    }
+    const background = await settleGroup(req, pid, timedOut ? 'kill' : policy, deadline, group)
+    if (background.outcome === 'timed out') timedOut = true
+    const out = `/tmp/kspec-job-${job}.out`
+    const err = `/tmp/kspec-job-${job}.err`
+    const [stdout, stderr] = await Promise.all([req(Op.READ, [out]), req(Op.READ, [err])])
+    await Promise.all([req(Op.UNLINK, [out]), req(Op.UNLINK, [err])])
+    const signal = status & 0x7f
+    return { pid, exitCode: signal ? undefined : status >> 8, signal: signal ? `signal ${signal}` : undefined, stdout: stdout.toString(), stderr: stderr.toString(), timedOut, background }
+  }
+  const cancel = async (): Promise<void> => {
+    await group(9)
+    await start().catch(() => {})
+  }
+  return { pid, start, cancel }
 }
+
+/** x86-64 and arm64 Linux number SIGCONT 18. */
+const SIGCONT = 18
 
 /** What is left in the workload's process group once it ended, killed or waited for by the policy. */
 async function settleGroup(req: (op: number, args: string[]) => Promise<Buffer>, pgid: number, policy: BackgroundPolicy, deadline: number, group: (sig: number) => Promise<boolean>): Promise<Background> {
