@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { generate, LAYOUTS } from './layouts.js'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
 const BENCH = process.env.KSPEC_BENCH_DIR ?? join(here, '../../shared/traces/bench')
@@ -25,10 +26,10 @@ function unzip(name) {
  * that is run after each parse: the reference then sees the same moments of this machine,
  * whose speed drifts by ±20-30 % over minutes.
  */
-function measure(file, mode, env = {}, between = undefined) {
+function measure(file, mode, env = {}, between = undefined, runsWanted = RUNS) {
   const runs = []
   const other = []
-  for (let i = 0; i < RUNS; i++) {
+  for (let i = 0; i < runsWanted; i++) {
     const r = spawnSync(process.execPath, [join(here, 'parse-one.js'), file, mode], { encoding: 'utf8', env: { ...process.env, ...env } })
     if (r.status !== 0) throw new Error(`bench: parsing ${file} failed:\n${r.stderr}`)
     runs.push(JSON.parse(r.stdout))
@@ -73,6 +74,23 @@ try {
     const mbG = g.bytes / 1e6 / (g.ms / 1000)
     if (g.objectCalls !== g.calls) throw new Error(`bench: ${g.calls} calls counted, ${g.objectCalls} made`)
     console.log(`graph   ${label}: ${g.calls} calls in ${g.roots} trees, ${(g.bytes / 1e6).toFixed(1)} MB: trees built in ${g.ms.toFixed(0)} ms, ${mbG.toFixed(1)} MB/s (target ≥ 100: ${verdict(mbG >= 100)}), ${Math.round(g.records / (g.ms / 1000))} records/s, peak RSS ${g.maxRssMB.toFixed(0)} MB (target ≤ 1536: ${verdict(g.maxRssMB <= 1536)}); every call then made an object: +${g.objectsMs.toFixed(0)} ms`)
+  }
+
+  // One row per layout kspec reads: no fast path for one layout and a slow path for the
+  // rest. The texts are generated (bench/layouts.js builds each from a real capture's line
+  // of that layout, varying times, pids and names), KSPEC_BENCH_LAYOUT_MB each (default 50).
+  const layoutMB = Number(process.env.KSPEC_BENCH_LAYOUT_MB ?? 50)
+  const rows = []
+  for (const layout of Object.keys(LAYOUTS)) {
+    const file = join(tmp, `layout-${layout.replace(/\W+/g, '_')}.txt`)
+    writeFileSync(file, generate(layout, layoutMB * 1e6))
+    const r = measure(file, 'events', {}, undefined, 3)
+    rmSync(file)
+    rows.push({ layout, mbs: r.bytes / 1e6 / (r.ms / 1000), rss: r.maxRssMB, records: r.records })
+  }
+  const fastest = Math.max(...rows.map((r) => r.mbs))
+  for (const r of rows) {
+    console.log(`layout  ${r.layout.padEnd(34)} ${String(r.records).padStart(9)} records  ${r.mbs.toFixed(1).padStart(6)} MB/s (≥ 100: ${verdict(r.mbs >= 100)}; ${(fastest / r.mbs).toFixed(1)} × slower than the fastest, ≤ 2: ${verdict(fastest / r.mbs <= 2)})  peak RSS ${r.rss.toFixed(0)} MB (≤ 1536: ${verdict(r.rss <= 1536)})`)
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true })

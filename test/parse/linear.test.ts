@@ -3,7 +3,9 @@ import { join } from 'node:path'
 import { expect, test } from 'vitest'
 import { loadTrace } from '../../src/parse/load.js'
 import { tempDir } from '../helpers.js'
-import { generate, LAYOUTS, type Layout } from './layouts.js'
+import { generate, LAYOUTS } from '../../bench/layouts.js'
+
+type Layout = string
 
 /**
  * No layout may parse in time that grows faster than its input. Both sizes fit in one of
