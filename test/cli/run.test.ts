@@ -94,3 +94,11 @@ test('kspec run takes quoted globs as well as paths', async () => {
   expect(r.exitCode, r.stdout + r.stderr).toBe(0)
   expect(strip(r.stdout)).toMatch(/4 passed, 0 failed, 0 skipped/)
 })
+
+test('a spec that catches record()\'s rejection still shows the skip with its reason', async () => {
+  const r = await kspec('run', 'test/fixtures/projects/skipcatch/catch.spec.ts')
+  const out = strip(r.stdout)
+  expect(r.exitCode, out + r.stderr).toBe(0)
+  expect(out).toMatch(/skipped \(1\): unsupported: function_graph is not available on \S+ \(available: /)
+  expect(out).not.toContain('skipped without a reason')
+})
