@@ -142,6 +142,7 @@ export async function hostSpawner(): Promise<Spawner> {
   }
   return {
     pid: sh.pid!,
+    launcher: process.pid,
     // Jobs run one at a time: a spawner belongs to one arming, and a test records once at a time.
     prepare,
     run: async (workload, timeoutMs, background) => (await prepare(workload, timeoutMs, background)).start(),

@@ -46,6 +46,8 @@ export type WorkloadSpec = { shell: string } | { argv: string[] }
 export interface Spawner {
   /** The spawner's own pid: put in set_event_pid, and filtered out of traces. */
   readonly pid: number
+  /** The process that starts each prepared job (SIGCONT): kspec itself, or the guest agent. Its records are filtered out too. */
+  readonly launcher: number
   /**
    * Forks one workload, stopped before its exec: all that launching it does (the fork,
    * files, the cgroup) happens now, before tracing starts, so none of it fires a

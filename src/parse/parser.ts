@@ -34,6 +34,9 @@ export class TraceParser {
   private stackIsUser = false
   private readonly lastByCpu: (TraceRecord | number | undefined)[] = []
   private excludePid: number | undefined
+  private launcherPid: number | undefined
+  private aboutSpawner: RegExp | undefined
+  private readonly schedNames: boolean[] = []
   /** The marker the line before made (or continued), and the one the line before this one made. */
   private markerOpen: MarkerRecord | undefined
   private markerBefore: MarkerRecord | undefined
@@ -235,13 +238,31 @@ export class TraceParser {
     // A recording's spawner forks the workload; its own records are not the workload's.
     const spawner = /^# kspec: spawner pid (\d+)/.exec(line)
     if (spawner) this.excludePid = Number(spawner[1])
+    // The process that starts each job (kspec itself, or the guest agent): its wakeup of the workload is kspec's.
+    const launcher = /^# kspec: launcher pid (\d+)/.exec(line)
+    if (launcher) this.launcherPid = Number(launcher[1])
+    if (spawner || launcher) {
+      const pids = [this.excludePid, this.launcherPid].filter((p) => p !== undefined).join('|')
+      this.aboutSpawner = new RegExp(`(?:^|\\s)(?:next_pid|prev_pid|pid)=(?:${pids})(?:\\s|$)`)
+    }
+  }
+
+  /**
+   * Scheduler events about the spawner or the launcher (switching to or from it, waking
+   * it) are kspec's, not the workload's, though the kernel records them because one side
+   * is in the pid filter.
+   */
+  private spawnerSched(s: string, shape: EventShape, name: number): boolean {
+    let sched = this.schedNames[name]
+    if (sched === undefined) sched = this.schedNames[name] = /(^|:)sched_(switch|waking|wakeup|wakeup_new)$/.test(this.names.list[name])
+    return sched && this.aboutSpawner!.test(s.slice(shape.bodyFrom, shape.bodyTo))
   }
 
   /** A line whose prefix was just parsed; its body is `s[prefix.body, to)`. */
   private prefixed(s: string, to: number): void {
     const p = this.prefix
     this.entries++
-    if (p.pid === this.excludePid) {
+    if (p.pid === this.excludePid || p.pid === this.launcherPid) {
       // Its stack, if one follows, goes with it.
       this.lastByCpu[p.cpu] = undefined
       return
@@ -256,6 +277,10 @@ export class TraceParser {
     const shape = eventShapeAt(s, p.body, to, this.shape)
     if (shape && !(this.header.tracer === 'function' && isFunctionLine(s, p.body, to))) {
       const name = this.rows.names.id(s, shape)
+      if (this.aboutSpawner !== undefined && this.spawnerSched(s, shape, name)) {
+        this.lastByCpu[p.cpu] = undefined
+        return
+      }
       if (!this.rows.isMarker(name)) {
         this.lastByCpu[p.cpu] = this.rows.add(s, shape, name, this.lineNo, p.cpu, task, p.pid, p.tgid, flags, p.ts)
         return

@@ -133,7 +133,7 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
   }
   collected.push(...(await drain(t, a, opts.cancel)))
   if (opts.cancel?.aborted) throw new Error('the recording was cancelled: kspec is shutting down (a signal, or its parent process is gone)')
-  const header = `# tracer: ${a.decl.tracer}\n# kspec: read from ${a.dir}trace_pipe\n${a.spawner ? `# kspec: spawner pid ${a.spawner.pid} (its records are not the workload's)\n` : ''}`
+  const header = `# tracer: ${a.decl.tracer}\n# kspec: read from ${a.dir}trace_pipe\n${a.spawner ? `# kspec: spawner pid ${a.spawner.pid} (its records are not the workload's)\n# kspec: launcher pid ${a.spawner.launcher} (it starts each job; its records are not the workload's)\n` : ''}`
   const text = Buffer.concat([Buffer.from(header), ...collected])
   const after = overruns(t, a)
   const [{ parser, formats }] = await Promise.all([parserFor(t, a, opts.savePath), writeFile(opts.savePath, text, { flag: 'wx', mode: 0o600 }), after])

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { readFile, readdir, readlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { afterAll, describe, expect, test } from 'kspec'
@@ -291,6 +292,21 @@ describe('triggers', () => {
       expect(forks[0].fields.pid).toBe(trace.workload!.pid)
       // The workload ran traced up to its first fork: the shell's own openat calls are there.
       expect(trace.eventsNamed('sys_enter_openat').length).toBeGreaterThan(0)
+    } finally {
+      await own.close()
+    }
+  })
+
+  test("scheduler records of kspec's launching (waking the workload, switching to the spawner) are not in a workload-scoped trace", async () => {
+    const own = recorder()
+    try {
+      const trace = await own.record(defineTrace({ events: ['sched:sched_switch', 'sched:sched_waking', 'sched:sched_wakeup'] }), ['sleep', '0.05'])
+      const spawner = Number(/# kspec: spawner pid (\d+)/.exec(readFileSync(trace.source, 'utf8'))![1])
+      const kspecs = [spawner, process.pid]
+      const about = trace.ofKind('event').filter((e) => kspecs.includes(e.pid!) || [e.fields.pid, e.fields.next_pid, e.fields.prev_pid].some((p) => kspecs.includes(p as number)))
+      expect(about.map((e) => `${e.task}-${e.pid} ${e.name}`)).toEqual([])
+      // The workload's own are there.
+      expect(trace.eventsNamed('sched_switch').some((e) => e.fields.prev_pid === trace.workload!.pid)).toBe(true)
     } finally {
       await own.close()
     }

@@ -125,6 +125,8 @@ export class QemuTarget implements Target {
     const req = (op: number, args: string[]) => this.#req(op, args)
     return {
       pid: Number(pid),
+      // The agent (PID 1) sends each job its SIGCONT.
+      launcher: 1,
       prepare: (workload: WorkloadSpec, timeoutMs: number, background: BackgroundPolicy = 'kill') => prepareJob(req, pid, workload, timeoutMs, background),
       run: async (workload: WorkloadSpec, timeoutMs: number, background: BackgroundPolicy = 'kill') => (await prepareJob(req, pid, workload, timeoutMs, background)).start(),
       close: async () => {
