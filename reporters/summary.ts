@@ -1,4 +1,4 @@
-import type { Reporter, SerializedError, TestModule } from 'vitest/node'
+import type { Reporter, SerializedError, TestModule, Vitest } from 'vitest/node'
 import type { KspecMeta } from '../src/fixtures/meta.js'
 
 /**
@@ -6,6 +6,16 @@ import type { KspecMeta } from '../src/fixtures/meta.js'
  * every skip with its reason, grouped, so a skipped live test is never silent.
  */
 export default class SummaryReporter implements Reporter {
+  /**
+   * vitest keeps transformed modules in a folder of its own under the temporary folder
+   * and removes it when it closes: a `kspec run` ended by a signal never closes. Its path
+   * goes where kspec run's signal handler and an orphaned worker can remove it.
+   */
+  onInit(vitest: Vitest): void {
+    const tmp = (vitest as unknown as { _tmpDir?: string })._tmpDir
+    if (typeof tmp === 'string') process.env.KSPEC_VITEST_TMP = tmp
+  }
+
   onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError> = []): void {
     let passed = 0
     let failed = 0

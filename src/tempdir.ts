@@ -1,6 +1,7 @@
 import { lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { rmSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
 
 /**
  * kspec's temporary folders. kspec runs as root and the temporary folder is everyone's:
@@ -66,4 +67,16 @@ export async function sweepPrivateDirs(options: { keepFinished?: boolean } = {})
     removed.push(path)
   }
   return removed
+}
+
+/**
+ * Removes the temporary folder of the vitest that `kspec run` started (KSPEC_VITEST_TMP,
+ * set by the summary reporter): vitest removes it when it closes, and a run ended by a
+ * signal never closes. Only a folder right under the temporary folder, with vitest's
+ * random name, is removed.
+ */
+export function removeVitestTmp(): void {
+  const dir = process.env.KSPEC_VITEST_TMP
+  if (!dir || dirname(dir) !== tmpdir() || !/^[\w-]{21}$/.test(basename(dir))) return
+  rmSync(dir, { recursive: true, force: true })
 }

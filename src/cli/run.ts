@@ -8,7 +8,7 @@ import { loadConfig } from '../config/load.js'
 import { ConfigError } from '../config/schema.js'
 import { UsageError } from './usage.js'
 import { HostTarget } from '../kernel/host.js'
-import { privateDir } from '../tempdir.js'
+import { privateDir, removeVitestTmp } from '../tempdir.js'
 import { describeLeftovers, sweepLeftovers } from './leftovers.js'
 
 /** Where `import … from 'kspec'` resolves in spec files: this very build of kspec. */
@@ -82,7 +82,10 @@ export async function runCommand(argv: string[]): Promise<number> {
   // Each kernel's run adds its suites here; the JUnit file is rebuilt from all of them.
   const parts = await privateDir('junit')
   process.env.KSPEC_JUNIT_PARTS = parts
-  const unhook = onInterrupt(() => rmSync(parts, { recursive: true, force: true }))
+  const unhook = onInterrupt(() => {
+    rmSync(parts, { recursive: true, force: true })
+    removeVitestTmp()
+  })
   const results: { kernel: string; code: number }[] = []
   try {
     for (const kernel of kernels) {

@@ -9,7 +9,7 @@ import { probeFeatures, probeTracer, type Features } from './features.js'
 import { sweep } from './janitor.js'
 import { plan } from './requirements.js'
 import { checkWorkload, ensureTraceDir, keepTraceDir, removeTraceDir, runArmed, workloadKind, type Workload } from './run.js'
-import { sweepPrivateDirs } from '../tempdir.js'
+import { removeVitestTmp, sweepPrivateDirs } from '../tempdir.js'
 import { teardown } from './teardown.js'
 
 /** A Trace recorded here, with what produced it: the workload's result, the declaration, the event formats. */
@@ -211,7 +211,11 @@ function hookSignals(): void {
   const orphaned = () => {
     // kspec run was killed (-9) before it could remove its JUnit parts folder: nobody else will.
     const parts = process.env.KSPEC_JUNIT_PARTS
-    if (parts && basename(parts).startsWith(`kspec-junit-${parent}-`)) rmSync(parts, { recursive: true, force: true })
+    if (parts && basename(parts).startsWith(`kspec-junit-${parent}-`)) {
+      rmSync(parts, { recursive: true, force: true })
+      // Its vitest's folder of transformed modules too.
+      removeVitestTmp()
+    }
     end(() => {
       process.stderr.write(`kspec: the process that started this one (pid ${parent}) is gone; everything kspec armed here was torn down\n`, () => process.exit(1))
       setTimeout(() => process.exit(1), 500).unref()

@@ -53,7 +53,7 @@ async function leftovers(pid: number): Promise<string[]> {
 }
 
 /** `kspec run` of the slow spec; resolves once its worker has armed and the workload (with its background child) runs. */
-async function started(): Promise<{ run: ResultPromise; main: number; worker: number; sleeps: number[] }> {
+async function started(): Promise<{ run: ResultPromise; main: number; worker: number; sleeps: number[]; vitestTmp: string }> {
   const run = execa('node', ['bin/kspec.js', 'run', SPEC], { cwd: ROOT, reject: false, env: { NO_COLOR: '1', CI: 'true' } })
   const main = run.pid!
   const worker = await until('the vitest worker', async () => (await processes()).find((p) => p.ppid === main && p.cmdline.includes('vitest'))?.pid)
@@ -62,20 +62,28 @@ async function started(): Promise<{ run: ResultPromise; main: number; worker: nu
     const s = (await processes()).filter((p) => p.cmdline === 'sleep 60 ').map((p) => p.pid)
     return s.length >= 2 && s
   })
-  return { run, main, worker, sleeps }
+  // The folder vitest keeps its transformed modules in: removed when vitest closes, so a
+  // signalled run must remove it itself. The summary reporter hands its path to the workers.
+  const environ = await readFile(`/proc/${worker}/environ`, 'utf8')
+  const vitestTmp = /(?:^|\0)KSPEC_VITEST_TMP=([^\0]+)/.exec(environ)?.[1]
+  expect(vitestTmp).toMatch(new RegExp(`^${tmpdir()}/[\\w-]{21}$`))
+  return { run, main, worker, sleeps, vitestTmp: vitestTmp! }
 }
+
+const exists = (path: string) => readdir(path).then(() => true, () => false)
 
 const gone = async (pids: number[]) => !(await processes()).some((p) => pids.includes(p.pid))
 
 test.each(['SIGTERM', 'SIGINT', 'SIGKILL'] as const)('%s to kspec alone (not its group): the orphaned worker tears down at once; nothing is left', async (signal) => {
-  const { run, main, worker, sleeps } = await started()
+  const { run, main, worker, sleeps, vitestTmp } = await started()
+  expect(await exists(vitestTmp)).toBe(true)
   process.kill(main, signal)
   await run
   // The worker notices (the signal forwarded, or its parent gone) and ends without waiting for the 60 s workload.
   const t0 = Date.now()
   await until('the worker and the workload to end', () => gone([worker, ...sleeps]), 15_000)
   expect(Date.now() - t0).toBeLessThan(15_000)
-  await until('tracefs and /tmp to be clean', async () => (await leftovers(worker)).length === 0 && (await leftovers(main)).length === 0, 5000)
+  await until('tracefs and /tmp to be clean', async () => (await leftovers(worker)).length === 0 && (await leftovers(main)).length === 0 && !(await exists(vitestTmp)), 5000)
 }, 60_000)
 
 test('kill -9 of the worker: a failure in the summary and the exit code; its instance, probe, workload and folders are removed by the same run', async () => {
