@@ -8,6 +8,7 @@ import { loadConfig } from '../config/load.js'
 import { ConfigError } from '../config/schema.js'
 import { UsageError } from './usage.js'
 import { HostTarget } from '../kernel/host.js'
+import { parseStat } from '../kernel/workload.js'
 import { privateDir, removeVitestTmp } from '../tempdir.js'
 import { describeLeftovers, sweepLeftovers } from './leftovers.js'
 
@@ -207,13 +208,13 @@ function workers(): number[] {
   const out: number[] = []
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue
-    let stat = ''
+    let text = ''
     try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      text = readFileSync(`/proc/${entry}/stat`, 'utf8')
     } catch {
       continue
     }
-    if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid) out.push(Number(entry))
+    if (parseStat(Number(entry), text)?.ppid === process.pid) out.push(Number(entry))
   }
   return out
 }

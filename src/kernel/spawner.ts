@@ -5,6 +5,7 @@ import { privateDir } from '../tempdir.js'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { cgroupHome, killLeaf, members, newLeaf, removeLeaf, waitEmpty } from './cgroup.js'
+import { parseStat, pollUntil, settle, waitStopped, type Container, type ProcStat } from './workload.js'
 import { orphanProof } from './exec.js'
 import type { Background, BackgroundPolicy, PreparedJob, Spawner, WorkloadResult, WorkloadSpec } from './target.js'
 
@@ -90,7 +91,7 @@ export async function hostSpawner(): Promise<Spawner> {
     const group: Group = contained === 'cgroup' && leaf ? { kind: 'cgroup', leaf } : { kind: 'session', sid: pid }
     if (leaf && group.kind !== 'cgroup') await removeLeaf(leaf)
     running = { pid, group }
-    await stopped(pid)
+    await waitStopped(() => readFile(`/proc/${pid}/stat`, 'utf8'))
     const start = async (): Promise<WorkloadResult> => {
       const deadline = Date.now() + timeoutMs
       signal(pid, 'SIGCONT')
@@ -109,7 +110,7 @@ export async function hostSpawner(): Promise<Spawner> {
       }
       let left: Background
       try {
-        left = await settle(group, timedOut ? 'kill' : background, deadline)
+        left = await settle(container(group), timedOut ? 'kill' : background, deadline)
       } finally {
         running = undefined
         if (group.kind === 'cgroup') await removeLeaf(group.leaf)
@@ -163,88 +164,37 @@ export async function hostSpawner(): Promise<Spawner> {
   }
 }
 
-/** Signals a process and all its descendants (found through /proc), children first. */
-async function signalTree(pid: number, signal: NodeJS.Signals): Promise<void> {
-  const parents = new Map<number, number[]>()
-  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
-    if (!/^\d+$/.test(entry)) continue
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '')
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-    if (ppid) parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)])
-  }
-  const tree: number[] = []
-  const walk = (p: number): void => {
-    for (const c of parents.get(p) ?? []) walk(c)
-    tree.push(p)
-  }
-  walk(pid)
-  for (const p of tree) {
-    try {
-      process.kill(p, signal)
-    } catch {
-      // Gone already.
-    }
-  }
-}
-
-function signalName(n: number): string {
-  return Object.entries(constants.signals).find(([, v]) => v === n)?.[0] ?? `signal ${n}`
-}
 
 /** Where a workload and everything it starts are held: a cgroup leaf, or a session of its own where cgroup v2 is not usable. */
 type Group = { kind: 'cgroup'; leaf: string } | { kind: 'session'; sid: number }
 
-/** The processes of a session (from /proc), for the fallback without cgroups. */
-async function sessionMembers(sid: number): Promise<{ pid: number; comm: string }[]> {
-  const out: { pid: number; comm: string }[] = []
+/** Every process of this machine, from /proc. */
+async function processes(): Promise<ProcStat[]> {
+  const out: ProcStat[] = []
   for (const entry of await readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(entry)) continue
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '')
-    const close = stat.lastIndexOf(')')
-    // After the name: state, ppid, pgrp, session.
-    if (close > 0 && Number(stat.slice(close + 2).split(' ')[3]) === sid) out.push({ pid: Number(entry), comm: stat.slice(stat.indexOf('(') + 1, close) })
+    const stat = parseStat(Number(entry), await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => ''))
+    if (stat) out.push(stat)
   }
   return out
 }
 
-const groupMembers = (g: Group) => (g.kind === 'cgroup' ? members(g.leaf) : sessionMembers(g.sid))
+/** The processes of a session, for the fallback without cgroups. */
+const sessionMembers = async (sid: number) => (await processes()).filter((p) => p.session === sid).map(({ pid, comm }) => ({ pid, comm }))
 
-async function killGroup(g: Group): Promise<void> {
-  if (g.kind === 'cgroup') return killLeaf(g.leaf)
-  for (const { pid } of await sessionMembers(g.sid)) {
-    try {
-      process.kill(pid, 'SIGKILL')
-    } catch {
-      // Gone already.
-    }
+function container(g: Group): Container {
+  if (g.kind === 'cgroup') return { containedBy: 'cgroup', members: () => members(g.leaf), waitEmpty: (deadline) => waitEmpty(g.leaf, deadline), kill: () => killLeaf(g.leaf) }
+  return {
+    containedBy: 'session',
+    members: () => sessionMembers(g.sid),
+    waitEmpty: (deadline) => pollUntil(async () => (await sessionMembers(g.sid)).length === 0, deadline),
+    kill: async () => {
+      for (const { pid } of await sessionMembers(g.sid)) signal(pid, 'SIGKILL')
+    },
   }
 }
 
-/**
- * What the workload left running when its main process ended: waited for (until the
- * deadline, then killed) or killed at once, by the policy; said either way.
- */
-async function settle(g: Group, policy: BackgroundPolicy, deadline: number): Promise<Background> {
-  const processes = await groupMembers(g)
-  const containedBy = g.kind
-  if (processes.length === 0) return { policy, containedBy, processes, outcome: 'none' }
-  if (policy === 'wait') {
-    const emptied = g.kind === 'cgroup' ? await waitEmpty(g.leaf, deadline) : await waitSession(g.sid, deadline)
-    if (emptied) return { policy, containedBy, processes, outcome: 'waited' }
-    await killGroup(g)
-    return { policy, containedBy, processes, outcome: 'timed out' }
-  }
-  await killGroup(g)
-  return { policy, containedBy, processes, outcome: 'killed' }
-}
-
-async function waitSession(sid: number, deadline: number): Promise<boolean> {
-  while ((await sessionMembers(sid)).length > 0) {
-    if (Date.now() >= deadline) return false
-    await new Promise((r) => setTimeout(r, 20))
-  }
-  return true
-}
+const killGroup = (g: Group): Promise<void> => container(g).kill()
 
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {
@@ -254,12 +204,17 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-/** Waits until the forked workload has stopped itself before exec (or is gone). */
-async function stopped(pid: number): Promise<void> {
-  for (let delay = 1; ; delay = Math.min(delay * 2, 20)) {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
-    if (stat === '' || state === 'T' || state === 'Z') return
-    await new Promise((r) => setTimeout(r, delay))
+/** Signals a process and all its descendants (found through /proc), children first. */
+async function signalTree(pid: number, sig: NodeJS.Signals): Promise<void> {
+  const children = new Map<number, number[]>()
+  for (const p of await processes()) if (p.ppid) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p.pid])
+  const walk = (p: number): void => {
+    for (const c of children.get(p) ?? []) walk(c)
+    signal(p, sig)
   }
+  walk(pid)
+}
+
+function signalName(n: number): string {
+  return Object.entries(constants.signals).find(([, v]) => v === n)?.[0] ?? `signal ${n}`
 }

@@ -35,7 +35,7 @@ export class TraceParser {
   private readonly lastByCpu: (TraceRecord | number | undefined)[] = []
   private excludePid: number | undefined
   private launcherPid: number | undefined
-  private aboutSpawner: RegExp | undefined
+  private aboutKspec: RegExp | undefined
   private readonly schedNames: boolean[] = []
   /** The marker the line before made (or continued), and the one the line before this one made. */
   private markerOpen: MarkerRecord | undefined
@@ -243,7 +243,7 @@ export class TraceParser {
     if (launcher) this.launcherPid = Number(launcher[1])
     if (spawner || launcher) {
       const pids = [this.excludePid, this.launcherPid].filter((p) => p !== undefined).join('|')
-      this.aboutSpawner = new RegExp(`(?:^|\\s)(?:next_pid|prev_pid|pid)=(?:${pids})(?:\\s|$)`)
+      this.aboutKspec = new RegExp(`(?:^|\\s)(?:next_pid|prev_pid|pid)=(?:${pids})(?:\\s|$)`)
     }
   }
 
@@ -252,10 +252,10 @@ export class TraceParser {
    * it) are kspec's, not the workload's, though the kernel records them because one side
    * is in the pid filter.
    */
-  private spawnerSched(s: string, shape: EventShape, name: number): boolean {
+  private kspecSched(s: string, shape: EventShape, name: number): boolean {
     let sched = this.schedNames[name]
     if (sched === undefined) sched = this.schedNames[name] = /(^|:)sched_(switch|waking|wakeup|wakeup_new)$/.test(this.names.list[name])
-    return sched && this.aboutSpawner!.test(s.slice(shape.bodyFrom, shape.bodyTo))
+    return sched && this.aboutKspec!.test(s.slice(shape.bodyFrom, shape.bodyTo))
   }
 
   /** A line whose prefix was just parsed; its body is `s[prefix.body, to)`. */
@@ -277,7 +277,7 @@ export class TraceParser {
     const shape = eventShapeAt(s, p.body, to, this.shape)
     if (shape && !(this.header.tracer === 'function' && isFunctionLine(s, p.body, to))) {
       const name = this.rows.names.id(s, shape)
-      if (this.aboutSpawner !== undefined && this.spawnerSched(s, shape, name)) {
+      if (this.aboutKspec !== undefined && this.kspecSched(s, shape, name)) {
         this.lastByCpu[p.cpu] = undefined
         return
       }

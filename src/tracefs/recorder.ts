@@ -208,7 +208,10 @@ function hookSignals(): void {
     })
   }
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, onSignal)
+  let parentGone = false
   const orphaned = () => {
+    if (parentGone) return
+    parentGone = true
     // kspec run was killed (-9) before it could remove its JUnit parts folder: nobody else will.
     const parts = process.env.KSPEC_JUNIT_PARTS
     if (parts && basename(parts).startsWith(`kspec-junit-${parent}-`)) {

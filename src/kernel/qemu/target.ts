@@ -2,7 +2,8 @@ import { mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { TargetError } from '../../errors.js'
-import type { Background, BackgroundPolicy, PreparedJob, Spawner, Target, WorkloadResult, WorkloadSpec } from '../target.js'
+import type { BackgroundPolicy, PreparedJob, Spawner, Target, WorkloadResult, WorkloadSpec } from '../target.js'
+import { parseStat, pollUntil, settle, waitStopped, type Container } from '../workload.js'
 import { KILL_GRACE_MS } from '../spawner.js'
 import { buildInitramfs, type GuestFile } from './initramfs.js'
 import { resolveKernel, VIRTIO_MODULES, type KernelImage } from './kernel.js'
@@ -174,12 +175,7 @@ async function prepareJob(req: (op: number, args: string[]) => Promise<Buffer>, 
   // The agent's child setpgid()s: the workload and what it starts share the process group `pid`.
   const group = (sig: number) => req(Op.KILL, [String(pid), String(sig)]).then(() => true, () => false)
   // It stops itself before exec; tracing starts once it has.
-  for (let delay = 1; ; delay = Math.min(delay * 2, 20)) {
-    const stat = (await req(Op.READ, [`/proc/${pid}/stat`]).catch(() => Buffer.alloc(0))).toString()
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
-    if (stat === '' || state === 'T' || state === 'Z') break
-    await sleep(delay)
-  }
+  await waitStopped(async () => (await req(Op.READ, [`/proc/${pid}/stat`])).toString())
   const start = async (): Promise<WorkloadResult> => {
     const deadline = Date.now() + timeoutMs
     await group(SIGCONT)
@@ -195,7 +191,7 @@ async function prepareJob(req: (op: number, args: string[]) => Promise<Buffer>, 
     } finally {
       clearTimeout(timer)
     }
-    const background = await settleGroup(req, pid, timedOut ? 'kill' : policy, deadline, group)
+    const background = await settle(processGroup(req, pid, group), timedOut ? 'kill' : policy, deadline)
     if (background.outcome === 'timed out') timedOut = true
     const out = `/tmp/kspec-job-${job}.out`
     const err = `/tmp/kspec-job-${job}.err`
@@ -214,29 +210,23 @@ async function prepareJob(req: (op: number, args: string[]) => Promise<Buffer>, 
 /** x86-64 and arm64 Linux number SIGCONT 18. */
 const SIGCONT = 18
 
-/** What is left in the workload's process group once it ended, killed or waited for by the policy. */
-async function settleGroup(req: (op: number, args: string[]) => Promise<Buffer>, pgid: number, policy: BackgroundPolicy, deadline: number, group: (sig: number) => Promise<boolean>): Promise<Background> {
-  const base = { policy, containedBy: 'process group' as const }
-  if (!(await group(0))) return { ...base, processes: [], outcome: 'none' }
-  const processes: { pid: number; comm: string }[] = []
-  for (const entry of (await req(Op.LIST, ['/proc']).catch(() => Buffer.alloc(0))).toString().split('\0')) {
-    if (!/^\d+$/.test(entry)) continue
-    const stat = (await req(Op.READ, [`/proc/${entry}/stat`]).catch(() => Buffer.alloc(0))).toString()
-    const close = stat.lastIndexOf(')')
-    if (close > 0 && Number(stat.slice(close + 2).split(' ')[2]) === pgid) processes.push({ pid: Number(entry), comm: stat.slice(stat.indexOf('(') + 1, close) })
-  }
-  if (policy === 'wait') {
-    while (await group(0)) {
-      if (Date.now() >= deadline) {
-        await group(9)
-        return { ...base, processes, outcome: 'timed out' }
+/** The guest workload's process group, reached through the agent (`kill(-pgid, 0)` says whether it is empty). */
+function processGroup(req: (op: number, args: string[]) => Promise<Buffer>, pgid: number, group: (sig: number) => Promise<boolean>): Container {
+  return {
+    containedBy: 'process group',
+    members: async () => {
+      if (!(await group(0))) return []
+      const out: { pid: number; comm: string }[] = []
+      for (const entry of (await req(Op.LIST, ['/proc']).catch(() => Buffer.alloc(0))).toString().split('\0')) {
+        if (!/^\d+$/.test(entry)) continue
+        const stat = parseStat(Number(entry), (await req(Op.READ, [`/proc/${entry}/stat`]).catch(() => Buffer.alloc(0))).toString())
+        if (stat?.pgrp === pgid) out.push({ pid: stat.pid, comm: stat.comm })
       }
-      await sleep(20)
-    }
-    return { ...base, processes, outcome: 'waited' }
+      return out
+    },
+    waitEmpty: (deadline) => pollUntil(async () => !(await group(0)), deadline),
+    kill: async () => void (await group(9)),
   }
-  await group(9)
-  return { ...base, processes, outcome: 'killed' }
 }
 
 /** The virtio-serial modules of the kernel, when its modules tree has them all. */
