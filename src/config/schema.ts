@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { nearest } from '../matchers/layout.js'
+import { nearest } from '../text.js'
 
 const kernel = z.string().min(1).refine((k) => k === 'host' || k === 'debian' || k.startsWith('/') || k.startsWith('.'), 'a kernel is "host", "debian" or the path of a bzImage/vmlinuz')
 

@@ -2,7 +2,8 @@ import { observeCalls, sameFunction, type CallEvidence, type ObservedCall } from
 import type { CallRecord } from '../trace/records.js'
 import type { Trace } from '../trace/trace.js'
 import { callPath, describe, rootOf, subtree, where } from './excerpt.js'
-import { bounded, layout, nearest, plural, type Line } from './layout.js'
+import { bounded, layout, type Line } from './layout.js'
+import { nearest, plural } from '../text.js'
 import { formatDuration } from './misuse.js'
 
 export interface ToCallSpec {

@@ -1,7 +1,8 @@
 import { observeCalls, type ObservedCall } from '../trace/calls.js'
 import type { Trace } from '../trace/trace.js'
 import { describe, where } from './excerpt.js'
-import { bounded, layout, nearest } from './layout.js'
+import { bounded, layout } from './layout.js'
+import { nearest } from '../text.js'
 
 /**
  * Exactly `n` calls of fn (any depth in function_graph, hits of the function tracer, or

@@ -2,7 +2,8 @@ import type { EventRecord } from '../trace/records.js'
 import type { Trace } from '../trace/trace.js'
 import { where } from './excerpt.js'
 import { fieldsMatch, matchScore, showExpected, showFields, type FieldsExpectation } from './fields.js'
-import { bounded, layout, nearest, plural } from './layout.js'
+import { bounded, layout } from './layout.js'
+import { nearest, plural } from '../text.js'
 
 export interface EventResult {
   pass: boolean

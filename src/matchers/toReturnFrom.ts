@@ -2,7 +2,8 @@ import type { EventRecord, FieldValue } from '../trace/records.js'
 import type { Trace } from '../trace/trace.js'
 import { where } from './excerpt.js'
 import { valueMatches, type FieldExpectation } from './fields.js'
-import { bounded, layout, nearest } from './layout.js'
+import { bounded, layout } from './layout.js'
+import { nearest } from '../text.js'
 
 export interface ReturnResult {
   pass: boolean

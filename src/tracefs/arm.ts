@@ -1,6 +1,6 @@
 import { TracefsError, UnsupportedError } from '../errors.js'
 import type { Spawner, Target } from '../kernel/target.js'
-import { nearest } from '../matchers/layout.js'
+import { nearest } from '../text.js'
 import { eventNames, type TraceDeclaration } from '../spec/declaration.js'
 import type { Probe } from '../spec/probes.js'
 import { functionSymbols, symbolOffset } from './elf.js'

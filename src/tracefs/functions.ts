@@ -1,6 +1,6 @@
 import { TracefsError } from '../errors.js'
 import type { Target } from '../kernel/target.js'
-import { nearest } from '../matchers/layout.js'
+import { nearest } from '../text.js'
 import type { Features } from './features.js'
 
 const known = new WeakMap<Target, Promise<Set<string>>>()
