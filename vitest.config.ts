@@ -8,6 +8,6 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
-    reporters: ['default', './reporters/summary.ts'],
+    reporters: ['default', './src/report/summary-reporter.ts'],
   },
 })

@@ -1,21 +1,39 @@
+/**
+ * The public entry, `import … from 'kspec'`: what spec files and tools built on kspec use.
+ * Every name here is pinned by test/api.test.ts, so a change to it is a decision. kspec's
+ * matchers are installed into vitest's `expect` when this module is imported.
+ */
 import { installMatchers } from './matchers/index.js'
 
 installMatchers()
 
+// Writing specs.
 export { describe, expect, beforeAll, afterAll, beforeEach, afterEach } from 'vitest'
 export { test, it, type KspecFixtures, type RecordFn, type RecordCallOptions } from './fixtures/index.js'
-export { defineTrace, traceSchema, type TraceDeclaration, type TraceInput } from './spec/declaration.js'
+export { defineTrace, type TraceDeclaration, type TraceInput } from './spec/declaration.js'
 export { kprobe, kretprobe, uprobe, uretprobe, type Probe } from './spec/probes.js'
 export { libcPath } from './spec/libs.js'
 export { defineConfig, type KspecConfig, type KspecConfigInput } from './config/schema.js'
+export type { Workload, WorkloadContext, RecordedTrace } from './tracefs/run.js'
+export type { WorkloadResult, Background, BackgroundPolicy } from './kernel/target.js'
+export type { Features } from './tracefs/features.js'
+
+// Reading traces, recorded or saved.
 export { loadTrace, parseTraceText, type LoadOptions } from './parse/load.js'
-export { parseFormat, type EventFormat, type FieldFormat } from './parse/format.js'
 export { Trace, type Loss, type TraceHeader } from './trace/trace.js'
-export { observeCalls, type CallEvidence, type ObservedCall } from './trace/calls.js'
-export { installMatchers, type TraceMatchers, type FieldExpectation, type FieldsExpectation, CallChain } from './matchers/index.js'
-export { Recorder, type RecordedTrace, type RecordOptions } from './tracefs/recorder.js'
-export type { Workload, WorkloadContext } from './tracefs/run.js'
-export { HostTarget } from './kernel/host.js'
-export type { Target, WorkloadResult } from './kernel/target.js'
-export * from './errors.js'
 export type * from './trace/records.js'
+export type { TraceMatchers, FieldExpectation, FieldsExpectation, CallChain, CallTreeSnapshotOptions } from './matchers/index.js'
+
+// What kspec throws, to tell its failures apart.
+export {
+  BrokenKernelError,
+  DeclarationError,
+  IncompleteTraceError,
+  LeakError,
+  TargetError,
+  TraceFileError,
+  TracefsError,
+  TracefsUnavailableError,
+  UnsupportedError,
+  WorkloadTimeoutError,
+} from './errors.js'

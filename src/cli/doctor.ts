@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util'
+import { loadConfig } from '../config/load.js'
+import { settingsFrom } from '../config/settings.js'
 import { selectTarget } from '../kernel/select.js'
 import { probeFeatures, probeTracer, type Features } from '../tracefs/features.js'
 import { sweepLeftovers } from './leftovers.js'
@@ -12,7 +14,8 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   } catch (e) {
     throw new UsageError((e as Error).message, 'usage: kspec doctor [--clean] [--kernel host]')
   }
-  const target = selectTarget(args.values.kernel)
+  const s = settingsFrom((await loadConfig()).config, { kernel: args.values.kernel ?? process.env.KSPEC_KERNEL })
+  const target = selectTarget(s.kernel, s.qemu)
   try {
     const f = await probeFeatures(target)
     for (const tracer of f.tracers) if (tracer !== 'nop') await probeTracer(target, f, tracer)

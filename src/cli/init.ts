@@ -14,6 +14,17 @@ export default {
 } satisfies KspecConfigInput
 `
 
+const VITEST = `import { defineConfig } from 'vitest/config'
+import { kspec } from 'kspec/vitest'
+
+// Plain vitest (npx vitest, watch mode, your editor) runs the specs with kspec.config.ts too.
+// (.mts: an ES module whatever your package.json says, as kspec is.)
+export default defineConfig({
+  plugins: [kspec()],
+  test: { reporters: ['default', 'kspec/reporters/summary'] },
+})
+`
+
 const SPEC = `import { defineTrace, expect, test } from 'kspec'
 
 const openat = defineTrace({ events: ['syscalls:sys_enter_openat', 'syscalls:sys_exit_openat'] })
@@ -25,15 +36,15 @@ test('cat opens the file it is given', async ({ record }) => {
 })
 `
 
-/** `kspec init`: a config and one example spec in this directory; never overwrites. */
+/** `kspec init`: a config, a vitest config that reads it, and one example spec in this directory; never overwrites. */
 export async function initCommand(argv: string[], cwd = process.cwd()): Promise<number> {
   if (argv.length) throw new UsageError(`kspec init takes no arguments (got ${argv.join(' ')})`, 'run it in the project directory')
-  const files = [['kspec.config.ts', CONFIG], ['specs/example.spec.ts', SPEC]] as const
+  const files = [['kspec.config.ts', CONFIG], ['vitest.config.mts', VITEST], ['specs/example.spec.ts', SPEC]] as const
   for (const [name] of files) {
     if (await access(join(cwd, name)).then(() => true, () => false)) throw new UsageError(`${name} already exists`, 'kspec init does not overwrite; remove it or edit it')
   }
   await mkdir(join(cwd, 'specs'), { recursive: true })
   for (const [name, text] of files) await writeFile(join(cwd, name), text)
-  process.stdout.write(`wrote kspec.config.ts and specs/example.spec.ts\nrun them: kspec run   (as root, to record)\n`)
+  process.stdout.write(`wrote kspec.config.ts, vitest.config.mts and specs/example.spec.ts\nrun them: kspec run   (as root, to record), or npx vitest\n`)
   return 0
 }

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
-import { mergeReports } from '../report/junit.js'
+import { mergeReports } from '../report/junit-xml.js'
 import { UsageError } from './usage.js'
 
 /** `kspec merge-reports -o merged.xml a.xml b.xml …`: one JUnit file from the shards of a run. */

@@ -6,6 +6,8 @@ import { startVitest } from 'vitest/node'
 import { resolveKernel } from '../kernel/qemu/kernel.js'
 import { loadConfig } from '../config/load.js'
 import { ConfigError } from '../config/schema.js'
+import { settingsFrom, type Settings } from '../config/settings.js'
+import { kspec } from '../vitest.js'
 import { UsageError } from './usage.js'
 import { HostTarget } from '../kernel/host.js'
 import { parseStat } from '../kernel/workload.js'
@@ -14,12 +16,11 @@ import { describeLeftovers, sweepLeftovers } from './leftovers.js'
 
 /** Where `import … from 'kspec'` resolves in spec files: this very build of kspec. */
 const KSPEC_ENTRY = fileURLToPath(new URL('../index.js', import.meta.url))
-/** Reporters shipped beside dist/. */
-const SUMMARY_REPORTER = fileURLToPath(new URL('../../reporters/summary.ts', import.meta.url))
-const JUNIT_REPORTER = fileURLToPath(new URL('../../reporters/junit.ts', import.meta.url))
+/** kspec's reporters, built beside this file. */
+const SUMMARY_REPORTER = fileURLToPath(new URL('../report/summary-reporter.js', import.meta.url))
+const JUNIT_REPORTER = fileURLToPath(new URL('../report/junit-reporter.js', import.meta.url))
 const REPORTERS = ['default', 'junit', 'json'] as const
 
-export const DEFAULT_SPECS = ['specs/**/*.spec.ts']
 const ANY_SPEC = ['**/*.spec.{ts,mts,js,mjs}', '**/*.test.{ts,mts,js,mjs}']
 const USAGE = 'usage: kspec run [files...] [--config file] [--kernel host|debian|PATH ...] [--shard i/n] [--bail n] [--reporter default|junit|json ...] [--outputFile path] [--modules DIR] [--accel auto|kvm|tcg] [-t pattern] [--timeout ms] [-u]'
 
@@ -60,29 +61,15 @@ export async function runCommand(argv: string[]): Promise<number> {
   const timeout = args.values.timeout === undefined ? config.timeoutMs : Number(args.values.timeout)
   if (!Number.isInteger(timeout) || timeout <= 0) throw new UsageError(`--timeout ${args.values.timeout} is not a number of milliseconds`, 'e.g. --timeout 30000')
   const accel = args.values.accel ?? config.qemu.accel
-  if (accel && !['auto', 'kvm', 'tcg'].includes(accel)) throw new UsageError(`--accel ${accel} is not auto, kvm or tcg`, USAGE)
+  if (accel !== undefined && accel !== 'auto' && accel !== 'kvm' && accel !== 'tcg') throw new UsageError(`--accel ${accel} is not auto, kvm or tcg`, USAGE)
   if (args.values.shard && !/^\d+\/\d+$/.test(args.values.shard)) throw new UsageError(`--shard ${args.values.shard} is not i/n`, 'e.g. --shard 1/3')
   if (args.values.bail && !/^\d+$/.test(args.values.bail)) throw new UsageError(`--bail ${args.values.bail} is not a number of failures`, 'e.g. --bail 1')
   const reporters = args.values.reporter ?? config.reporters
   const unknown = reporters.find((r) => !(REPORTERS as readonly string[]).includes(r))
   if (unknown) throw new UsageError(`--reporter ${unknown} is not a kspec reporter`, `use ${REPORTERS.join(', ')}`)
   const kernels = args.values.kernel ?? (process.env.KSPEC_KERNEL ? [process.env.KSPEC_KERNEL] : config.kernels)
-  // Settings reach the workers (where targets and fixtures live) through the environment.
-  const env: Record<string, string | undefined> = {
-    KSPEC_ARTIFACT_DIR: config.artifactDir,
-    KSPEC_ARTIFACTS: config.artifacts,
-    KSPEC_BUFFER_SIZE_KB: config.bufferSizeKb?.toString(),
-    KSPEC_QEMU_MEMORY: config.qemu.memoryMb?.toString(),
-    KSPEC_QEMU_CPUS: config.qemu.cpus?.toString(),
-    KSPEC_QEMU_BOOT_TIMEOUT: config.qemu.bootTimeoutMs?.toString(),
-    KSPEC_QEMU_FILES: config.qemu.files.length ? JSON.stringify(config.qemu.files) : undefined,
-    KSPEC_MODULES: args.values.modules ?? config.qemu.modules,
-    KSPEC_ACCEL: accel,
-  }
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && process.env[k] === undefined) process.env[k] = v
   // Each kernel's run adds its suites here; the JUnit file is rebuilt from all of them.
   const parts = await privateDir('junit')
-  process.env.KSPEC_JUNIT_PARTS = parts
   const unhook = onInterrupt(() => {
     rmSync(parts, { recursive: true, force: true })
     removeVitestTmp()
@@ -92,7 +79,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     for (const kernel of kernels) {
       const label = await kernelLabel(kernel)
       if (kernels.length > 1) process.stdout.write(`\n━━ kernel: ${label} ━━\n`)
-      results.push({ kernel: label, code: await runOnce(kernel, label, args.positionals, timeout, { ...args.values, reporters, outputFile: args.values.outputFile ?? config.outputFile, specs: config.specs }) })
+      // The settings reach the workers typed, through the same plugin plain vitest uses.
+      const settings = settingsFrom(config, { kernel, kernelLabel: label, modules: args.values.modules, accel, junitParts: parts })
+      results.push({ kernel: label, code: await runOnce(settings, args.positionals, timeout, { ...args.values, reporters, outputFile: args.values.outputFile ?? config.outputFile, specs: config.specs }) })
     }
   } finally {
     unhook()
@@ -120,8 +109,6 @@ interface RunOptions {
   bail?: string
   testNamePattern?: string
   update?: boolean
-  modules?: string
-  accel?: string
   reporters: string[]
   outputFile?: string
 }
@@ -140,9 +127,7 @@ function vitestReporters(o: RunOptions): (string | [string, object])[] {
   return out
 }
 
-async function runOnce(kernel: string, label: string, files: string[], timeout: number, opts: RunOptions): Promise<number> {
-  process.env.KSPEC_KERNEL = kernel
-  process.env.KSPEC_KERNEL_LABEL = label
+async function runOnce(settings: Settings, files: string[], timeout: number, opts: RunOptions): Promise<number> {
   process.exitCode = undefined
   // Quoted globs select files; anything else filters them by path, as vitest does.
   const globs = files.filter((f) => /[*?[{]/.test(f))
@@ -154,7 +139,7 @@ async function runOnce(kernel: string, label: string, files: string[], timeout: 
       run: true,
       watch: false,
       config: false,
-      name: label,
+      name: settings.kernelLabel,
       include: globs.length > 0 ? globs : filters.length > 0 ? ANY_SPEC : opts.specs,
       shard: opts.shard,
       bail: opts.bail === undefined ? undefined : Number(opts.bail),
@@ -167,7 +152,7 @@ async function runOnce(kernel: string, label: string, files: string[], timeout: 
       pool: 'forks',
       reporters: vitestReporters(opts) as never,
     },
-    { resolve: { alias: { kspec: KSPEC_ENTRY } } },
+    { resolve: { alias: { kspec: KSPEC_ENTRY } }, plugins: [kspec({ settings })] },
   )
   const ran = vitest.state.getFiles().length
   if (ran === 0) {

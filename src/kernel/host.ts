@@ -15,6 +15,7 @@ const LOCK_DIR = process.env.KSPEC_LOCK_DIR ?? '/run/kspec'
 /** This machine's kernel, through node:fs and execa. */
 export class HostTarget implements Target {
   readonly name = 'host'
+  readonly capabilities = { functionWorkloads: true }
   #root: string | undefined
 
   async release(): Promise<string> {

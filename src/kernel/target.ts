@@ -7,6 +7,8 @@
 export interface Target {
   /** `host`, or `qemu:<image>`. */
   readonly name: string
+  /** What differs between targets, for the layers above to ask rather than test the name. */
+  readonly capabilities: Capabilities
   /** `uname -r` of the kernel under test. */
   release(): Promise<string>
   /** Finds or mounts tracefs; throws TracefsUnavailableError with what to do. */
@@ -38,6 +40,13 @@ export interface Target {
   lock(name: string, timeoutMs: number): Promise<() => Promise<void>>
   /** Ends the target's resources (a VM); the host has none. */
   close(): Promise<void>
+}
+
+export interface Capabilities {
+  /** Workloads that are functions of kspec's own process (only where kspec runs beside the tracefs: the host). */
+  functionWorkloads: boolean
+  /** Where a workload's programs come from, said when one is missing (the guest's busybox); absent on the host. */
+  programs?: string
 }
 
 /** A shell command (`ls -hl`) or an argv array (`['ls', '-hl']`). */

@@ -10,22 +10,27 @@ import { evaluateToCall, formatToCall, type ToCallSpec } from './toCall.js'
  * Positive chains are checked at every link, so a failure throws on the spec line.
  * A negated chain (`.not.toCall(a).within(b)`) is a claim about the whole chain, so it is
  * checked once the statement has finished (a microtask later) and its failure is
- * recorded on the running test with the stack of the spec line.
+ * recorded on the running test with the stack of the spec line. A soft chain
+ * (`expect.soft(trace).toCall(a).within(b)`) is checked the same way: its failure is
+ * recorded and the test goes on, as with vitest's own matchers under `expect.soft`.
  */
 export class CallChain {
   readonly #trace: Trace
   readonly #negated: boolean
+  readonly #deferred: boolean
   readonly #spec: ToCallSpec & { budget?: string }
   readonly #site: Error
   readonly #test: unknown
 
-  constructor(trace: Trace, fn: string, negated: boolean, site: Error, test: unknown) {
+  constructor(trace: Trace, fn: string, negated: boolean, site: Error, test: unknown, soft = false) {
     this.#trace = trace
     this.#negated = negated
+    this.#deferred = negated || soft
     this.#spec = { fn }
     this.#site = site
     this.#test = test
-    if (negated) this.#defer()
+    if (soft && !test) throw new Error('expect.soft() can only be used inside a test')
+    if (this.#deferred) this.#defer()
     else this.#check(site)
   }
 
@@ -33,7 +38,7 @@ export class CallChain {
   within(parent: string): this {
     if (this.#spec.parent !== undefined) throw new TypeError(`expect(trace).toCall(...).within(): already within ${JSON.stringify(this.#spec.parent)}; call .within() once.`)
     this.#spec.parent = assertName(parent, 'toCall(...).within', 'parent function name')
-    if (!this.#negated) this.#check(capture(this.within))
+    if (!this.#deferred) this.#check(capture(this.within))
     return this
   }
 
@@ -41,7 +46,7 @@ export class CallChain {
   lastingAtMost(budget: string): this {
     this.#spec.atMost = parseDuration(budget, 'toCall(...).lastingAtMost')
     this.#spec.budget = budget
-    if (!this.#negated) this.#check(capture(this.lastingAtMost))
+    if (!this.#deferred) this.#check(capture(this.lastingAtMost))
     return this
   }
 
@@ -56,11 +61,14 @@ export class CallChain {
 
   #defer(): void {
     const settled = Promise.resolve().then(() => this.#check(this.#site))
+    const test = this.#test as { promises?: Promise<unknown>[] } | undefined
+    // Outside a test (a plain script) nobody awaits it: the failure stays an unhandled
+    // rejection, which Node reports and exits on, rather than passing unseen.
+    if (!test) return
     // The runner awaits test.promises before it ends the test (as for unawaited
     // `.resolves`); the no-op catch only keeps Node from calling it unhandled meanwhile.
     settled.catch(() => {})
-    const test = this.#test as { promises?: Promise<unknown>[] } | undefined
-    if (test) (test.promises ??= []).push(settled)
+    ;(test.promises ??= []).push(settled)
   }
 }
 

@@ -54,7 +54,7 @@ export function installMatchers(): void {
     utils.addMethod(c.Assertion.prototype, 'toCall', function toCall(this: Chai.AssertionStatic, fn: string) {
       const trace = assertTrace(utils.flag(this, 'object'), 'toCall')
       assertName(fn, 'toCall')
-      return new CallChain(trace, fn, Boolean(utils.flag(this, 'negate')), capture(toCall), utils.flag(this, 'vitest-test'))
+      return new CallChain(trace, fn, Boolean(utils.flag(this, 'negate')), capture(toCall), utils.flag(this, 'vitest-test'), Boolean(utils.flag(this, 'soft')))
     })
   })
   expect.extend({
@@ -156,6 +156,5 @@ function treeOf(trace: Trace, options: CallTreeSnapshotOptions): string {
 }
 
 function kernelHint(trace: Trace, options: CallTreeSnapshotOptions): string | undefined {
-  const kernel = (trace as Trace & { kernel?: string }).kernel
-  return options.perKernel && kernel ? `kernel ${kernel}` : undefined
+  return options.perKernel && trace.kernel ? `kernel ${trace.kernel}` : undefined
 }

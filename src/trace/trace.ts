@@ -75,17 +75,19 @@ export class Trace {
   #callsByName: Map<string, CallRecord[]> | undefined
   #records: TraceRecord[] | undefined
   readonly #held: TraceRecords
+  /** The release of the kernel that recorded it (`uname -r`), when kspec recorded it. */
+  kernel: string | undefined
   constructor(
     readonly source: string,
     readonly header: TraceHeader,
-    held: TraceRecords | TraceRecord[],
+    held: TraceRecords,
     /** function_graph call trees, outermost calls first. */
     readonly roots: CallRecord[],
     readonly loss: Loss,
     readonly problems: ParseProblem[],
     readonly graphGaps: { entriesMissing: number; exitsMissing: number },
   ) {
-    this.#held = Array.isArray(held) ? { objects: held } : held
+    this.#held = held
   }
 
   /** Every record, in file order: the events', the calls' and the other records merged by line. */
@@ -229,7 +231,9 @@ export class Trace {
     const last = end?.line ?? Infinity
     const inside = (r: { line: number }): boolean => r.line > start.line && r.line < last
     const held = { objects: objects.filter(inside), events: rowsWithin(events, start.line + 1, last), calls: rowsWithin(calls, start.line + 1, last) }
-    return new Trace(this.source, this.header, held, this.roots.filter(inside), this.loss, this.problems, this.graphGaps)
+    const part = new Trace(this.source, this.header, held, this.roots.filter(inside), this.loss, this.problems, this.graphGaps)
+    part.kernel = this.kernel
+    return part
   }
 
   /** Names of all call-tree functions, function-tracer functions and events, for did-you-mean. */

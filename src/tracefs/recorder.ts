@@ -1,19 +1,25 @@
-import { rmSync } from 'node:fs'
-import { basename, join } from 'node:path'
+import { join } from 'node:path'
 import { IncompleteTraceError, LeakError, UnsupportedError } from '../errors.js'
-import type { BackgroundPolicy, Spawner, Target, WorkloadResult } from '../kernel/target.js'
+import type { BackgroundPolicy, Spawner, Target } from '../kernel/target.js'
 import { assertDeclaration, deriveDeclaration, type TraceDeclaration } from '../spec/declaration.js'
-import { describeLoss, type Trace } from '../trace/trace.js'
+import { describeLoss } from '../trace/trace.js'
 import { arm, type Arming } from './arm.js'
 import { probeFeatures, probeTracer, type Features } from './features.js'
 import { sweep } from './janitor.js'
 import { plan } from './requirements.js'
-import { checkWorkload, ensureTraceDir, keepTraceDir, removeTraceDir, runArmed, workloadKind, type Workload } from './run.js'
-import { removeVitestTmp, sweepPrivateDirs } from '../tempdir.js'
+import { checkWorkload, ensureTraceDir, keepTraceDir, removeTraceDir, runArmed, workloadKind, type RecordedTrace, type Workload } from './run.js'
+
+export type { RecordedTrace }
+import { sweepPrivateDirs } from '../tempdir.js'
 import { teardown } from './teardown.js'
 
-/** A Trace recorded here, with what produced it: the workload's result, the declaration, the event formats. */
-export type RecordedTrace = Trace & { workload?: WorkloadResult; formats: Record<string, string>; declaration: TraceDeclaration }
+
+export interface RecorderOptions {
+  /** Ring buffer size for declarations that do not set bufferSizeKb (the config's). */
+  bufferSizeKb?: number
+  /** Called when this process's parent is gone, before teardown (the fixtures remove the run's shared folders). */
+  onOrphaned?: () => void
+}
 
 export interface RecordOptions {
   timeoutMs?: number
@@ -45,7 +51,7 @@ export class Recorder {
   /** Aborted by close(): a recording in progress stops reading trace_pipe, so its instance can go. */
   #cancel = new AbortController()
 
-  constructor(readonly target: Target) {
+  constructor(readonly target: Target, readonly options: RecorderOptions = {}) {
     live.add(this)
     hookSignals()
   }
@@ -93,7 +99,7 @@ export class Recorder {
     assertDeclaration(declared, 'record(decl, workload)')
     checkWorkload(workload)
     // The config's default buffer size, for declarations that do not set one.
-    const fallback = Number(process.env.KSPEC_BUFFER_SIZE_KB) || undefined
+    const fallback = this.options.bufferSizeKb
     const decl = declared.bufferSizeKb || !fallback ? declared : withBuffer(declared, fallback)
     const features = await this.features()
     const unmet = await this.unmet(decl)
@@ -212,12 +218,12 @@ function hookSignals(): void {
   const orphaned = () => {
     if (parentGone) return
     parentGone = true
-    // kspec run was killed (-9) before it could remove its JUnit parts folder: nobody else will.
-    const parts = process.env.KSPEC_JUNIT_PARTS
-    if (parts && basename(parts).startsWith(`kspec-junit-${parent}-`)) {
-      rmSync(parts, { recursive: true, force: true })
-      // Its vitest's folder of transformed modules too.
-      removeVitestTmp()
+    for (const r of live) {
+      try {
+        r.options.onOrphaned?.()
+      } catch {
+        // Best effort: the teardown below matters more.
+      }
     }
     end(() => {
       process.stderr.write(`kspec: the process that started this one (pid ${parent}) is gone; everything kspec armed here was torn down\n`, () => process.exit(1))

@@ -43,6 +43,15 @@ export function checkWorkload(workload: unknown): asserts workload is Workload {
   if (workload[0] === '') throw new TypeError("record(decl, workload): argv[0] is empty; name the program to run, e.g. ['cat', '/etc/hostname']")
 }
 
+/** A Trace recorded by kspec, with what produced it: the workload's result, the declaration, the event formats. */
+export interface RecordedTrace extends Trace {
+  /** The command's result; absent for a function workload. */
+  workload?: WorkloadResult
+  /** The `format` files of the traced events, by `system_event`, as the target printed them. */
+  formats: Record<string, string>
+  declaration: TraceDeclaration
+}
+
 export const workloadKind = (w: Workload): 'fn' | 'cmd' => (typeof w === 'function' ? 'fn' : 'cmd')
 
 export interface RunOptions {
@@ -90,8 +99,8 @@ export async function removeTraceDir(): Promise<void> {
  * trace_marker barrier, runs the workload, stops, and drains trace_pipe — consuming
  * reads leave the buffer empty for the next run, so nothing needs clearing.
  */
-export async function runArmed(t: Target, a: Arming, workload: Workload, opts: RunOptions): Promise<Trace & { workload?: WorkloadResult; formats: Record<string, string>; declaration: TraceDeclaration }> {
-  if (typeof workload === 'function' && t.name !== 'host') {
+export async function runArmed(t: Target, a: Arming, workload: Workload, opts: RunOptions): Promise<RecordedTrace> {
+  if (typeof workload === 'function' && !t.capabilities.functionWorkloads) {
     throw new UnsupportedError(`a function workload runs in kspec's own process, so it traces the host only (this test runs on ${t.name}); pass a command to run it in the guest: record(decl, 'cmd args')`)
   }
   await scope(t, a, workload, opts.spawner ?? (() => t.spawner()))
@@ -137,16 +146,17 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
   const after = overruns(t, a)
   const [{ parser, formats }] = await Promise.all([parserFor(t, a, opts.savePath), writeFile(opts.savePath, text, { flag: 'wx', mode: 0o600 }), after])
   await parser.read([text])
-  const trace = Object.assign(parser.finish(), { formats, declaration: a.decl, kernel: await t.release() })
+  const trace: RecordedTrace = Object.assign(parser.finish(), { formats, declaration: a.decl, workload: result })
+  trace.kernel = await t.release()
   a.overrun = await after
   trace.loss.overwritten += Math.max(0, a.overrun - before - trace.loss.lostEvents)
   if (result?.exitCode === 127 && /^kspec: cannot run |: not found$|command not found/m.test(result.stderr)) {
-    throw new Error(`the workload ${JSON.stringify(workload)} could not start on ${t.name}: ${result.stderr.trim()}. Check the command exists there${t.name === 'host' ? '' : ' (the guest has busybox; put your own binaries in with the config\'s qemu.files)'}.`)
+    throw new Error(`the workload ${JSON.stringify(workload)} could not start on ${t.name}: ${result.stderr.trim()}. Check the command exists there${t.capabilities.programs ? ` (${t.capabilities.programs})` : ''}.`)
   }
   if (result?.timedOut) {
     throw new WorkloadTimeoutError(`the workload ${JSON.stringify(workload)} ran past its timeout of ${opts.timeoutMs} ms and was killed (SIGTERM, then SIGKILL after the grace period). Raise the test's timeout or shorten the workload. The trace so far: ${opts.savePath}${result.stderr ? `\nstderr:\n${result.stderr.slice(-2000)}` : ''}`)
   }
-  return Object.assign(trace, { workload: result })
+  return trace
 }
 
 /** Scopes the arming to its spawner (or this process) once; later runs reuse the scope. */

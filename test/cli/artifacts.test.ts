@@ -10,7 +10,10 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 test('a failed live test leaves its trace, declaration, kernel and formats; loadTrace on them replays it offline', async () => {
   const artifacts = tempDir('kspec-artifacts-')
-  const run = await execa('node', ['bin/kspec.js', 'run', 'test/fixtures/projects/artifacts/fail.spec.ts'], { cwd: ROOT, reject: false, env: { KSPEC_ARTIFACT_DIR: artifacts, NO_COLOR: '1' } })
+  // The artifact folder is the config's, as it reaches the worker.
+  const config = join(artifacts, 'kspec.config.ts')
+  writeFileSync(config, `export default { artifactDir: ${JSON.stringify(artifacts)} }\n`)
+  const run = await execa('node', ['bin/kspec.js', 'run', '--config', config, 'test/fixtures/projects/artifacts/fail.spec.ts'], { cwd: ROOT, reject: false, env: { NO_COLOR: '1' } })
   expect(run.exitCode).toBe(1)
   const out = strip(run.stdout + run.stderr)
   const dir = /Artifacts: (\S+) \(replay: loadTrace\('\S+'\)\)/.exec(out)?.[1]
@@ -40,20 +43,13 @@ test('tests whose names differ only in characters a folder name cannot hold get 
     writeFileSync(file, `# tracer: nop\n# ${text}\n`)
     return { source: file, declaration: { events: [] }, formats: {} } as never
   }
-  const previous = process.env.KSPEC_ARTIFACT_DIR
-  process.env.KSPEC_ARTIFACT_DIR = root
-  try {
-    const a = await saveArtifacts('specs/x.spec.ts', 'collide a/b', 'host', [trace('first')])
-    const b = await saveArtifacts('specs/x.spec.ts', 'collide a b', 'host', [trace('second')])
-    expect(a).not.toBe(b)
-    expect(readFileSync(join(a, 'trace.txt'), 'utf8')).toContain('# first')
-    expect(readFileSync(join(b, 'trace.txt'), 'utf8')).toContain('# second')
-    // A name that needs no change keeps its readable folder.
-    expect(await saveArtifacts('specs/x.spec.ts', 'plain', '', [trace('third')])).toBe(join(root, 'specs/x.spec.ts/plain'))
-    // Nothing climbs out of the artifact folder.
-    expect(await saveArtifacts('specs/x.spec.ts', '..', '', [trace('fourth')])).toMatch(new RegExp(`^${root}/specs/x\\.spec\\.ts/_-[0-9a-f]{8}$`))
-  } finally {
-    if (previous === undefined) delete process.env.KSPEC_ARTIFACT_DIR
-    else process.env.KSPEC_ARTIFACT_DIR = previous
-  }
+  const a = await saveArtifacts(root, 'specs/x.spec.ts', 'collide a/b', 'host', [trace('first')])
+  const b = await saveArtifacts(root, 'specs/x.spec.ts', 'collide a b', 'host', [trace('second')])
+  expect(a).not.toBe(b)
+  expect(readFileSync(join(a, 'trace.txt'), 'utf8')).toContain('# first')
+  expect(readFileSync(join(b, 'trace.txt'), 'utf8')).toContain('# second')
+  // A name that needs no change keeps its readable folder.
+  expect(await saveArtifacts(root, 'specs/x.spec.ts', 'plain', '', [trace('third')])).toBe(join(root, 'specs/x.spec.ts/plain'))
+  // Nothing climbs out of the artifact folder.
+  expect(await saveArtifacts(root, 'specs/x.spec.ts', '..', '', [trace('fourth')])).toMatch(new RegExp(`^${root}/specs/x\\.spec\\.ts/_-[0-9a-f]{8}$`))
 })

@@ -1,10 +1,11 @@
 import { execa } from 'execa'
-import { readFileSync, writeFileSync, existsSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect, test } from 'vitest'
 import { tempDir } from '../helpers.js'
 import { validateConfig } from '../../src/config/schema.js'
+import { receivedSettings } from '../../src/config/settings.js'
 
 const KSPEC = fileURLToPath(new URL('../../bin/kspec.js', import.meta.url))
 const inDir = (dir: string, ...args: string[]) => execa('node', [KSPEC, ...args], { cwd: dir, reject: false, env: { NO_COLOR: '1' } })
@@ -39,3 +40,33 @@ test('kspec init writes a config and a spec that run; flags override the config'
   expect(existsSync(join(dir, 'kspec-junit.xml'))).toBe(false)
   expect(readFileSync(join(dir, 'from-flag.xml'), 'utf8')).toContain('<testcase name="cat opens the file it is given"')
 }, 60_000)
+
+test('plain vitest on a project kspec init made runs its specs with kspec.config.ts (through the kspec/vitest plugin)', async () => {
+  const dir = tempDir('kspec-vitest-')
+  expect((await inDir(dir, 'init')).exitCode).toBe(0)
+  // What `npm install -D kspec vitest` gives the project.
+  mkdirSync(join(dir, 'node_modules'))
+  symlinkSync(fileURLToPath(new URL('../..', import.meta.url)), join(dir, 'node_modules/kspec'))
+  symlinkSync(fileURLToPath(new URL('../../node_modules/vitest', import.meta.url)), join(dir, 'node_modules/vitest'))
+  // Settings only the config holds, each seen in the workers' output: every test's artifacts, in a folder of the config's choosing.
+  const config = join(dir, 'kspec.config.ts')
+  writeFileSync(config, readFileSync(config, 'utf8').replace("artifactDir: 'kspec-artifacts',", "artifactDir: 'from-config',\n  artifacts: 'all',"))
+  const r = await execa('node', [join(dir, 'node_modules/vitest/vitest.mjs'), 'run'], { cwd: dir, reject: false, env: { NO_COLOR: '1', CI: 'true' } })
+  expect(r.exitCode, r.stdout + r.stderr).toBe(0)
+  expect(r.stdout).toMatch(/1 passed, 0 failed, 0 skipped \(kernel: host /)
+  expect(readdirSync(join(dir, 'from-config/specs/example.spec.ts'))).toEqual([expect.stringMatching(/^cat_opens_the_file_it_is_given_host_/)])
+
+  // The settings are checked where they arrive: a hand-made provide is refused with what is wrong.
+  writeFileSync(join(dir, 'vitest.config.mts'), "export default { test: { provide: { kspec: { kernel: 'hots' } } } }\n")
+  const bad = await execa('node', [join(dir, 'node_modules/vitest/vitest.mjs'), 'run'], { cwd: dir, reject: false, env: { NO_COLOR: '1', CI: 'true' } })
+  expect(bad.exitCode).toBe(1)
+  expect(bad.stdout + bad.stderr).toContain("kspec's settings in this test worker are not valid")
+  expect(bad.stdout + bad.stderr).toContain('a kernel is "host", "debian" or the path of a bzImage/vmlinuz → at kernel')
+}, 120_000)
+
+test('the plugin refuses a pool kspec cannot name its tracefs instances in', async () => {
+  const { kspec } = await import('../../src/vitest.js')
+  const hook = kspec({ settings: receivedSettings(undefined) }).config as (c: object) => Promise<unknown>
+  await expect(hook({ test: { pool: 'threads' } })).rejects.toThrow(/kspec needs vitest's forks pool .* pool: "threads": remove the pool setting, or set pool: 'forks'/)
+  expect(await hook({ test: { include: ['mine/*.ts'] } })).toMatchObject({ test: { pool: 'forks', provide: { kspec: { kernel: 'host', artifacts: 'failed' } } } })
+})

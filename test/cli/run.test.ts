@@ -89,6 +89,16 @@ test('a plain Node script can import kspec and load a trace (no vitest running)'
   expect(r.stdout).toBe('12 function')
 })
 
+test('in a plain Node script a failing negated chain is not lost: nobody awaits it, so Node reports it and exits 1', async () => {
+  const script = "const k = await import('./dist/index.js'); const t = await k.loadTrace('specs/traces/graph_openat_depth3.txt'); k.expect(t).not.toCall('do_filp_open').within('do_sys_openat2'); k.expect(t).not.toCall('vfs_read')"
+  const r = await execa('node', ['--input-type=module', '-e', script], { cwd: ROOT, reject: false })
+  expect(r.exitCode).toBe(1)
+  expect(r.stderr).toContain('AssertionError: expect(trace).not.toCall("do_filp_open").within("do_sys_openat2")')
+  const soft = await execa('node', ['--input-type=module', '-e', "const k = await import('./dist/index.js'); const t = await k.loadTrace('specs/traces/graph_openat_depth3.txt'); k.expect.soft(t).toCall('vfs_read')"], { cwd: ROOT, reject: false })
+  expect(soft.exitCode).toBe(1)
+  expect(soft.stderr).toContain('expect.soft() can only be used inside a test')
+})
+
 test('kspec run takes quoted globs as well as paths', async () => {
   const r = await kspec('run', 'specs/saved-*.spec.ts')
   expect(r.exitCode, r.stdout + r.stderr).toBe(0)

@@ -207,3 +207,26 @@ test('messages carry the loss note when the trace is incomplete', async () => {
   const trace = await fixture('constructed/function_variants.txt')
   expect(strip(failure(() => expect(trace).toCall('vfs_read')))).toContain('Note: this trace is incomplete (3 overwritten in the ring buffer, 3 reported as [LOST n EVENTS])')
 })
+
+describe('toCall under vitest conventions, like every other matcher', () => {
+  let after = false
+  test.fails('expect.soft(trace).toCall(...) records its failure and the test goes on (this test fails, as it should)', async () => {
+    const trace = await graph()
+    expect.soft(trace).toCall('no_such_function').within('__x64_sys_openat')
+    after = true
+  })
+  test('…the line after the soft failure ran', () => {
+    expect(after).toBe(true)
+  })
+  test('a passing soft chain records nothing', async () => {
+    const trace = await graph()
+    expect.soft(trace).toCall('do_filp_open').within('__x64_sys_openat')
+    expect.soft(trace).not.toCall('vfs_read')
+  })
+  test('toCall counts for expect.assertions, as a matcher of expect.extend does', async () => {
+    expect.assertions(2)
+    const trace = await graph()
+    expect(trace).toCall('do_filp_open').within('__x64_sys_openat')
+    expect(trace).not.toCall('vfs_read')
+  })
+})

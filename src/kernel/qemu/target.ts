@@ -26,6 +26,7 @@ const TRACEFS = '/sys/kernel/tracing/'
  */
 export class QemuTarget implements Target {
   readonly name: string
+  readonly capabilities = { functionWorkloads: false, programs: "the guest has busybox; put your own binaries in with the config's qemu.files" }
   #booting: Promise<void> | undefined
   #vm: Vm | undefined
   #agent: AgentClient | undefined
@@ -45,7 +46,7 @@ export class QemuTarget implements Target {
     const modules = await virtioModules(this.#kernel)
     const initramfs = await buildInitramfs(this.opts.files, modules)
     // Each boot's console is an artifact of the run, next to the failed tests' ones.
-    const consoles = resolve(this.opts.artifactDir ?? join(process.env.KSPEC_ARTIFACT_DIR ?? 'kspec-artifacts', 'consoles'))
+    const consoles = resolve(this.opts.artifactDir ?? join('kspec-artifacts', 'consoles'))
     await mkdir(consoles, { recursive: true })
     this.#vm = await bootVm(this.#kernel, initramfs, {
       memoryMb: this.opts.memoryMb ?? 1024,

@@ -1,13 +1,15 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import type { Reporter, TestCase, TestModule, TestSuite } from 'vitest/node'
-import type { KspecMeta } from '../src/fixtures/meta.js'
+import type { Reporter, TestCase, TestModule, TestSuite, Vitest } from 'vitest/node'
+import type { SettingsInput } from '../config/settings.js'
+import type { KspecMeta } from './meta.js'
 // The XML itself is built by kspec's compiled code, which merge-reports shares.
-import { buildXml, type CaseRecord, type SuiteRecord } from '../dist/report/junit.js'
+import { buildXml, type CaseRecord, type SuiteRecord } from './junit-xml.js'
 
 const strip = (s: string): string => s.replace(/\x1b\[[0-9;]*m/g, '')
 
 export interface JUnitOptions {
+  /** Where the XML goes (default kspec-junit.xml). */
   outputFile?: string
 }
 
@@ -19,16 +21,22 @@ export interface JUnitOptions {
  */
 export default class JUnitReporter implements Reporter {
   readonly #out: string
+  #settings: SettingsInput | undefined
   constructor(options: JUnitOptions = {}) {
-    this.#out = resolve(options.outputFile ?? process.env.KSPEC_JUNIT_FILE ?? 'kspec-junit.xml')
+    this.#out = resolve(options.outputFile ?? 'kspec-junit.xml')
+  }
+
+  /** The kernel's label and the run's parts folder come with the settings kspec provides to the workers. */
+  onInit(vitest: Vitest): void {
+    this.#settings = vitest.getRootProject().getProvidedContext().kspec
   }
 
   onTestRunEnd(modules: ReadonlyArray<TestModule>): void {
-    const kernel = process.env.KSPEC_KERNEL_LABEL ?? 'host'
+    const kernel = this.#settings?.kernelLabel ?? 'host'
     const suites = modules.map((m) => suiteOf(m, kernel))
     // `kspec run` on several kernels: each run writes its part beside the others' (in a
     // folder kspec removes at the end) and rebuilds the whole report from them.
-    const parts = process.env.KSPEC_JUNIT_PARTS
+    const parts = this.#settings?.junitParts
     let all: SuiteRecord[] = suites
     if (parts !== undefined) {
       mkdirSync(parts, { recursive: true })

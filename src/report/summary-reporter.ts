@@ -1,5 +1,6 @@
 import type { Reporter, SerializedError, TestModule, Vitest } from 'vitest/node'
-import type { KspecMeta } from '../src/fixtures/meta.js'
+import type { KspecMeta } from './meta.js'
+import type {} from '../config/settings.js'
 
 /**
  * Closes a run with the plain line CI systems read (`N passed, N failed, N skipped`) and
@@ -11,7 +12,10 @@ export default class SummaryReporter implements Reporter {
    * and removes it when it closes: a `kspec run` ended by a signal never closes. Its path
    * goes where kspec run's signal handler and an orphaned worker can remove it.
    */
+  #kernel: string | undefined
+
   onInit(vitest: Vitest): void {
+    this.#kernel = vitest.getRootProject().getProvidedContext().kspec?.kernelLabel
     const tmp = (vitest as unknown as { _tmpDir?: string })._tmpDir
     if (typeof tmp === 'string') process.env.KSPEC_VITEST_TMP = tmp
   }
@@ -76,7 +80,7 @@ export default class SummaryReporter implements Reporter {
       for (const t of tests.slice(0, 5)) out.push(`  - ${t}`)
       if (tests.length > 5) out.push(`  … ${tests.length - 5} more`)
     }
-    const kernel = process.env.KSPEC_KERNEL_LABEL
+    const kernel = this.#kernel
     const verdicts = [incomplete ? `, ${incomplete} incomplete` : '', broken ? `, ${broken} broken` : ''].join('')
     out.push(`${passed} passed, ${failed} failed, ${skipped} skipped${verdicts}${kernel ? ` (kernel: ${kernel})` : ''}`)
     process.stdout.write(out.join('\n') + '\n')

@@ -1,0 +1,59 @@
+import type { Plugin } from 'vite'
+// vitest's `test` key in vite's config types.
+import type {} from 'vitest/config'
+import { loadConfig } from './config/load.js'
+import { settingsFrom, type Settings } from './config/settings.js'
+
+export interface KspecPluginOptions {
+  /** The kspec config file (default: kspec.config.{ts,mts,js,mjs} in the project root). */
+  config?: string
+  /** The kernel to run on (default: $KSPEC_KERNEL, else the config's first kernel). */
+  kernel?: string
+  /** Settings already resolved (`kspec run` passes its own, per kernel); the config is not read then. */
+  settings?: Settings
+}
+
+/**
+ * kspec in a vitest config: `plugins: [kspec()]`. It reads kspec.config.ts, validates it,
+ * and hands the settings to the test workers typed (vitest's `provide`; checked again
+ * where they arrive), so `npx vitest`, watch mode and editor integrations run specs as
+ * `kspec run` does. `kspec run` itself goes through this plugin too.
+ *
+ * It also sets what kspec needs of vitest: the forks pool (kspec names what it creates in
+ * tracefs after the owning process), and, where your vitest config does not say, the
+ * config's spec globs and test timeout.
+ * @example
+ * // vitest.config.ts
+ * import { defineConfig } from 'vitest/config'
+ * import { kspec } from 'kspec/vitest'
+ * export default defineConfig({ plugins: [kspec()] })
+ */
+export function kspec(options: KspecPluginOptions = {}): Plugin {
+  return {
+    name: 'kspec',
+    async config(user) {
+      let settings = options.settings
+      let own: { include?: string[]; timeoutMs?: number } = {}
+      if (!settings) {
+        const { config } = await loadConfig(options.config, user.root ?? process.cwd())
+        settings = settingsFrom(config, { kernel: options.kernel ?? process.env.KSPEC_KERNEL })
+        own = { include: config.specs, timeoutMs: config.timeoutMs }
+      }
+      const test = user.test ?? {}
+      if (test.pool !== undefined && test.pool !== 'forks') {
+        throw new Error(`kspec needs vitest's forks pool (it names what it creates in tracefs after each worker's process), but the vitest config sets pool: ${JSON.stringify(test.pool)}: remove the pool setting, or set pool: 'forks'`)
+      }
+      return {
+        test: {
+          provide: { kspec: settings },
+          pool: 'forks',
+          ...(test.include === undefined && own.include ? { include: own.include } : {}),
+          ...(test.testTimeout === undefined && own.timeoutMs ? { testTimeout: own.timeoutMs } : {}),
+          ...(test.hookTimeout === undefined && own.timeoutMs ? { hookTimeout: own.timeoutMs } : {}),
+        },
+      }
+    },
+  }
+}
+
+export type { Settings } from './config/settings.js'
