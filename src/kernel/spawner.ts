@@ -1,16 +1,12 @@
 import { spawn } from 'node:child_process'
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises'
-import { constants } from 'node:os'
 import { privateDir } from '../tempdir.js'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { cgroupHome, killLeaf, members, newLeaf, removeLeaf, waitEmpty } from './cgroup.js'
-import { parseStat, pollUntil, settle, waitStopped, type Container, type ProcStat } from './workload.js'
+import { argvOf, control, parseStat, pollUntil, terminate, waitStopped, type Container, type Job, type ProcStat } from './workload.js'
 import { orphanProof } from './exec.js'
-import type { Background, BackgroundPolicy, PreparedJob, Spawner, WorkloadResult, WorkloadSpec } from './target.js'
-
-/** Grace between SIGTERM and SIGKILL when a workload overruns its timeout. */
-export const KILL_GRACE_MS = 2000
+import type { BackgroundPolicy, PreparedJob, Spawner, WorkloadSpec } from './target.js'
 
 /**
  * The spawner, in Perl (perl-base is essential on Debian, so every host has it). All a
@@ -68,8 +64,7 @@ export async function hostSpawner(): Promise<Spawner> {
   let jobs = 0
   let busy: Promise<unknown> = Promise.resolve()
   /** The workload running now, if any: closing the spawner (Ctrl-C, teardown) stops it. */
-  let running: { pid: number; group: Group } | undefined
-  let closing = false
+  let running: Job | undefined
   const next = async (prefix: string): Promise<string> => {
     const { value, done } = await lines.next()
     if (done || !String(value).startsWith(prefix)) throw new Error(`the workload spawner (pid ${sh.pid}) stopped answering: ${done ? 'it exited' : JSON.stringify(value)}`)
@@ -78,7 +73,7 @@ export async function hostSpawner(): Promise<Spawner> {
   const prepareOne = async (workload: WorkloadSpec, timeoutMs: number, background: BackgroundPolicy): Promise<PreparedJob> => {
     const job = join(dir, String(++jobs))
     await mkdir(job)
-    const argv = 'shell' in workload ? ['/bin/sh', '-c', workload.shell] : workload.argv
+    const argv = argvOf(workload)
     await writeFile(join(job, 'argv'), argv.join('\0'))
     const leaf = await newLeaf().catch(() => undefined)
     const home = await cgroupHome()
@@ -92,44 +87,22 @@ export async function hostSpawner(): Promise<Spawner> {
     }
     const group: Group = contained === 'cgroup' && leaf ? { kind: 'cgroup', leaf } : { kind: 'session', sid: pid }
     if (leaf && group.kind !== 'cgroup') await removeLeaf(leaf)
-    running = { pid, group }
     await waitStopped(() => readFile(`/proc/${pid}/stat`, 'utf8'))
-    const start = async (): Promise<WorkloadResult> => {
-      const deadline = Date.now() + timeoutMs
-      signal(pid, 'SIGCONT')
-      if (closing) void signalTree(pid, 'SIGTERM')
-      let timedOut = false
-      let timer: NodeJS.Timeout | undefined = setTimeout(() => {
-        timedOut = true
-        void signalTree(pid, 'SIGTERM')
-        timer = setTimeout(() => void killGroup(group), KILL_GRACE_MS)
-      }, timeoutMs)
-      let status: number
-      try {
-        status = Number(await next('status '))
-      } finally {
-        clearTimeout(timer)
-      }
-      let left: Background
-      try {
-        left = await settle(container(group), timedOut ? 'kill' : background, deadline)
-      } finally {
+    const held: Job = {
+      pid,
+      container: container(group),
+      signal: async (sig) => (sig === 'SIGCONT' ? signal(pid, sig) : signalTree(pid, sig)),
+      status: async () => Number(await next('status ')),
+      finish: async () => {
         running = undefined
         if (group.kind === 'cgroup') await removeLeaf(group.leaf)
-      }
-      if (left.outcome === 'timed out') timedOut = true
-      const [stdout, stderr] = await Promise.all([readFile(join(job, 'out'), 'utf8'), readFile(join(job, 'err'), 'utf8')])
-      await rm(job, { recursive: true, force: true })
-      // A wait status: exit code in the high byte, terminating signal in the low 7 bits.
-      const sig = status & 0x7f
-      return { pid, exitCode: sig ? undefined : status >> 8, signal: sig ? signalName(sig) : undefined, stdout, stderr, timedOut, background: left }
+        const [stdout, stderr] = await Promise.all([readFile(join(job, 'out'), 'utf8'), readFile(join(job, 'err'), 'utf8')])
+        await rm(job, { recursive: true, force: true })
+        return { stdout, stderr }
+      },
     }
-    const cancel = async (): Promise<void> => {
-      await killGroup(group)
-      signal(pid, 'SIGCONT')
-      await start().catch(() => {})
-    }
-    return { pid, start, cancel }
+    running = held
+    return control(held, timeoutMs, background)
   }
   const prepare = (workload: WorkloadSpec, timeoutMs: number, background: BackgroundPolicy = 'kill'): Promise<PreparedJob> => {
     // One job at a time: the next is prepared once this one has ended (or was cancelled).
@@ -150,17 +123,11 @@ export async function hostSpawner(): Promise<Spawner> {
     prepare,
     run: async (workload, timeoutMs, background) => (await prepare(workload, timeoutMs, background)).start(),
     async close() {
-      closing = true
       sh.stdin.end()
-      let kill: NodeJS.Timeout | undefined
-      if (running !== undefined) {
-        // The spawner waits for its job: end the job and all it started (two stages, as on a timeout) so it can exit.
-        const job = running
-        void signalTree(job.pid, 'SIGTERM')
-        kill = setTimeout(() => void killGroup(job.group), KILL_GRACE_MS)
-      }
+      // The spawner waits for its job: end the job and all it started (two stages, as on a timeout) so it can exit.
+      const callOff = running && terminate(running)
       if (sh.exitCode === null) await new Promise((r) => sh.once('exit', r))
-      clearTimeout(kill)
+      callOff?.()
       await rm(dir, { recursive: true, force: true })
     },
   }
@@ -196,8 +163,6 @@ function container(g: Group): Container {
   }
 }
 
-const killGroup = (g: Group): Promise<void> => container(g).kill()
-
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(pid, sig)
@@ -215,8 +180,4 @@ async function signalTree(pid: number, sig: NodeJS.Signals): Promise<void> {
     signal(p, sig)
   }
   walk(pid)
-}
-
-function signalName(n: number): string {
-  return Object.entries(constants.signals).find(([, v]) => v === n)?.[0] ?? `signal ${n}`
 }

@@ -1,11 +1,80 @@
-import type { Background, BackgroundPolicy } from './target.js'
+import { constants } from 'node:os'
+import type { Background, BackgroundPolicy, PreparedJob, WorkloadResult, WorkloadSpec } from './target.js'
 
 /**
- * What both targets share in controlling a workload, each reaching its processes its
- * own way (node:fs on the host, the agent in a guest): reading `/proc/<pid>/stat`,
- * waiting for a job to stop itself before exec, and what to do with what a workload
- * left running.
+ * Workload control, one module for both targets (as execa's kill.js is for execa): the
+ * argv a spec becomes, the timeout (SIGTERM, then SIGKILL to everything contained after a
+ * grace period), the wait status decoded, what the workload left running. Each target
+ * only says how it reaches its processes (node:fs and signals on the host, the agent in
+ * a guest), as a `Job`.
  */
+
+/** Grace between SIGTERM and SIGKILL when a workload overruns its timeout or kspec is closing. */
+export const KILL_GRACE_MS = 2000
+
+/** The argv a workload runs as: a shell command through /bin/sh -c. */
+export const argvOf = (w: WorkloadSpec): string[] => ('shell' in w ? ['/bin/sh', '-c', w.shell] : w.argv)
+
+/** A forked workload, stopped before its exec, as a target reaches it. */
+export interface Job {
+  readonly pid: number
+  /** Where it and all it starts are held. */
+  readonly container: Container
+  /** SIGCONT or SIGTERM to the workload and what it started (never SIGKILL: that is the container's kill). */
+  signal(sig: 'SIGCONT' | 'SIGTERM'): Promise<void>
+  /** Resolves with the main process's wait status once it has ended. */
+  status(): Promise<number>
+  /** Once it is all over: its stdout and stderr, and whatever the target held for it removed. */
+  finish(): Promise<{ stdout: string; stderr: string }>
+}
+
+/** SIGTERM now, SIGKILL to the whole container after the grace period; the returned function calls the kill off. */
+export function terminate(job: Job): () => void {
+  void job.signal('SIGTERM').catch(() => {})
+  const kill = setTimeout(() => void job.container.kill().catch(() => {}), KILL_GRACE_MS)
+  return () => clearTimeout(kill)
+}
+
+/** Lets a stopped job run, under its timeout and background policy: the one `start()` of both targets. */
+export function control(job: Job, timeoutMs: number, policy: BackgroundPolicy): PreparedJob {
+  const start = async (): Promise<WorkloadResult> => {
+    const deadline = Date.now() + timeoutMs
+    await job.signal('SIGCONT')
+    let timedOut = false
+    let callOff: (() => void) | undefined
+    const timer = setTimeout(() => {
+      timedOut = true
+      callOff = terminate(job)
+    }, timeoutMs)
+    let status: number
+    try {
+      status = await job.status()
+    } finally {
+      clearTimeout(timer)
+      callOff?.()
+    }
+    let background: Background
+    let output: { stdout: string; stderr: string }
+    try {
+      background = await settle(job.container, timedOut ? 'kill' : policy, deadline)
+    } finally {
+      output = await job.finish()
+    }
+    return { pid: job.pid, ...decodeStatus(status), ...output, timedOut: timedOut || background.outcome === 'timed out', background }
+  }
+  const cancel = async (): Promise<void> => {
+    await job.container.kill()
+    await start().catch(() => {})
+  }
+  return { pid: job.pid, start, cancel }
+}
+
+/** A wait status: the exit code in the high byte, the terminating signal in the low 7 bits (named as Node names it). */
+export function decodeStatus(status: number): { exitCode: number | undefined; signal: string | undefined } {
+  const sig = status & 0x7f
+  if (!sig) return { exitCode: status >> 8, signal: undefined }
+  return { exitCode: undefined, signal: Object.entries(constants.signals).find(([, v]) => v === sig)?.[0] ?? `signal ${sig}` }
+}
 
 export interface ProcStat {
   pid: number

@@ -1,10 +1,10 @@
 import { mkdir } from 'node:fs/promises'
+import { constants } from 'node:os'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { TargetError } from '../../errors.js'
-import type { BackgroundPolicy, PreparedJob, Spawner, Target, WorkloadResult, WorkloadSpec } from '../target.js'
-import { parseStat, pollUntil, settle, waitStopped, type Container } from '../workload.js'
-import { KILL_GRACE_MS } from '../spawner.js'
+import type { BackgroundPolicy, PreparedJob, Spawner, Target, WorkloadSpec } from '../target.js'
+import { argvOf, control, parseStat, pollUntil, waitStopped, type Container } from '../workload.js'
 import { buildInitramfs, type GuestFile } from './initramfs.js'
 import { resolveKernel, VIRTIO_MODULES, type KernelImage } from './kernel.js'
 import { AgentClient, Op } from './protocol.js'
@@ -170,46 +170,31 @@ export class QemuTarget implements Target {
 }
 
 async function prepareJob(req: (op: number, args: string[]) => Promise<Buffer>, spawner: string, w: WorkloadSpec, timeoutMs: number, policy: BackgroundPolicy): Promise<PreparedJob> {
-  const argv = 'shell' in w ? ['/bin/sh', '-c', w.shell] : w.argv
-  const [job, pidText] = (await req(Op.JOB, [spawner, argv.join('\0')])).toString().split(' ')
+  const [job, pidText] = (await req(Op.JOB, [spawner, argvOf(w).join('\0')])).toString().split(' ')
   const pid = Number(pidText)
   // The agent's child setpgid()s: the workload and what it starts share the process group `pid`.
   const group = (sig: number) => req(Op.KILL, [String(pid), String(sig)]).then(() => true, () => false)
   // It stops itself before exec; tracing starts once it has.
   await waitStopped(async () => (await req(Op.READ, [`/proc/${pid}/stat`])).toString())
-  const start = async (): Promise<WorkloadResult> => {
-    const deadline = Date.now() + timeoutMs
-    await group(SIGCONT)
-    let timedOut = false
-    let timer: NodeJS.Timeout | undefined = setTimeout(() => {
-      timedOut = true
-      void group(15)
-      timer = setTimeout(() => void group(9), KILL_GRACE_MS)
-    }, timeoutMs)
-    let status: number
-    try {
-      status = Number((await req(Op.WAIT, [spawner, job])).toString())
-    } finally {
-      clearTimeout(timer)
-    }
-    const background = await settle(processGroup(req, pid, group), timedOut ? 'kill' : policy, deadline)
-    if (background.outcome === 'timed out') timedOut = true
-    const out = `/tmp/kspec-job-${job}.out`
-    const err = `/tmp/kspec-job-${job}.err`
-    const [stdout, stderr] = await Promise.all([req(Op.READ, [out]), req(Op.READ, [err])])
-    await Promise.all([req(Op.UNLINK, [out]), req(Op.UNLINK, [err])])
-    const signal = status & 0x7f
-    return { pid, exitCode: signal ? undefined : status >> 8, signal: signal ? `signal ${signal}` : undefined, stdout: stdout.toString(), stderr: stderr.toString(), timedOut, background }
-  }
-  const cancel = async (): Promise<void> => {
-    await group(9)
-    await start().catch(() => {})
-  }
-  return { pid, start, cancel }
+  const out = `/tmp/kspec-job-${job}.out`
+  const err = `/tmp/kspec-job-${job}.err`
+  return control(
+    {
+      pid,
+      container: processGroup(req, pid, group),
+      // The guest's kernel numbers signals as the host's (Linux on x86-64).
+      signal: async (sig) => void (await group(constants.signals[sig])),
+      status: async () => Number((await req(Op.WAIT, [spawner, job])).toString()),
+      finish: async () => {
+        const [stdout, stderr] = await Promise.all([req(Op.READ, [out]), req(Op.READ, [err])])
+        await Promise.all([req(Op.UNLINK, [out]), req(Op.UNLINK, [err])])
+        return { stdout: stdout.toString(), stderr: stderr.toString() }
+      },
+    },
+    timeoutMs,
+    policy,
+  )
 }
-
-/** x86-64 and arm64 Linux number SIGCONT 18. */
-const SIGCONT = 18
 
 /** The guest workload's process group, reached through the agent (`kill(-pgid, 0)` says whether it is empty). */
 function processGroup(req: (op: number, args: string[]) => Promise<Buffer>, pgid: number, group: (sig: number) => Promise<boolean>): Container {
@@ -226,7 +211,7 @@ function processGroup(req: (op: number, args: string[]) => Promise<Buffer>, pgid
       return out
     },
     waitEmpty: (deadline) => pollUntil(async () => !(await group(0)), deadline),
-    kill: async () => void (await group(9)),
+    kill: async () => void (await group(constants.signals.SIGKILL)),
   }
 }
 
