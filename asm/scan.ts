@@ -13,10 +13,15 @@ declare function intern(kind: i32, from: usize, to: usize): i32
 @external("kspec", "layout")
 declare function layoutOf(keys: usize, count: i32): i32
 
-/** Names: tasks and flags, syscall entries, syscall exits. */
-const TASK: i32 = 0
-const ENTER: i32 = 1
-const EXIT: i32 = 2
+import {
+  COL_AT, COL_BODY_FROM, COL_BODY_TO, COL_CPU, COL_FLAGS, COL_KEYS, COL_LAST_ROW, COL_LAYOUT, COL_LINE, COL_NAME, COL_PID, COL_POOL, COL_TASK, COL_TS,
+  GRAPH_FLOATS, GRAPH_INTS, NAME_ENTER, NAME_EXIT, NAME_TASK, OP_ENTRY, OP_EXIT, OP_LEAF,
+} from '../src/parse/layout'
+
+// Names: tasks and flags, syscall entries, syscall exits (src/parse/layout.ts).
+const TASK: i32 = NAME_TASK
+const ENTER: i32 = NAME_ENTER
+const EXIT: i32 = NAME_EXIT
 
 export const ROWS: i32 = 8192
 export const MAX_KEYS: i32 = 16
@@ -101,20 +106,20 @@ export function init(capacity: i32): void {
 export function inputAt(): usize { return input }
 export function column(k: i32): usize {
   switch (k) {
-    case 0: return cLine
-    case 1: return cCpu
-    case 2: return cPid
-    case 3: return cTask
-    case 4: return cFlags
-    case 5: return cName
-    case 6: return cTs
-    case 7: return cBodyFrom
-    case 8: return cBodyTo
-    case 9: return cLayout
-    case 10: return cAt
-    case 11: return pool
-    case 12: return lastRow
-    case 13: return keys
+    case COL_LINE: return cLine
+    case COL_CPU: return cCpu
+    case COL_PID: return cPid
+    case COL_TASK: return cTask
+    case COL_FLAGS: return cFlags
+    case COL_NAME: return cName
+    case COL_TS: return cTs
+    case COL_BODY_FROM: return cBodyFrom
+    case COL_BODY_TO: return cBodyTo
+    case COL_LAYOUT: return cLayout
+    case COL_AT: return cAt
+    case COL_POOL: return pool
+    case COL_LAST_ROW: return lastRow
+    case COL_KEYS: return keys
   }
   return 0
 }
@@ -466,12 +471,9 @@ export function scan(from: i32, to: i32, firstLine: i32, rowBase: i32, poolBase:
 }
 
 // function_graph: ops of INTS i32 (op, line, cpu, depth, name id, proc id) and FLOATS f64
-// (duration, timestamp), the layout of src/parse/graph-reader.ts.
-const OP_ENTRY: i32 = 1
-const OP_LEAF: i32 = 2
-const OP_EXIT: i32 = 3
-const INTS: i32 = 6
-const FLOATS: i32 = 2
+// (duration, timestamp), as src/parse/layout.ts defines them.
+const INTS: i32 = GRAPH_INTS
+const FLOATS: i32 = GRAPH_FLOATS
 const GRAPH_OPS: i32 = 1 << 15
 let gInts: usize = 0
 let gFloats: usize = 0

@@ -14,8 +14,6 @@ export async function exec(file: string, args: string[], options: Options = {}):
   }
 }
 
-export { execa }
-
 /**
  * A command line that the kernel ends (with `signal`) when kspec dies without a chance to
  * end it itself (kill -9): `setpriv --pdeathsig`, where util-linux has it.

@@ -9,8 +9,8 @@ import { createReadStream } from 'node:fs'
 import { gunzip } from './gunzip.js'
 import { parentPort, workerData } from 'node:worker_threads'
 import { parseGraphLine, type GraphLine } from './graph.js'
-import { decode, eachLine, forEachText } from './lines.js'
-import { FLOATS, INTS, OP_ENTRY, OP_EXIT, OP_LEAF, OP_TEXT, Scanner } from './scanner.js'
+import { decode, eachLine, forEachText, lineAt } from './lines.js'
+import { drive, FLOATS, INTS, OP_ENTRY, OP_EXIT, OP_LEAF, OP_TEXT, Scanner } from './scanner.js'
 import { NameTable } from './names.js'
 
 const BATCH = 1 << 15
@@ -86,25 +86,18 @@ if (parentPort) {
   const bytes = (b: Buffer): void => {
     if (scanner === undefined || b.length > scanner.capacity || !isAscii(b)) return text(decode(b))
     scanner.load(b)
-    let pos = 0
-    while (pos < b.length) {
+    drive(scanner, b, {
       // Until the header says function_graph, lines are read above, one by one.
-      const ops = graph ? scanner.scanGraph(pos, b.length, lineNo + 1, size - batch.count) : 0
-      if (ops > 0) {
+      scan: (pos) => (graph ? scanner.scanGraph(pos, b.length, lineNo + 1, size - batch.count) : 0),
+      take: (ops) => {
         batch.ints.set(scanner.graphInts.subarray(0, ops * INTS), batch.count * INTS)
         batch.floats.set(scanner.graphFloats.subarray(0, ops * FLOATS), batch.count * FLOATS)
         batch.count += ops
         lineNo += ops
-        pos = scanner.stoppedAt
         if (batch.count === size) next()
-        continue
-      }
-      let nl = b.indexOf(10, pos)
-      if (nl === -1) nl = b.length
-      // With its newline: an empty line is a line too.
-      eachLine(b.toString('latin1', pos, Math.min(nl + 1, b.length)), line)
-      pos = nl + 1
-    }
+      },
+      leftover: (pos) => lineAt(b, pos, line),
+    })
   }
   const file = createReadStream(path, { highWaterMark: 1 << 20 })
   let cut: string | undefined

@@ -28,43 +28,73 @@ export function eachLine(text: string, onLine: (text: string, from: number, to: 
  * (`decode` turns them into the same text).
  */
 export async function forEachText(chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>, onText: (text: string) => void, onBytes?: (bytes: Buffer) => void): Promise<void> {
-  let carry: Buffer | undefined
-  let rest = ''
-  const whole = (text: string): string => {
-    const last = text.lastIndexOf('\n')
-    if (last === -1) return text
-    onText(last === text.length - 1 ? text : text.slice(0, last + 1))
-    return text.slice(last + 1)
-  }
-  for await (const chunk of chunks) {
+  const lines = new WholeLines(onText, onBytes)
+  for await (const chunk of chunks) lines.push(chunk)
+  lines.end()
+}
+
+/** forEachText one chunk at a time, for a caller that is handed chunks (push) rather than a stream. */
+export class WholeLines {
+  #carry: Buffer | undefined
+  #rest = ''
+  constructor(
+    private readonly onText: (text: string) => void,
+    private readonly onBytes?: (bytes: Buffer) => void,
+  ) {}
+
+  push(chunk: string | Uint8Array): void {
     if (typeof chunk === 'string') {
-      rest = whole(rest + chunk)
-      continue
+      this.#rest = this.#whole(this.#rest + chunk)
+      return
     }
     const bytes: Buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
     const first = bytes.indexOf(10)
     if (first === -1) {
-      carry = carry ? Buffer.concat([carry, bytes]) : bytes
-      continue
+      this.#carry = this.#carry ? Buffer.concat([this.#carry, bytes]) : bytes
+      return
     }
     let start = 0
-    if (carry) {
+    if (this.#carry) {
       // The line the last chunk began: joined on its own, not by copying this whole chunk.
-      const joined = Buffer.concat([carry, bytes.subarray(0, first + 1)])
-      if (onBytes) onBytes(joined)
-      else onText(decode(joined))
+      this.#bytes(Buffer.concat([this.#carry, bytes.subarray(0, first + 1)]))
       start = first + 1
     }
     const last = bytes.lastIndexOf(10)
-    if (last >= start) {
-      const lines = bytes.subarray(start, last + 1)
-      if (onBytes) onBytes(lines)
-      else onText(decode(lines))
-    }
-    carry = last + 1 < bytes.length ? bytes.subarray(last + 1) : undefined
+    if (last >= start) this.#bytes(bytes.subarray(start, last + 1))
+    this.#carry = last + 1 < bytes.length ? bytes.subarray(last + 1) : undefined
   }
-  if (carry) rest += carry.toString('utf8')
-  if (rest.length > 0) onText(rest)
+
+  /** The stream has ended: the last line, if it had no newline. */
+  end(): void {
+    if (this.#carry) this.#rest += this.#carry.toString('utf8')
+    this.#carry = undefined
+    if (this.#rest.length > 0) this.onText(this.#rest)
+    this.#rest = ''
+  }
+
+  #whole(text: string): string {
+    const last = text.lastIndexOf('\n')
+    if (last === -1) return text
+    this.onText(last === text.length - 1 ? text : text.slice(0, last + 1))
+    return text.slice(last + 1)
+  }
+
+  #bytes(lines: Buffer): void {
+    if (this.onBytes) this.onBytes(lines)
+    else this.onText(decode(lines))
+  }
+}
+
+/**
+ * The line at `pos` of ASCII `bytes` (one a scanner left), handed over as `onLine` takes
+ * lines, carriage return dropped; returns where the next line starts.
+ */
+export function lineAt(bytes: Buffer, pos: number, onLine: (text: string, from: number, to: number) => void): number {
+  let nl = bytes.indexOf(10, pos)
+  if (nl === -1) nl = bytes.length
+  const line = bytes.toString('latin1', pos, nl > pos && bytes[nl - 1] === 13 ? nl - 1 : nl)
+  onLine(line, 0, line.length)
+  return nl + 1
 }
 
 /** ASCII (nearly every trace) decodes as latin1: a copy, where UTF-8 decoding validates. */

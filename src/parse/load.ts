@@ -86,7 +86,7 @@ function checked(trace: Trace): Trace {
 export function parseTraceText(text: string, options: LoadOptions = {}): Trace {
   const parser = new TraceParser(options.name ?? '<text>')
   for (const f of options.formats ?? []) parser.formats.add(parseFormat(f))
-  for (const line of text.split('\n')) parser.push(line.endsWith('\r') ? line.slice(0, -1) : line)
+  parser.feed(text)
   return parser.finish()
 }
 

@@ -1,21 +1,21 @@
 import { isAscii } from 'node:buffer'
-import { CallTreeBuilder } from '../trace/calltree.js'
 import type { LostRecord, MarkerRecord, Origin, ParseProblem, Stack, TraceRecord } from '../trace/records.js'
 import { Trace, type Loss, type TraceHeader } from '../trace/trace.js'
 import { eventShapeAt, newShape, type EventShape } from './event.js'
 import { EventRows } from './event-rows.js'
 import { functionBody, isFunctionLine } from './function.js'
 import { parseGraphLine, type GraphLine } from './graph.js'
-import { decode, eachLine, forEachText } from './lines.js'
+import { CallTreeBuilder } from './call-trees.js'
+import { decode, eachLine, lineAt, WholeLines } from './lines.js'
 import { NameTable } from './names.js'
 import { parseLatencyPrefix, parseTraceCmdLatencyPrefix, parsePrefix, parsePrefixAt, type Prefix } from './prefix.js'
-import { FLOATS, INTS, OP_EXIT, OP_LEAF, Scanner } from './scanner.js'
+import { drive, FLOATS, INTS, OP_EXIT, OP_LEAF, OP_TEXT, Scanner } from './scanner.js'
 
 /**
  * Turns ftrace text into a Trace, one line at a time, for every format kspec collects:
  * tracefs `trace`/`trace_pipe` output (function, function_graph, events, probes,
  * markers, stacks) and `trace-cmd report` text.
- * @example const p = new TraceParser('trace.txt'); for (const l of lines) p.push(l); p.finish()
+ * @example const p = new TraceParser('trace.txt'); await p.read(createReadStream('trace.txt')); p.finish()
  */
 export class TraceParser {
   private lineNo = 0
@@ -48,6 +48,7 @@ export class TraceParser {
   /** When the scanner is used: for texts of 64 KiB and more (`auto`), or for tests `always`/`never`. */
   scanning: 'auto' | 'always' | 'never' = 'auto'
   #scanner: Scanner | null | undefined
+  readonly #lines = new WholeLines((text) => this.#text(text), (bytes) => this.#bytes(bytes))
 
   constructor(readonly source: string) {}
 
@@ -59,108 +60,102 @@ export class TraceParser {
     this.tree.table.expected = Math.ceil(bytes / 70)
   }
 
-  push(line: string): void {
-    this.pushRange(line, 0, line.length)
+  /**
+   * Reads a chunk of the text (a string or bytes, cut anywhere): the one way text goes in.
+   * Whole lines are read at once; the last, unfinished one waits for the next chunk or
+   * for `finish()`.
+   */
+  feed(chunk: string | Uint8Array): void {
+    this.#lines.push(chunk)
   }
 
-  /** A line by its number, for lines parsed elsewhere (graph-reader) in file order. */
-  pushAt(lineNo: number, line: string): void {
-    this.lineNo = lineNo - 1
-    this.pushRange(line, 0, line.length)
-  }
-
-  /** A function_graph call parsed elsewhere: an entry, a leaf or an exit, its name as `nameId` gave it. */
-  pushCall(kind: 'entry' | 'leaf' | 'exit', lineNo: number, cpu: number | undefined, depth: number, name: number, proc: string | undefined, duration: number | undefined, ts: number | undefined): void {
-    this.lineNo = lineNo
-    const ctx = this.tree.context(cpu, proc)
-    if (kind === 'exit') this.tree.exit(lineNo, cpu, ts, ctx, name, depth, duration)
-    else this.tree.call(lineNo, cpu, ts, ctx, name, depth, kind === 'leaf', duration)
+  /** Feeds a stream of chunks, strings or bytes, to its end; `finish()` then gives the Trace. */
+  async read(chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>): Promise<void> {
+    for await (const chunk of chunks) this.feed(chunk)
+    // The stream has ended: its last line, if it had no newline, is read now.
+    this.#lines.end()
   }
 
   /**
-   * Whole lines as bytes, as forEachText hands them over with `onBytes`. ASCII text in
-   * the default layout goes to the WebAssembly scanner, which reads syscall lines into
-   * the event table in bulk and stops at any other line; the parser reads that line and
-   * the scanner goes on after it. Anything else is decoded and read by pushText.
+   * function_graph ops read elsewhere (the scanner here, or the graph reader's worker):
+   * packed as src/parse/layout.ts says, names and procs by the ids `nameOf`/`procOf`
+   * resolve, texts (OP_TEXT) in order. The one place ops become calls.
    */
-  pushBytes(bytes: Buffer): void {
+  takeGraphOps(ints: Int32Array, floats: Float64Array, count: number, nameOf: (id: number) => number, procOf?: (id: number) => string | undefined, texts?: readonly string[]): void {
+    let text = 0
+    for (let k = 0; k < count; k++) {
+      const i = k * INTS
+      const op = ints[i]
+      const line = ints[i + 1]
+      if (op === OP_TEXT) {
+        this.lineNo = line - 1
+        const s = texts![text++]
+        this.line(s, 0, s.length)
+        continue
+      }
+      this.lineNo = line
+      const cpu = ints[i + 2] < 0 ? undefined : ints[i + 2]
+      const proc = ints[i + 5] < 0 || procOf === undefined ? undefined : procOf(ints[i + 5])
+      const d = floats[k * FLOATS]
+      const t = floats[k * FLOATS + 1]
+      const duration = d === d ? d : undefined
+      const ts = t === t ? t : undefined
+      const ctx = this.tree.context(cpu, proc)
+      if (op === OP_EXIT) this.tree.exit(line, cpu, ts, ctx, nameOf(ints[i + 4]), ints[i + 3], duration)
+      else this.tree.call(line, cpu, ts, ctx, nameOf(ints[i + 4]), ints[i + 3], op === OP_LEAF, duration)
+    }
+  }
+
+  /**
+   * Whole lines as bytes. ASCII text in the default layout goes to the WebAssembly
+   * scanner, which reads syscall lines into the event table (or function_graph calls into
+   * the trees) in bulk and stops at any other line; the parser reads that line and the
+   * scanner goes on after it. Anything else is decoded and read as text.
+   */
+  #bytes(bytes: Buffer): void {
     const wanted = this.scanning === 'auto' ? bytes.length >= SCAN_FROM : this.scanning === 'always'
     const graph = this.header.tracer === 'function_graph'
     const sc = wanted && (graph || this.fastLines()) && isAscii(bytes) ? this.scanner() : undefined
-    if (sc === undefined) return this.pushText(decode(bytes))
+    if (sc === undefined) return this.#text(decode(bytes))
     if (bytes.length > sc.capacity) {
       // More than the scanner holds at once (a recording read whole): in pieces of whole lines.
       const cut = bytes.lastIndexOf(10, sc.capacity - 1)
-      if (cut === -1) return this.pushText(decode(bytes))
-      this.pushBytes(bytes.subarray(0, cut + 1))
-      return this.pushBytes(bytes.subarray(cut + 1))
+      if (cut === -1) return this.#text(decode(bytes))
+      this.#bytes(bytes.subarray(0, cut + 1))
+      return this.#bytes(bytes.subarray(cut + 1))
     }
     sc.load(bytes)
-    if (graph) return this.scanGraph(sc, bytes)
-    const t = this.events
-    const n = bytes.length
-    let chunk = -1
-    let pos = 0
-    let misses = 0
-    while (pos < n) {
-      // A text the scanner keeps leaving to the parser (tracepoints, not syscalls) is read
-      // by pushText from there on.
-      if (misses === MISSES) return this.pushText(bytes.toString('latin1', pos))
-      const rowBase = t.size
-      // An open stack block is the parser's: its frames, and the line that ends it.
-      const rows = this.stackFrames === undefined ? sc.scan(pos, n, this.lineNo + 1, rowBase, t.used, this.excludePid ?? -1, this.rows.retLayout) : 0
-      if (rows > 0) {
-        if (chunk === -1) chunk = t.chunks.push(bytes) - 1
-        t.appendRows(sc, rows, sc.poolUsed, chunk)
-        this.lineNo += rows
-        this.entries += rows
-        for (let cpu = 0; cpu < sc.cpus; cpu++) if (sc.lastRow[cpu] >= rowBase) this.lastByCpu[cpu] = sc.lastRow[cpu]
-        pos = sc.stoppedAt
-        misses = 0
-        continue
-      }
-      misses++
-      pos = this.leftover(bytes, pos)
-      if (!this.fastLines() && pos < n) return this.pushText(bytes.toString('latin1', pos))
+    const leftover = (pos: number) => lineAt(bytes, pos, (s, from, to) => this.line(s, from, to))
+    // An open stack block is the parser's: its frames, and the line that ends it.
+    const free = () => this.stackFrames === undefined
+    let stopped: number
+    if (graph) {
+      stopped = drive(sc, bytes, {
+        scan: (pos) => (free() ? sc.scanGraph(pos, bytes.length, this.lineNo + 1, sc.graphOps) : 0),
+        take: (ops) => this.takeGraphOps(sc.graphInts, sc.graphFloats, ops, (id) => id),
+        leftover,
+        stop: (misses) => misses === MISSES,
+      })
+    } else {
+      const t = this.events
+      let chunk = -1
+      let rowBase = 0
+      stopped = drive(sc, bytes, {
+        scan: (pos) => (free() ? sc.scan(pos, bytes.length, this.lineNo + 1, (rowBase = t.size), t.used, this.excludePid ?? -1, this.rows.retLayout) : 0),
+        take: (rows) => {
+          if (chunk === -1) chunk = t.chunks.push(bytes) - 1
+          t.appendRows(sc, rows, sc.poolUsed, chunk)
+          this.lineNo += rows
+          this.entries += rows
+          for (let cpu = 0; cpu < sc.cpus; cpu++) if (sc.lastRow[cpu] >= rowBase) this.lastByCpu[cpu] = sc.lastRow[cpu]
+        },
+        leftover,
+        // A text the scanner keeps leaving to the parser (tracepoints, not syscalls), or
+        // whose header turned out to need another reader, is read as text from there on.
+        stop: (misses) => misses === MISSES || (misses > 0 && !this.fastLines()),
+      })
     }
-  }
-
-  /** pushBytes for function_graph text: calls read by the scanner go straight into the trees. */
-  private scanGraph(sc: Scanner, bytes: Buffer): void {
-    const n = bytes.length
-    let pos = 0
-    let misses = 0
-    while (pos < n) {
-      if (misses === MISSES) return this.pushText(bytes.toString('latin1', pos))
-      const ops = this.stackFrames === undefined ? sc.scanGraph(pos, n, this.lineNo + 1, sc.graphOps) : 0
-      if (ops > 0) {
-        const { graphInts: ints, graphFloats: floats } = sc
-        for (let k = 0; k < ops; k++) {
-          const i = k * INTS
-          const cpu = ints[i + 2]
-          const ctx = this.tree.context(cpu, undefined)
-          const d = floats[k * FLOATS]
-          const duration = d === d ? d : undefined
-          if (ints[i] === OP_EXIT) this.tree.exit(ints[i + 1], cpu, undefined, ctx, ints[i + 4], ints[i + 3], duration)
-          else this.tree.call(ints[i + 1], cpu, undefined, ctx, ints[i + 4], ints[i + 3], ints[i] === OP_LEAF, duration)
-        }
-        this.lineNo += ops
-        pos = sc.stoppedAt
-        misses = 0
-        continue
-      }
-      misses++
-      pos = this.leftover(bytes, pos)
-    }
-  }
-
-  /** The line of (ASCII) `bytes` at `pos`, which the scanner left: read by pushRange. Returns the next line's start. */
-  private leftover(bytes: Buffer, pos: number): number {
-    let nl = bytes.indexOf(10, pos)
-    if (nl === -1) nl = bytes.length
-    const line = bytes.toString('latin1', pos, nl > pos && bytes[nl - 1] === 13 ? nl - 1 : nl)
-    this.pushRange(line, 0, line.length)
-    return nl + 1
+    if (stopped < bytes.length) this.#text(bytes.toString('latin1', stopped))
   }
 
   /** The parser's scanner, made on first use; undefined where it was not built. */
@@ -169,14 +164,9 @@ export class TraceParser {
     return this.#scanner ?? undefined
   }
 
-  /** A text of whole lines, as forEachText hands them over (the scanner's leftovers too). */
-  pushText(s: string): void {
-    eachLine(s, (text, from, to) => this.pushRange(text, from, to))
-  }
-
-  /** A stream of chunks, strings or bytes, to its end; `finish()` then gives the Trace. */
-  async read(chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>): Promise<void> {
-    await forEachText(chunks, (text) => this.pushText(text), (bytes) => this.pushBytes(bytes))
+  /** A text of whole lines. */
+  #text(s: string): void {
+    eachLine(s, (text, from, to) => this.line(text, from, to))
   }
 
   /** Lines the scanner may read: no trace-cmd or latency-format text, no function tracers. */
@@ -186,7 +176,7 @@ export class TraceParser {
   }
 
   /** The line `s[from, to)`: function_graph lines are parsed where they stand, uncut. */
-  pushRange(s: string, from: number, to: number): void {
+  private line(s: string, from: number, to: number): void {
     this.lineNo++
     // A marker's text may hold newlines: a line that is nothing else continues it (special()).
     this.markerBefore = this.markerOpen
@@ -414,22 +404,19 @@ export class TraceParser {
     this.problems.push({ file: this.source, line: this.lineNo, text: '', reason, cutShort: true })
   }
 
-  problem(text: string, reason: string): void {
+  private problem(text: string, reason: string): void {
     this.problems.push({ file: this.source, line: this.lineNo, text, reason })
   }
 
-  intern(s: string): string {
-    return this.names.intern(s)
-  }
-
-  /** A name's index in the parser's names, as pushCall takes it. */
+  /** A name's index in the parser's names, as takeGraphOps takes it. */
   nameId(s: string): number {
     return this.names.idOf(s)
   }
 
   finish(): Trace {
+    this.#lines.end()
     if (this.stackFrames !== undefined) this.closeStack()
-    this.tree.finish()
+    const roots = this.tree.finish()
     this.header.entriesRead = this.entries
     const announced = this.header.entriesInBuffer
     if (announced !== undefined && this.entries < announced) {
@@ -444,13 +431,13 @@ export class TraceParser {
     }
     const gaps = { entriesMissing: this.tree.entriesMissing, exitsMissing: this.tree.exitsMissing }
     const held = { objects: this.records, events: { table: this.events, from: 0, to: this.events.size }, calls: { table: this.tree.table, from: 0, to: this.tree.table.size } }
-    return new Trace(this.source, this.header, held, this.tree.roots, this.loss, this.problems, gaps)
+    return new Trace(this.source, this.header, held, roots, this.loss, this.problems, gaps)
   }
 }
 
 /** Texts shorter than this are not worth a scanner's memory (a few MB). */
 const SCAN_FROM = 1 << 16
-/** Lines in a row the scanner leaves to the parser before the rest of the text goes to pushText. */
+/** Lines in a row the scanner leaves to the parser before the rest of the text is read as text. */
 const MISSES = 64
 /** trace-cmd report prefixes lines of an instance's buffer with `name: `, at column 0. */
 function withoutInstance(line: string): string {

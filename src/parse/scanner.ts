@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import * as L from './layout.js'
 
 /**
  * The WebAssembly reader of syscall and function_graph lines (asm/scan.ts, built by
@@ -8,22 +9,8 @@ import { fileURLToPath } from 'node:url'
  */
 export const SCANNER_WASM = fileURLToPath(new URL('../../asm/build/scan.wasm', import.meta.url))
 
-/**
- * function_graph lines as the graph reader sends them and scanGraph writes them: per op,
- * INTS int32 (op, line, cpu (-1: none), depth, name id, proc id (-1: none)) and FLOATS
- * float64 (duration, timestamp (NaN: none)).
- */
-export const OP_TEXT = 0
-export const OP_ENTRY = 1
-export const OP_LEAF = 2
-export const OP_EXIT = 3
-export const INTS = 6
-export const FLOATS = 2
-
-/** Kinds of names the scanner asks for. */
-export const TASK = 0
-export const ENTER = 1
-export const EXIT = 2
+/** function_graph ops and name kinds, as the scanner and its readers share them (layout.ts). */
+export { GRAPH_FLOATS as FLOATS, GRAPH_INTS as INTS, NAME_ENTER as ENTER, NAME_EXIT as EXIT, NAME_TASK as TASK, OP_ENTRY, OP_EXIT, OP_LEAF, OP_TEXT } from './layout.js'
 
 interface Exports {
   memory: WebAssembly.Memory
@@ -125,24 +112,24 @@ export class Scanner {
     // init() is the only place memory grows: the views below stay valid.
     const buf = x.memory.buffer
     const ints = (k: number, n = this.rows): Int32Array => new Int32Array(buf, x.column(k), n)
-    this.line = ints(0)
-    this.cpu = ints(1)
-    this.pid = ints(2)
-    this.task = ints(3)
-    this.flags = ints(4)
-    this.name = ints(5)
-    this.ts = new Float64Array(buf, x.column(6), this.rows)
-    this.bodyFrom = ints(7)
-    this.bodyTo = ints(8)
-    this.layout = ints(9)
-    this.at = ints(10)
+    this.line = ints(L.COL_LINE)
+    this.cpu = ints(L.COL_CPU)
+    this.pid = ints(L.COL_PID)
+    this.task = ints(L.COL_TASK)
+    this.flags = ints(L.COL_FLAGS)
+    this.name = ints(L.COL_NAME)
+    this.ts = new Float64Array(buf, x.column(L.COL_TS), this.rows)
+    this.bodyFrom = ints(L.COL_BODY_FROM)
+    this.bodyTo = ints(L.COL_BODY_TO)
+    this.layout = ints(L.COL_LAYOUT)
+    this.at = ints(L.COL_AT)
     const keys = x.MAX_KEYS.value as number
-    this.pool = new Float64Array(buf, x.column(11), this.rows * keys)
-    this.lastRow = ints(12, x.MAX_CPUS.value as number)
-    this.#keys = ints(13, 2 * keys)
+    this.pool = new Float64Array(buf, x.column(L.COL_POOL), this.rows * keys)
+    this.lastRow = ints(L.COL_LAST_ROW, x.MAX_CPUS.value as number)
+    this.#keys = ints(L.COL_KEYS, 2 * keys)
     this.graphOps = x.graphOps()
-    this.graphInts = new Int32Array(buf, x.graphInts(), this.graphOps * INTS)
-    this.graphFloats = new Float64Array(buf, x.graphFloats(), this.graphOps * FLOATS)
+    this.graphInts = new Int32Array(buf, x.graphInts(), this.graphOps * L.GRAPH_INTS)
+    this.graphFloats = new Float64Array(buf, x.graphFloats(), this.graphOps * L.GRAPH_FLOATS)
     this.#input = Buffer.from(buf, x.inputAt(), CAPACITY)
   }
 
@@ -183,4 +170,40 @@ export class Scanner {
   get cpus(): number {
     return this.#x.cpus()
   }
+}
+
+/** One pass of a scanner over loaded bytes, as its reader takes what it reads. */
+export interface ScanPass {
+  /** Scans from `pos`; returns how many lines it read (0: it left the line at `pos`). */
+  scan(pos: number): number
+  /** What the lines just scanned become (event rows, calls, a batch). */
+  take(count: number): void
+  /** Reads the line at `pos` the scanner left; returns where the next line starts. */
+  leftover(pos: number): number
+  /** Whether to stop here, after `misses` lines in a row left by the scanner: the rest is read another way. */
+  stop?(misses: number): boolean
+}
+
+/**
+ * The one loop that drives a scanner over `bytes` (already loaded): scan, take what it
+ * read, read the line it left, go on after it. Returns where it stopped: `bytes.length`
+ * when it read them all, else the start of the first line `stop` gave back.
+ */
+export function drive(sc: Scanner, bytes: Uint8Array, pass: ScanPass): number {
+  const n = bytes.length
+  let pos = 0
+  let misses = 0
+  while (pos < n) {
+    if (pass.stop?.(misses)) return pos
+    const count = pass.scan(pos)
+    if (count > 0) {
+      pass.take(count)
+      pos = sc.stoppedAt
+      misses = 0
+      continue
+    }
+    misses++
+    pos = pass.leftover(pos)
+  }
+  return n
 }

@@ -3,7 +3,6 @@ import { join, relative } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { expect, test } from 'vitest'
 import { parseFormat } from '../../src/parse/format.js'
-import { forEachText } from '../../src/parse/lines.js'
 import { TraceParser } from '../../src/parse/parser.js'
 import { SCANNER_WASM, Scanner } from '../../src/parse/scanner.js'
 import type { TraceRecord } from '../../src/trace/records.js'
@@ -21,7 +20,7 @@ async function parse(text: Buffer, scanning: 'always' | 'never', formats: string
   for (const f of formats) parser.formats.add(parseFormat(f))
   const chunks: Buffer[] = []
   for (let i = 0; i < text.length; i += chunk) chunks.push(text.subarray(i, i + chunk))
-  await forEachText(chunks, (t) => parser.pushText(t), (b) => parser.pushBytes(b))
+  await parser.read(chunks)
   return parser.finish()
 }
 

@@ -1,0 +1,39 @@
+/**
+ * What the WebAssembly scanner (asm/scan.ts) and the JavaScript that reads its output
+ * share, defined once: both import this file (AssemblyScript compiles it too, so it holds
+ * integer constants and nothing else). Changing a number here changes both sides.
+ */
+
+/** The scanner's memory regions, by the number `column(k)` takes. */
+export const COL_LINE = 0
+export const COL_CPU = 1
+export const COL_PID = 2
+export const COL_TASK = 3
+export const COL_FLAGS = 4
+export const COL_NAME = 5
+export const COL_TS = 6
+export const COL_BODY_FROM = 7
+export const COL_BODY_TO = 8
+export const COL_LAYOUT = 9
+export const COL_AT = 10
+export const COL_POOL = 11
+export const COL_LAST_ROW = 12
+export const COL_KEYS = 13
+
+/** Kinds of names the scanner asks its host to intern: tasks and flags, syscall entries, syscall exits. */
+export const NAME_TASK = 0
+export const NAME_ENTER = 1
+export const NAME_EXIT = 2
+
+/**
+ * function_graph ops, as the scanner writes them and the graph reader sends them: per
+ * op, GRAPH_INTS int32 (op, line, cpu (-1: none), depth, name id, proc id (-1: none))
+ * and GRAPH_FLOATS float64 (duration, timestamp (NaN: none)). OP_TEXT is the reader's
+ * own: a line it sends as text.
+ */
+export const OP_TEXT = 0
+export const OP_ENTRY = 1
+export const OP_LEAF = 2
+export const OP_EXIT = 3
+export const GRAPH_INTS = 6
+export const GRAPH_FLOATS = 2
