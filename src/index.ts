@@ -14,7 +14,7 @@ export { defineTrace, type TraceDeclaration, type TraceInput } from './spec/decl
 export { kprobe, kretprobe, uprobe, uretprobe, type Probe } from './spec/probes.js'
 export { libcPath } from './spec/libs.js'
 export { defineConfig, type KspecConfig, type KspecConfigInput } from './config/schema.js'
-export type { Workload, WorkloadContext, RecordedTrace } from './tracefs/run.js'
+export type { Workload, WorkloadContext, RecordedTrace } from './tracefs/recording.js'
 export type { WorkloadResult, Background, BackgroundPolicy } from './kernel/target.js'
 export type { Features } from './tracefs/features.js'
 

@@ -1,6 +1,7 @@
 import { chai } from 'vitest'
 import type { Trace } from '../trace/trace.js'
-import { assertName, parseDuration } from './misuse.js'
+import { parseDuration } from './duration.js'
+import { assertName } from './misuse.js'
 import { evaluateToCall, formatToCall, type ToCallSpec } from './toCall.js'
 
 /**

@@ -1,5 +1,5 @@
 import type { CallRecord, Origin, TraceRecord } from '../trace/records.js'
-import { formatDuration } from './misuse.js'
+import { formatDuration } from './duration.js'
 
 /** `CPU 1  ls-99  2.637223  line 14` — where a record came from. */
 export function where(r: Origin): string {

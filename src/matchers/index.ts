@@ -1,7 +1,7 @@
 import { chai, expect, Snapshots } from 'vitest'
 import { callTreeText, type CallTreeOptions } from '../trace/snapshot.js'
 import type { TraceRecord } from '../trace/records.js'
-import type { FieldExpectation, FieldsExpectation } from './fields.js'
+import type { FieldExpectation, FieldsExpectation } from './expectations.js'
 import { CallChain, capture } from './chain.js'
 import { assertCount, assertName, assertTrace } from './misuse.js'
 import { formatComplete } from './toBeComplete.js'

@@ -4,7 +4,7 @@ import type { Trace } from '../trace/trace.js'
 import { callPath, describe, rootOf, subtree, where } from './excerpt.js'
 import { bounded, layout, type Line } from './layout.js'
 import { nearest, plural } from '../text.js'
-import { formatDuration } from './misuse.js'
+import { formatDuration } from './duration.js'
 
 export interface ToCallSpec {
   fn: string

@@ -1,7 +1,7 @@
 import type { EventRecord } from '../trace/records.js'
 import type { Trace } from '../trace/trace.js'
 import { where } from './excerpt.js'
-import { fieldsMatch, matchScore, showExpected, showFields, type FieldsExpectation } from './fields.js'
+import { fieldsMatch, matchScore, showExpected, showFields, type FieldsExpectation } from './expectations.js'
 import { bounded, layout } from './layout.js'
 import { nearest, plural } from '../text.js'
 

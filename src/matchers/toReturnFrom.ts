@@ -1,7 +1,7 @@
 import type { EventRecord, FieldValue } from '../trace/records.js'
 import type { Trace } from '../trace/trace.js'
 import { where } from './excerpt.js'
-import { valueMatches, type FieldExpectation } from './fields.js'
+import { valueMatches, type FieldExpectation } from './expectations.js'
 import { bounded, layout } from './layout.js'
 import { nearest } from '../text.js'
 

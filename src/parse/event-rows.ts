@@ -1,8 +1,8 @@
 import { EventTable } from '../trace/events.js'
 import { EventNames, FormatBook, type EventShape } from './event.js'
-import { parseFields, retValue, syscallArgsInto } from './fields.js'
+import { parseFields, retValue, syscallArgsInto } from './body-fields.js'
 import type { EventFormat } from './format.js'
-import type { NameTable } from './names.js'
+import type { NameTable } from './name-table.js'
 import { ENTER, TASK, type ScannerHost } from './scanner.js'
 
 const RET = ['ret']

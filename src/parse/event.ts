@@ -1,7 +1,7 @@
 import type { ProbeSite } from '../trace/records.js'
 import type { EventFormat } from './format.js'
 import { Finder, find } from './find.js'
-import { NameTable } from './names.js'
+import { NameTable } from './name-table.js'
 
 /** Formats known to the parse, by event name (with or without its system). */
 export class FormatBook {

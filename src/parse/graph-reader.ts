@@ -11,7 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { parseGraphLine, type GraphLine } from './graph.js'
 import { decode, eachLine, forEachText, lineAt } from './lines.js'
 import { drive, FLOATS, INTS, OP_ENTRY, OP_EXIT, OP_LEAF, OP_TEXT, Scanner } from './scanner.js'
-import { NameTable } from './names.js'
+import { NameTable } from './name-table.js'
 
 const BATCH = 1 << 15
 /** The first batches are small, so the main thread starts building while this one warms up. */

@@ -7,7 +7,7 @@ import { functionBody, isFunctionLine } from './function.js'
 import { parseGraphLine, type GraphLine } from './graph.js'
 import { CallTreeBuilder } from './call-trees.js'
 import { decode, eachLine, lineAt, WholeLines } from './lines.js'
-import { NameTable } from './names.js'
+import { NameTable } from './name-table.js'
 import { parseLatencyPrefix, parseTraceCmdLatencyPrefix, parsePrefix, parsePrefixAt, type Prefix } from './prefix.js'
 import { drive, FLOATS, INTS, OP_EXIT, OP_LEAF, OP_TEXT, Scanner } from './scanner.js'
 

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { DeclarationError } from '../errors.js'
-import { eventName, functionGlob, keyedRecord } from './names.js'
+import { eventName, functionGlob, keyedRecord } from './name-schemas.js'
 import { probeSchema } from './probes.js'
 import { expressionProblem } from './syntax.js'
 

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { DeclarationError } from '../errors.js'
-import { keyedRecord, probeName } from './names.js'
+import { keyedRecord, probeName } from './name-schemas.js'
 import { kprobePlaceProblem, uprobePathProblem } from './syntax.js'
 
 /**

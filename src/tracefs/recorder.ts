@@ -7,7 +7,7 @@ import { arm, type Arming } from './arm.js'
 import { probeFeatures, probeTracer, type Features } from './features.js'
 import { sweep } from './janitor.js'
 import { plan } from './requirements.js'
-import { checkWorkload, ensureTraceDir, keepTraceDir, removeTraceDir, runArmed, workloadKind, type RecordedTrace, type Workload } from './run.js'
+import { checkWorkload, ensureTraceDir, keepTraceDir, removeTraceDir, runArmed, workloadKind, type RecordedTrace, type Workload } from './recording.js'
 
 export type { RecordedTrace }
 import { sweepPrivateDirs } from '../tempdir.js'

@@ -215,7 +215,7 @@ describe('signals and kills', () => {
     expect(await ours(p.pid!)).toEqual([])
     // Its saved traces and its spawners' job folders go the same way; a live run's (this one's) stay.
     const { sweepPrivateDirs } = await import('../../src/tempdir.js')
-    const { ensureTraceDir } = await import('../../src/tracefs/run.js')
+    const { ensureTraceDir } = await import('../../src/tracefs/recording.js')
     const foldersOf = async (pid: number, kind: string) => (await readdir(tmpdir())).filter((n) => n.startsWith(`kspec-${kind}-${pid}-`))
     const alive = async (dir: string) => readdir(dir).then(() => true, () => false)
     expect(await foldersOf(p.pid!, 'traces')).toHaveLength(1)

@@ -2,7 +2,7 @@ import type { EventTable } from '../trace/events.js'
 import type { FieldValue } from '../trace/records.js'
 import type { EventFormat, FieldFormat } from './format.js'
 import { Finder } from './find.js'
-import { NameTable } from './names.js'
+import { NameTable } from './name-table.js'
 
 const ARG_COLON = new Finder(': ')
 const ARG_COMMA = new Finder(', ')
