@@ -22,6 +22,7 @@ export type { Features } from './tracefs/features.js'
 export { loadTrace, parseTraceText, type LoadOptions } from './parse/load.js'
 export { Trace, type Loss, type TraceHeader } from './trace/trace.js'
 export type * from './trace/records.js'
+export { UNKNOWN_FUNCTION } from './trace/records.js'
 export type { TraceMatchers, FieldExpectation, FieldsExpectation, CallChain, CallTreeSnapshotOptions } from './matchers/index.js'
 
 // What kspec throws, to tell its failures apart.

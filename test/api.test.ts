@@ -12,7 +12,7 @@ import * as plugin from '../src/vitest.js'
 test('the values kspec exports', () => {
   expect(Object.keys(kspec).sort()).toEqual([
     'BrokenKernelError', 'DeclarationError', 'IncompleteTraceError', 'LeakError', 'TargetError', 'Trace', 'TraceFileError',
-    'TracefsError', 'TracefsUnavailableError', 'UnsupportedError', 'WorkloadTimeoutError',
+    'TracefsError', 'TracefsUnavailableError', 'UNKNOWN_FUNCTION', 'UnsupportedError', 'WorkloadTimeoutError',
     'afterAll', 'afterEach', 'beforeAll', 'beforeEach', 'defineConfig', 'defineTrace', 'describe', 'expect', 'it',
     'kprobe', 'kretprobe', 'libcPath', 'loadTrace', 'parseTraceText', 'test', 'uprobe', 'uretprobe',
   ])

@@ -34,7 +34,7 @@ export function describe(r: TraceRecord): string {
 /** The chain of callers of a call, outermost first: `a > b > c`. */
 export function callPath(node: CallRecord): string {
   const names: string[] = []
-  for (let n: CallRecord | undefined = node; n; n = n.parent) names.push(n.entryMissing && !n.name ? '?' : n.name)
+  for (let n: CallRecord | undefined = node; n; n = n.parent) names.push(n.name)
   return names.reverse().join(' > ')
 }
 

@@ -20,7 +20,11 @@ export class CallTreeBuilder {
   private anonymous: GraphContext | undefined
 
   /** `strings` holds the call names the table points at. */
-  constructor(strings: readonly string[]) {
+  /** `strings` holds the call names the table points at; `unknown` is UNKNOWN_FUNCTION's index there. */
+  constructor(
+    strings: readonly string[],
+    private readonly unknown: number,
+  ) {
     this.table = new CallTable(strings)
   }
 
@@ -85,7 +89,8 @@ export class CallTreeBuilder {
       return NONE
     }
     this.entriesMissing++
-    const orphan = t.add(line, cpu, ts, ctx.id, name, depth, duration)
+    // A bare `}` names nothing: the call is real (its duration, the calls it adopts), its name unknown.
+    const orphan = t.add(line, cpu, ts, ctx.id, t.strings[name] === '' ? this.unknown : name, depth, duration)
     t.flags[orphan] |= ENTRY_MISSING
     const pending = ctx.adoptable
     let p = pending.length

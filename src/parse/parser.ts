@@ -1,5 +1,5 @@
 import { isAscii } from 'node:buffer'
-import type { LostRecord, MarkerRecord, Origin, ParseProblem, Stack, TraceRecord } from '../trace/records.js'
+import { UNKNOWN_FUNCTION, type LostRecord, type MarkerRecord, type Origin, type ParseProblem, type Stack, type TraceRecord } from '../trace/records.js'
 import { Trace, type Loss, type TraceHeader } from '../trace/trace.js'
 import { eventShapeAt, newShape, type EventShape } from './event.js'
 import { EventRows } from './event-rows.js'
@@ -27,7 +27,7 @@ export class TraceParser {
   private readonly prefix: Prefix = { taskFrom: 0, taskTo: 0, flagsFrom: 0, flagsTo: 0, pid: 0, tgid: undefined, cpu: 0, flags: undefined, ts: 0, body: 0 }
   private readonly graph: GraphLine = { kind: 'leaf', ts: undefined, cpu: undefined, proc: undefined, duration: undefined, depth: 0, text: '', to: '', nameFrom: 0, nameTo: 0 }
   private readonly names = new NameTable()
-  private readonly tree = new CallTreeBuilder(this.names.list)
+  private readonly tree = new CallTreeBuilder(this.names.list, this.names.idOf(UNKNOWN_FUNCTION))
   /** The stack block being read, and the record (or event row) it belongs to. */
   private stackFrames: string[] | undefined
   private stackOwner: TraceRecord | number | undefined

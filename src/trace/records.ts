@@ -64,9 +64,16 @@ export interface LostRecord extends Origin {
   count: number | undefined
 }
 
+/**
+ * The name of a call known only by a bare `}` (its entry fell out of the buffer, and
+ * funcgraph-tail was off): no kernel symbol looks like it, so no matcher mistakes it for one.
+ */
+export const UNKNOWN_FUNCTION = '(unknown)'
+
 /** A function_graph call: an entry with its exit, a leaf, or a half whose other half is missing. */
 export interface CallRecord extends Origin {
   kind: 'call'
+  /** The function; UNKNOWN_FUNCTION for an exit whose entry is not in the trace and whose name ftrace did not print (a bare `}`). */
   name: string
   /** Depth as indented by the kernel (0 = outermost shown). */
   depth: number

@@ -29,7 +29,7 @@ function hasAncestor(node: CallRecord, name: string): boolean {
 }
 
 function render(node: CallRecord, level: number, depth: number): string {
-  const name = node.name || '?'
+  const name = node.name
   if (level >= depth || node.children.length === 0) return name
   const children = fold(node.children.map((c) => render(c, level + 1, depth)))
   return [name, ...children.flatMap((c) => c.split('\n').map((l) => `  ${l}`))].join('\n')
