@@ -46,6 +46,9 @@ export function formatFeatures(f: Features): string {
   rows.push(['tracepoints (events/)', true, 'per-test instances'])
   rows.push(['kprobes', f.kprobes, f.kprobes ? 'kprobe_events' : 'a kernel with CONFIG_KPROBE_EVENTS; or QEMU (--kernel debian)'])
   rows.push(['uprobes', f.uprobes, f.uprobes ? 'uprobe_events' : 'a kernel with CONFIG_UPROBE_EVENTS'])
+  const triggers = f.eventTriggers
+  rows.push(['histogram triggers', triggers?.has('hist') ?? false, triggers?.has('hist') ? 'hist: event triggers' : 'a kernel with CONFIG_HIST_TRIGGERS; or QEMU (--kernel debian)'])
+  rows.push(['snapshot triggers', triggers?.has('snapshot') ?? false, triggers?.has('snapshot') ? 'snapshot event triggers' : 'a kernel with CONFIG_TRACER_SNAPSHOT; or QEMU (--kernel debian)'])
   rows.push(['instances', f.instances, f.instances ? 'tests run isolated and concurrently' : 'none: every test takes the top level in turn'])
   rows.push(['stack traces', f.options.has('stacktrace'), 'options/stacktrace, stacktrace triggers'])
   rows.push(['function names checked in', true, f.filterFunctions ? 'available_filter_functions' : '/proc/kallsyms (available_filter_functions is not readable)'])

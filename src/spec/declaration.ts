@@ -17,7 +17,7 @@ const eventSpec = z.union([
     /** An event filter, as written to `events/<sys>/<event>/filter`: `prev_pid == 1 && next_comm ~ "ls*"`. */
     filter: z.string().min(1).superRefine(expression('filter')).optional(),
     /** Triggers, as written to the event's `trigger` file: `stacktrace`, `traceoff:1`, `hist:keys=pid`. */
-    triggers: z.array(z.string().regex(/^(stacktrace|traceon|traceoff|snapshot|enable_event|disable_event|hist)\b/, 'a trigger is stacktrace, traceon, traceoff, snapshot, enable_event:…, disable_event:… or hist:…').superRefine(expression('trigger'))).optional(),
+    triggers: z.array(z.string().regex(/^(stacktrace|traceon|traceoff|snapshot|enable_event|disable_event|enable_hist|disable_hist|hist)\b/, 'a trigger is stacktrace, traceon, traceoff, snapshot, enable_event:…, disable_event:…, enable_hist:…, disable_hist:… or hist:…').superRefine(expression('trigger'))).optional(),
   }),
 ])
 

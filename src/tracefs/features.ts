@@ -16,6 +16,8 @@ export interface Features {
   uprobes: boolean
   options: Set<string>
   clocks: string[]
+  /** The event trigger commands the kernel's README lists (hist with CONFIG_HIST_TRIGGERS, snapshot with CONFIG_TRACER_SNAPSHOT); undefined without a README. */
+  eventTriggers: Set<string> | undefined
   /** available_filter_functions can be read (function names can be checked there). */
   filterFunctions: boolean
   root: boolean
@@ -67,8 +69,32 @@ async function probe(t: Target): Promise<Features> {
     options,
     clocks,
     filterFunctions,
+    eventTriggers: eventTriggers(await t.read('README').catch(() => '')),
     root: process.getuid?.() === 0,
   }
+}
+
+/**
+ * The event trigger commands a kernel offers, as its README lists them under the event
+ * files' `trigger` (the list ftracetest's `requires: "hist:":README` reads): `traceon`,
+ * `traceoff`, `enable_event`, `disable_event`, `stacktrace`, and where built in,
+ * `snapshot`, `hist`, `enable_hist`, `disable_hist`.
+ */
+export function eventTriggers(readme: string): Set<string> | undefined {
+  const section = readme.indexOf('a command to perform when event is hit')
+  if (section === -1) return undefined
+  const lines = readme.slice(section).split('\n')
+  const first = lines.findIndex((l) => /^\s*trigger:/.test(l))
+  if (first === -1) return undefined
+  const out = new Set<string>()
+  for (let i = first; i < lines.length && !/^\s*example:/.test(lines[i]); i++) {
+    // `hist (see below)`: words in parentheses are the README's, not commands.
+    for (const word of lines[i].replace(/^\s*trigger:/, '').replace(/\(.*?\)/g, '').split(/[\s,]+/)) {
+      const command = /^[a-z_]+/.exec(word)?.[0]
+      if (command) out.add(command)
+    }
+  }
+  return out
 }
 
 /**

@@ -1,6 +1,14 @@
 import { eventNames, type TraceDeclaration } from '../spec/declaration.js'
 import type { Features } from './features.js'
 
+/** The kernel option an event trigger command needs beyond the trigger file itself. */
+const TRIGGER_CONFIG: Record<string, string> = {
+  hist: 'CONFIG_HIST_TRIGGERS',
+  enable_hist: 'CONFIG_HIST_TRIGGERS',
+  disable_hist: 'CONFIG_HIST_TRIGGERS',
+  snapshot: 'CONFIG_TRACER_SNAPSHOT',
+}
+
 export interface Plan {
   /** Why the declaration cannot run on this target; empty when it can. */
   unmet: string[]
@@ -28,6 +36,15 @@ export function plan(d: TraceDeclaration, f: Features): Plan {
   if (d.stacktrace) options.push('stacktrace')
   for (const o of options) if (!f.options.has(o)) unmet.push(`the trace option ${o} is not available ${on}`)
   if (d.clock && !f.clocks.includes(d.clock)) unmet.push(`the trace clock ${d.clock} is not available ${on} (available: ${f.clocks.join(' ')})`)
+  for (const e of d.events) {
+    if (typeof e === 'string' || !f.eventTriggers) continue
+    for (const trigger of e.triggers ?? []) {
+      const command = /^\w+/.exec(trigger)?.[0] ?? trigger
+      if (f.eventTriggers.has(command)) continue
+      const config = TRIGGER_CONFIG[command]
+      unmet.push(`the event trigger ${command} is not available ${on}${config ? ` (${config} is off)` : ''}; its triggers: ${[...f.eventTriggers].join(' ')}`)
+    }
+  }
   if (!f.instances && eventNames(d).length > 0) topLevel = true
   return { unmet, topLevel }
 }

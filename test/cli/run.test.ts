@@ -69,6 +69,7 @@ test('kspec doctor prints the feature table of this kernel with how to get what 
   expect(r.stdout).toMatch(/^kernel \S+\ntracers: .*\n/)
   expect(r.stdout).toMatch(/✓ tracepoints \(events\/\) +per-test instances/)
   expect(r.stdout).toMatch(/[✓✗] function_graph tracer/)
+  expect(r.stdout).toMatch(/✗ histogram triggers +a kernel with CONFIG_HIST_TRIGGERS; or QEMU \(--kernel debian\)/)
   expect(r.stdout).toMatch(/cleaned: \d+ instance\(s\), \d+ probe\(s\), \d+ workload process\(es\), \d+ temporary folder\(s\) left by dead kspec runs/)
 })
 

@@ -41,6 +41,7 @@ describe('the target', () => {
     expect(f.tracers).toEqual(expect.arrayContaining(['function_graph', 'function', 'nop']))
     expect(f.instanceTracers).toEqual(['function', 'nop'])
     expect(f).toMatchObject({ kprobes: true, uprobes: true, instances: true, filterFunctions: true })
+    expect([...f.eventTriggers!]).toEqual(expect.arrayContaining(['hist', 'snapshot', 'stacktrace', 'traceoff', 'enable_hist']))
     expect(vm.vm?.accel).toMatch(/^(kvm|tcg)$/)
   })
 

@@ -4,7 +4,7 @@ import { defineTrace } from '../../src/spec/declaration.js'
 import { uprobe } from '../../src/spec/probes.js'
 import { libcPath } from '../../src/spec/libs.js'
 import { checkFunctions } from '../../src/tracefs/functions.js'
-import { probeFeatures, type Features } from '../../src/tracefs/features.js'
+import { eventTriggers, probeFeatures, type Features } from '../../src/tracefs/features.js'
 import { plan } from '../../src/tracefs/requirements.js'
 import { diff, snapshot } from '../../src/tracefs/state.js'
 import { host, ours, recorder } from '../live.js'
@@ -82,6 +82,7 @@ test('requirements: each unmet need is a skip reason naming the kernel and what 
   const f: Features = {
     release: '6.18.44', tracers: ['blk', 'function', 'nop'], instanceTracers: ['function', 'nop'], instances: true,
     refused: new Map([['function', 'EPERM']]), probed: new Set(['function']), kprobes: false, uprobes: true, options: new Set(['stacktrace']), clocks: ['local', 'global'], filterFunctions: false, root: true,
+    eventTriggers: new Set(['traceon', 'traceoff', 'enable_event', 'disable_event', 'stacktrace']),
   }
   expect(plan(defineTrace({ tracer: 'function_graph' }), f).unmet).toEqual(['function_graph is not available on 6.18.44 (available: blk function nop)'])
   expect(plan(defineTrace({ tracer: 'function' }), f).unmet).toEqual(['function is refused on 6.18.44: selecting it fails with EPERM (a lockdown or a security module forbids the function tracer)'])
@@ -90,6 +91,36 @@ test('requirements: each unmet need is a skip reason naming the kernel and what 
     'the trace clock x86-tsc is not available on 6.18.44 (available: local global)',
   ])
   expect(plan(defineTrace({ tracer: 'function' }), { ...f, refused: new Map(), instanceTracers: ['nop'] })).toEqual({ unmet: [], topLevel: true })
+  expect(plan(defineTrace({ events: [{ name: 'sched:sched_switch', triggers: ['hist:keys=next_pid', 'snapshot', 'stacktrace'] }] }), f).unmet).toEqual([
+    'the event trigger hist is not available on 6.18.44 (CONFIG_HIST_TRIGGERS is off); its triggers: traceon traceoff enable_event disable_event stacktrace',
+    'the event trigger snapshot is not available on 6.18.44 (CONFIG_TRACER_SNAPSHOT is off); its triggers: traceon traceoff enable_event disable_event stacktrace',
+  ])
+})
+
+test("the event trigger commands come from the kernel's README, as ftracetest's requires: lines read them", async () => {
+  // This machine's README (no hist here), and the lines Debian 6.1's adds.
+  const readme = await host.read('README')
+  const here = eventTriggers(readme)
+  expect([...here!]).toEqual(expect.arrayContaining(['traceon', 'traceoff', 'enable_event', 'disable_event', 'stacktrace']))
+  const debian = readme.replace(/(\n\s*stacktrace\n)(\s*example:)/, '$1\t\t    snapshot\n\t\t    hist (see below)\n\t            enable_hist:<system>:<event>\n$2')
+  expect(eventTriggers(debian)).toEqual(new Set([...here!, 'snapshot', 'hist', 'enable_hist']))
+  // The function triggers (traceon, traceoff, … for set_ftrace_filter) come earlier in the README and are not counted.
+  expect(eventTriggers('no such section')).toBeUndefined()
+})
+
+test('a histogram trigger on a kernel without them is skipped as unsupported, not failed with EINVAL', async () => {
+  const r = recorder()
+  const f = await r.features()
+  const err = await r.record(defineTrace({ events: [{ name: 'sched:sched_process_exec', triggers: ['hist:keys=pid'] }] }), 'true').catch((e) => e)
+  await r.close()
+  if (f.eventTriggers?.has('hist')) {
+    // A kernel with them records it; the unsupported path is then the unit test above.
+    expect(err).not.toBeInstanceOf(Error)
+  } else {
+    expect(err).toBeInstanceOf(UnsupportedError)
+    expect(err.message).toMatch(/^the event trigger hist is not available on \S+ \(CONFIG_HIST_TRIGGERS is off\)/)
+  }
+  expect(await ours()).toEqual([])
 })
 
 test('an event the kernel does not have is unsupported, with a did-you-mean', async () => {
