@@ -1,18 +1,11 @@
 import { z } from 'zod'
 import { DeclarationError } from '../errors.js'
 import { keyedRecord, probeName } from './name-schemas.js'
+import { fetchArgProblem, MAX_ARG_NAME } from './fetch-args.js'
 import { kprobePlaceProblem, uprobePathProblem } from './syntax.js'
 
-/**
- * A fetch argument as the kernel's probe syntax has it: `$arg1:s32`, `+0($arg2):string`,
- * `%di:x64`, `$retval`, `@sym`, `$comm`, `$stack0`.
- */
-const fetchArg = z
-  .string()
-  .regex(
-    /^(\+|-)?(\d+\()*(\$arg\d+|\$retval|\$comm|\$stack\d*|%[a-z0-9]+|@[A-Za-z_][\w.]*([+-]\d+)?|@0x[0-9a-fA-F]+|[+-]?0x[0-9a-fA-F]+)(\))*(:(s8|s16|s32|s64|u8|u16|u32|u64|x8|x16|x32|x64|string|ustring|symbol|symstr|char|b\d+@\d+\/\d+))?$/,
-    'not a fetch argument: use $argN, $retval, %reg, @symbol, $comm, $stackN or +off(...), with an optional :type (s32, u64, x64, string, ...)',
-  )
+/** A fetch argument's text; what the kernel makes of it is checked with the probe's type (fetch-args.ts). */
+const fetchArg = z.string().refine((s) => !/[\s\x00-\x1f\x7f]/.test(s), 'a fetch argument holds no whitespace or control characters (the kernel splits arguments on spaces)')
 
 export const probeSchema = z.strictObject({
   type: z.enum(['kprobe', 'kretprobe', 'uprobe', 'uretprobe']),
@@ -22,11 +15,21 @@ export const probeSchema = z.strictObject({
   /** uprobes: a symbol resolved from the ELF symbol table, or a file offset. */
   symbol: z.string().regex(/^[A-Za-z_][\w.@]*$/).optional(),
   offset: z.number().int().nonnegative().optional(),
-  args: keyedRecord(fetchArg, /^[A-Za-z_][A-Za-z0-9_]*$/, 'argument names are C identifiers').default({}),
+  args: keyedRecord(fetchArg, new RegExp(`^[A-Za-z_][A-Za-z0-9_]{0,${MAX_ARG_NAME - 1}}$`), `argument names are C identifiers of at most ${MAX_ARG_NAME} characters`).default({}),
 }).superRefine((p, ctx) => {
   // `at` goes into kprobe_events or uprobe_events as it stands: only what their syntax holds.
   const problem = p.type === 'kprobe' || p.type === 'kretprobe' ? kprobePlaceProblem(p.at) : uprobePathProblem(p.at)
   if (problem) ctx.addIssue({ code: 'custom', path: ['at'], message: `${JSON.stringify(p.at)}: ${problem}` })
+  // Each argument as the kernel would parse it: refused here with the kernel's words and caret, not at arming.
+  const offset = /\+(0x[0-9a-fA-F]+|\d+)$/.exec(p.at)?.[1]
+  for (const [name, body] of Object.entries(p.args)) {
+    if (/[\s\x00-\x1f\x7f]/.test(body)) continue
+    let problem = fetchArgProblem(body, p.type)
+    if (!problem && p.type === 'kprobe' && offset !== undefined && Number(offset) !== 0 && /(^|[(])\$arg\d/.test(body)) {
+      problem = { message: `$argN is a kprobe's at a function's entry, and this one is at ${p.at}: read the registers instead (%di, %si, …) (BAD_VAR)`, at: body.indexOf('$arg') }
+    }
+    if (problem) ctx.addIssue({ code: 'custom', path: ['args', name], message: `${name}=${body}: ${problem.message}\n    ${name}=${body}\n    ${' '.repeat(name.length + 1 + problem.at)}^` })
+  }
   if ((p.type === 'uprobe' || p.type === 'uretprobe') && (p.symbol === undefined) === (p.offset === undefined)) {
     ctx.addIssue({ code: 'custom', path: ['symbol'], message: 'a uprobe needs a symbol or an offset, not both' })
   }

@@ -5,6 +5,7 @@ import { TargetError, WorkloadTimeoutError } from '../../src/errors.js'
 import { QemuTarget } from '../../src/kernel/qemu/target.js'
 import { defineTrace } from '../../src/spec/declaration.js'
 import { kprobe, kretprobe } from '../../src/spec/probes.js'
+import { fetchArgProblem } from '../../src/spec/fetch-args.js'
 import { probeFeatures } from '../../src/tracefs/features.js'
 import { Recorder } from '../../src/tracefs/recorder.js'
 import { tempDir } from '../helpers.js'
@@ -64,6 +65,51 @@ describe('the target', () => {
       expect(res.stdout.split(' ')[0]).toBe(createHash('md5').update(big).digest('hex'))
     })
   }, 60_000)
+})
+
+describe("fetch arguments: kspec's parser against the kernel's own answers", () => {
+  /** The kernel's verdict on one argument: taken, or the caret's place in the body (from error_log). */
+  async function kernelSays(file: 'kprobe_events' | 'uprobe_events', place: string, body: string): Promise<'taken' | number> {
+    const head = `p:kspec_syntax/t ${place} a=`
+    await vm.write('error_log', '')
+    const taken = await vm.append(file, head + body).then(() => true, () => false)
+    if (taken) {
+      await vm.append(file, '-:kspec_syntax/t')
+      return 'taken'
+    }
+    const log = (await vm.read('error_log')).split('\n')
+    const command = log.findIndex((l) => l.startsWith('  Command: '))
+    expect(command, log.join('\n')).toBeGreaterThan(0)
+    return log[command + 1].indexOf('^') - '  Command: '.length - head.length
+  }
+
+  const SELFTEST = ['$retval', '$stack10000', '$arg10000', '$none_var', '%none_reg', '@12345678abcde', '@+10', '+0@0)', '+0ab1(@0)', '+0(+0(@0)', '+0($comm)', '&1',
+    '+0(+0(+0(+0(+0(+0(+0(+0(+0(+0(+0(+0(+0(+0(@0))))))))))))))', '+0(@11):u8[10', '+0(@11):u8[10]a', '+0(@11):u8[10a]', '+0(@11):u8[256]', '@11:unknown_type',
+    '$stack0:string', '@11:b10@a/16', '+1234567(+1234567(+1234567(+1234567(+1234567(+1234567(@1234))))))']
+  const KPROBE_OK = ['+0(+8(%di)):string', '+0($arg2):u8[10]', '$arg1:s32', '+0($arg2):string', '$comm', '+u0(%si):u32', '-8(%bp):s64', '@jiffies:u64', '@jiffies+8', '$stack', '\\1234', '\\"hello"', '+0(%di):b4@2/8', '%ax:symbol', '+16(+0(%di)):u16[4]', '+0(%di)))))', '%di:x64', '$stack3']
+  const UPROBE = ['%di:x64', '+0(%di):ustring', '@+0x1000:u32', '$comm:string', '$stack3:x64', '$arg1', '$retval', '@jiffies', '+0(%di)))))']
+
+  test('every kprobe argument: kspec refuses what Debian 6.1 refuses, with its caret, and takes what it takes', async () => {
+    const disagree: string[] = []
+    for (const body of [...SELFTEST, ...KPROBE_OK]) {
+      const kernel = await kernelSays('kprobe_events', 'vfs_read', body)
+      const ours = fetchArgProblem(body, 'kprobe')
+      const said = ours === undefined ? 'taken' : ours.at
+      if (said !== kernel) disagree.push(`${body}: the kernel ${kernel === 'taken' ? 'takes it' : `refuses it at ${kernel}`}, kspec ${said === 'taken' ? 'takes it' : `refuses it at ${said} (${ours!.message})`}`)
+    }
+    expect(disagree).toEqual([])
+  }, 120_000)
+
+  test('uprobe arguments too (on the guest\'s busybox)', async () => {
+    const disagree: string[] = []
+    for (const body of UPROBE) {
+      const kernel = await kernelSays('uprobe_events', '/bin/busybox:0x1000', body)
+      const ours = fetchArgProblem(body, 'uprobe')
+      const said = ours === undefined ? 'taken' : ours.at
+      if (said !== kernel) disagree.push(`${body}: the kernel ${kernel === 'taken' ? 'takes it' : `refuses it at ${kernel}`}, kspec ${said === 'taken' ? 'takes it' : `refuses it at ${said} (${ours!.message})`}`)
+    }
+    expect(disagree).toEqual([])
+  }, 120_000)
 })
 
 describe("the seed's five techniques on Debian's kernel", () => {

@@ -25,7 +25,7 @@ test('every problem is listed at once, each with its path', () => {
       → at bufferSizeKb
     ✖ write events as "system:event" (globs allowed), e.g. "syscalls:sys_enter_openat" or "sched:*"
       → at events[0]
-    ✖ a trigger is stacktrace, traceon, traceoff, snapshot, enable_event:…, disable_event:… or hist:…
+    ✖ a trigger is stacktrace, traceon, traceoff, snapshot, enable_event:…, disable_event:…, enable_hist:…, disable_hist:… or hist:…
       → at events[1].triggers[0]"
   `)
 })
@@ -49,7 +49,9 @@ test('names that would escape the tracing directory are refused', () => {
 
 test('probe builders validate names and fetch-arg syntax', () => {
   expect(() => kprobe('do_sys_openat2', { dfd: '$arg1:s33' })).toThrowErrorMatchingInlineSnapshot(`
-    [DeclarationError: invalid probe: ✖ not a fetch argument: use $argN, $retval, %reg, @symbol, $comm, $stackN or +off(...), with an optional :type (s32, u64, x64, string, ...)
+    [DeclarationError: invalid probe: ✖ dfd=$arg1:s33: "s33" is not a fetch type: use one of u8, u16, u32, u64, s8, s16, s32, s64, x8, x16, x32, x64, string, ustring, symbol, a bitfield b<width>@<offset>/<size>, or TYPE[N] (BAD_TYPE)
+        dfd=$arg1:s33
+                  ^
       → at args.dfd]
   `)
   expect(() => kprobe('do_sys_openat2', { 'my dfd': '$arg1' })).toThrow(/argument names are C identifiers/)
