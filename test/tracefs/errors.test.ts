@@ -22,18 +22,19 @@ test('unknown function names are caught before tracing, with a did-you-mean from
 
 test('a probe the kernel rejects shows its error_log line with the caret', async () => {
   const r = recorder()
-  const bad = defineTrace({ uprobes: [uprobe(libcPath(), 'open', { path: '+0(%zz):string' })] })
+  // An argument name the kernel keeps for itself: only the kernel says so (fetch arguments kspec checks first).
+  const bad = defineTrace({ uprobes: [uprobe(libcPath(), 'open', { common_pid: '%di' })] })
   const err = await r.record(bad, 'true').catch((e) => e)
   await r.close()
   expect(err).toBeInstanceOf(TracefsError)
   const lines = err.message.split('\n')
   // The kernel's words first, then the errno and what to do.
-  expect(lines[0]).toMatch(/^tracefs refused "p:kspec_\d+_\d+\/open \S+:0x[0-9a-f]+ path=\+0\(%zz\):string" in uprobe_events: trace_uprobe: error: Invalid register name$/)
+  expect(lines[0]).toMatch(/^tracefs refused "p:kspec_\d+_\d+\/open \S+:0x[0-9a-f]+ common_pid=%di" in uprobe_events: trace_uprobe: error: This argument name is already used$/)
   expect(lines[3]).toBe('(EINVAL: the kernel did not accept the value.)')
   const command = lines[1]
   const caret = lines[2].indexOf('^')
   expect(command).toMatch(/^\s+Command: p:kspec_/)
-  expect(command.slice(caret)).toBe('%zz):string')
+  expect(command.slice(caret)).toBe('common_pid=%di')
   expect(await ours()).toEqual([])
 })
 
