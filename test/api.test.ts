@@ -47,5 +47,6 @@ test("the package's entry points are the built files of these modules, and the r
     './vitest': { types: './dist/vitest.d.ts', import: './dist/vitest.js' },
     './reporters/junit': './reporters/junit.js',
     './reporters/summary': './reporters/summary.js',
+    './reporters/ktap': './reporters/ktap.js',
   })
 })

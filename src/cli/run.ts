@@ -19,10 +19,11 @@ const KSPEC_ENTRY = fileURLToPath(new URL('../index.js', import.meta.url))
 /** kspec's reporters, built beside this file. */
 const SUMMARY_REPORTER = fileURLToPath(new URL('../report/summary-reporter.js', import.meta.url))
 const JUNIT_REPORTER = fileURLToPath(new URL('../report/junit-reporter.js', import.meta.url))
-const REPORTERS = ['default', 'junit', 'json'] as const
+const KTAP_REPORTER = fileURLToPath(new URL('../report/ktap-reporter.js', import.meta.url))
+const REPORTERS = ['default', 'junit', 'json', 'ktap'] as const
 
 const ANY_SPEC = ['**/*.spec.{ts,mts,js,mjs}', '**/*.test.{ts,mts,js,mjs}']
-const USAGE = 'usage: kspec run [files...] [--config file] [--kernel host|debian|PATH ...] [--shard i/n] [--bail n] [--reporter default|junit|json ...] [--outputFile path] [--modules DIR] [--accel auto|kvm|tcg] [-t pattern] [--timeout ms] [-u]'
+const USAGE = 'usage: kspec run [files...] [--config file] [--kernel host|debian|PATH ...] [--shard i/n] [--bail n] [--reporter default|junit|json|ktap ...] [--outputFile path] [--modules DIR] [--accel auto|kvm|tcg] [-t pattern] [--timeout ms] [-u]'
 
 /**
  * `kspec run`: spec files through vitest's node API, once per kernel (`--kernel host
@@ -67,6 +68,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const reporters = args.values.reporter ?? config.reporters
   const unknown = reporters.find((r) => !(REPORTERS as readonly string[]).includes(r))
   if (unknown) throw new UsageError(`--reporter ${unknown} is not a kspec reporter`, `use ${REPORTERS.join(', ')}`)
+  if (reporters.includes('ktap') && reporters.includes('default')) throw new UsageError('the ktap reporter prints its KTAP document on standard output, which the default reporter would write into', 'use --reporter ktap alone, or with junit/json (they write files)')
   const kernels = args.values.kernel ?? (process.env.KSPEC_KERNEL ? [process.env.KSPEC_KERNEL] : config.kernels)
   // Each kernel's run adds its suites here; the JUnit file is rebuilt from all of them.
   const parts = await privateDir('junit')
@@ -122,6 +124,8 @@ function vitestReporters(o: RunOptions): (string | [string, object])[] {
     if (r === 'junit') out.push([JUNIT_REPORTER, { outputFile: o.reporters.length > 1 || !o.outputFile ? (o.outputFile ?? 'kspec-junit.xml') : o.outputFile }])
     if (r === 'json') out.push(['json', { outputFile: o.outputFile && !o.reporters.includes('junit') ? o.outputFile : 'kspec-report.json' }])
   }
+  // KTAP owns standard output: a consumer reads it whole, so nothing else prints there.
+  if (o.reporters.includes('ktap')) return [...out, KTAP_REPORTER]
   if (!o.reporters.includes('default')) out.push('dot')
   out.push(SUMMARY_REPORTER)
   return out

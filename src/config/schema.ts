@@ -20,7 +20,7 @@ export const configSchema = z.strictObject({
       files: z.array(z.strictObject({ from: z.string().min(1), to: z.string().regex(/^\/[^\0]*$/, 'a guest path is absolute') })).default([]),
     })
     .default({ files: [] }),
-  reporters: z.array(z.enum(['default', 'junit', 'json'])).default(['default']),
+  reporters: z.array(z.enum(['default', 'junit', 'json', 'ktap'])).default(['default']),
   /** Where the JUnit report goes. */
   outputFile: z.string().optional(),
   artifactDir: z.string().default('kspec-artifacts'),
