@@ -29,6 +29,12 @@ export class TracefsUnavailableError extends Error {
 /** The target cannot provide what a declaration needs: the test is skipped with this reason. */
 export class UnsupportedError extends Error {
   override name = 'UnsupportedError'
+  /** The kernel options (CONFIG_…) that would provide it, where known. */
+  readonly needs: readonly string[]
+  constructor(message: string, options: ErrorOptions & { needs?: readonly string[] } = {}) {
+    super(message, options)
+    this.needs = options.needs ?? []
+  }
 }
 
 /** tracefs differs after a test from before it: something was left behind. */

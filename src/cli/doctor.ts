@@ -1,8 +1,10 @@
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../config/load.js'
 import { settingsFrom } from '../config/settings.js'
+import { kernelConfig, type KernelConfig } from '../kernel/config.js'
 import { selectTarget } from '../kernel/select.js'
 import { probeFeatures, probeTracer, type Features } from '../tracefs/features.js'
+import { FEATURE_CONFIG } from '../tracefs/requirements.js'
 import { sweepLeftovers } from './leftovers.js'
 import { UsageError } from './usage.js'
 
@@ -12,14 +14,15 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   try {
     args = parseArgs({ args: argv, options: { clean: { type: 'boolean' }, kernel: { type: 'string' } } })
   } catch (e) {
-    throw new UsageError((e as Error).message, 'usage: kspec doctor [--clean] [--kernel host]')
+    throw new UsageError((e as Error).message, 'usage: kspec doctor [--clean] [--kernel host|debian|PATH]')
   }
+  const config = await kernelConfig(args.values.kernel ?? process.env.KSPEC_KERNEL ?? 'host').catch(() => undefined)
   const s = settingsFrom((await loadConfig()).config, { kernel: args.values.kernel ?? process.env.KSPEC_KERNEL })
   const target = selectTarget(s.kernel, s.qemu)
   try {
     const f = await probeFeatures(target)
     for (const tracer of f.tracers) if (tracer !== 'nop') await probeTracer(target, f, tracer)
-    process.stdout.write(formatFeatures(f) + '\n')
+    process.stdout.write(formatFeatures(f) + '\n\n' + formatConfig(config) + '\n')
     if (args.values.clean) {
       const swept = await sweepLeftovers(target)
       process.stdout.write(`cleaned: ${swept.instances.length} instance(s), ${swept.probes.length} probe(s), ${swept.processes.length} workload process(es), ${swept.folders.length} temporary folder(s) left by dead kspec runs${[...swept.instances, ...swept.probes, ...swept.processes.map((p) => `${p.comm} (pid ${p.pid})`), ...swept.folders].map((n) => `\n  ${n}`).join('')}\n`)
@@ -55,4 +58,15 @@ export function formatFeatures(f: Features): string {
   rows.push(['root', f.root, f.root ? 'yes' : 'run kspec as root to record traces'])
   const width = Math.max(...rows.map((r) => r[0].length))
   return [`kernel ${f.release}`, `tracers: ${f.tracers.join(' ')}; in instances: ${f.instanceTracers.join(' ') || '-'}`, `clocks: ${f.clocks.join(' ')}`, '', ...rows.map(([name, ok, note]) => `${ok ? '✓' : '✗'} ${name.padEnd(width)}  ${note}`)].join('\n')
+}
+
+/** For each feature, the kernel option that provides it and whether this kernel's configuration sets it. */
+export function formatConfig(config: KernelConfig | undefined): string {
+  if (!config) return 'kernel configuration: not found (/proc/config.gz, /boot/config-<release>, the package\'s /boot/config-*, or a build tree\'s .config)'
+  const width = Math.max(...FEATURE_CONFIG.map((r) => r.feature.length))
+  const rows = FEATURE_CONFIG.map(({ feature, option }) => {
+    const value = config.options.get(option)
+    return `${value ? '✓' : '✗'} ${feature.padEnd(width)}  ${value ? `${option}=${value}` : `${option} is not set`}`
+  })
+  return [`kernel configuration (${config.file}):`, ...rows].join('\n')
 }

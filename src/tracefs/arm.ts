@@ -43,7 +43,7 @@ let armings = 0
  */
 export async function arm(t: Target, decl: TraceDeclaration, features: Features, onCreated: (a: Arming) => void): Promise<Arming> {
   const p = plan(decl, features)
-  if (p.unmet.length > 0) throw new UnsupportedError(p.unmet.join('; '))
+  if (p.unmet.length > 0) throw new UnsupportedError(p.unmet.join('; '), { needs: p.needs })
   const n = ++armings
   const a: Arming = { decl, dir: '', group: `kspec_${process.pid}_${n}`, probes: [], formatDirs: [] }
   if (p.topLevel) {

@@ -88,11 +88,11 @@ export class Recorder {
     return (await spare?.catch(() => undefined)) ?? this.target.spawner()
   }
 
-  /** Why the declaration cannot run here (empty when it can). */
-  async unmet(decl: TraceDeclaration): Promise<string[]> {
+  /** Why the declaration cannot run here (empty when it can), and the kernel options that would provide it. */
+  async unmet(decl: TraceDeclaration): Promise<{ unmet: string[]; needs: string[] }> {
     const f = await this.features()
     if (decl.tracer !== 'nop') await probeTracer(this.target, f, decl.tracer)
-    return plan(decl, f).unmet
+    return plan(decl, f)
   }
 
   async record(declared: TraceDeclaration, workload: Workload, opts: RecordOptions = {}): Promise<RecordedTrace> {
@@ -102,8 +102,8 @@ export class Recorder {
     const fallback = this.options.bufferSizeKb
     const decl = declared.bufferSizeKb || !fallback ? declared : withBuffer(declared, fallback)
     const features = await this.features()
-    const unmet = await this.unmet(decl)
-    if (unmet.length) throw new UnsupportedError(unmet.join('; '))
+    const { unmet, needs } = await this.unmet(decl)
+    if (unmet.length) throw new UnsupportedError(unmet.join('; '), { needs })
     const key = `${decl.id}:${workloadKind(workload)}`
     let armed = this.#idle.get(key)?.pop()
     if (!armed) {

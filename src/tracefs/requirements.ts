@@ -1,6 +1,34 @@
 import { eventNames, type TraceDeclaration } from '../spec/declaration.js'
 import type { Features } from './features.js'
 
+/**
+ * What each tracefs feature kspec uses needs in the kernel's build configuration: the
+ * options `kspec doctor --kernel X` reads from the kernel's config, and skips name.
+ */
+export const FEATURE_CONFIG: { feature: string; option: string }[] = [
+  { feature: 'tracing (tracefs, events, markers)', option: 'CONFIG_FTRACE' },
+  { feature: 'syscall tracepoints', option: 'CONFIG_FTRACE_SYSCALLS' },
+  { feature: 'function tracer', option: 'CONFIG_FUNCTION_TRACER' },
+  { feature: 'function_graph tracer', option: 'CONFIG_FUNCTION_GRAPH_TRACER' },
+  { feature: 'dynamic ftrace (set_ftrace_filter)', option: 'CONFIG_DYNAMIC_FTRACE' },
+  { feature: 'kprobe events', option: 'CONFIG_KPROBE_EVENTS' },
+  { feature: 'uprobe events', option: 'CONFIG_UPROBE_EVENTS' },
+  { feature: '$argN in kprobes', option: 'CONFIG_HAVE_FUNCTION_ARG_ACCESS_API' },
+  { feature: 'fprobe events (f:)', option: 'CONFIG_FPROBE_EVENTS' },
+  { feature: 'histogram triggers', option: 'CONFIG_HIST_TRIGGERS' },
+  { feature: 'synthetic events', option: 'CONFIG_SYNTH_EVENTS' },
+  { feature: 'snapshot', option: 'CONFIG_TRACER_SNAPSHOT' },
+  { feature: 'stack tracer', option: 'CONFIG_STACK_TRACER' },
+  { feature: 'function profiler', option: 'CONFIG_FUNCTION_PROFILER' },
+  { feature: 'stack traces (options/stacktrace)', option: 'CONFIG_STACKTRACE' },
+]
+
+/** The kernel option a tracer needs. */
+const TRACER_CONFIG: Record<'function' | 'function_graph', string> = {
+  function: 'CONFIG_FUNCTION_TRACER',
+  function_graph: 'CONFIG_FUNCTION_GRAPH_TRACER',
+}
+
 /** The kernel option an event trigger command needs beyond the trigger file itself. */
 const TRIGGER_CONFIG: Record<string, string> = {
   hist: 'CONFIG_HIST_TRIGGERS',
@@ -12,6 +40,8 @@ const TRIGGER_CONFIG: Record<string, string> = {
 export interface Plan {
   /** Why the declaration cannot run on this target; empty when it can. */
   unmet: string[]
+  /** The kernel options (CONFIG_…) that provide what is unmet, where one is known: not set, or set and refused at run time (a lockdown). */
+  needs: string[]
   /** The tracer is not offered inside instances: use the top level, under a lock. */
   topLevel: boolean
 }
@@ -22,16 +52,28 @@ export interface Plan {
  */
 export function plan(d: TraceDeclaration, f: Features): Plan {
   const unmet: string[] = []
+  const needs: string[] = []
   const on = `on ${f.release}`
   let topLevel = false
   if (d.tracer !== 'nop') {
     const refusedWith = f.refused.get(d.tracer)
-    if (!f.tracers.includes(d.tracer)) unmet.push(`${d.tracer} is not available ${on} (available: ${f.tracers.join(' ')})`)
-    else if (refusedWith) unmet.push(`${d.tracer} is refused ${on}: selecting it fails with ${refusedWith}${refusedWith === 'EPERM' ? ' (a lockdown or a security module forbids the function tracer)' : ''}`)
-    else if (!f.instances || !f.instanceTracers.includes(d.tracer)) topLevel = true
+    const config = TRACER_CONFIG[d.tracer]
+    if (!f.tracers.includes(d.tracer)) {
+      unmet.push(`${d.tracer} is not available ${on} (available: ${f.tracers.join(' ')}; ${config} is off)`)
+      needs.push(config)
+    } else if (refusedWith) {
+      unmet.push(`${d.tracer} is refused ${on}: selecting it fails with ${refusedWith}${refusedWith === 'EPERM' ? ' (a lockdown or a security module forbids the function tracer)' : ''}`)
+      needs.push(config)
+    } else if (!f.instances || !f.instanceTracers.includes(d.tracer)) topLevel = true
   }
-  if (d.kprobes.length > 0 && !f.kprobes) unmet.push(`kprobes are not available ${on} (no kprobe_events: CONFIG_KPROBE_EVENTS is off)`)
-  if (d.uprobes.length > 0 && !f.uprobes) unmet.push(`uprobes are not available ${on} (no uprobe_events: CONFIG_UPROBE_EVENTS is off)`)
+  if (d.kprobes.length > 0 && !f.kprobes) {
+    unmet.push(`kprobes are not available ${on} (no kprobe_events: CONFIG_KPROBE_EVENTS is off)`)
+    needs.push('CONFIG_KPROBE_EVENTS')
+  }
+  if (d.uprobes.length > 0 && !f.uprobes) {
+    unmet.push(`uprobes are not available ${on} (no uprobe_events: CONFIG_UPROBE_EVENTS is off)`)
+    needs.push('CONFIG_UPROBE_EVENTS')
+  }
   const options = Object.keys(d.options)
   if (d.stacktrace) options.push('stacktrace')
   for (const o of options) if (!f.options.has(o)) unmet.push(`the trace option ${o} is not available ${on}`)
@@ -43,8 +85,9 @@ export function plan(d: TraceDeclaration, f: Features): Plan {
       if (f.eventTriggers.has(command)) continue
       const config = TRIGGER_CONFIG[command]
       unmet.push(`the event trigger ${command} is not available ${on}${config ? ` (${config} is off)` : ''}; its triggers: ${[...f.eventTriggers].join(' ')}`)
+      if (config) needs.push(config)
     }
   }
   if (!f.instances && eventNames(d).length > 0) topLevel = true
-  return { unmet, topLevel }
+  return { unmet, needs, topLevel }
 }

@@ -56,8 +56,9 @@ test('kspec run on this machine: the example specs pass live, and what the host 
   const out = strip(r.stdout)
   expect(r.exitCode, out + r.stderr).toBe(0)
   expect(out).toMatch(/skipped \(\d\): unsupported: function is refused on \S+: selecting it fails with EPERM|skipped \(\d\): unsupported: function/)
-  expect(out).toMatch(/skipped \(1\): unsupported: function_graph is not available on \S+ \(available: [^)]+\)/)
-  expect(out).toMatch(/skipped \(1\): unsupported: kprobes are not available/)
+  // What the host lacks and Debian's kernel has, the skip says where it runs.
+  expect(out).toMatch(/skipped \(1\): unsupported: function_graph is not available on \S+ \(available: [^)]+; CONFIG_FUNCTION_GRAPH_TRACER is off\) — kspec run --kernel debian runs it \(Debian's kernel under QEMU has CONFIG_FUNCTION_GRAPH_TRACER\)/)
+  expect(out).toMatch(/skipped \(1\): unsupported: kprobes are not available .* — kspec run --kernel debian runs it \(Debian's kernel under QEMU has CONFIG_KPROBE_EVENTS\)/)
   const [, passed, failed, skipped] = /(\d+) passed, (\d+) failed, (\d+) skipped/.exec(out)!.map(Number)
   expect({ failed, skipped }).toEqual({ failed: 0, skipped: 4 })
   expect(passed).toBeGreaterThanOrEqual(12)
@@ -70,6 +71,10 @@ test('kspec doctor prints the feature table of this kernel with how to get what 
   expect(r.stdout).toMatch(/✓ tracepoints \(events\/\) +per-test instances/)
   expect(r.stdout).toMatch(/[✓✗] function_graph tracer/)
   expect(r.stdout).toMatch(/✗ histogram triggers +a kernel with CONFIG_HIST_TRIGGERS; or QEMU \(--kernel debian\)/)
+  // The kernel's configuration, feature by feature.
+  expect(r.stdout).toMatch(/^kernel configuration \((\/proc\/config\.gz|\/boot\/config-\S+)\):$/m)
+  expect(r.stdout).toMatch(/^✗ function_graph tracer +CONFIG_FUNCTION_GRAPH_TRACER is not set$/m)
+  expect(r.stdout).toMatch(/^✓ uprobe events +CONFIG_UPROBE_EVENTS=y$/m)
   expect(r.stdout).toMatch(/cleaned: \d+ instance\(s\), \d+ probe\(s\), \d+ workload process\(es\), \d+ temporary folder\(s\) left by dead kspec runs/)
 })
 

@@ -3,6 +3,8 @@ import { execFileSync } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, test } from 'kspec'
 import { TargetError, WorkloadTimeoutError } from '../../src/errors.js'
 import { QemuTarget } from '../../src/kernel/qemu/target.js'
+import { kernelConfig } from '../../src/kernel/config.js'
+import { DEBIAN_TRACING_CONFIG } from '../../src/kernel/qemu/kernel.js'
 import { defineTrace } from '../../src/spec/declaration.js'
 import { kprobe, kretprobe } from '../../src/spec/probes.js'
 import { fetchArgProblem } from '../../src/spec/fetch-args.js'
@@ -43,6 +45,11 @@ describe('the target', () => {
     expect(f.instanceTracers).toEqual(['function', 'nop'])
     expect(f).toMatchObject({ kprobes: true, uprobes: true, instances: true, filterFunctions: true })
     expect([...f.eventTriggers!]).toEqual(expect.arrayContaining(['hist', 'snapshot', 'stacktrace', 'traceoff', 'enable_hist']))
+    // What skips on the host promise of --kernel debian, its configuration has.
+    const config = await kernelConfig('debian')
+    expect(config?.file).toMatch(/\/boot\/config-6\.1\.\S+-amd64$/)
+    expect(DEBIAN_TRACING_CONFIG.filter((o) => !config!.options.has(o))).toEqual([])
+    expect(config!.options.has('CONFIG_FUNCTION_PROFILER')).toBe(false)
     expect(vm.vm?.accel).toMatch(/^(kvm|tcg)$/)
   })
 

@@ -85,13 +85,14 @@ test('requirements: each unmet need is a skip reason naming the kernel and what 
     refused: new Map([['function', 'EPERM']]), probed: new Set(['function']), kprobes: false, uprobes: true, options: new Set(['stacktrace']), clocks: ['local', 'global'], filterFunctions: false, root: true,
     eventTriggers: new Set(['traceon', 'traceoff', 'enable_event', 'disable_event', 'stacktrace']),
   }
-  expect(plan(defineTrace({ tracer: 'function_graph' }), f).unmet).toEqual(['function_graph is not available on 6.18.44 (available: blk function nop)'])
+  expect(plan(defineTrace({ tracer: 'function_graph' }), f)).toMatchObject({ unmet: ['function_graph is not available on 6.18.44 (available: blk function nop; CONFIG_FUNCTION_GRAPH_TRACER is off)'], needs: ['CONFIG_FUNCTION_GRAPH_TRACER'] })
+  expect(plan(defineTrace({ tracer: 'function' }), f).needs).toEqual(['CONFIG_FUNCTION_TRACER'])
   expect(plan(defineTrace({ tracer: 'function' }), f).unmet).toEqual(['function is refused on 6.18.44: selecting it fails with EPERM (a lockdown or a security module forbids the function tracer)'])
   expect(plan(defineTrace({ events: ['sched:sched_switch'], options: { 'record-tgid': true }, clock: 'x86-tsc' }), f).unmet).toEqual([
     'the trace option record-tgid is not available on 6.18.44',
     'the trace clock x86-tsc is not available on 6.18.44 (available: local global)',
   ])
-  expect(plan(defineTrace({ tracer: 'function' }), { ...f, refused: new Map(), instanceTracers: ['nop'] })).toEqual({ unmet: [], topLevel: true })
+  expect(plan(defineTrace({ tracer: 'function' }), { ...f, refused: new Map(), instanceTracers: ['nop'] })).toEqual({ unmet: [], needs: [], topLevel: true })
   expect(plan(defineTrace({ events: [{ name: 'sched:sched_switch', triggers: ['hist:keys=next_pid', 'snapshot', 'stacktrace'] }] }), f).unmet).toEqual([
     'the event trigger hist is not available on 6.18.44 (CONFIG_HIST_TRIGGERS is off); its triggers: traceon traceoff enable_event disable_event stacktrace',
     'the event trigger snapshot is not available on 6.18.44 (CONFIG_TRACER_SNAPSHOT is off); its triggers: traceon traceoff enable_event disable_event stacktrace',

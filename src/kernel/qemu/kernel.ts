@@ -24,6 +24,27 @@ export const VIRTIO_MODULES = [
   'kernel/drivers/char/virtio_console.ko',
 ]
 
+/**
+ * The tracing options Debian's amd64 kernel sets (measured on 6.1.0-57's /boot/config-*,
+ * and checked against the package's config by test/qemu): what `--kernel debian` offers
+ * where the host lacks it. Not set there: CONFIG_FUNCTION_PROFILER, CONFIG_FPROBE.
+ */
+export const DEBIAN_TRACING_CONFIG = [
+  'CONFIG_FTRACE',
+  'CONFIG_FTRACE_SYSCALLS',
+  'CONFIG_FUNCTION_TRACER',
+  'CONFIG_FUNCTION_GRAPH_TRACER',
+  'CONFIG_DYNAMIC_FTRACE',
+  'CONFIG_KPROBE_EVENTS',
+  'CONFIG_UPROBE_EVENTS',
+  'CONFIG_HAVE_FUNCTION_ARG_ACCESS_API',
+  'CONFIG_HIST_TRIGGERS',
+  'CONFIG_SYNTH_EVENTS',
+  'CONFIG_TRACER_SNAPSHOT',
+  'CONFIG_STACK_TRACER',
+  'CONFIG_STACKTRACE',
+]
+
 const exists = (p: string) => access(p).then(() => true, () => false)
 
 /**
