@@ -18,7 +18,7 @@ test('config problems are listed at once, unknown keys with a did-you-mean; exit
   expect(r.stderr.replaceAll(dir, '<dir>')).toMatchInlineSnapshot(`
     "kspec: <dir>/kspec.config.ts: 4 problems
     ✖ unknown key "memory": did you mean "memoryMb"? → at qemu
-    ✖ Invalid option: expected one of "default"|"junit"|"json" → at reporters.1
+    ✖ Invalid option: expected one of "default"|"junit"|"json"|"ktap" → at reporters.1
     ✖ Too small: expected number to be >0 → at timeoutMs
     ✖ unknown key "kernel": did you mean "kernels"?
     fix the config file (kspec init writes a valid one)"
