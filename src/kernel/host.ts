@@ -8,6 +8,7 @@ import { exec } from './exec.js'
 import { pidAlive } from '../tempdir.js'
 import { hostSpawner } from './spawner.js'
 import type { Spawner, Target } from './target.js'
+import { moduleError, moduleNames, newKernelLines } from './workload.js'
 
 const MOUNTS = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing']
 const LOCK_DIR = process.env.KSPEC_LOCK_DIR ?? '/run/kspec'
@@ -106,6 +107,24 @@ export class HostTarget implements Target {
 
   spawner(): Promise<Spawner> {
     return hostSpawner()
+  }
+
+  async loadModule(name: string, params: string[]): Promise<void> {
+    const before = await this.kernelLog().catch(() => '')
+    try {
+      await exec('modprobe', [name, ...params])
+    } catch (e) {
+      const after = await this.kernelLog().catch(() => '')
+      throw moduleError(name, params, (e as Error).message, newKernelLines(before, after))
+    }
+  }
+
+  async unloadModule(name: string): Promise<void> {
+    await exec('modprobe', ['-r', name])
+  }
+
+  async modules(): Promise<string[] | undefined> {
+    return readFile('/proc/modules', 'utf8').then(moduleNames, () => undefined)
   }
 
   async kernelLog(): Promise<string> {

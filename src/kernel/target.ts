@@ -32,6 +32,12 @@ export interface Target {
    * from birth and re-scoping costs nothing between tests.
    */
   spawner(): Promise<Spawner>
+  /** Loads a kernel module with its parameters (`modprobe NAME key=value…`, dependencies first); the error carries modprobe's words. */
+  loadModule(name: string, params: string[]): Promise<void>
+  /** Unloads a module kspec loaded (`modprobe -r`). */
+  unloadModule(name: string): Promise<void>
+  /** The names of the modules loaded now (/proc/modules); undefined where the kernel has no module support. */
+  modules(): Promise<string[] | undefined>
   /** Every record in the kernel's log buffer, as /dev/kmsg gives them (`prio,seq,ts,flags;message`). */
   kernelLog(): Promise<string>
   /** Whether a process of this target still runs (for the janitor). */

@@ -134,3 +134,21 @@ export async function pollUntil(gone: () => Promise<boolean>, deadline: number):
   }
   return true
 }
+
+/** The module names of /proc/modules (`null_blk 49152 0 - Live 0x…`). */
+export const moduleNames = (procModules: string): string[] => procModules.split('\n').map((l) => l.split(' ')[0]).filter(Boolean)
+
+/** What modprobe said when a module would not load, with the kernel's new log lines: the error a test shows. */
+export function moduleError(name: string, params: string[], said: string, kernelLines: string[]): Error {
+  const log = kernelLines.length ? `\nthe kernel said:\n${kernelLines.map((l) => `  ${l}`).join('\n')}` : ''
+  return new Error(`the module ${name} did not load (modprobe ${[name, ...params].join(' ')}): ${said.trim() || 'no reason given'}${log}\nCheck the name (modinfo ${name}) and its parameters.`)
+}
+
+/** The messages of kernel log records (/dev/kmsg: `prio,seq,ts,flags;message`) that `after` has and `before` had not. */
+export function newKernelLines(before: string, after: string): string[] {
+  // Records only: /dev/kmsg continues some with ` KEY=value` lines.
+  const records = (text: string) => text.split('\n').filter((l) => /^\d+,\d+,/.test(l))
+  const seq = (l: string) => Number(l.split(',')[1])
+  const last = records(before).reduce((max, l) => Math.max(max, seq(l)), -1)
+  return records(after).filter((l) => seq(l) > last).map((l) => l.slice(l.indexOf(';') + 1))
+}

@@ -21,6 +21,23 @@ const eventSpec = z.union([
   }),
 ])
 
+/** A kernel module's name as modprobe takes it (`null_blk`, `snd-hda-intel`). */
+const moduleName = z.string().regex(/^[A-Za-z0-9_-]{1,55}$/, 'a module name (as modprobe and /proc/modules have it) is letters, digits, _ and -, e.g. "null_blk"')
+
+/** A module to load before the trace is armed and unload after the test: `'null_blk'`, or with its parameters. */
+const moduleSpec = z.union([
+  moduleName.transform((name) => ({ name, params: {} as Record<string, string | number | boolean> })),
+  z.strictObject({
+    name: moduleName,
+    /** Module parameters, as `modprobe name key=value` takes them. */
+    params: keyedRecord(
+      z.union([z.number(), z.boolean(), z.string().regex(/^[^\s\x00-\x1f\x7f"]*$/, 'a module parameter\'s value holds no whitespace, quotes or control characters')]),
+      /^[A-Za-z_][A-Za-z0-9_]*$/,
+      'a module parameter name is a C identifier, as modinfo lists them',
+    ).default({}),
+  }),
+])
+
 const sizeKb = z.number().int().min(1, 'bufferSizeKb is at least 1').max(1 << 22, 'bufferSizeKb above 4 GiB is not a buffer size a kernel will take')
 
 export const traceSchema = z
@@ -43,6 +60,11 @@ export const traceSchema = z
     /** Any other trace option by its file name under options/ (`record-tgid`, `sym-offset`). */
     options: keyedRecord(z.boolean(), /^[A-Za-z0-9_-]+$/, 'an option name may hold only letters, digits, _ and -, as the files under options/ do').default({}),
     events: z.array(eventSpec).default([]),
+    /**
+     * Kernel modules loaded (modprobe, dependencies first) before anything is armed, so
+     * filters and probes on their functions resolve, and unloaded after the test, also when it fails.
+     */
+    modules: z.array(moduleSpec).default([]),
     kprobes: z.array(probeSchema.refine((p) => p.type === 'kprobe' || p.type === 'kretprobe', 'use kprobe() or kretprobe() here')).default([]),
     uprobes: z.array(probeSchema.refine((p) => p.type === 'uprobe' || p.type === 'uretprobe', 'use uprobe() or uretprobe() here')).default([]),
     bufferSizeKb: sizeKb.optional(),

@@ -18,6 +18,8 @@ export interface Features {
   clocks: string[]
   /** The event trigger commands the kernel's README lists (hist with CONFIG_HIST_TRIGGERS, snapshot with CONFIG_TRACER_SNAPSHOT); undefined without a README. */
   eventTriggers: Set<string> | undefined
+  /** Kernel modules can be loaded (/proc/modules exists: CONFIG_MODULES). */
+  modules: boolean
   /** available_filter_functions can be read (function names can be checked there). */
   filterFunctions: boolean
   root: boolean
@@ -70,6 +72,7 @@ async function probe(t: Target): Promise<Features> {
     clocks,
     filterFunctions,
     eventTriggers: eventTriggers(await t.read('README').catch(() => '')),
+    modules: (await t.modules().catch(() => undefined)) !== undefined,
     root: process.getuid?.() === 0,
   }
 }

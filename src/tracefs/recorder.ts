@@ -48,6 +48,8 @@ export class Recorder {
   #keys = new WeakMap<Arming, string>()
   #spare: Promise<Spawner> | undefined
   #closed = false
+  /** Modules a recording in progress loaded: close() (a signal) unloads them. */
+  #modules = new Set<string>()
   /** Aborted by close(): a recording in progress stops reading trace_pipe, so its instance can go. */
   #cancel = new AbortController()
 
@@ -104,6 +106,34 @@ export class Recorder {
     const features = await this.features()
     const { unmet, needs } = await this.unmet(decl)
     if (unmet.length) throw new UnsupportedError(unmet.join('; '), { needs })
+    if (decl.modules.length === 0) return this.#record(decl, workload, features, opts)
+    // Modules first, so filters and probes on their functions resolve; unloaded after,
+    // whatever happened (the arming, whose probes may point into them, is not kept).
+    const loaded: string[] = []
+    let failure: unknown
+    try {
+      for (const m of decl.modules) {
+        await this.target.loadModule(m.name, Object.entries(m.params).map(([k, v]) => `${k}=${v}`))
+        loaded.push(m.name)
+        this.#modules.add(m.name)
+      }
+      return await this.#record(decl, workload, features, opts)
+    } catch (e) {
+      failure = e
+      throw e
+    } finally {
+      const errors: string[] = []
+      for (const name of loaded.reverse()) {
+        await this.target.unloadModule(name).then(() => this.#modules.delete(name), (e: Error) => errors.push(e.message))
+      }
+      if (errors.length) {
+        if (failure instanceof Error) failure.message += `\n\nAlso, while cleaning up: ${errors.join('; ')}`
+        else throw new LeakError(errors.join('\n'))
+      }
+    }
+  }
+
+  async #record(decl: TraceDeclaration, workload: Workload, features: Features, opts: RecordOptions): Promise<RecordedTrace> {
     const key = `${decl.id}:${workloadKind(workload)}`
     let armed = this.#idle.get(key)?.pop()
     if (!armed) {
@@ -125,8 +155,8 @@ export class Recorder {
     }
     // Top-level armings hold a global lock: never keep them between tests. Nor do armings
     // with triggers: a trigger keeps its state (a hist's counts, traceoff:1 spent), and the
-    // next test must see only its own.
-    if (armed.dir && !hasTriggers(decl)) this.#park(armed)
+    // next test must see only its own. Nor armings with modules, unloaded after each test.
+    if (armed.dir && !hasTriggers(decl) && decl.modules.length === 0) this.#park(armed)
     else await this.#drop(armed)
     if (!trace.complete && !decl.allowLoss) {
       const size = Number((await this.target.read(`${armed.dir}buffer_size_kb`).catch(() => '')).replace(/\D.*$/s, '')) || undefined
@@ -179,6 +209,7 @@ export class Recorder {
     // The unused spawner ends while the armings come down, not before them.
     const spareClosed = spare?.then((s) => s.close()).catch((e: Error) => void errors.push(`the spare workload spawner: ${e.message}`))
     for (const a of [...this.#all]) await this.#drop(a).catch((e) => errors.push((e as Error).message))
+    for (const name of [...this.#modules].reverse()) await this.target.unloadModule(name).then(() => this.#modules.delete(name), (e: Error) => errors.push(e.message))
     await spareClosed
     this.#idle.clear()
     // Ended normally (an interrupt removes the folder after this): its traces are the run's output.

@@ -7,6 +7,7 @@ import type { Features } from './features.js'
  */
 export const FEATURE_CONFIG: { feature: string; option: string }[] = [
   { feature: 'tracing (tracefs, events, markers)', option: 'CONFIG_FTRACE' },
+  { feature: 'loadable modules', option: 'CONFIG_MODULES' },
   { feature: 'syscall tracepoints', option: 'CONFIG_FTRACE_SYSCALLS' },
   { feature: 'function tracer', option: 'CONFIG_FUNCTION_TRACER' },
   { feature: 'function_graph tracer', option: 'CONFIG_FUNCTION_GRAPH_TRACER' },
@@ -65,6 +66,10 @@ export function plan(d: TraceDeclaration, f: Features): Plan {
       unmet.push(`${d.tracer} is refused ${on}: selecting it fails with ${refusedWith}${refusedWith === 'EPERM' ? ' (a lockdown or a security module forbids the function tracer)' : ''}`)
       needs.push(config)
     } else if (!f.instances || !f.instanceTracers.includes(d.tracer)) topLevel = true
+  }
+  if (d.modules.length > 0 && !f.modules) {
+    unmet.push(`kernel modules cannot be loaded ${on} (no /proc/modules: CONFIG_MODULES is off)`)
+    needs.push('CONFIG_MODULES')
   }
   if (d.kprobes.length > 0 && !f.kprobes) {
     unmet.push(`kprobes are not available ${on} (no kprobe_events: CONFIG_KPROBE_EVENTS is off)`)

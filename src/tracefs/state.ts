@@ -1,6 +1,6 @@
 import type { Target } from '../kernel/target.js'
 
-/** The global tracefs state a test could leave changed, as text per file. */
+/** The global tracefs state a test could leave changed, as text per file (and the loaded modules). */
 export type Snapshot = Record<string, string>
 
 const FILES = [
@@ -22,6 +22,9 @@ export async function snapshot(t: Target): Promise<Snapshot> {
     if (v !== undefined) out[f] = v.split('\n').filter((l) => l && !mine(l)).join('\n')
   }
   out.instances = (await t.list('instances').catch(() => [] as string[])).filter((l) => !mine(l)).sort().join(' ')
+  // A module a test loaded and did not unload is left behind too.
+  const modules = await t.modules().catch(() => undefined)
+  if (modules) out.modules = modules.sort().join(' ')
   return out
 }
 

@@ -119,6 +119,31 @@ describe("fetch arguments: kspec's parser against the kernel's own answers", () 
   }, 120_000)
 })
 
+describe("modules: loaded for a test, unloaded after it", () => {
+  const loaded = async () => (await vm.modules()) ?? []
+
+  test('null_blk from the package, with its parameters: its function resolves, its handler is traced, and it is gone after', async () => {
+    const decl = defineTrace({ modules: [{ name: 'null_blk', params: { nr_devices: 1 } }], tracer: 'function', functions: ['null_queue_rq'], funcStackTrace: true })
+    const trace = await r.record(decl, 'dd if=/dev/nullb0 of=/dev/null bs=4k count=8 iflag=direct', { timeoutMs: 60_000 })
+    expect(trace.workload?.exitCode).toBe(0)
+    expect(trace).toCall('null_queue_rq').within('blk_mq_submit_bio')
+    expect(await loaded()).not.toContain('null_blk')
+    // Loaded again by the next test that asks: nothing of the last one stays.
+    const again = await r.record(decl, 'dd if=/dev/nullb0 of=/dev/null bs=4k count=1 iflag=direct', { timeoutMs: 60_000 })
+    expect(again.ofKind('function').length).toBeGreaterThan(0)
+    expect(await loaded()).not.toContain('null_blk')
+  }, 120_000)
+
+  test("a module that does not load: modprobe's words and the kernel's log lines, and nothing stays loaded or armed", async () => {
+    const bad = await r.record(defineTrace({ modules: [{ name: 'null_blk', params: { nr_devices: 'abc' } }], events: ['syscalls:sys_enter_openat'] }), 'true').catch((e) => e)
+    expect(bad.message).toMatch(/^the module null_blk did not load \(modprobe null_blk nr_devices=abc\): modprobe: can't load module null_blk .*Invalid argument\nthe kernel said:\n {2}null_blk: `abc' invalid for parameter `nr_devices'/)
+    const missing = await r.record(defineTrace({ modules: ['no_such_module_kspec'], events: ['syscalls:sys_enter_openat'] }), 'true').catch((e) => e)
+    expect(missing.message).toMatch(/^the module no_such_module_kspec did not load .*not found/)
+    expect(await loaded()).not.toContain('null_blk')
+    expect(await vm.list('instances')).toEqual([])
+  }, 120_000)
+})
+
 describe("the seed's five techniques on Debian's kernel", () => {
   test('1. the function tracer filtered to __x64_sys_openat: called from do_syscall_64', async () => {
     const trace = await r.record(defineTrace({ tracer: 'function', functions: ['__x64_sys_openat'] }), 'ls -hl /')

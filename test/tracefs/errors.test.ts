@@ -83,7 +83,7 @@ test('requirements: each unmet need is a skip reason naming the kernel and what 
   const f: Features = {
     release: '6.18.44', tracers: ['blk', 'function', 'nop'], instanceTracers: ['function', 'nop'], instances: true,
     refused: new Map([['function', 'EPERM']]), probed: new Set(['function']), kprobes: false, uprobes: true, options: new Set(['stacktrace']), clocks: ['local', 'global'], filterFunctions: false, root: true,
-    eventTriggers: new Set(['traceon', 'traceoff', 'enable_event', 'disable_event', 'stacktrace']),
+    eventTriggers: new Set(['traceon', 'traceoff', 'enable_event', 'disable_event', 'stacktrace']), modules: false,
   }
   expect(plan(defineTrace({ tracer: 'function_graph' }), f)).toMatchObject({ unmet: ['function_graph is not available on 6.18.44 (available: blk function nop; CONFIG_FUNCTION_GRAPH_TRACER is off)'], needs: ['CONFIG_FUNCTION_GRAPH_TRACER'] })
   expect(plan(defineTrace({ tracer: 'function' }), f).needs).toEqual(['CONFIG_FUNCTION_TRACER'])
@@ -93,6 +93,7 @@ test('requirements: each unmet need is a skip reason naming the kernel and what 
     'the trace clock x86-tsc is not available on 6.18.44 (available: local global)',
   ])
   expect(plan(defineTrace({ tracer: 'function' }), { ...f, refused: new Map(), instanceTracers: ['nop'] })).toEqual({ unmet: [], needs: [], topLevel: true })
+  expect(plan(defineTrace({ modules: ['null_blk'] }), f)).toMatchObject({ unmet: ['kernel modules cannot be loaded on 6.18.44 (no /proc/modules: CONFIG_MODULES is off)'], needs: ['CONFIG_MODULES'] })
   expect(plan(defineTrace({ events: [{ name: 'sched:sched_switch', triggers: ['hist:keys=next_pid', 'snapshot', 'stacktrace'] }] }), f).unmet).toEqual([
     'the event trigger hist is not available on 6.18.44 (CONFIG_HIST_TRIGGERS is off); its triggers: traceon traceoff enable_event disable_event stacktrace',
     'the event trigger snapshot is not available on 6.18.44 (CONFIG_TRACER_SNAPSHOT is off); its triggers: traceon traceoff enable_event disable_event stacktrace',

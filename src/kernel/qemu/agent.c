@@ -30,7 +30,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-enum { READ = 1, WRITE, APPEND, MKDIR, RMDIR, LIST, EXISTS, PIPE, SPAWN, JOB, WAIT, KILL, ALIVE, UNAME, POWEROFF, SPAWN_STOP, UNLINK, KMSG };
+enum { READ = 1, WRITE, APPEND, MKDIR, RMDIR, LIST, EXISTS, PIPE, SPAWN, JOB, WAIT, KILL, ALIVE, UNAME, POWEROFF, SPAWN_STOP, UNLINK, KMSG, CREATE };
 
 #define MAX_SPAWNERS 64
 #define MAX_FRAME (64u << 20)
@@ -92,7 +92,7 @@ static char *slurp(const char *path, uint32_t *len, int *err) {
  * nothing is an error (EIO), never a silent truncation.
  */
 static int put(const char *path, const char *data, uint32_t len, int flags) {
-  int fd = open(path, O_WRONLY | O_CLOEXEC | flags);
+  int fd = open(path, O_WRONLY | O_CLOEXEC | flags, 0644);
   if (fd < 0) return errno;
   int err = 0;
   if (len == 0) {
@@ -158,6 +158,8 @@ static void handle(uint32_t id, uint8_t op, char **arg, uint32_t *alen) {
   case WRITE: reply(id, put(arg[0], arg[1], alen[1], O_TRUNC), NULL, 0); return;
   case APPEND: reply(id, put(arg[0], arg[1], alen[1], O_APPEND), NULL, 0); return;
   case MKDIR: reply(id, mkdir(arg[0], 0755) ? errno : 0, NULL, 0); return;
+  /* A file of the guest's own (a module being loaded), made or replaced. */
+  case CREATE: reply(id, put(arg[0], arg[1], alen[1], O_CREAT | O_TRUNC), NULL, 0); return;
   case RMDIR: reply(id, rmdir(arg[0]) ? errno : 0, NULL, 0); return;
   case UNLINK: reply(id, unlink(arg[0]) ? errno : 0, NULL, 0); return;
   case EXISTS: reply(id, access(arg[0], F_OK) ? errno : 0, NULL, 0); return;

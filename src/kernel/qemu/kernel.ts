@@ -1,4 +1,4 @@
-import { access, mkdtemp, readdir, rename, rm } from 'node:fs/promises'
+import { access, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { exec } from '../exec.js'
 import { cacheDir } from './cache.js'
@@ -9,6 +9,8 @@ export interface KernelImage {
   vmlinuz: string
   /** The kernel's modules tree, when known (lib/modules/<release>). */
   modules?: string
+  /** Debian's package it came from: the rest of its modules are extracted from it when a test loads one. */
+  package?: { name: string; dir: string }
 }
 
 /**
@@ -30,6 +32,7 @@ export const VIRTIO_MODULES = [
  * where the host lacks it. Not set there: CONFIG_FUNCTION_PROFILER, CONFIG_FPROBE.
  */
 export const DEBIAN_TRACING_CONFIG = [
+  'CONFIG_MODULES',
   'CONFIG_FTRACE',
   'CONFIG_FTRACE_SYSCALLS',
   'CONFIG_FUNCTION_TRACER',
@@ -65,7 +68,7 @@ export async function resolveKernel(spec: string, modules?: string): Promise<Ker
   const kernels = await cacheDir('kernels')
   const dir = join(kernels, pkg)
   const release = pkg.replace(/^linux-image-/, '')
-  const image = { name: `debian-${release}`, vmlinuz: join(dir, 'boot', `vmlinuz-${release}`), modules: join(dir, 'lib', 'modules', release) }
+  const image = { name: `debian-${release}`, vmlinuz: join(dir, 'boot', `vmlinuz-${release}`), modules: join(dir, 'lib', 'modules', release), package: { name: pkg, dir } }
   if (await exists(join(image.modules, VIRTIO_MODULES.at(-1)!))) return image
   // Fetched into a directory of its own, then renamed into place: several workers may
   // fetch at once on a fresh machine, and a rename is atomic.
@@ -76,8 +79,9 @@ export async function resolveKernel(spec: string, modules?: string): Promise<Ker
     if (!deb) throw new Error(`apt-get download ${pkg} left no .deb in ${tmp}`)
     // Only /boot and the virtio modules: all modules are 400 MB.
     const wanted = VIRTIO_MODULES.map((m) => `./lib/modules/${release}/${m}`)
-    await exec('sh', ['-c', 'f=$1; shift; dpkg-deb --fsys-tarfile "$f" | tar -x ./boot "$@"', 'sh', join(tmp, deb), ...wanted], { cwd: tmp })
-    await rm(join(tmp, deb))
+    await exec('sh', ['-c', 'f=$1; shift; dpkg-deb --fsys-tarfile "$f" | tar -x ./boot "$@"', 'sh', join(tmp, deb), ...wanted, `./lib/modules/${release}/modules.order`, `./lib/modules/${release}/modules.builtin`], { cwd: tmp })
+    // Kept: the modules a test loads are extracted from it when first asked for (all of them are 400 MB).
+    await rename(join(tmp, deb), join(tmp, PACKAGE_FILE))
     await rename(tmp, dir).catch(async (e) => {
       // Another process got there first: use its copy.
       if (!(await exists(join(image.modules, VIRTIO_MODULES.at(-1)!)))) throw e
@@ -86,4 +90,68 @@ export async function resolveKernel(spec: string, modules?: string): Promise<Ker
     await rm(tmp, { recursive: true, force: true })
   }
   return image
+}
+
+const PACKAGE_FILE = 'package.deb'
+
+/** Normalized as the kernel names modules: `snd-hda-intel` is `snd_hda_intel`. */
+const normal = (name: string): string => name.replace(/-/g, '_')
+
+/**
+ * The files a module needs in the guest, relative to the modules tree: the module and
+ * every module it depends on (its `depends=` in .modinfo, followed), found by name in
+ * modules.order, extracted from Debian's package on first use (or found in a `--modules`
+ * tree), then modules.order and modules.builtin. The package ships no modules.dep
+ * (depmod makes it at install): the guest's depmod makes it from these. No .ko files
+ * when the module is built in, or unknown (modprobe in the guest then says which).
+ */
+export async function moduleFiles(image: KernelImage, name: string): Promise<string[]> {
+  if (!image.modules) throw new Error(`${image.name}: no modules tree is known; pass one with --modules DIR (make modules_install INSTALL_MOD_PATH=DIR gives DIR/lib/modules/<release>)`)
+  const tree = image.modules
+  const meta = ['modules.order', 'modules.builtin']
+  await extract(image, meta)
+  const byName = new Map<string, string>()
+  for (const path of (await readFile(join(tree, 'modules.order'), 'utf8').catch(() => '')).split('\n')) {
+    if (path) byName.set(normal(basename(path).replace(/\.ko(\.[gx]z|\.zst)?$/, '')), path)
+  }
+  const files: string[] = []
+  const visit = async (module: string): Promise<void> => {
+    const path = byName.get(normal(module))
+    if (!path || files.includes(path)) return
+    files.push(path)
+    await extract(image, [path])
+    for (const dep of dependsOf(await readFile(join(tree, path)))) await visit(dep)
+  }
+  await visit(name)
+  return [...files, ...meta]
+}
+
+/** The `depends=a,b` a module's .modinfo section holds. */
+export function dependsOf(ko: Buffer): string[] {
+  const at = ko.indexOf('\0depends=')
+  if (at === -1) return []
+  const start = at + '\0depends='.length
+  return ko.toString('latin1', start, ko.indexOf(0, start)).split(',').filter(Boolean)
+}
+
+/** Extracts what is missing of `files` (relative to the modules tree) from Debian's package. */
+async function extract(image: KernelImage, files: string[]): Promise<void> {
+  const missing: string[] = []
+  for (const f of files) if (!(await exists(join(image.modules!, f)))) missing.push(f)
+  if (missing.length === 0 || !image.package) return
+  const release = basename(image.modules!)
+  const deb = join(image.package.dir, PACKAGE_FILE)
+  if (!(await exists(deb))) {
+    // A cache made before packages were kept: fetch it again.
+    const tmp = await mkdtemp(join(image.package.dir, '.download-'))
+    try {
+      await exec('apt-get', ['download', image.package.name], { cwd: tmp })
+      const got = (await readdir(tmp)).find((f) => f.endsWith('.deb'))
+      if (!got) throw new Error(`apt-get download ${image.package.name} left no .deb in ${tmp}`)
+      await rename(join(tmp, got), deb)
+    } finally {
+      await rm(tmp, { recursive: true, force: true })
+    }
+  }
+  await exec('sh', ['-c', 'f=$1; shift; dpkg-deb --fsys-tarfile "$f" | tar -x "$@"', 'sh', deb, ...missing.map((f) => `./lib/modules/${release}/${f}`)], { cwd: image.package.dir })
 }

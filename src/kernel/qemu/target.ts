@@ -1,12 +1,12 @@
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { constants } from 'node:os'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { TargetError } from '../../errors.js'
-import type { BackgroundPolicy, PreparedJob, Spawner, Target, WorkloadSpec } from '../target.js'
-import { argvOf, control, parseStat, pollUntil, waitStopped, type Container } from '../workload.js'
+import type { BackgroundPolicy, PreparedJob, Spawner, Target, WorkloadResult, WorkloadSpec } from '../target.js'
+import { argvOf, control, moduleError, moduleNames, newKernelLines, parseStat, pollUntil, waitStopped, type Container } from '../workload.js'
 import { buildInitramfs, type GuestFile } from './initramfs.js'
-import { resolveKernel, VIRTIO_MODULES, type KernelImage } from './kernel.js'
+import { moduleFiles, resolveKernel, VIRTIO_MODULES, type KernelImage } from './kernel.js'
 import { AgentClient, Op } from './protocol.js'
 import { bootVm, type Vm, type VmOptions } from './vm.js'
 
@@ -134,6 +134,44 @@ export class QemuTarget implements Target {
       close: async () => {
         await req(Op.SPAWN_STOP, [pid]).catch(() => {})
       },
+    }
+  }
+
+  /**
+   * Copies the module and what it depends on into the guest's /lib/modules (from Debian's
+   * package, or the --modules tree), has the guest's depmod index them, and modprobes it.
+   */
+  async loadModule(name: string, params: string[]): Promise<void> {
+    await this.ready()
+    const image = this.#kernel!
+    const tree = `/lib/modules/${await this.release()}/`
+    for (const file of await moduleFiles(image, name)) {
+      const to = tree + file
+      for (let i = 0; (i = to.indexOf('/', i + 1)) !== -1; ) await this.#req(Op.MKDIR, [to.slice(0, i)]).catch((e) => (e.code === 'EEXIST' ? undefined : Promise.reject(e)))
+      await this.#req(Op.CREATE, [to, await readFile(join(image.modules!, file))], to)
+    }
+    await this.#command(['depmod'])
+    const before = await this.kernelLog()
+    const r = await this.#command(['modprobe', name, ...params])
+    if (r.exitCode !== 0) throw moduleError(name, params, r.stderr || r.stdout, newKernelLines(before, await this.kernelLog()))
+  }
+
+  async unloadModule(name: string): Promise<void> {
+    const r = await this.#command(['modprobe', '-r', name])
+    if (r.exitCode !== 0) throw new Error(`the module ${name} did not unload (modprobe -r ${name}): ${(r.stderr || r.stdout).trim()}`)
+  }
+
+  async modules(): Promise<string[] | undefined> {
+    return this.#req(Op.READ, ['/proc/modules']).then((b) => moduleNames(b.toString()), () => undefined)
+  }
+
+  /** A command of kspec's own in the guest (depmod, modprobe): a spawner of its own, ended after. */
+  async #command(argv: string[]): Promise<WorkloadResult> {
+    const s = await this.spawner()
+    try {
+      return await s.run({ argv }, 60_000)
+    } finally {
+      await s.close()
     }
   }
 
