@@ -8,7 +8,8 @@ import { exec } from './exec.js'
 import { pidAlive } from '../tempdir.js'
 import { hostSpawner } from './spawner.js'
 import type { Spawner, Target } from './target.js'
-import { moduleError, moduleNames, newKernelLines } from './workload.js'
+import { dependsOf, moduleError, moduleNameOf, moduleNames, newKernelLines } from './workload.js'
+import { buildModule } from './build.js'
 
 const MOUNTS = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing']
 const LOCK_DIR = process.env.KSPEC_LOCK_DIR ?? '/run/kspec'
@@ -119,8 +120,29 @@ export class HostTarget implements Target {
     }
   }
 
+  async buildModule(source: string): Promise<string> {
+    const build = `/lib/modules/${osRelease()}/build`
+    if (!(await access(build).then(() => true, () => false))) throw new Error(`building ${source} for this machine's kernel needs its headers at ${build} (install linux-headers-${osRelease()}); or run it under QEMU: kspec run --kernel debian`)
+    return buildModule(source, build)
+  }
+
+  async loadModuleFile(ko: string, params: string[]): Promise<string> {
+    const name = moduleNameOf(await readFile(ko), ko)
+    for (const dep of dependsOf(await readFile(ko))) await this.loadModule(dep, [])
+    const before = await this.kernelLog().catch(() => '')
+    await exec('insmod', [ko, ...params]).catch(async (e) => {
+      throw moduleError(name, params, (e as Error).message, newKernelLines(before, await this.kernelLog().catch(() => '')))
+    })
+    this.#files.add(name)
+    return name
+  }
+
+  /** Modules loaded from files: rmmod, not modprobe -r, unloads them. */
+  readonly #files = new Set<string>()
+
   async unloadModule(name: string): Promise<void> {
-    await exec('modprobe', ['-r', name])
+    if (this.#files.delete(name)) await exec('rmmod', [name])
+    else await exec('modprobe', ['-r', name])
   }
 
   async modules(): Promise<string[] | undefined> {

@@ -34,7 +34,11 @@ export interface Target {
   spawner(): Promise<Spawner>
   /** Loads a kernel module with its parameters (`modprobe NAME key=value…`, dependencies first); the error carries modprobe's words. */
   loadModule(name: string, params: string[]): Promise<void>
-  /** Unloads a module kspec loaded (`modprobe -r`). */
+  /** Builds an out-of-tree module's source folder against this kernel (its headers); returns the .ko on this machine. */
+  buildModule(source: string): Promise<string>
+  /** Loads a module file built here (what it depends on first); returns the module's name. */
+  loadModuleFile(ko: string, params: string[]): Promise<string>
+  /** Unloads a module kspec loaded (`modprobe -r`, or `rmmod` for a file). */
   unloadModule(name: string): Promise<void>
   /** The names of the modules loaded now (/proc/modules); undefined where the kernel has no module support. */
   modules(): Promise<string[] | undefined>

@@ -152,3 +152,19 @@ export function newKernelLines(before: string, after: string): string[] {
   const last = records(before).reduce((max, l) => Math.max(max, seq(l)), -1)
   return records(after).filter((l) => seq(l) > last).map((l) => l.slice(l.indexOf(';') + 1))
 }
+
+/** A module's `name=` (its .modinfo), else its file name. */
+export function moduleNameOf(ko: Buffer, file: string): string {
+  const at = ko.indexOf('\0name=')
+  if (at === -1) return file.replace(/^.*\//, '').replace(/\.ko$/, '').replace(/-/g, '_')
+  const start = at + '\0name='.length
+  return ko.toString('latin1', start, ko.indexOf(0, start))
+}
+
+/** The `depends=a,b` a module's .modinfo section holds. */
+export function dependsOf(ko: Buffer): string[] {
+  const at = ko.indexOf('\0depends=')
+  if (at === -1) return []
+  const start = at + '\0depends='.length
+  return ko.toString('latin1', start, ko.indexOf(0, start)).split(',').filter(Boolean)
+}

@@ -24,18 +24,27 @@ const eventSpec = z.union([
 /** A kernel module's name as modprobe takes it (`null_blk`, `snd-hda-intel`). */
 const moduleName = z.string().regex(/^[A-Za-z0-9_-]{1,55}$/, 'a module name (as modprobe and /proc/modules have it) is letters, digits, _ and -, e.g. "null_blk"')
 
-/** A module to load before the trace is armed and unload after the test: `'null_blk'`, or with its parameters. */
+/** Module parameters, as `modprobe name key=value` takes them. */
+const moduleParams = keyedRecord(
+  z.union([z.number(), z.boolean(), z.string().regex(/^[^\s\x00-\x1f\x7f"]*$/, 'a module parameter\'s value holds no whitespace, quotes or control characters')]),
+  /^[A-Za-z_][A-Za-z0-9_]*$/,
+  'a module parameter name is a C identifier, as modinfo lists them',
+).default({})
+
+/** A path on this machine (a module's source folder or built file): relative to the working directory. */
+const hostPath = z.string().min(1).regex(/^[^\x00-\x1f\x7f]+$/, 'a path holds no control characters')
+
+/**
+ * A module to load before the trace is armed and unload after the test: the kernel's own
+ * by name (`'null_blk'`, or `{ name, params }`), an out-of-tree module's source folder that
+ * kspec builds against the kernel under test (`{ source: 'drivers/mine', params }`), or a
+ * module file you built (`{ file: 'drivers/mine/mine.ko' }`).
+ */
 const moduleSpec = z.union([
   moduleName.transform((name) => ({ name, params: {} as Record<string, string | number | boolean> })),
-  z.strictObject({
-    name: moduleName,
-    /** Module parameters, as `modprobe name key=value` takes them. */
-    params: keyedRecord(
-      z.union([z.number(), z.boolean(), z.string().regex(/^[^\s\x00-\x1f\x7f"]*$/, 'a module parameter\'s value holds no whitespace, quotes or control characters')]),
-      /^[A-Za-z_][A-Za-z0-9_]*$/,
-      'a module parameter name is a C identifier, as modinfo lists them',
-    ).default({}),
-  }),
+  z.strictObject({ name: moduleName, params: moduleParams }),
+  z.strictObject({ source: hostPath, params: moduleParams }),
+  z.strictObject({ file: hostPath.regex(/\.ko$/, 'a module file ends in .ko'), params: moduleParams }),
 ])
 
 const sizeKb = z.number().int().min(1, 'bufferSizeKb is at least 1').max(1 << 22, 'bufferSizeKb above 4 GiB is not a buffer size a kernel will take')

@@ -1,4 +1,4 @@
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { IncompleteTraceError, LeakError, UnsupportedError } from '../errors.js'
 import type { BackgroundPolicy, Spawner, Target } from '../kernel/target.js'
 import { assertDeclaration, deriveDeclaration, type TraceDeclaration } from '../spec/declaration.js'
@@ -113,9 +113,13 @@ export class Recorder {
     let failure: unknown
     try {
       for (const m of decl.modules) {
-        await this.target.loadModule(m.name, Object.entries(m.params).map(([k, v]) => `${k}=${v}`))
-        loaded.push(m.name)
-        this.#modules.add(m.name)
+        const params = Object.entries(m.params).map(([k, v]) => `${k}=${v}`)
+        let name: string
+        if ('source' in m) name = await this.target.loadModuleFile(await this.target.buildModule(resolve(m.source)), params)
+        else if ('file' in m) name = await this.target.loadModuleFile(resolve(m.file), params)
+        else await this.target.loadModule((name = m.name), params)
+        loaded.push(name)
+        this.#modules.add(name)
       }
       return await this.#record(decl, workload, features, opts)
     } catch (e) {

@@ -2,6 +2,7 @@ import { access, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises
 import { basename, join } from 'node:path'
 import { exec } from '../exec.js'
 import { cacheDir } from './cache.js'
+import { dependsOf } from '../workload.js'
 
 export interface KernelImage {
   /** `debian-6.1.0-57-amd64`, or the image's file name. */
@@ -126,13 +127,6 @@ export async function moduleFiles(image: KernelImage, name: string): Promise<str
   return [...files, ...meta]
 }
 
-/** The `depends=a,b` a module's .modinfo section holds. */
-export function dependsOf(ko: Buffer): string[] {
-  const at = ko.indexOf('\0depends=')
-  if (at === -1) return []
-  const start = at + '\0depends='.length
-  return ko.toString('latin1', start, ko.indexOf(0, start)).split(',').filter(Boolean)
-}
 
 /** Extracts what is missing of `files` (relative to the modules tree) from Debian's package. */
 async function extract(image: KernelImage, files: string[]): Promise<void> {

@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { TargetError } from '../../errors.js'
 import type { BackgroundPolicy, PreparedJob, Spawner, Target, WorkloadResult, WorkloadSpec } from '../target.js'
-import { argvOf, control, moduleError, moduleNames, newKernelLines, parseStat, pollUntil, waitStopped, type Container } from '../workload.js'
+import { argvOf, control, dependsOf, moduleError, moduleNameOf, moduleNames, newKernelLines, parseStat, pollUntil, waitStopped, type Container } from '../workload.js'
+import { buildModule, debianHeaders } from '../build.js'
 import { buildInitramfs, type GuestFile } from './initramfs.js'
 import { moduleFiles, resolveKernel, VIRTIO_MODULES, type KernelImage } from './kernel.js'
 import { AgentClient, Op } from './protocol.js'
@@ -156,8 +157,34 @@ export class QemuTarget implements Target {
     if (r.exitCode !== 0) throw moduleError(name, params, r.stderr || r.stdout, newKernelLines(before, await this.kernelLog()))
   }
 
+  /** Built against Debian's headers for the booted release (a kernel of your own: its build tree, next to come). */
+  async buildModule(source: string): Promise<string> {
+    await this.ready()
+    if (!this.#kernel!.package) throw new Error(`building ${source} for ${this.#kernel!.name} needs its build tree; for now kspec builds modules for --kernel debian (its headers package), or load your built .ko with { file }`)
+    return buildModule(source, await debianHeaders(await this.release()))
+  }
+
+  /** Copies the module file into the guest, loads what it depends on (from the package), then insmods it. */
+  async loadModuleFile(ko: string, params: string[]): Promise<string> {
+    await this.ready()
+    const bytes = await readFile(ko)
+    const name = moduleNameOf(bytes, ko)
+    for (const dep of dependsOf(bytes)) await this.loadModule(dep, [])
+    const to = `/tmp/kspec-module-${name}.ko`
+    await this.#req(Op.CREATE, [to, bytes], to)
+    const before = await this.kernelLog()
+    const r = await this.#command(['insmod', to, ...params])
+    await this.#req(Op.UNLINK, [to]).catch(() => {})
+    if (r.exitCode !== 0) throw moduleError(name, params, r.stderr || r.stdout, newKernelLines(before, await this.kernelLog()))
+    this.#files.add(name)
+    return name
+  }
+
+  /** Modules loaded from files: rmmod, not modprobe -r, unloads them. */
+  readonly #files = new Set<string>()
+
   async unloadModule(name: string): Promise<void> {
-    const r = await this.#command(['modprobe', '-r', name])
+    const r = await this.#command(this.#files.delete(name) ? ['rmmod', name] : ['modprobe', '-r', name])
     if (r.exitCode !== 0) throw new Error(`the module ${name} did not unload (modprobe -r ${name}): ${(r.stderr || r.stdout).trim()}`)
   }
 
