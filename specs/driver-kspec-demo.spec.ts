@@ -11,6 +11,8 @@ const demo = defineTrace({
   graphFunctions: ['kspec_demo_write'],
   // Interrupts that land inside the write (a timer tick) are not the driver's path.
   options: { 'funcgraph-irqs': false },
+  // function_graph runs at the top level, whose buffer starts small: room for the whole write.
+  bufferSizeKb: 4096,
 })
 
 test('a write to /dev/kspec_demo is parsed, then stored, inside kspec_demo_write', async ({ record }) => {

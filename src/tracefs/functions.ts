@@ -5,6 +5,11 @@ import type { Features } from './features.js'
 
 const known = new WeakMap<Target, Promise<Set<string>>>()
 
+/** Loading or unloading a module changes which functions exist: read them again next time. */
+export function forgetFunctions(t: Target): void {
+  known.delete(t)
+}
+
 /** Traceable function names: available_filter_functions, else /proc/kallsyms. */
 function functionsOf(t: Target, f: Features): Promise<Set<string>> {
   let names = known.get(t)

@@ -12,6 +12,7 @@ import { checkWorkload, ensureTraceDir, keepTraceDir, removeTraceDir, runArmed, 
 export type { RecordedTrace }
 import { sweepPrivateDirs } from '../tempdir.js'
 import { teardown } from './teardown.js'
+import { forgetFunctions } from './functions.js'
 
 
 export interface RecorderOptions {
@@ -121,6 +122,7 @@ export class Recorder {
         loaded.push(name)
         this.#modules.add(name)
       }
+      forgetFunctions(this.target)
       return await this.#record(decl, workload, features, opts)
     } catch (e) {
       failure = e
@@ -130,6 +132,7 @@ export class Recorder {
       for (const name of loaded.reverse()) {
         await this.target.unloadModule(name).then(() => this.#modules.delete(name), (e: Error) => errors.push(e.message))
       }
+      if (loaded.length) forgetFunctions(this.target)
       if (errors.length) {
         if (failure instanceof Error) failure.message += `\n\nAlso, while cleaning up: ${errors.join('; ')}`
         else throw new LeakError(errors.join('\n'))

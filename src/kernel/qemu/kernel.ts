@@ -1,5 +1,5 @@
-import { access, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises'
-import { basename, join } from 'node:path'
+import { access, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
+import { basename, join, resolve } from 'node:path'
 import { exec } from '../exec.js'
 import { cacheDir } from './cache.js'
 import { dependsOf } from '../workload.js'
@@ -12,6 +12,8 @@ export interface KernelImage {
   modules?: string
   /** Debian's package it came from: the rest of its modules are extracted from it when a test loads one. */
   package?: { name: string; dir: string }
+  /** The kernel build tree it came from: out-of-tree modules are built against it. */
+  build?: string
 }
 
 /**
@@ -58,7 +60,14 @@ const exists = (p: string) => access(p).then(() => true, () => false)
  */
 export async function resolveKernel(spec: string, modules?: string): Promise<KernelImage> {
   if (spec !== 'debian') {
-    if (!(await exists(spec))) throw new TypeError(`--kernel ${spec}: no such file; pass a bzImage/vmlinuz path, "debian" or "host"`)
+    if (!(await exists(spec))) throw new TypeError(`--kernel ${spec}: no such file; pass a bzImage/vmlinuz path, a kernel build tree, "debian" or "host"`)
+    if ((await stat(spec)).isDirectory()) {
+      // A build tree: its image, its .config (kernelConfig), its modules (in-tree .ko files, listed in modules.order) unless --modules names others.
+      const vmlinuz = join(spec, 'arch', 'x86', 'boot', 'bzImage')
+      if (!(await exists(vmlinuz))) throw new TypeError(`--kernel ${spec}: a folder, but no arch/x86/boot/bzImage in it: build the kernel (make bzImage modules) or pass the image's path`)
+      const inTree = (await exists(join(spec, 'modules.order'))) ? spec : undefined
+      return { name: `tree-${basename(resolve(spec))}`, vmlinuz, modules: modules ?? inTree, build: spec }
+    }
     return { name: basename(spec), vmlinuz: spec, modules }
   }
   const depends = await exec('apt-cache', ['depends', 'linux-image-amd64']).catch((e) => {
@@ -106,9 +115,8 @@ const normal = (name: string): string => name.replace(/-/g, '_')
  * (depmod makes it at install): the guest's depmod makes it from these. No .ko files
  * when the module is built in, or unknown (modprobe in the guest then says which).
  */
-export async function moduleFiles(image: KernelImage, name: string): Promise<string[]> {
-  if (!image.modules) throw new Error(`${image.name}: no modules tree is known; pass one with --modules DIR (make modules_install INSTALL_MOD_PATH=DIR gives DIR/lib/modules/<release>)`)
-  const tree = image.modules
+export async function moduleFiles(image: KernelImage, name: string, release?: string): Promise<string[]> {
+  const tree = await modulesRoot(image, release)
   const meta = ['modules.order', 'modules.builtin']
   await extract(image, meta)
   const byName = new Map<string, string>()
@@ -124,7 +132,10 @@ export async function moduleFiles(image: KernelImage, name: string): Promise<str
     for (const dep of dependsOf(await readFile(join(tree, path)))) await visit(dep)
   }
   await visit(name)
-  return [...files, ...meta]
+  // modules.builtin tells modprobe a module is built in; a tree may not have it.
+  const present: string[] = []
+  for (const m of meta) if (await exists(join(tree, m))) present.push(m)
+  return [...files, ...present]
 }
 
 
@@ -148,4 +159,15 @@ async function extract(image: KernelImage, files: string[]): Promise<void> {
     }
   }
   await exec('sh', ['-c', 'f=$1; shift; dpkg-deb --fsys-tarfile "$f" | tar -x "$@"', 'sh', deb, ...missing.map((f) => `./lib/modules/${release}/${f}`)], { cwd: image.package.dir })
+}
+
+/**
+ * Where a kernel's modules are: Debian's package tree, a build tree (modules.order at its
+ * root), or a `--modules` folder, which may be `make modules_install INSTALL_MOD_PATH=DIR`'s
+ * DIR (then DIR/lib/modules/<release>).
+ */
+export async function modulesRoot(image: KernelImage, release?: string): Promise<string> {
+  if (!image.modules) throw new Error(`${image.name}: no modules tree is known; pass one with --modules DIR (make modules_install INSTALL_MOD_PATH=DIR gives DIR/lib/modules/<release>)`)
+  const installed = release === undefined ? undefined : join(image.modules, 'lib', 'modules', release)
+  return installed && (await exists(installed)) ? installed : image.modules
 }

@@ -7,7 +7,7 @@ import type { BackgroundPolicy, PreparedJob, Spawner, Target, WorkloadResult, Wo
 import { argvOf, control, dependsOf, moduleError, moduleNameOf, moduleNames, newKernelLines, parseStat, pollUntil, waitStopped, type Container } from '../workload.js'
 import { buildModule, debianHeaders } from '../build.js'
 import { buildInitramfs, type GuestFile } from './initramfs.js'
-import { moduleFiles, resolveKernel, VIRTIO_MODULES, type KernelImage } from './kernel.js'
+import { moduleFiles, modulesRoot, resolveKernel, VIRTIO_MODULES, type KernelImage } from './kernel.js'
 import { AgentClient, Op } from './protocol.js'
 import { bootVm, type Vm, type VmOptions } from './vm.js'
 
@@ -145,11 +145,13 @@ export class QemuTarget implements Target {
   async loadModule(name: string, params: string[]): Promise<void> {
     await this.ready()
     const image = this.#kernel!
-    const tree = `/lib/modules/${await this.release()}/`
-    for (const file of await moduleFiles(image, name)) {
+    const release = await this.release()
+    const tree = `/lib/modules/${release}/`
+    const root = await modulesRoot(image, release)
+    for (const file of await moduleFiles(image, name, release)) {
       const to = tree + file
       for (let i = 0; (i = to.indexOf('/', i + 1)) !== -1; ) await this.#req(Op.MKDIR, [to.slice(0, i)]).catch((e) => (e.code === 'EEXIST' ? undefined : Promise.reject(e)))
-      await this.#req(Op.CREATE, [to, await readFile(join(image.modules!, file))], to)
+      await this.#req(Op.CREATE, [to, await readFile(join(root, file))], to)
     }
     await this.#command(['depmod'])
     const before = await this.kernelLog()
@@ -160,7 +162,9 @@ export class QemuTarget implements Target {
   /** Built against Debian's headers for the booted release (a kernel of your own: its build tree, next to come). */
   async buildModule(source: string): Promise<string> {
     await this.ready()
-    if (!this.#kernel!.package) throw new Error(`building ${source} for ${this.#kernel!.name} needs its build tree; for now kspec builds modules for --kernel debian (its headers package), or load your built .ko with { file }`)
+    const k = this.#kernel!
+    if (k.build) return buildModule(source, k.build)
+    if (!k.package) throw new Error(`building ${source} for ${k.name} needs its build tree: pass --kernel TREE (the folder you built the kernel in), or load your built .ko with { file }`)
     return buildModule(source, await debianHeaders(await this.release()))
   }
 
@@ -285,7 +289,11 @@ async function virtioModules(k: KernelImage): Promise<string[]> {
   if (!k.modules) return []
   const { access } = await import('node:fs/promises')
   const { join } = await import('node:path')
-  const paths = VIRTIO_MODULES.map((m) => join(k.modules!, m))
-  const present = await Promise.all(paths.map((p) => access(p).then(() => true, () => false)))
-  return present.every(Boolean) ? paths : []
+  // A package's tree has them under kernel/, a build tree where they were built.
+  for (const layout of [(m: string) => m, (m: string) => m.replace(/^kernel\//, '')]) {
+    const paths = VIRTIO_MODULES.map((m) => join(k.modules!, layout(m)))
+    const present = await Promise.all(paths.map((p) => access(p).then(() => true, () => false)))
+    if (present.every(Boolean)) return paths
+  }
+  return []
 }
