@@ -96,26 +96,24 @@ describe("fetch arguments: kspec's parser against the kernel's own answers", () 
   const KPROBE_OK = ['+0(+8(%di)):string', '+0($arg2):u8[10]', '$arg1:s32', '+0($arg2):string', '$comm', '+u0(%si):u32', '-8(%bp):s64', '@jiffies:u64', '@jiffies+8', '$stack', '\\1234', '\\"hello"', '+0(%di):b4@2/8', '%ax:symbol', '+16(+0(%di)):u16[4]', '+0(%di)))))', '%di:x64', '$stack3']
   const UPROBE = ['%di:x64', '+0(%di):ustring', '@+0x1000:u32', '$comm:string', '$stack3:x64', '$arg1', '$retval', '@jiffies', '+0(%di)))))']
 
-  test('every kprobe argument: kspec refuses what Debian 6.1 refuses, with its caret, and takes what it takes', async () => {
-    const disagree: string[] = []
-    for (const body of [...SELFTEST, ...KPROBE_OK]) {
-      const kernel = await kernelSays('kprobe_events', 'vfs_read', body)
-      const ours = fetchArgProblem(body, 'kprobe')
+  /** Each body where kspec's verdict (taken, or the caret's place) is not the kernel's. */
+  async function disagreements(file: 'kprobe_events' | 'uprobe_events', place: string, type: 'kprobe' | 'uprobe', bodies: string[]): Promise<string[]> {
+    const out: string[] = []
+    for (const body of bodies) {
+      const kernel = await kernelSays(file, place, body)
+      const ours = fetchArgProblem(body, type)
       const said = ours === undefined ? 'taken' : ours.at
-      if (said !== kernel) disagree.push(`${body}: the kernel ${kernel === 'taken' ? 'takes it' : `refuses it at ${kernel}`}, kspec ${said === 'taken' ? 'takes it' : `refuses it at ${said} (${ours!.message})`}`)
+      if (said !== kernel) out.push(`${body}: the kernel ${kernel === 'taken' ? 'takes it' : `refuses it at ${kernel}`}, kspec ${said === 'taken' ? 'takes it' : `refuses it at ${said} (${ours!.message})`}`)
     }
-    expect(disagree).toEqual([])
+    return out
+  }
+
+  test('every kprobe argument: kspec refuses what Debian 6.1 refuses, with its caret, and takes what it takes', async () => {
+    expect(await disagreements('kprobe_events', 'vfs_read', 'kprobe', [...SELFTEST, ...KPROBE_OK])).toEqual([])
   }, 120_000)
 
-  test('uprobe arguments too (on the guest\'s busybox)', async () => {
-    const disagree: string[] = []
-    for (const body of UPROBE) {
-      const kernel = await kernelSays('uprobe_events', '/bin/busybox:0x1000', body)
-      const ours = fetchArgProblem(body, 'uprobe')
-      const said = ours === undefined ? 'taken' : ours.at
-      if (said !== kernel) disagree.push(`${body}: the kernel ${kernel === 'taken' ? 'takes it' : `refuses it at ${kernel}`}, kspec ${said === 'taken' ? 'takes it' : `refuses it at ${said} (${ours!.message})`}`)
-    }
-    expect(disagree).toEqual([])
+  test("uprobe arguments too (on the guest's busybox)", async () => {
+    expect(await disagreements('uprobe_events', '/bin/busybox:0x1000', 'uprobe', UPROBE)).toEqual([])
   }, 120_000)
 })
 
