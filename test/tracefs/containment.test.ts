@@ -57,12 +57,13 @@ test("background: 'wait' past the timeout kills what is left and fails as a time
 
 test('without a writable cgroup v2 (KSPEC_CGROUPS=off), a workload gets a session of its own, and what it leaves is killed all the same', async () => {
   const { execa } = await import('execa')
+  // The pause lets the subshell fork its sleep before the main shell ends (else what is left is sh and one sleep).
   const script = `
     import { HostTarget } from './dist/kernel/host.js'
     import { Recorder } from './dist/tracefs/recorder.js'
     import { defineTrace } from './dist/spec/declaration.js'
     const r = new Recorder(new HostTarget())
-    const t = await r.record(defineTrace({ events: ['syscalls:sys_enter_openat'] }), '(sleep 100; true) & sleep 100 & echo hi')
+    const t = await r.record(defineTrace({ events: ['syscalls:sys_enter_openat'] }), '(sleep 100; true) & sleep 100 & sleep 0.3; echo hi')
     await r.close()
     console.log(JSON.stringify(t.workload.background))
   `

@@ -93,7 +93,7 @@ test('requirements: each unmet need is a skip reason naming the kernel and what 
     'the trace clock x86-tsc is not available on 6.18.44 (available: local global)',
   ])
   expect(plan(defineTrace({ tracer: 'function' }), { ...f, refused: new Map(), instanceTracers: ['nop'] })).toEqual({ unmet: [], needs: [], topLevel: true })
-  expect(plan(defineTrace({ modules: ['null_blk'] }), f)).toMatchObject({ unmet: ['kernel modules cannot be loaded on 6.18.44 (no /proc/modules: CONFIG_MODULES is off)'], needs: ['CONFIG_MODULES'] })
+  expect(plan(defineTrace({ modules: ['null_blk'], events: ['block:block_rq_issue'] }), f)).toMatchObject({ unmet: ['kernel modules cannot be loaded on 6.18.44 (no /proc/modules: CONFIG_MODULES is off)'], needs: ['CONFIG_MODULES'] })
   expect(plan(defineTrace({ events: [{ name: 'sched:sched_switch', triggers: ['hist:keys=next_pid', 'snapshot', 'stacktrace'] }] }), f).unmet).toEqual([
     'the event trigger hist is not available on 6.18.44 (CONFIG_HIST_TRIGGERS is off); its triggers: traceon traceoff enable_event disable_event stacktrace',
     'the event trigger snapshot is not available on 6.18.44 (CONFIG_TRACER_SNAPSHOT is off); its triggers: traceon traceoff enable_event disable_event stacktrace',
