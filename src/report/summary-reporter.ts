@@ -26,6 +26,7 @@ export default class SummaryReporter implements Reporter {
     let skipped = 0
     let incomplete = 0
     let broken = 0
+    const boots: { ms: number; accel: string }[] = []
     const reasons = new Map<string, string[]>()
     const unfinished: string[] = []
     // Per folder (test/qemu, test/tracefs, specs): how many live tests ran where.
@@ -40,6 +41,8 @@ export default class SummaryReporter implements Reporter {
       }
       for (const test of mod.children.allTests()) {
         const result = test.result()
+        const boot = test.meta().kspec?.boot
+        if (boot) boots.push(boot)
         if (result.state === 'passed') {
           passed++
           counts[0]++
@@ -79,6 +82,11 @@ export default class SummaryReporter implements Reporter {
       out.push(`skipped (${tests.length}): ${reason}`)
       for (const t of tests.slice(0, 5)) out.push(`  - ${t}`)
       if (tests.length > 5) out.push(`  … ${tests.length - 5} more`)
+    }
+    if (boots.length) {
+      const all = boots.reduce((s, b) => s + b.ms, 0)
+      const accel = [...new Set(boots.map((b) => b.accel))].join('/')
+      out.push(`qemu: ${boots.length} boot${boots.length === 1 ? '' : 's'} (${accel}), ${(all / boots.length / 1000).toFixed(1)} s each on average, ${(all / 1000).toFixed(1)} s in all (a VM per test file: vitest runs each file in a worker of its own)`)
     }
     const kernel = this.#kernel
     const verdicts = [incomplete ? `, ${incomplete} incomplete` : '', broken ? `, ${broken} broken` : ''].join('')

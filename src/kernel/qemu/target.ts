@@ -42,7 +42,11 @@ export class QemuTarget implements Target {
     return (this.#booting ??= this.#boot())
   }
 
+  /** How long the boot took (resolving the image and building the initramfs included), once booted. */
+  booted: { ms: number; accel: string } | undefined
+
   async #boot(): Promise<void> {
+    const started = performance.now()
     this.#kernel = await resolveKernel(this.opts.kernel, this.opts.modules)
     const modules = await virtioModules(this.#kernel)
     const initramfs = await buildInitramfs(this.opts.files, modules)
@@ -59,6 +63,7 @@ export class QemuTarget implements Target {
     })
     const vm = this.#vm
     this.#agent = new AgentClient(vm.socket, () => new Error(`the VM running ${this.#kernel!.name} went away (crashed, panicked or was killed); console log: ${vm.consolePath}`))
+    this.booted = { ms: Math.round(performance.now() - started), accel: vm.accel }
   }
 
   /** Boot facts: accel used and where the console log is. */
