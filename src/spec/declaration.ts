@@ -78,8 +78,12 @@ export const traceSchema = z
     uprobes: z.array(probeSchema.refine((p) => p.type === 'uprobe' || p.type === 'uretprobe', 'use uprobe() or uretprobe() here')).default([]),
     bufferSizeKb: sizeKb.optional(),
     clock: z.enum(['local', 'global', 'counter', 'uptime', 'perf', 'mono', 'mono_raw', 'boot', 'tai', 'x86-tsc']).optional(),
-    /** `workload`: only the workload's process tree; `system`: everything on the machine. */
-    scope: z.enum(['workload', 'system']).default('workload'),
+    /**
+     * `workload`: the workload's process tree; `process`: the workload's own process, not
+     * what it starts; `{ pids }`: those processes (already running: a daemon), not their
+     * children, while the workload runs; `system`: everything on the machine.
+     */
+    scope: z.union([z.enum(['workload', 'process', 'system']), z.strictObject({ pids: z.array(z.number().int().positive()).min(1, 'name at least one pid') })]).default('workload'),
     /** Read trace_pipe while the workload runs, so a long workload cannot overflow the buffer. */
     stream: z.boolean().default(false),
     /** Accept a trace that lost events instead of failing the test as incomplete. */
@@ -100,6 +104,10 @@ export const traceSchema = z
     for (const option of ['event-fork', 'function-fork']) {
       if (d.scope === 'workload' && d.options[option] === false) {
         ctx.addIssue({ code: 'custom', path: ['options', option], message: `${option}: false conflicts with scope: 'workload', which traces the workload's process tree by turning ${option} on; drop the option, or set scope: 'system' to choose it yourself` })
+      }
+      // The other way round for the scopes of single processes, which turn them off.
+      if (d.scope !== 'workload' && d.scope !== 'system' && d.options[option] === true) {
+        ctx.addIssue({ code: 'custom', path: ['options', option], message: `${option}: true conflicts with scope: ${JSON.stringify(d.scope)}, which traces the named processes without their children by turning ${option} off; drop the option, or use scope: 'workload' for the whole tree` })
       }
     }
     const names = [...d.kprobes, ...d.uprobes].map((p) => p.name)

@@ -111,6 +111,10 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
   // Forked and stopped before exec while tracing is still off: kspec's own launching
   // (fork, files, cgroup) fires no trigger and leaves no record.
   let job: PreparedJob | undefined = typeof workload === 'function' ? undefined : await a.spawner!.prepare(typeof workload === 'string' ? { shell: workload } : { argv: workload }, opts.timeoutMs, opts.background)
+  if (job && a.decl.scope === 'process') await scopeToProcess(t, a, job.pid).catch(async (e) => {
+    await job!.cancel()
+    throw e
+  })
   a.stopped = false
   let result: WorkloadResult | undefined
   const collected: Buffer[] = []
@@ -171,11 +175,23 @@ async function scope(t: Target, a: Arming, workload: Workload, spawner: () => Pr
     a.spawner = await spawner()
     pids = [a.spawner.pid]
   }
-  if (a.decl.scope !== 'workload') return
+  const s = a.decl.scope
+  if (s === 'system') return
+  // `process` names the workload's own pid on each run (runArmed), once it is forked.
+  if (s === 'process' && kind === 'cmd') return
   const w = (file: string, data: string) => tracefsWrite(t, a.dir + file, data)
+  const follow = s === 'workload' ? '1' : '0'
+  const scoped = typeof s === 'object' ? s.pids : pids
   // Both are in place before the spawner forks anything, so their order does not matter.
-  await Promise.all([w('options/event-fork', '1'), w('set_event_pid', pids.join(' '))])
-  if (a.decl.tracer !== 'nop') await Promise.all([w('options/function-fork', '1'), w('set_ftrace_pid', pids.join(' '))])
+  await Promise.all([w('options/event-fork', follow), w('set_event_pid', scoped.join(' '))])
+  if (a.decl.tracer !== 'nop') await Promise.all([w('options/function-fork', follow), w('set_ftrace_pid', scoped.join(' '))])
+}
+
+/** scope: 'process': this run's workload alone, by its pid, forked and stopped before its exec. */
+async function scopeToProcess(t: Target, a: Arming, pid: number): Promise<void> {
+  const w = (file: string, data: string) => tracefsWrite(t, a.dir + file, data)
+  await Promise.all([w('options/event-fork', '0'), w('set_event_pid', String(pid))])
+  if (a.decl.tracer !== 'nop') await Promise.all([w('options/function-fork', '0'), w('set_ftrace_pid', String(pid))])
 }
 
 /**

@@ -73,3 +73,33 @@ test('without a writable cgroup v2 (KSPEC_CGROUPS=off), a workload gets a sessio
   expect(left.processes.map((p: { comm: string }) => p.comm).sort()).toEqual(['sh', 'sleep', 'sleep'])
   for (const p of left.processes) expect(await running(p.pid)).toBe(false)
 })
+
+test("scope: 'process' traces the workload's own process and not what it starts; 'workload' traces both", async () => {
+  // sh opens /etc/hostname itself (exec 3<), its child cat opens /etc/os-release.
+  const cmd = 'exec 3</etc/hostname; cat /etc/os-release > /dev/null'
+  const own = await r.record(defineTrace({ events: ['syscalls:sys_enter_openat'], scope: 'process' }), ['sh', '-c', cmd])
+  expect(tasks(own)).toEqual(new Set(['sh']))
+  const tree = await r.record(defineTrace({ events: ['syscalls:sys_enter_openat'], scope: 'workload' }), ['sh', '-c', cmd])
+  expect(tasks(tree)).toEqual(new Set(['sh', 'cat']))
+})
+
+test('scope: { pids } traces those running processes, not their children and not the workload', async () => {
+  const { spawn } = await import('node:child_process')
+  // A "daemon" that forks a child now and then.
+  const daemon = spawn('sh', ['-c', 'while :; do /bin/true; sleep 0.05; done'], { stdio: 'ignore' })
+  try {
+    const trace = await r.record(defineTrace({ events: ['sched:sched_process_fork', 'sched:sched_process_exec'], scope: { pids: [daemon.pid!] } }), 'sleep 0.5')
+    const forks = trace.eventsNamed('sched:sched_process_fork')
+    expect(forks.length).toBeGreaterThan(0)
+    // Every event is the daemon's own: its forks, none of its children's execs, nothing of the workload's.
+    expect(new Set(trace.ofKind('event').map((e) => e.pid))).toEqual(new Set([daemon.pid]))
+    expect(trace.eventsNamed('sched:sched_process_exec')).toEqual([])
+  } finally {
+    daemon.kill('SIGKILL')
+  }
+})
+
+test("a fork option that contradicts a single-process scope is a declaration error, as 'workload' with event-fork: false is", () => {
+  expect(() => defineTrace({ events: ['sched:sched_switch'], scope: 'process', options: { 'event-fork': true } })).toThrow(/event-fork: true conflicts with scope: "process", which traces the named processes without their children/)
+  expect(() => defineTrace({ events: ['sched:sched_switch'], scope: { pids: [] } })).toThrow(/name at least one pid/)
+})
