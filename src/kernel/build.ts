@@ -3,6 +3,7 @@ import { access, cp, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } f
 import { basename, join } from 'node:path'
 import { exec } from './exec.js'
 import { cacheDir } from './qemu/cache.js'
+import { aptDownload } from './qemu/kernel.js'
 
 const exists = (p: string) => access(p).then(() => true, () => false)
 
@@ -25,10 +26,10 @@ export async function debianHeaders(release: string): Promise<string> {
   const packages = [pkg, ...[...depends.matchAll(/Depends: (linux-(?:headers|kbuild)-\S+)/g)].map((m) => m[1])]
   const tmp = await mkdtemp(join(root, `.${release}-`))
   try {
-    await exec('apt-get', ['download', ...packages], { cwd: tmp })
-    for (const deb of (await readdir(tmp)).filter((f) => f.endsWith('.deb'))) {
+    for (const p of packages) {
+      const deb = await aptDownload(p, tmp)
       await exec('dpkg-deb', ['-x', deb, 'root'], { cwd: tmp })
-      await rm(join(tmp, deb))
+      await rm(deb)
     }
     await rename(join(tmp, 'root'), dir).catch(async (e) => {
       // Another process got there first: use its copy.

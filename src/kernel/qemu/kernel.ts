@@ -53,6 +53,14 @@ export const DEBIAN_TRACING_CONFIG = [
 
 const exists = (p: string) => access(p).then(() => true, () => false)
 
+/** `apt-get download PKG` into `dir` (Debian's packages: the kernel, its headers); returns the .deb's path. */
+export async function aptDownload(pkg: string, dir: string): Promise<string> {
+  await exec('apt-get', ['download', pkg], { cwd: dir })
+  const deb = (await readdir(dir)).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'))
+  if (!deb) throw new Error(`apt-get download ${pkg} left no .deb in ${dir}`)
+  return join(dir, deb)
+}
+
 /**
  * A kernel to boot: `debian` (the package linux-image-amd64 depends on, downloaded with
  * apt-get into the cache and extracted), or the path of a bzImage/vmlinuz.
@@ -84,14 +92,12 @@ export async function resolveKernel(spec: string, modules?: string): Promise<Ker
   // fetch at once on a fresh machine, and a rename is atomic.
   const tmp = await mkdtemp(join(kernels, `.${pkg}-`))
   try {
-    await exec('apt-get', ['download', pkg], { cwd: tmp })
-    const deb = (await readdir(tmp)).find((f) => f.endsWith('.deb'))
-    if (!deb) throw new Error(`apt-get download ${pkg} left no .deb in ${tmp}`)
+    const deb = await aptDownload(pkg, tmp)
     // Only /boot and the virtio modules: all modules are 400 MB.
     const wanted = VIRTIO_MODULES.map((m) => `./lib/modules/${release}/${m}`)
-    await exec('sh', ['-c', 'f=$1; shift; dpkg-deb --fsys-tarfile "$f" | tar -x ./boot "$@"', 'sh', join(tmp, deb), ...wanted, `./lib/modules/${release}/modules.order`, `./lib/modules/${release}/modules.builtin`], { cwd: tmp })
+    await exec('sh', ['-c', 'f=$1; shift; dpkg-deb --fsys-tarfile "$f" | tar -x ./boot "$@"', 'sh', deb, ...wanted, `./lib/modules/${release}/modules.order`, `./lib/modules/${release}/modules.builtin`], { cwd: tmp })
     // Kept: the modules a test loads are extracted from it when first asked for (all of them are 400 MB).
-    await rename(join(tmp, deb), join(tmp, PACKAGE_FILE))
+    await rename(deb, join(tmp, PACKAGE_FILE))
     await rename(tmp, dir).catch(async (e) => {
       // Another process got there first: use its copy.
       if (!(await exists(join(image.modules, VIRTIO_MODULES.at(-1)!)))) throw e
@@ -150,10 +156,7 @@ async function extract(image: KernelImage, files: string[]): Promise<void> {
     // A cache made before packages were kept: fetch it again.
     const tmp = await mkdtemp(join(image.package.dir, '.download-'))
     try {
-      await exec('apt-get', ['download', image.package.name], { cwd: tmp })
-      const got = (await readdir(tmp)).find((f) => f.endsWith('.deb'))
-      if (!got) throw new Error(`apt-get download ${image.package.name} left no .deb in ${tmp}`)
-      await rename(join(tmp, got), deb)
+      await rename(await aptDownload(image.package.name, tmp), deb)
     } finally {
       await rm(tmp, { recursive: true, force: true })
     }
