@@ -16,6 +16,12 @@ export const configSchema = z.strictObject({
       bootTimeoutMs: z.number().int().positive().optional(),
       /** The modules tree of a --kernel PATH (lib/modules/<release>). */
       modules: z.string().optional(),
+      /**
+       * The guest runs the host's programs: the host root shared read-only (9p) under a
+       * tmpfs overlay, the working folder shared writable at its path (true, the default);
+       * false keeps the guest on busybox from the initramfs.
+       */
+      shareRoot: z.boolean().optional(),
       /** Files placed in the guest's initramfs: your test binaries and scripts. */
       files: z.array(z.strictObject({ from: z.string().min(1), to: z.string().regex(/^\/[^\0]*$/, 'a guest path is absolute') })).default([]),
     })

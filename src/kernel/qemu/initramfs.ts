@@ -18,6 +18,16 @@ export interface GuestFile {
   mode?: number
 }
 
+/**
+ * The guest's init. Stage one (busybox, from the initramfs): proc, sysfs, devtmpfs,
+ * tracefs, the modules kspec packed (virtio-serial, 9p, overlay). Stage two, when the host
+ * shares its root (mount tag kspec-root): that root read-only under a tmpfs overlay, so
+ * programs may write anywhere and nothing reaches the host; the user's working folder
+ * (kspec-cwd, writable, at the path /kspec-cwd-path names) and the kernel's modules tree (kspec-modules, at
+ * /lib/modules) shared over it; then switch_root into it with the agent. When any step of
+ * stage two fails, the guest stays on the initramfs (busybox), says why on the console,
+ * and leaves the reason in /kspec-fallback for the host to read.
+ */
 const INIT = `#!/bin/busybox sh
 /bin/busybox mkdir -p /bin /sbin /usr/bin /usr/sbin /proc /sys /dev /tmp
 /bin/busybox --install -s
@@ -25,13 +35,45 @@ export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
-mount -t tmpfs tmpfs /tmp
 mount -t tracefs nodev /sys/kernel/tracing
 for m in /lib/kspec-modules/*.ko; do [ -e "$m" ] && insmod "$m"; done
 port=/dev/ttyS1
 for p in /sys/class/virtio-ports/*; do
   [ "$(cat "$p/name" 2>/dev/null)" = kspec ] && port=/dev/$(basename "$p")
 done
+tags=$(cat /sys/bus/virtio/drivers/9pnet_virtio/*/mount_tag 2>/dev/null | tr '\\0' '\\n')
+has() { echo "$tags" | grep -qx "$1"; }
+o9p=trans=virtio,version=9p2000.L,msize=512000
+try() { what=$1; shift; out=$("$@" 2>&1) || { echo "$what failed: $out"; return 1; }; }
+share() {
+  has kspec-root || { echo "the host root was not shared (no kspec-root 9p device)"; return 1; }
+  mkdir -p /host /rw /newroot
+  try "mounting the host root (9p)" mount -t 9p -o $o9p,ro kspec-root /host || return 1
+  mount -t tmpfs -o mode=0755 tmpfs /rw && mkdir /rw/upper /rw/work
+  try "the overlay over the host root" mount -t overlay overlay -o lowerdir=/host,upperdir=/rw/upper,workdir=/rw/work /newroot || return 1
+  if has kspec-cwd; then
+    read -r cwd < /kspec-cwd-path
+    try "mounting the working folder $cwd (9p)" mount -t 9p -o $o9p kspec-cwd "/newroot$cwd" || return 1
+  fi
+  if has kspec-modules; then
+    mkdir -p /newroot/lib/modules
+    try "mounting the modules tree (9p)" mount -t 9p -o $o9p,ro kspec-modules /newroot/lib/modules || return 1
+  fi
+  mkdir -p /newroot/run/kspec
+  try "copying the agent into the shared root" cp /bin/kspec-agent /newroot/run/kspec/agent || return 1
+  for d in /proc /sys /dev; do try "moving $d into the shared root" mount --move $d /newroot$d || return 1; done
+}
+if has kspec-root; then
+  if why=$(share 2>&1); then
+    echo "kspec: booted $(uname -r), the host's root shared, agent on $port"
+    export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
+    exec switch_root /newroot /run/kspec/agent "$port"
+  fi
+  why=$(echo "$why" | tr '\\n' ' ')
+  echo "$why" > /kspec-fallback
+  echo "kspec: sharing the host root failed: $why; the guest runs busybox from the initramfs"
+fi
+mount -t tmpfs tmpfs /tmp
 echo "kspec: booted $(uname -r), agent on $port"
 exec /bin/kspec-agent "$port"
 `
@@ -82,11 +124,13 @@ function hasInterpreter(elf: Buffer): boolean {
  * devtmpfs, tmpfs and tracefs and starts the agent, and the user's files. Cached by
  * content.
  */
-export async function buildInitramfs(files: GuestFile[] = [], modules: string[] = []): Promise<string> {
+export async function buildInitramfs(files: GuestFile[] = [], modules: string[] = [], cwd?: string): Promise<string> {
   const [busybox, agent] = await Promise.all([staticBusybox(), readFile(await buildAgent())])
   const extra = await Promise.all(files.map(async (f) => ({ ...f, data: await readFile(f.from) })))
   // Numbered, so the init's glob loads them in dependency order.
   extra.push(...(await Promise.all(modules.map(async (m, i) => ({ from: m, to: `/lib/kspec-modules/${String(i).padStart(2, '0')}-${m.split('/').pop()}`, mode: 0o644, data: await readFile(m) })))))
+  // Where stage two mounts the shared working folder (read by the init, never run).
+  if (cwd !== undefined) extra.push({ from: '', to: '/kspec-cwd-path', mode: 0o644, data: Buffer.from(`${cwd}\n`) })
   const key = sha(busybox, agent, INIT, ...extra.flatMap((f) => [f.to, f.data]))
   const out = join(await cacheDir('initramfs'), `${key}.cpio`)
   if (await access(out).then(() => true, () => false)) return out

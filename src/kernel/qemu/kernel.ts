@@ -29,6 +29,11 @@ export const VIRTIO_MODULES = [
   'kernel/drivers/char/virtio_console.ko',
 ]
 
+/** What the boot stage loads (by name, with what they depend on): the agent's channel. */
+export const CHANNEL_MODULES = ['virtio_pci', 'virtio_console']
+/** …and, to share the host's root: 9p over virtio and the overlay that makes it writable. */
+export const SHARE_MODULES = ['9pnet_virtio', '9p', 'overlay']
+
 /**
  * The tracing options Debian's amd64 kernel sets (measured on 6.1.0-57's /boot/config-*,
  * and checked against the package's config by test/qemu): what `--kernel debian` offers
@@ -144,6 +149,65 @@ export async function moduleFiles(image: KernelImage, name: string, release?: st
   return [...files, ...present]
 }
 
+
+/**
+ * The .ko files of the named modules and of everything they depend on, in an order that
+ * loads dependencies first (depth first, each after its `depends=`), found by name in the
+ * tree's modules.order and extracted from Debian's package when missing. Absent modules
+ * (built in, or not built) are left out: the guest then has them or goes without.
+ */
+export async function loadOrder(image: KernelImage, names: string[], release?: string): Promise<string[]> {
+  if (!image.modules) return []
+  const tree = await modulesRoot(image, release)
+  await extract(image, ['modules.order'])
+  const byName = new Map<string, string>()
+  for (const path of (await readFile(join(tree, 'modules.order'), 'utf8').catch(() => '')).split('\n')) {
+    if (path) byName.set(normal(basename(path).replace(/\.ko(\.[gx]z|\.zst)?$/, '')), path)
+  }
+  const order: string[] = []
+  const seen = new Set<string>()
+  const visit = async (module: string): Promise<void> => {
+    const path = byName.get(normal(module))
+    if (!path || seen.has(path)) return
+    seen.add(path)
+    await extract(image, [path])
+    const file = join(tree, path)
+    if (!(await exists(file))) return
+    for (const dep of dependsOf(await readFile(file))) await visit(dep)
+    order.push(file)
+  }
+  for (const name of names) await visit(name)
+  return order
+}
+
+/**
+ * Debian's whole modules tree, extracted from the package once (about 400 MB) and indexed
+ * with depmod (kmod's when the host has it, so the guest's kmod tools read it too; else
+ * busybox's), for the guest to mount at /lib/modules: modprobe, modinfo and the depmod
+ * data then work there as on an installed system. Returns the folder holding
+ * `<release>/`, or undefined for a kernel that is not Debian's package.
+ */
+export async function fullModulesTree(image: KernelImage): Promise<string | undefined> {
+  if (!image.package || !image.modules) return undefined
+  const release = basename(image.modules)
+  const done = join(image.package.dir, 'tree', 'lib', 'modules')
+  if (await exists(join(done, release, 'modules.dep'))) return done
+  await extract(image, ['modules.order'])
+  const tmp = await mkdtemp(join(image.package.dir, '.tree-'))
+  try {
+    await exec('sh', ['-c', 'dpkg-deb --fsys-tarfile "$1" | tar -x ./lib/modules', 'sh', join(image.package.dir, PACKAGE_FILE)], { cwd: tmp })
+    const kmod = await exec('sh', ['-c', 'PATH=$PATH:/sbin:/usr/sbin command -v depmod']).then((r) => String(r.stdout).trim(), () => '')
+    if (kmod) await exec(kmod, ['-b', tmp, release])
+    else await exec('busybox', ['depmod', '-b', tmp, release])
+    await rename(tmp, join(image.package.dir, 'tree')).catch(async (e) => {
+      // Another process got there first: use its copy.
+      if (!(await exists(join(done, release, 'modules.dep')))) throw e
+    })
+  } finally {
+    await rm(tmp, { recursive: true, force: true })
+  }
+  return done
+}
 
 /** Extracts what is missing of `files` (relative to the modules tree) from Debian's package. */
 async function extract(image: KernelImage, files: string[]): Promise<void> {

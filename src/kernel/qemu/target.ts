@@ -7,16 +7,21 @@ import type { BackgroundPolicy, PreparedJob, Spawner, Target, WorkloadResult, Wo
 import { argvOf, control, dependsOf, moduleError, moduleNameOf, moduleNames, newKernelLines, parseStat, pollUntil, waitStopped, type Container } from '../workload.js'
 import { buildModule, debianHeaders } from '../build.js'
 import { buildInitramfs, type GuestFile } from './initramfs.js'
-import { moduleFiles, modulesRoot, resolveKernel, VIRTIO_MODULES, type KernelImage } from './kernel.js'
+import { CHANNEL_MODULES, fullModulesTree, loadOrder, moduleFiles, modulesRoot, resolveKernel, SHARE_MODULES, type KernelImage } from './kernel.js'
 import { AgentClient, Op } from './protocol.js'
-import { bootVm, type Vm, type VmOptions } from './vm.js'
+import { bootVm, type Share, type Vm, type VmOptions } from './vm.js'
 
 export interface QemuOptions extends Partial<VmOptions> {
   /** `debian` or the path of a bzImage/vmlinuz. */
   kernel: string
   modules?: string
   files?: GuestFile[]
+  /** The host's root and working folder shared into the guest (default true). */
+  shareRoot?: boolean
 }
+
+/** A booted guest's userspace: the host's (shared), or busybox in the initramfs and why. */
+export type Userspace = { shared: true; modules: boolean } | { shared: false; why: string }
 
 const TRACEFS = '/sys/kernel/tracing/'
 
@@ -27,7 +32,12 @@ const TRACEFS = '/sys/kernel/tracing/'
  */
 export class QemuTarget implements Target {
   readonly name: string
-  readonly capabilities = { functionWorkloads: false, programs: "the guest has busybox; put your own binaries in with the config's qemu.files" }
+  get capabilities() {
+    const u = this.userspace
+    return { functionWorkloads: false, programs: u?.shared ? undefined : `the guest runs busybox from its initramfs${u ? ` (${u.why})` : ''}; put your own binaries in with the config's qemu.files` }
+  }
+  /** What the guest runs, once booted. */
+  userspace: Userspace | undefined
   #booting: Promise<void> | undefined
   #vm: Vm | undefined
   #agent: AgentClient | undefined
@@ -42,28 +52,47 @@ export class QemuTarget implements Target {
     return (this.#booting ??= this.#boot())
   }
 
-  /** How long the boot took (resolving the image and building the initramfs included), once booted. */
-  booted: { ms: number; accel: string } | undefined
+  /** How long the boot took (resolving the image and building the initramfs included), once booted; and why the guest runs busybox, when it does though sharing was asked for. */
+  booted: { ms: number; accel: string; fallback?: string } | undefined
 
   async #boot(): Promise<void> {
     const started = performance.now()
-    this.#kernel = await resolveKernel(this.opts.kernel, this.opts.modules)
-    const modules = await virtioModules(this.#kernel)
-    const initramfs = await buildInitramfs(this.opts.files, modules)
+    const k = (this.#kernel = await resolveKernel(this.opts.kernel, this.opts.modules))
+    const channel = await loadOrder(k, CHANNEL_MODULES)
+    const virtio = channel.some((f) => /\/virtio_console\.ko/.test(f))
+    const share = (this.opts.shareRoot ?? true) && virtio
+    const shares: Share[] = []
+    let packed = channel
+    let cwd: string | undefined
+    if (share) {
+      packed = [...new Set([...channel, ...(await loadOrder(k, SHARE_MODULES))])]
+      shares.push({ tag: 'kspec-root', path: '/', readonly: true })
+      // The working folder, writable at its own path (a path the init can read back in one line).
+      if (process.cwd() !== '/' && !process.cwd().includes('\n')) shares.push({ tag: 'kspec-cwd', path: (cwd = process.cwd()), readonly: false })
+      const tree = await fullModulesTree(k)
+      if (tree) shares.push({ tag: 'kspec-modules', path: tree, readonly: true })
+    }
+    const initramfs = await buildInitramfs(this.opts.files, packed, cwd)
     // Each boot's console is an artifact of the run, next to the failed tests' ones.
     const consoles = resolve(this.opts.artifactDir ?? join('kspec-artifacts', 'consoles'))
     await mkdir(consoles, { recursive: true })
-    this.#vm = await bootVm(this.#kernel, initramfs, {
+    this.#vm = await bootVm(k, initramfs, {
       memoryMb: this.opts.memoryMb ?? 1024,
       cpus: this.opts.cpus,
       accel: this.opts.accel ?? 'auto',
       bootTimeoutMs: this.opts.bootTimeoutMs ?? 90_000,
       artifactDir: consoles,
-      virtio: modules.length > 0,
+      virtio,
+      shares,
     })
     const vm = this.#vm
-    this.#agent = new AgentClient(vm.socket, () => new Error(`the VM running ${this.#kernel!.name} went away (crashed, panicked or was killed); console log: ${vm.consolePath}`))
-    this.booted = { ms: Math.round(performance.now() - started), accel: vm.accel }
+    this.#agent = new AgentClient(vm.socket, () => new Error(`the VM running ${k.name} went away (crashed, panicked or was killed); console log: ${vm.consolePath}`))
+    // The init leaves /kspec-fallback in the initramfs when sharing failed; a shared root has none.
+    const fallback = share ? await this.#agent.request(Op.READ, ['/kspec-fallback']).then((b) => b.toString().trim(), () => undefined) : undefined
+    this.userspace = share && fallback === undefined
+      ? { shared: true, modules: shares.some((s) => s.tag === 'kspec-modules') }
+      : { shared: false, why: fallback !== undefined ? `sharing the host root failed: ${fallback}` : !virtio ? 'no virtio modules, so no 9p to share the host root over' : 'qemu.shareRoot is false' }
+    this.booted = { ms: Math.round(performance.now() - started), accel: vm.accel, ...(fallback !== undefined && { fallback }) }
   }
 
   /** Boot facts: accel used and where the console log is. */
@@ -144,23 +173,28 @@ export class QemuTarget implements Target {
   }
 
   /**
-   * Copies the module and what it depends on into the guest's /lib/modules (from Debian's
-   * package, or the --modules tree), has the guest's depmod index them, and modprobes it.
+   * Loads a module with modprobe in the guest. With Debian's whole tree mounted at
+   * /lib/modules (a shared root), that is all; otherwise the module and what it depends on
+   * are copied into the guest's /lib/modules (from Debian's package, or the --modules
+   * tree) and indexed with depmod there first. kspec's own module commands are busybox's,
+   * which the initramfs and (busybox-static being required) the shared root both have.
    */
   async loadModule(name: string, params: string[]): Promise<void> {
     await this.ready()
-    const image = this.#kernel!
-    const release = await this.release()
-    const tree = `/lib/modules/${release}/`
-    const root = await modulesRoot(image, release)
-    for (const file of await moduleFiles(image, name, release)) {
-      const to = tree + file
-      for (let i = 0; (i = to.indexOf('/', i + 1)) !== -1; ) await this.#req(Op.MKDIR, [to.slice(0, i)]).catch((e) => (e.code === 'EEXIST' ? undefined : Promise.reject(e)))
-      await this.#req(Op.CREATE, [to, await readFile(join(root, file))], to)
+    if (!(this.userspace?.shared && this.userspace.modules)) {
+      const image = this.#kernel!
+      const release = await this.release()
+      const tree = `/lib/modules/${release}/`
+      const root = await modulesRoot(image, release)
+      for (const file of await moduleFiles(image, name, release)) {
+        const to = tree + file
+        for (let i = 0; (i = to.indexOf('/', i + 1)) !== -1; ) await this.#req(Op.MKDIR, [to.slice(0, i)]).catch((e) => (e.code === 'EEXIST' ? undefined : Promise.reject(e)))
+        await this.#req(Op.CREATE, [to, await readFile(join(root, file))], to)
+      }
+      await this.#command(['busybox', 'depmod'])
     }
-    await this.#command(['depmod'])
     const before = await this.kernelLog()
-    const r = await this.#command(['modprobe', name, ...params])
+    const r = await this.#command(['busybox', 'modprobe', name, ...params])
     if (r.exitCode !== 0) throw moduleError(name, params, r.stderr || r.stdout, newKernelLines(before, await this.kernelLog()))
   }
 
@@ -182,7 +216,7 @@ export class QemuTarget implements Target {
     const to = `/tmp/kspec-module-${name}.ko`
     await this.#req(Op.CREATE, [to, bytes], to)
     const before = await this.kernelLog()
-    const r = await this.#command(['insmod', to, ...params])
+    const r = await this.#command(['busybox', 'insmod', to, ...params])
     await this.#req(Op.UNLINK, [to]).catch(() => {})
     if (r.exitCode !== 0) throw moduleError(name, params, r.stderr || r.stdout, newKernelLines(before, await this.kernelLog()))
     this.#files.add(name)
@@ -193,7 +227,7 @@ export class QemuTarget implements Target {
   readonly #files = new Set<string>()
 
   async unloadModule(name: string): Promise<void> {
-    const r = await this.#command(this.#files.delete(name) ? ['rmmod', name] : ['modprobe', '-r', name])
+    const r = await this.#command(this.#files.delete(name) ? ['busybox', 'rmmod', name] : ['busybox', 'modprobe', '-r', name])
     if (r.exitCode !== 0) throw new Error(`the module ${name} did not unload (modprobe -r ${name}): ${(r.stderr || r.stdout).trim()}`)
   }
 
@@ -287,18 +321,4 @@ function processGroup(req: (op: number, args: string[]) => Promise<Buffer>, pgid
     waitEmpty: (deadline) => pollUntil(async () => !(await group(0)), deadline),
     kill: async () => void (await group(constants.signals.SIGKILL)),
   }
-}
-
-/** The virtio-serial modules of the kernel, when its modules tree has them all. */
-async function virtioModules(k: KernelImage): Promise<string[]> {
-  if (!k.modules) return []
-  const { access } = await import('node:fs/promises')
-  const { join } = await import('node:path')
-  // A package's tree has them under kernel/, a build tree where they were built.
-  for (const layout of [(m: string) => m, (m: string) => m.replace(/^kernel\//, '')]) {
-    const paths = VIRTIO_MODULES.map((m) => join(k.modules!, layout(m)))
-    const present = await Promise.all(paths.map((p) => access(p).then(() => true, () => false)))
-    if (present.every(Boolean)) return paths
-  }
-  return []
 }

@@ -19,6 +19,24 @@ export interface VmOptions {
   artifactDir: string
 }
 
+/** A host folder the guest mounts over 9p (virtio-9p-pci), by its mount tag. */
+export interface Share {
+  tag: string
+  path: string
+  readonly: boolean
+}
+
+/** QEMU's option syntax doubles a comma inside a value. */
+const optionValue = (v: string): string => v.replace(/,/g, ',,')
+
+/** QEMU arguments exporting the shares (`multidevs=remap`: the host root spans several file systems). */
+export function shareArgs(shares: Share[]): string[] {
+  return shares.flatMap((s, i) => [
+    '-fsdev', `local,id=share${i},path=${optionValue(s.path)},security_model=none,multidevs=remap${s.readonly ? ',readonly=on' : ''}`,
+    '-device', `virtio-9p-pci,fsdev=share${i},mount_tag=${s.tag}`,
+  ])
+}
+
 /** A booted guest: the agent's socket, its console log, and the QEMU process. */
 export interface Vm {
   socket: Socket
@@ -51,7 +69,7 @@ const SILENT_MS = 30_000
  * Boots a kernel with kspec's initramfs. With accel auto, a host whose /dev/kvm hangs
  * (nested KVM here) is found out with a short probe the first time and remembered.
  */
-export async function bootVm(kernel: KernelImage, initramfs: string, opts: VmOptions & { virtio: boolean }): Promise<Vm> {
+export async function bootVm(kernel: KernelImage, initramfs: string, opts: VmOptions & { virtio: boolean; shares?: Share[] }): Promise<Vm> {
   hookExit()
   let accel: 'kvm' | 'tcg' = opts.accel === 'auto' ? await kvmVerdict() : opts.accel
   if (accel === 'kvm') {
@@ -90,7 +108,7 @@ async function rememberKvm(verdict: 'works' | 'hangs'): Promise<void> {
 
 let boots = 0
 
-async function boot(kernel: KernelImage, initramfs: string, opts: VmOptions & { virtio: boolean }, accel: 'kvm' | 'tcg', timeoutMs: number): Promise<Vm> {
+async function boot(kernel: KernelImage, initramfs: string, opts: VmOptions & { virtio: boolean; shares?: Share[] }, accel: 'kvm' | 'tcg', timeoutMs: number): Promise<Vm> {
   const dir = await mkdtemp(join(tmpdir(), 'kspec-vm-'))
   const sock = join(dir, 'agent.sock')
   const consolePath = join(opts.artifactDir, `console-${kernel.name}-${process.pid}-${++boots}.log`)
@@ -104,6 +122,7 @@ async function boot(kernel: KernelImage, initramfs: string, opts: VmOptions & { 
     '-nodefaults', '-display', 'none', '-no-reboot',
     '-chardev', `file,id=con,path=${consolePath}`, '-serial', 'chardev:con',
     '-chardev', `socket,id=agent,path=${sock},server=on,wait=off`,
+    ...shareArgs(opts.shares ?? []),
     ...(opts.virtio ? ['-device', 'virtio-serial-pci,id=vs', '-device', 'virtserialport,bus=vs.0,chardev=agent,name=kspec'] : ['-device', 'isa-serial,chardev=agent']),
   ]
   const qemu = spawn(...(await orphanProof('qemu-system-x86_64', args, 'KILL')), { stdio: ['ignore', 'ignore', 'pipe'] })
