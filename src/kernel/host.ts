@@ -174,6 +174,11 @@ export class HostTarget implements Target {
     return out.join('')
   }
 
+  async tracefsPath(p: string): Promise<string> {
+    await this.ready()
+    return join(this.root, p)
+  }
+
   async alive(pid: number): Promise<boolean> {
     return pidAlive(pid)
   }

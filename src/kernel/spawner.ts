@@ -4,7 +4,7 @@ import { privateDir } from '../tempdir.js'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { cgroupHome, killLeaf, members, newLeaf, removeLeaf, waitEmpty } from './cgroup.js'
-import { argvOf, control, parseStat, pollUntil, terminate, waitStopped, type Container, type Job, type ProcStat } from './workload.js'
+import { argvOf, control, envOf, parseStat, pollUntil, terminate, waitStopped, type Container, type Job, type ProcStat } from './workload.js'
 import { orphanProof } from './exec.js'
 import type { BackgroundPolicy, PreparedJob, Spawner, WorkloadSpec } from './target.js'
 
@@ -28,6 +28,7 @@ sub move_to { my ($cg) = @_; open(my $p, '>', "$cg/cgroup.procs") or return 0; p
 while (my $job = <STDIN>) {
   chomp $job;
   open(my $a, '<', "$job/argv") or die "argv: $!"; local $/; my @argv = split /\0/, <$a>; close $a;
+  my @env; if (open(my $e, '<', "$job/env")) { @env = split /\0/, <$e>; close $e }
   # The job's cgroup leaf and our own cgroup: we step into the leaf to fork, so the child is born there.
   my $home; ($leaf, $home) = (undef, undef);
   if (open(my $c, '<', "$job/cgroup")) { ($leaf, $home) = split /\n/, <$c>; close $c }
@@ -39,6 +40,7 @@ while (my $job = <STDIN>) {
     # Loaded only here: POSIX would add ~20 ms to every spawner's start (first tests wait for it).
     if ($contained eq 'session') { require POSIX; POSIX::setsid() }
     open(STDIN, '<&', $in); open(STDOUT, '>&', $out); open(STDERR, '>&', $err);
+    for (@env) { my ($k, $v) = split /=/, $_, 2; $ENV{$k} = $v }
     # Stopped until kspec has started tracing (SIGCONT): all the launching above happened before.
     kill 'STOP', $$;
     exec { $argv[0] } @argv;
@@ -75,6 +77,8 @@ export async function hostSpawner(): Promise<Spawner> {
     await mkdir(job)
     const argv = argvOf(workload)
     await writeFile(join(job, 'argv'), argv.join('\0'))
+    const env = envOf(workload)
+    if (env.length) await writeFile(join(job, 'env'), env.join('\0'))
     const leaf = await newLeaf().catch(() => undefined)
     const home = await cgroupHome()
     if (leaf && home) await writeFile(join(job, 'cgroup'), `${leaf}\n${home}`)

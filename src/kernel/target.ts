@@ -46,6 +46,8 @@ export interface Target {
   modules(): Promise<string[] | undefined>
   /** Every record in the kernel's log buffer, as /dev/kmsg gives them (`prio,seq,ts,flags;message`). */
   kernelLog(): Promise<string>
+  /** The absolute path of a tracefs file on the target, as a workload there opens it. */
+  tracefsPath(p: string): Promise<string>
   /** Whether a process of this target still runs (for the janitor). */
   alive(pid: number): Promise<boolean>
   /** A lock on a global resource of this target, across processes. */
@@ -61,8 +63,11 @@ export interface Capabilities {
   programs?: string
 }
 
-/** A shell command (`ls -hl`) or an argv array (`['ls', '-hl']`). */
-export type WorkloadSpec = { shell: string } | { argv: string[] }
+/**
+ * A shell command (`ls -hl`) or an argv array (`['ls', '-hl']`), and variables kspec adds
+ * to its environment (`KSPEC_TRACE_MARKER`).
+ */
+export type WorkloadSpec = ({ shell: string } | { argv: string[] }) & { env?: Record<string, string> }
 
 export interface Spawner {
   /** The spawner's own pid: put in set_event_pid, and filtered out of traces. */

@@ -15,6 +15,14 @@ export const KILL_GRACE_MS = 2000
 /** The argv a workload runs as: a shell command through /bin/sh -c. */
 export const argvOf = (w: WorkloadSpec): string[] => ('shell' in w ? ['/bin/sh', '-c', w.shell] : w.argv)
 
+/** The variables kspec adds to a workload's environment, as `KEY=VALUE` entries (names and values checked: they cross to spawners NUL-separated). */
+export function envOf(w: WorkloadSpec): string[] {
+  return Object.entries(w.env ?? {}).map(([k, v]) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || v.includes('\0')) throw new TypeError(`a workload's environment variable ${JSON.stringify(k)} is not a name=value kspec can pass`)
+    return `${k}=${v}`
+  })
+}
+
 /** A forked workload, stopped before its exec, as a target reaches it. */
 export interface Job {
   readonly pid: number

@@ -110,7 +110,9 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
   await drain(t, a, opts.cancel)
   // Forked and stopped before exec while tracing is still off: kspec's own launching
   // (fork, files, cgroup) fires no trigger and leaves no record.
-  let job: PreparedJob | undefined = typeof workload === 'function' ? undefined : await a.spawner!.prepare(typeof workload === 'string' ? { shell: workload } : { argv: workload }, opts.timeoutMs, opts.background)
+  // A command marks its steps by writing to the file $KSPEC_TRACE_MARKER names: this recording's trace_marker.
+  const env = { KSPEC_TRACE_MARKER: await t.tracefsPath(`${a.dir}trace_marker`) }
+  let job: PreparedJob | undefined = typeof workload === 'function' ? undefined : await a.spawner!.prepare(typeof workload === 'string' ? { shell: workload, env } : { argv: workload, env }, opts.timeoutMs, opts.background)
   if (job && a.decl.scope === 'process') await scopeToProcess(t, a, job.pid).catch(async (e) => {
     await job!.cancel()
     throw e

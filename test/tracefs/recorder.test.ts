@@ -115,6 +115,25 @@ describe('what a recording returns', () => {
     expect(trace).toReturnFrom('open', -1)
   })
 
+  test("markers: a function workload's mark() (host only) and a command's writes to $KSPEC_TRACE_MARKER fence the same step", async () => {
+    const execs = defineTrace({ events: ['sched:sched_process_exec'] })
+    const { execFileSync } = await import('node:child_process')
+    const fn = await r.record(execs, async ({ mark }) => {
+      execFileSync('/bin/true')
+      await mark('step: cat')
+      execFileSync('cat', ['/etc/hostname'])
+      await mark('step: done')
+    })
+    const cmd = await r.record(execs, ['sh', '-c', '/bin/true; echo "step: cat" > "$KSPEC_TRACE_MARKER"; cat /etc/hostname; echo "step: done" > "$KSPEC_TRACE_MARKER"'])
+    for (const trace of [fn, cmd]) {
+      expect(trace.between('step: cat', 'step: done')).toHaveEventTimes('sched_process_exec', 1, { filename: /\/cat$/ })
+      expect(trace).toHaveEventTimes('sched_process_exec', trace === fn ? 2 : 3)
+    }
+    // The variable names this recording's own instance, not the top-level buffer.
+    const where = await r.record(execs, ['sh', '-c', 'echo "$KSPEC_TRACE_MARKER"'])
+    expect(where.workload!.stdout).toMatch(/^\/sys\/kernel(\/debug)?\/tracing\/instances\/kspec_\d+_\d+\/trace_marker\n$/)
+  })
+
   test('stream: trace_pipe is read while the workload runs', async () => {
     const d = defineTrace({ events: ['syscalls:sys_enter_openat'], stream: true, bufferSizeKb: 64 })
     const trace = await r.record(d, 'for i in $(seq 200); do cat /etc/hostname; done > /dev/null')

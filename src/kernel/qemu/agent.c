@@ -112,10 +112,16 @@ static void spawner_main(int jobs, int status) {
   int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
   for (;;) {
     uint32_t id, len;
+    uint32_t elen;
     if (full_read(jobs, &id, 4) || full_read(jobs, &len, 4)) _exit(0);
     char *argvbuf = malloc(len + 1);
     if (full_read(jobs, argvbuf, len)) _exit(0);
     argvbuf[len] = 0;
+    /* KEY=VALUE entries for the workload's environment, NUL-separated. */
+    if (full_read(jobs, &elen, 4)) _exit(0);
+    char *envbuf = malloc(elen + 1);
+    if (full_read(jobs, envbuf, elen)) _exit(0);
+    envbuf[elen] = 0;
     char *argv[256]; int argc = 0;
     for (uint32_t i = 0; i < len && argc < 255; i += strlen(argvbuf + i) + 1) argv[argc++] = argvbuf + i;
     argv[argc] = NULL;
@@ -130,11 +136,12 @@ static void spawner_main(int jobs, int status) {
       dup2(devnull, 0); dup2(o, 1); dup2(e, 2);
       /* Stopped until the host has started tracing (SIGCONT): the launching is not traced. */
       raise(SIGSTOP);
+      for (uint32_t i = 0; i < elen; i += strlen(envbuf + i) + 1) putenv(envbuf + i);
       execvp(argv[0], argv);
       dprintf(2, "kspec: cannot run %s: %s\n", argv[0], strerror(errno));
       _exit(127);
     }
-    close(o); close(e); free(argvbuf);
+    close(o); close(e); free(argvbuf); free(envbuf);
     int32_t msg[3] = { 1, (int32_t)id, pid };
     full_write(status, msg, sizeof msg);
     int ws = 0;
@@ -225,6 +232,7 @@ static void handle(uint32_t id, uint8_t op, char **arg, uint32_t *alen) {
     if (!s) { reply(id, ESRCH, NULL, 0); return; }
     uint32_t job = next_job++;
     full_write(s->jobs, &job, 4); full_write(s->jobs, &alen[1], 4); full_write(s->jobs, arg[1], alen[1]);
+    full_write(s->jobs, &alen[2], 4); if (alen[2]) full_write(s->jobs, arg[2], alen[2]);
     int32_t msg[3];
     if (full_read(s->status, msg, sizeof msg)) { reply(id, EPIPE, NULL, 0); return; }
     char text[32]; int l = snprintf(text, sizeof text, "%u %d", job, msg[2]);

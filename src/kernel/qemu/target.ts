@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { TargetError } from '../../errors.js'
 import type { BackgroundPolicy, PreparedJob, Spawner, Target, WorkloadResult, WorkloadSpec } from '../target.js'
-import { argvOf, control, dependsOf, moduleError, moduleNameOf, moduleNames, newKernelLines, parseStat, pollUntil, waitStopped, type Container } from '../workload.js'
+import { argvOf, control, envOf, dependsOf, moduleError, moduleNameOf, moduleNames, newKernelLines, parseStat, pollUntil, waitStopped, type Container } from '../workload.js'
 import { buildModule, debianHeaders } from '../build.js'
 import { buildInitramfs, type GuestFile } from './initramfs.js'
 import { CHANNEL_MODULES, fullModulesTree, loadOrder, moduleFiles, modulesRoot, resolveKernel, SHARE_MODULES, type KernelImage } from './kernel.js'
@@ -249,6 +249,10 @@ export class QemuTarget implements Target {
     return (await this.#req(Op.KMSG, [], '/dev/kmsg')).toString()
   }
 
+  async tracefsPath(p: string): Promise<string> {
+    return TRACEFS + p
+  }
+
   async alive(pid: number): Promise<boolean> {
     return this.#req(Op.ALIVE, [String(pid)]).then(() => true, () => false)
   }
@@ -278,7 +282,7 @@ export class QemuTarget implements Target {
 }
 
 async function prepareJob(req: (op: number, args: string[]) => Promise<Buffer>, spawner: string, w: WorkloadSpec, timeoutMs: number, policy: BackgroundPolicy): Promise<PreparedJob> {
-  const [job, pidText] = (await req(Op.JOB, [spawner, argvOf(w).join('\0')])).toString().split(' ')
+  const [job, pidText] = (await req(Op.JOB, [spawner, argvOf(w).join('\0'), envOf(w).join('\0')])).toString().split(' ')
   const pid = Number(pidText)
   // The agent's child setpgid()s: the workload and what it starts share the process group `pid`.
   const group = (sig: number) => req(Op.KILL, [String(pid), String(sig)]).then(() => true, () => false)
