@@ -10,7 +10,7 @@ import { basename, dirname, join } from 'node:path'
  * a random name, created atomically), named `kspec-<kind>-<pid>-XXXXXX` so that a later
  * run can remove those of a process that is gone; files in them are created exclusively.
  */
-export type TempKind = 'traces' | 'jobs' | 'junit'
+export type TempKind = 'traces' | 'jobs' | 'junit' | 'vms'
 
 const OURS = /^kspec-(traces|jobs|junit)-(\d+)-[A-Za-z0-9]{6}$/
 

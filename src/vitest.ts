@@ -3,6 +3,7 @@ import type { Plugin } from 'vite'
 import type {} from 'vitest/config'
 import { loadConfig } from './config/load.js'
 import { settingsFrom, type Settings } from './config/settings.js'
+import { startBroker } from './kernel/qemu/broker.js'
 
 export interface KspecPluginOptions {
   /** The kspec config file (default: kspec.config.{ts,mts,js,mjs} in the project root). */
@@ -29,8 +30,20 @@ export interface KspecPluginOptions {
  * export default defineConfig({ plugins: [kspec()] })
  */
 export function kspec(options: KspecPluginOptions = {}): Plugin {
+  let kernel: string | undefined
   return {
     name: 'kspec',
+    /**
+     * For a kernel under QEMU, the run's VMs live here, in vitest's main process, and the
+     * workers borrow them (src/kernel/qemu/broker.ts): spec files keep vitest's isolation
+     * (a fresh worker process each) without a boot each.
+     */
+    async configureVitest({ vitest, project }) {
+      if (kernel === undefined || kernel === 'host') return
+      const broker = await startBroker()
+      project.provide('kspecVms', broker.address)
+      vitest.onClose(() => broker.close())
+    },
     async config(user) {
       let settings = options.settings
       let own: { include?: string[]; timeoutMs?: number } = {}
@@ -39,6 +52,7 @@ export function kspec(options: KspecPluginOptions = {}): Plugin {
         settings = settingsFrom(config, { kernel: options.kernel ?? process.env.KSPEC_KERNEL })
         own = { include: config.specs, timeoutMs: config.timeoutMs }
       }
+      kernel = settings.kernel
       const test = user.test ?? {}
       if (test.pool !== undefined && test.pool !== 'forks') {
         throw new Error(`kspec needs vitest's forks pool (it names what it creates in tracefs after each worker's process), but the vitest config sets pool: ${JSON.stringify(test.pool)}: remove the pool setting, or set pool: 'forks'`)

@@ -28,6 +28,8 @@ declare module 'vitest' {
   interface ProvidedContext {
     /** kspec's settings for this run (see src/config/settings.ts). */
     kspec: SettingsInput
+    /** Where the run's VM broker listens, when the kernel is booted under QEMU (src/kernel/qemu/broker.ts). */
+    kspecVms?: string
   }
 }
 

@@ -10,7 +10,7 @@ export interface Target {
   /** What differs between targets, for the layers above to ask rather than test the name. */
   readonly capabilities: Capabilities
   /** A booted VM's boot, for the run's summary (how many, how long); undefined on the host and before booting. */
-  readonly booted?: { ms: number; accel: string }
+  readonly booted?: { ms: number; accel: string; fallback?: string }
   /** `uname -r` of the kernel under test. */
   release(): Promise<string>
   /** Finds or mounts tracefs; throws TracefsUnavailableError with what to do. */

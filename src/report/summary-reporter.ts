@@ -26,7 +26,7 @@ export default class SummaryReporter implements Reporter {
     let skipped = 0
     let incomplete = 0
     let broken = 0
-    const boots: { ms: number; accel: string }[] = []
+    const boots: { ms: number; accel: string; fallback?: string }[] = []
     const reasons = new Map<string, string[]>()
     const unfinished: string[] = []
     // Per folder (test/qemu, test/tracefs, specs): how many live tests ran where.
@@ -86,7 +86,8 @@ export default class SummaryReporter implements Reporter {
     if (boots.length) {
       const all = boots.reduce((s, b) => s + b.ms, 0)
       const accel = [...new Set(boots.map((b) => b.accel))].join('/')
-      out.push(`qemu: ${boots.length} boot${boots.length === 1 ? '' : 's'} (${accel}), ${(all / boots.length / 1000).toFixed(1)} s each on average, ${(all / 1000).toFixed(1)} s in all (a VM per test file: vitest runs each file in a worker of its own)`)
+      out.push(`qemu: ${boots.length} boot${boots.length === 1 ? '' : 's'} (${accel}), ${(all / boots.length / 1000).toFixed(1)} s each on average, ${(all / 1000).toFixed(1)} s in all (the VMs are kept for the run and lent to each spec file in turn)`)
+      for (const why of new Set(boots.flatMap((b) => (b.fallback ? [b.fallback] : [])))) out.push(`qemu: the guest runs busybox from its initramfs, not the host's programs: sharing the host root failed: ${why}`)
     }
     const kernel = this.#kernel
     const verdicts = [incomplete ? `, ${incomplete} incomplete` : '', broken ? `, ${broken} broken` : ''].join('')

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net'
 import { TargetError } from '../../errors.js'
 
 /** Operations of the guest agent (src/kernel/qemu/agent.c). */
-export const Op = { READ: 1, WRITE: 2, APPEND: 3, MKDIR: 4, RMDIR: 5, LIST: 6, EXISTS: 7, PIPE: 8, SPAWN: 9, JOB: 10, WAIT: 11, KILL: 12, ALIVE: 13, UNAME: 14, POWEROFF: 15, SPAWN_STOP: 16, UNLINK: 17, KMSG: 18, CREATE: 19 } as const
+export const Op = { READ: 1, WRITE: 2, APPEND: 3, MKDIR: 4, RMDIR: 5, LIST: 6, EXISTS: 7, PIPE: 8, SPAWN: 9, JOB: 10, WAIT: 11, KILL: 12, ALIVE: 13, UNAME: 14, POWEROFF: 15, SPAWN_STOP: 16, UNLINK: 17, KMSG: 18, CREATE: 19, HELLO: 20 } as const
 
 /** How long a request may go unanswered before the guest counts as hung. */
 export const REQUEST_TIMEOUT_MS = 120_000
@@ -79,6 +79,11 @@ export class AgentClient {
         p.reject(new TargetError(`${code}: ${p.path}`, code, p.path))
       }
     }
+  }
+
+  /** Lets go of the agent (its socket closed): pending requests fail, the guest waits for its next host. */
+  close(): void {
+    this.#fail(new Error('the agent connection was closed'))
   }
 
   #fail(e: Error): void {

@@ -1,27 +1,18 @@
-import { mkdir, readFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { constants } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { TargetError } from '../../errors.js'
 import type { BackgroundPolicy, PreparedJob, Spawner, Target, WorkloadResult, WorkloadSpec } from '../target.js'
 import { argvOf, control, envOf, dependsOf, moduleError, moduleNameOf, moduleNames, newKernelLines, parseStat, pollUntil, waitStopped, type Container } from '../workload.js'
 import { buildModule, debianHeaders } from '../build.js'
-import { buildInitramfs, type GuestFile } from './initramfs.js'
-import { CHANNEL_MODULES, fullModulesTree, loadOrder, moduleFiles, modulesRoot, resolveKernel, SHARE_MODULES, type KernelImage } from './kernel.js'
+import { lease } from './broker.js'
+import { bootGuest, type Boot, type GuestFacts, type QemuOptions, type Userspace } from './guest.js'
+import { moduleFiles, modulesRoot, type KernelImage } from './kernel.js'
 import { AgentClient, Op } from './protocol.js'
-import { bootVm, type Share, type Vm, type VmOptions } from './vm.js'
+import { attachAgent } from './vm.js'
 
-export interface QemuOptions extends Partial<VmOptions> {
-  /** `debian` or the path of a bzImage/vmlinuz. */
-  kernel: string
-  modules?: string
-  files?: GuestFile[]
-  /** The host's root and working folder shared into the guest (default true). */
-  shareRoot?: boolean
-}
-
-/** A booted guest's userspace: the host's (shared), or busybox in the initramfs and why. */
-export type Userspace = { shared: true; modules: boolean } | { shared: false; why: string }
+export type { QemuOptions, Userspace } from './guest.js'
 
 const TRACEFS = '/sys/kernel/tracing/'
 
@@ -39,9 +30,11 @@ export class QemuTarget implements Target {
   /** What the guest runs, once booted. */
   userspace: Userspace | undefined
   #booting: Promise<void> | undefined
-  #vm: Vm | undefined
   #agent: AgentClient | undefined
   #kernel: KernelImage | undefined
+  #guest: { accel: 'kvm' | 'tcg'; consolePath: string } | undefined
+  /** Ends this process's use of the VM: powers off its own, or gives a leased one back. */
+  #letGo: (() => Promise<void>) | undefined
   #locks = new Map<string, Promise<void>>()
 
   constructor(private readonly opts: QemuOptions) {
@@ -52,52 +45,46 @@ export class QemuTarget implements Target {
     return (this.#booting ??= this.#boot())
   }
 
-  /** How long the boot took (resolving the image and building the initramfs included), once booted; and why the guest runs busybox, when it does though sharing was asked for. */
-  booted: { ms: number; accel: string; fallback?: string } | undefined
+  /** The boot this process waited for, once booted (a leased VM booted for an earlier file has none here). */
+  booted: Boot | undefined
 
   async #boot(): Promise<void> {
-    const started = performance.now()
-    const k = (this.#kernel = await resolveKernel(this.opts.kernel, this.opts.modules))
-    const channel = await loadOrder(k, CHANNEL_MODULES)
-    const virtio = channel.some((f) => /\/virtio_console\.ko/.test(f))
-    const share = (this.opts.shareRoot ?? true) && virtio
-    const shares: Share[] = []
-    let packed = channel
-    let cwd: string | undefined
-    if (share) {
-      packed = [...new Set([...channel, ...(await loadOrder(k, SHARE_MODULES))])]
-      shares.push({ tag: 'kspec-root', path: '/', readonly: true })
-      // The working folder, writable at its own path (a path the init can read back in one line).
-      if (process.cwd() !== '/' && !process.cwd().includes('\n')) shares.push({ tag: 'kspec-cwd', path: (cwd = process.cwd()), readonly: false })
-      const tree = await fullModulesTree(k)
-      if (tree) shares.push({ tag: 'kspec-modules', path: tree, readonly: true })
+    if (this.opts.broker) {
+      const lent = await lease(this.opts.broker, this.opts)
+      try {
+        const socket = await attachAgent(lent.agentPath)
+        this.#agent = new AgentClient(socket, () => new Error(`the VM running ${lent.kernel.name} went away (crashed, panicked or was killed); console log: ${lent.consolePath}`))
+      } catch (e) {
+        lent.release()
+        throw e
+      }
+      this.#take(lent)
+      this.booted = lent.boot
+      this.#letGo = async () => {
+        this.#agent!.close()
+        lent.release()
+      }
+      return
     }
-    const initramfs = await buildInitramfs(this.opts.files, packed, cwd)
-    // Each boot's console is an artifact of the run, next to the failed tests' ones.
-    const consoles = resolve(this.opts.artifactDir ?? join('kspec-artifacts', 'consoles'))
-    await mkdir(consoles, { recursive: true })
-    this.#vm = await bootVm(k, initramfs, {
-      memoryMb: this.opts.memoryMb ?? 1024,
-      cpus: this.opts.cpus,
-      accel: this.opts.accel ?? 'auto',
-      bootTimeoutMs: this.opts.bootTimeoutMs ?? 90_000,
-      artifactDir: consoles,
-      virtio,
-      shares,
-    })
-    const vm = this.#vm
-    this.#agent = new AgentClient(vm.socket, () => new Error(`the VM running ${k.name} went away (crashed, panicked or was killed); console log: ${vm.consolePath}`))
-    // The init leaves /kspec-fallback in the initramfs when sharing failed; a shared root has none.
-    const fallback = share ? await this.#agent.request(Op.READ, ['/kspec-fallback']).then((b) => b.toString().trim(), () => undefined) : undefined
-    this.userspace = share && fallback === undefined
-      ? { shared: true, modules: shares.some((s) => s.tag === 'kspec-modules') }
-      : { shared: false, why: fallback !== undefined ? `sharing the host root failed: ${fallback}` : !virtio ? 'no virtio modules, so no 9p to share the host root over' : 'qemu.shareRoot is false' }
-    this.booted = { ms: Math.round(performance.now() - started), accel: vm.accel, ...(fallback !== undefined && { fallback }) }
+    const { vm, agent, facts, boot } = await bootGuest(this.opts)
+    this.#agent = agent
+    this.#take(facts)
+    this.booted = boot
+    this.#letGo = async () => {
+      await agent.request(Op.POWEROFF).catch(() => {})
+      await vm.stop()
+    }
+  }
+
+  #take(facts: GuestFacts): void {
+    this.#kernel = facts.kernel
+    this.userspace = facts.userspace
+    this.#guest = { accel: facts.accel, consolePath: facts.consolePath }
   }
 
   /** Boot facts: accel used and where the console log is. */
   get vm(): { accel: 'kvm' | 'tcg'; consolePath: string } | undefined {
-    return this.#vm && { accel: this.#vm.accel, consolePath: this.#vm.consolePath }
+    return this.#guest
   }
 
   async #req(op: number, args: (string | Buffer)[] = [], path = ''): Promise<Buffer> {
@@ -253,8 +240,13 @@ export class QemuTarget implements Target {
     return TRACEFS + p
   }
 
+  /**
+   * Whether the owner of a `kspec_<pid>_*` object still runs. Owners are host processes,
+   * and a VM serves one of them at a time (its own, or leased), so every owner but this
+   * process is gone: what an earlier borrower left is the janitor's.
+   */
   async alive(pid: number): Promise<boolean> {
-    return this.#req(Op.ALIVE, [String(pid)]).then(() => true, () => false)
+    return pid === process.pid
   }
 
   /** The VM belongs to this process alone: a lock is an in-process queue. */
@@ -269,15 +261,15 @@ export class QemuTarget implements Target {
 
   async close(): Promise<void> {
     if (!this.#booting) return
-    const vm = await this.#booting.then(() => this.#vm, () => undefined)
-    if (!vm) return
-    await this.#agent!.request(Op.POWEROFF).catch(() => {})
-    await vm.stop()
+    await this.#booting.catch(() => {})
+    const letGo = this.#letGo
+    this.#letGo = undefined
+    await letGo?.()
   }
 
   /** The guest's console log so far. */
   async console(): Promise<string> {
-    return this.#vm ? this.#vm.console() : ''
+    return this.#guest ? readFile(this.#guest.consolePath, 'utf8').catch(() => '') : ''
   }
 }
 

@@ -3,6 +3,7 @@ import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { connect, type Socket } from 'node:net'
 import { release, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { orphanProof } from '../exec.js'
 import { cacheDir } from './cache.js'
@@ -45,6 +46,8 @@ export interface Vm {
   consolePath: string
   accel: 'kvm' | 'tcg'
   process: ChildProcess
+  /** The agent's socket: another process of the run attaches there (attachAgent) once this one has let go. */
+  agentPath: string
   /** Ends QEMU (after the agent powered off, or by force). */
   stop(): Promise<void>
 }
@@ -154,38 +157,16 @@ async function boot(kernel: KernelImage, initramfs: string, opts: VmOptions & { 
     })
     if (!socket) await sleep(20)
   }
-  const ready = await new Promise<string>((resolve) => {
-    let seen = ''
-    const timer = setTimeout(() => done(`the agent did not start within ${timeoutMs} ms (a kernel that never reaches init, or a hang)`), Math.max(0, deadline - Date.now()))
+  const ready = await awaitBanner(socket, READY, Math.max(0, deadline - Date.now()), `the agent did not start within ${timeoutMs} ms (a kernel that never reaches init, or a hang)`, {
+    exited: exited.then((code) => `qemu exited with ${code} before the agent started (a kernel panic ends the VM: see the console)`),
     // A guest that has printed nothing after SILENT_MS never started (seen once under
     // load with TCG): say so early, so the caller can boot again instead of waiting.
-    const silent = setTimeout(async () => {
-      if ((await consoleText()) === '') done(SILENT)
-    }, SILENT_MS)
-    void exited.then(() => clearTimeout(silent))
-    const onData = (d: Buffer) => {
-      seen += d.toString('latin1')
-      const at = seen.indexOf(READY)
-      if (at !== -1) {
-        const rest = Buffer.from(seen.slice(at + READY.length), 'latin1')
-        if (rest.length) socket!.unshift(rest)
-        done('')
-      }
-    }
-    const done = (why: string) => {
-      clearTimeout(timer)
-      clearTimeout(silent)
-      // Paused until the protocol client listens, so no byte after the banner is lost.
-      socket!.pause()
-      socket!.off('data', onData)
-      resolve(why)
-    }
-    socket!.on('data', onData)
-    void exited.then((code) => done(`qemu exited with ${code} before the agent started (a kernel panic ends the VM: see the console)`))
+    silent: async () => ((await consoleText()) === '' ? SILENT : undefined),
   })
   if (ready) return fail(ready)
   return {
     socket,
+    agentPath: sock,
     console: consoleText,
     consolePath,
     accel,
@@ -200,3 +181,71 @@ async function boot(kernel: KernelImage, initramfs: string, opts: VmOptions & { 
   }
 }
 
+
+/**
+ * Waits for `banner` on the agent's socket; resolves '' once seen (the socket paused, the
+ * bytes after the banner put back), else why not. What came before the banner is dropped.
+ */
+function awaitBanner(socket: Socket, banner: string, timeoutMs: number, late: string, also: { exited?: Promise<string>; silent?: () => Promise<string | undefined> } = {}): Promise<string> {
+  return new Promise<string>((resolve) => {
+    let seen = ''
+    let over = false
+    const timer = setTimeout(() => done(late), timeoutMs)
+    const silent = also.silent && setTimeout(async () => {
+      const why = await also.silent!()
+      if (why) done(why)
+    }, SILENT_MS)
+    const onData = (d: Buffer) => {
+      seen += d.toString('latin1')
+      const at = seen.indexOf(banner)
+      if (at !== -1) {
+        const rest = Buffer.from(seen.slice(at + banner.length), 'latin1')
+        if (rest.length) socket.unshift(rest)
+        done('')
+      } else seen = seen.slice(-banner.length)
+    }
+    const onClose = () => done('the agent\'s socket closed')
+    const done = (why: string) => {
+      if (over) return
+      over = true
+      clearTimeout(timer)
+      if (silent) clearTimeout(silent)
+      // Paused until the protocol client listens, so no byte after the banner is lost.
+      socket.pause()
+      socket.off('data', onData)
+      socket.off('close', onClose)
+      resolve(why)
+    }
+    socket.on('data', onData)
+    socket.once('close', onClose)
+    void also.exited?.then(done)
+  })
+}
+
+/**
+ * Attaches to a running guest's agent that another process booted (or used before): a
+ * HELLO with a fresh nonce, which ends whatever the last process left running in the
+ * guest and is answered by a banner carrying the nonce, found in the byte stream whatever
+ * came before it. QEMU takes one client at a time; a connection waits until the last one closed.
+ */
+export async function attachAgent(path: string, timeoutMs = 30_000): Promise<Socket> {
+  const socket = await new Promise<Socket>((resolve, reject) => {
+    const s = connect(path)
+    s.once('connect', () => resolve(s))
+    s.once('error', reject)
+  })
+  const nonce = randomUUID()
+  const frame = Buffer.alloc(4 + 4 + 1 + 4 + nonce.length)
+  frame.writeUInt32LE(frame.length - 4, 0)
+  frame.writeUInt32LE(0, 4)
+  frame.writeUInt8(20, 8) // Op.HELLO
+  frame.writeUInt32LE(nonce.length, 9)
+  frame.write(nonce, 13, 'latin1')
+  socket.write(frame)
+  const why = await awaitBanner(socket, `KSPEC-AGENT-HELLO ${nonce}\n`, timeoutMs, `the guest's agent did not answer within ${timeoutMs / 1000} s`)
+  if (why) {
+    socket.destroy()
+    throw new Error(`attaching to the guest at ${path} failed: ${why}`)
+  }
+  return socket
+}
