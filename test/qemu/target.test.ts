@@ -226,14 +226,19 @@ describe('failures in the guest', () => {
     const script = join(tempDir('kspec-guest-'), 'hello.sh')
     writeFileSync(script, '#!/bin/sh\necho "hello from $(uname -r)"\n')
     const doomed = new QemuTarget({ kernel: 'debian', files: [{ from: script, to: '/opt/tests/hello.sh' }] })
-    await doomed.ready()
-    const s = await doomed.spawner()
-    const hello = await s.run({ argv: ['/opt/tests/hello.sh'] }, 30_000)
-    expect(hello).toMatchObject({ exitCode: 0, stdout: expect.stringMatching(/^hello from 6\.1\.\S+\n$/) })
-    const err = await s.run({ shell: 'echo c > /proc/sysrq-trigger' }, 60_000).catch((e) => e)
-    expect(err).toBeInstanceOf(Error)
-    expect(err.message).toMatch(/^the VM running debian-6\.1\.\S+ went away \(crashed, panicked or was killed\); console log: \S+console-debian\S+\.log$/)
-    expect(await doomed.console()).toMatch(/sysrq: Trigger a crash[\s\S]*Kernel panic/)
-    await doomed.close()
+    try {
+      await doomed.ready()
+      // Placed in the root the workloads see: the host's, shared (the initramfs is gone by then).
+      expect(doomed.userspace?.shared).toBe(true)
+      const s = await doomed.spawner()
+      const hello = await s.run({ argv: ['/opt/tests/hello.sh'] }, 30_000)
+      expect(hello).toMatchObject({ exitCode: 0, stdout: expect.stringMatching(/^hello from 6\.1\.\S+\n$/) })
+      const err = await s.run({ shell: 'echo c > /proc/sysrq-trigger' }, 60_000).catch((e) => e)
+      expect(err).toBeInstanceOf(Error)
+      expect(err.message).toMatch(/^the VM running debian-6\.1\.\S+ went away \(crashed, panicked or was killed\); console log: \S+console-debian\S+\.log$/)
+      expect(await doomed.console()).toMatch(/sysrq: Trigger a crash[\s\S]*Kernel panic/)
+    } finally {
+      await doomed.close()
+    }
   }, 180_000)
 })

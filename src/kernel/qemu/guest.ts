@@ -44,6 +44,7 @@ export async function bootGuest(opts: QemuOptions): Promise<{ vm: Vm; agent: Age
   const k = await resolveKernel(opts.kernel, opts.modules)
   const channel = await loadOrder(k, CHANNEL_MODULES)
   const virtio = channel.some((f) => /\/virtio_console\.ko/.test(f))
+  // 9p runs over virtio; a kernel without the virtio-serial modules has no virtio-pci for it either.
   const share = (opts.shareRoot ?? true) && virtio
   const shares: Share[] = []
   let packed = channel
@@ -56,7 +57,7 @@ export async function bootGuest(opts: QemuOptions): Promise<{ vm: Vm; agent: Age
     const tree = await fullModulesTree(k)
     if (tree) shares.push({ tag: 'kspec-modules', path: tree, readonly: true })
   }
-  const initramfs = await buildInitramfs(opts.files, packed, cwd)
+  const initramfs = await buildInitramfs(opts.files, packed, share ? { cwd } : undefined)
   // Each boot's console is an artifact of the run, next to the failed tests' ones.
   const consoles = resolve(opts.artifactDir ?? join('kspec-artifacts', 'consoles'))
   await mkdir(consoles, { recursive: true })
@@ -70,10 +71,13 @@ export async function bootGuest(opts: QemuOptions): Promise<{ vm: Vm; agent: Age
     shares,
   })
   const agent = new AgentClient(vm.socket, () => new Error(`the VM running ${k.name} went away (crashed, panicked or was killed); console log: ${vm.consolePath}`))
-  // The init leaves /kspec-fallback in the initramfs when sharing failed; a shared root has none.
-  const fallback = share ? await agent.request(Op.READ, ['/kspec-fallback']).then((b) => b.toString().trim(), () => undefined) : undefined
+  // Shared: the agent runs from the new root (/run/kspec/agent) and the initramfs, /kspec-share
+  // with it, is gone. Otherwise the init left its reason in /kspec-fallback.
+  const has = (path: string) => agent.request(Op.EXISTS, [path]).then(() => true, () => false)
+  const shared = share && !(await has('/kspec-share')) && (await has('/run/kspec/agent'))
+  const fallback = share && !shared ? await agent.request(Op.READ, ['/kspec-fallback']).then((b) => b.toString().trim(), () => 'the guest did not say why') : undefined
   const userspace: Userspace =
-    share && fallback === undefined
+    shared
       ? { shared: true, modules: shares.some((s) => s.tag === 'kspec-modules') }
       : { shared: false, why: fallback !== undefined ? `sharing the host root failed: ${fallback}` : !virtio ? 'no virtio modules, so no 9p to share the host root over' : 'qemu.shareRoot is false' }
   return {

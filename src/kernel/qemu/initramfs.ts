@@ -46,7 +46,7 @@ has() { echo "$tags" | grep -qx "$1"; }
 o9p=trans=virtio,version=9p2000.L,msize=512000
 try() { what=$1; shift; out=$("$@" 2>&1) || { echo "$what failed: $out"; return 1; }; }
 share() {
-  has kspec-root || { echo "the host root was not shared (no kspec-root 9p device)"; return 1; }
+  has kspec-root || { echo "the kernel offers no 9p over virtio (9pnet_virtio and 9p are neither built in nor among its modules kspec found)"; return 1; }
   mkdir -p /host /rw /newroot
   try "mounting the host root (9p)" mount -t 9p -o $o9p,ro kspec-root /host || return 1
   mount -t tmpfs -o mode=0755 tmpfs /rw && mkdir /rw/upper /rw/work
@@ -59,11 +59,13 @@ share() {
     mkdir -p /newroot/lib/modules
     try "mounting the modules tree (9p)" mount -t 9p -o $o9p,ro kspec-modules /newroot/lib/modules || return 1
   fi
+  # The config's qemu.files, at their paths in the root the workloads see.
+  if [ -d /kspec-files ]; then try "placing the config's qemu.files" cp -a /kspec-files/. /newroot/ || return 1; fi
   mkdir -p /newroot/run/kspec
   try "copying the agent into the shared root" cp /bin/kspec-agent /newroot/run/kspec/agent || return 1
   for d in /proc /sys /dev; do try "moving $d into the shared root" mount --move $d /newroot$d || return 1; done
 }
-if has kspec-root; then
+if [ -e /kspec-share ]; then
   if why=$(share 2>&1); then
     echo "kspec: booted $(uname -r), the host's root shared, agent on $port"
     export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
@@ -74,6 +76,7 @@ if has kspec-root; then
   echo "kspec: sharing the host root failed: $why; the guest runs busybox from the initramfs"
 fi
 mount -t tmpfs tmpfs /tmp
+[ -d /kspec-files ] && cp -a /kspec-files/. /
 echo "kspec: booted $(uname -r), agent on $port"
 exec /bin/kspec-agent "$port"
 `
@@ -124,13 +127,15 @@ function hasInterpreter(elf: Buffer): boolean {
  * devtmpfs, tmpfs and tracefs and starts the agent, and the user's files. Cached by
  * content.
  */
-export async function buildInitramfs(files: GuestFile[] = [], modules: string[] = [], cwd?: string): Promise<string> {
+export async function buildInitramfs(files: GuestFile[] = [], modules: string[] = [], share?: { cwd?: string }): Promise<string> {
   const [busybox, agent] = await Promise.all([staticBusybox(), readFile(await buildAgent())])
-  const extra = await Promise.all(files.map(async (f) => ({ ...f, data: await readFile(f.from) })))
+  // Under /kspec-files: the init copies them to their paths, in the shared root or the initramfs.
+  const extra = await Promise.all(files.map(async (f) => ({ ...f, to: `/kspec-files${f.to}`, data: await readFile(f.from) })))
   // Numbered, so the init's glob loads them in dependency order.
   extra.push(...(await Promise.all(modules.map(async (m, i) => ({ from: m, to: `/lib/kspec-modules/${String(i).padStart(2, '0')}-${m.split('/').pop()}`, mode: 0o644, data: await readFile(m) })))))
   // Where stage two mounts the shared working folder (read by the init, never run).
-  if (cwd !== undefined) extra.push({ from: '', to: '/kspec-cwd-path', mode: 0o644, data: Buffer.from(`${cwd}\n`) })
+  if (share) extra.push({ from: '', to: '/kspec-share', mode: 0o644, data: Buffer.alloc(0) })
+  if (share?.cwd !== undefined) extra.push({ from: '', to: '/kspec-cwd-path', mode: 0o644, data: Buffer.from(`${share.cwd}\n`) })
   const key = sha(busybox, agent, INIT, ...extra.flatMap((f) => [f.to, f.data]))
   const out = join(await cacheDir('initramfs'), `${key}.cpio`)
   if (await access(out).then(() => true, () => false)) return out

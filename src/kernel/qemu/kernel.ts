@@ -190,16 +190,21 @@ export async function loadOrder(image: KernelImage, names: string[], release?: s
 export async function fullModulesTree(image: KernelImage): Promise<string | undefined> {
   if (!image.package || !image.modules) return undefined
   const release = basename(image.modules)
-  const done = join(image.package.dir, 'tree', 'lib', 'modules')
-  if (await exists(join(done, release, 'modules.dep'))) return done
+  const base = join(image.package.dir, 'tree')
+  const done = join(base, 'lib', 'modules')
+  const kmod = await exec('sh', ['-c', 'PATH=$PATH:/sbin:/usr/sbin command -v depmod']).then((r) => String(r.stdout).trim(), () => '')
+  if (await exists(join(done, release, 'modules.dep'))) {
+    // Indexed by busybox before kmod was installed: kmod's tools in the guest want their binary index too.
+    if (kmod && !(await exists(join(done, release, 'modules.dep.bin')))) await exec(kmod, ['-b', base, release])
+    return done
+  }
   await extract(image, ['modules.order'])
   const tmp = await mkdtemp(join(image.package.dir, '.tree-'))
   try {
     await exec('sh', ['-c', 'dpkg-deb --fsys-tarfile "$1" | tar -x ./lib/modules', 'sh', join(image.package.dir, PACKAGE_FILE)], { cwd: tmp })
-    const kmod = await exec('sh', ['-c', 'PATH=$PATH:/sbin:/usr/sbin command -v depmod']).then((r) => String(r.stdout).trim(), () => '')
     if (kmod) await exec(kmod, ['-b', tmp, release])
     else await exec('busybox', ['depmod', '-b', tmp, release])
-    await rename(tmp, join(image.package.dir, 'tree')).catch(async (e) => {
+    await rename(tmp, base).catch(async (e) => {
       // Another process got there first: use its copy.
       if (!(await exists(join(done, release, 'modules.dep')))) throw e
     })
