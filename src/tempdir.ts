@@ -12,7 +12,7 @@ import { basename, dirname, join } from 'node:path'
  */
 export type TempKind = 'traces' | 'jobs' | 'junit' | 'vms'
 
-const OURS = /^kspec-(traces|jobs|junit)-(\d+)-[A-Za-z0-9]{6}$/
+const OURS = /^kspec-(traces|jobs|junit|vms)-(\d+)-[A-Za-z0-9]{6}$/
 
 export function pidAlive(pid: number): boolean {
   try {

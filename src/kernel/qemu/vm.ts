@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { access, readFile, rm, writeFile } from 'node:fs/promises'
 import { connect, type Socket } from 'node:net'
-import { release, tmpdir } from 'node:os'
+import { release } from 'node:os'
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { orphanProof } from '../exec.js'
+import { privateDir } from '../../tempdir.js'
 import { cacheDir } from './cache.js'
 import type { KernelImage } from './kernel.js'
 
@@ -112,7 +113,8 @@ async function rememberKvm(verdict: 'works' | 'hangs'): Promise<void> {
 let boots = 0
 
 async function boot(kernel: KernelImage, initramfs: string, opts: VmOptions & { virtio: boolean; shares?: Share[] }, accel: 'kvm' | 'tcg', timeoutMs: number): Promise<Vm> {
-  const dir = await mkdtemp(join(tmpdir(), 'kspec-vm-'))
+  // Named after this process, so a later run's sweep removes it should this one be killed.
+  const dir = await privateDir('vms')
   const sock = join(dir, 'agent.sock')
   const consolePath = join(opts.artifactDir, `console-${kernel.name}-${process.pid}-${++boots}.log`)
   const args = [
