@@ -1,4 +1,4 @@
-import { execa, type Options, type Result } from 'execa'
+import type { Options, Result } from 'execa'
 
 /**
  * The one way kspec runs a subprocess. A non-zero exit that is data (`reject: false`)
@@ -7,6 +7,8 @@ import { execa, type Options, type Result } from 'execa'
  */
 export async function exec(file: string, args: string[], options: Options = {}): Promise<Result> {
   try {
+    // Loaded on first use: execa is ~0.1 s of importing kspec, paid by every spec file's worker, most of which never run a command through it.
+    const { execa } = await import('execa')
     return await execa(file, args, { stripFinalNewline: true, ...options })
   } catch (e) {
     const err = e as Error & { shortMessage?: string; stderr?: string }
