@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect, test } from 'vitest'
 import { strip, tempDir } from '../helpers.js'
+import { kernelWithout9p } from '../no9p.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const KSPEC = join(ROOT, 'bin/kspec.js')
@@ -46,3 +47,22 @@ test('three spec files, three worker processes, one boot', async () => {
   expect(seen[0].boot).toMatch(/^[0-9a-f-]{36}$/)
   expect(seen[0].boot).not.toBe(readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim())
 }, 600_000)
+
+test("a kernel without 9p: the run falls back to busybox in the guest and its summary says why", async () => {
+  const { vmlinuz, modules } = await kernelWithout9p()
+  const dir = tempDir('kspec-fallback-')
+  mkdirSync(join(dir, 'specs'))
+  writeFileSync(join(dir, 'kspec.config.ts'), `export default { kernels: [${JSON.stringify(vmlinuz)}], qemu: { modules: ${JSON.stringify(modules)} } }\n`)
+  writeFileSync(join(dir, 'specs/busybox.spec.ts'), `import { defineTrace, expect, test } from 'kspec'
+test('busybox still runs', async ({ record }) => {
+  const trace = await record(defineTrace({ events: ['sched:sched_process_exec'] }), ['busybox', 'true'])
+  expect(trace.workload?.exitCode).toBe(0)
+})
+`)
+  const r = await execa('node', [KSPEC, 'run', '--kernel', vmlinuz], { cwd: dir, reject: false, env: { NO_COLOR: '1', CI: 'true' } })
+  const out = strip(r.stdout + r.stderr)
+  expect(r.exitCode, out).toBe(0)
+  expect(out).toMatch(/^qemu: 1 boot \((kvm|tcg)\)/m)
+  expect(out).toMatch(/^qemu: the guest runs busybox from its initramfs, not the host's programs: sharing the host root failed: the kernel offers no 9p over virtio \(9pnet_virtio and 9p are neither built in nor among its modules kspec found\)$/m)
+  expect(out).toMatch(/1 passed, 0 failed, 0 skipped/)
+}, 300_000)

@@ -1,14 +1,14 @@
 import { execFileSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { basename, dirname, join } from 'node:path'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { basename, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'kspec'
 import { QemuTarget } from '../../src/kernel/qemu/target.js'
-import { CHANNEL_MODULES, loadOrder, modulesRoot, resolveKernel } from '../../src/kernel/qemu/kernel.js'
 import { defineTrace } from '../../src/spec/declaration.js'
 import { uprobe } from '../../src/spec/probes.js'
 import { libcPath } from '../../src/spec/libs.js'
 import { Recorder } from '../../src/tracefs/recorder.js'
 import { tempDir } from '../helpers.js'
+import { kernelWithout9p } from '../no9p.js'
 
 /**
  * The guest's userspace, live on Debian's kernel under QEMU: the host's root shared
@@ -80,18 +80,8 @@ describe('the shared root', () => {
 
 describe('when sharing fails', () => {
   test('the guest falls back to busybox in the initramfs, and says why on its console and to the test', async () => {
-    // A kernel without 9p: Debian's image with a modules tree holding only the agent's channel.
-    const debian = await resolveKernel('debian')
-    const channel = await loadOrder(debian, CHANNEL_MODULES)
-    const root = await modulesRoot(debian)
-    const tree = tempDir('kspec-no9p-')
-    for (const file of channel) {
-      const rel = file.slice(root.length + 1)
-      mkdirSync(join(tree, dirname(rel)), { recursive: true })
-      cpSync(file, join(tree, rel))
-    }
-    writeFileSync(join(tree, 'modules.order'), channel.map((f) => f.slice(root.length + 1)).join('\n') + '\n')
-    const bare = new QemuTarget({ kernel: debian.vmlinuz, modules: tree })
+    const { vmlinuz, modules } = await kernelWithout9p()
+    const bare = new QemuTarget({ kernel: vmlinuz, modules })
     try {
       await bare.ready()
       const why = /^the kernel offers no 9p over virtio \(9pnet_virtio and 9p are neither built in nor among its modules kspec found\)$/
