@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import type { Plugin } from 'vite'
 // vitest's `test` key in vite's config types.
 import type {} from 'vitest/config'
@@ -40,7 +41,11 @@ export function kspec(options: KspecPluginOptions = {}): Plugin {
      */
     async configureVitest({ vitest, project }) {
       if (kernel === undefined || kernel === 'host') return
-      const broker = await startBroker()
+      // As many VMs as vitest runs workers at once (its own default when the config sets none).
+      const cpus = availableParallelism()
+      const workers = project.config.maxWorkers || vitest.config.maxWorkers || (vitest.config.watch ? Math.floor(cpus / 2) : cpus - 1)
+      const broker = await startBroker({ maxVms: Math.max(1, Number(workers) || 1) })
+      if (process.env.KSPEC_DEBUG_BROKER) console.error('maxWorkers', vitest.config.maxWorkers)
       project.provide('kspecVms', broker.address)
       vitest.onClose(() => broker.close())
     },

@@ -2,54 +2,62 @@ import type { FunctionRecord, Origin } from '../trace/records.js'
 import { Finder } from './find.js'
 
 /**
- * A function tracer body: `func <-parent`, with sym-offset (`f+0x4/0xa0`), sym-addr
- * (`f <ffff..>`) and func-no-repeats; undefined when it is not one.
+ * A function tracer body, `s[from, to)`: `func <-parent`, with sym-offset (`f+0x4/0xa0`),
+ * sym-addr (`f <ffff..>`) and func-no-repeats; undefined when it is not one. Names are
+ * read where they stand (`name(s, from, to)` interns the range), so a line costs one
+ * record and no strings of its own.
  */
-export function functionBody(origin: Origin, body: string, intern: (name: string) => string): FunctionRecord | undefined {
+export function functionBody(origin: Origin, s: string, from: number, to: number, name: (s: string, from: number, to: number) => string): FunctionRecord | undefined {
   // Read by hand: the one regular expression for all of it backtracked over every line
   // (two thirds of a function trace's parse).
-  let end = body.length
+  let end = to
   let repeats: number | undefined
-  if (body.charCodeAt(end - 1) === 41 /* ) */) {
-    const r = body.lastIndexOf(' (repeats: ')
-    if (r !== -1) {
-      repeats = parseInt(body.slice(r + 11), 10)
+  if (s.charCodeAt(end - 1) === 41 /* ) */) {
+    const r = s.lastIndexOf(' (repeats: ', end)
+    if (r >= from) {
+      repeats = parseInt(s.slice(r + 11, end), 10)
       if (!Number.isInteger(repeats)) return undefined
       end = r
     }
   }
-  const arrow = body.indexOf(' <-')
+  const arrow = s.indexOf(' <-', from)
   const head = arrow === -1 || arrow >= end ? end : arrow
-  const func = part(body, 0, head)
-  if (func === undefined) return undefined
+  const funcEnd = nameEnd(s, from, head)
+  if (funcEnd === from) return undefined
+  const funcOffset = funcEnd === head ? undefined : decoration(s, funcEnd, head)
+  if (funcOffset === null) return undefined
   // Built field by field: a spread of the origin took V8's slow object-cloning path here.
-  const rec: FunctionRecord = { kind: 'function', line: origin.line, cpu: origin.cpu, task: origin.task, pid: origin.pid, ts: origin.ts, func: intern(func.name), parent: undefined }
+  const rec: FunctionRecord = { kind: 'function', line: origin.line, cpu: origin.cpu, task: origin.task, pid: origin.pid, ts: origin.ts, func: name(s, from, funcEnd), parent: undefined }
   if (origin.tgid !== undefined) rec.tgid = origin.tgid
   if (origin.flags !== undefined) rec.flags = origin.flags
-  if (func.offset) rec.offset = func.offset
+  if (funcOffset) rec.offset = funcOffset
   if (head < end) {
-    const parent = part(body, head + 3, end)
-    if (parent === undefined) return undefined
-    rec.parent = intern(parent.name)
-    if (parent.offset) rec.parentOffset = parent.offset
+    const parentEnd = nameEnd(s, head + 3, end)
+    if (parentEnd === head + 3) return undefined
+    const parentOffset = parentEnd === end ? undefined : decoration(s, parentEnd, end)
+    if (parentOffset === null) return undefined
+    rec.parent = name(s, head + 3, parentEnd)
+    if (parentOffset) rec.parentOffset = parentOffset
   }
   if (repeats !== undefined) rec.repeats = repeats
   return rec
 }
 
-/** `name`, `name+0x4/0xa0`, `name <ffff..>` or both, in `s[from, to)`. */
-function part(s: string, from: number, to: number): { name: string; offset: string | undefined } | undefined {
+/** Where a name in `s[from, to)` ends: at a space, a `+` (sym-offset) or `to`. */
+function nameEnd(s: string, from: number, to: number): number {
   let i = from
   while (i < to) {
     const c = s.charCodeAt(i)
     if (c === 32 || c === 43 /* + */) break
     i++
   }
-  if (i === from) return undefined
-  const name = s.slice(from, i)
-  if (i === to) return { name, offset: undefined }
-  const m = DECORATION.exec(s.slice(i, to))
-  return m === null ? undefined : { name, offset: m[1] }
+  return i
+}
+
+/** What follows a name: `+0x4/0xa0`, ` <ffff..>` or both; the offset (or undefined), null when it is neither. */
+function decoration(s: string, from: number, to: number): string | undefined | null {
+  const m = DECORATION.exec(s.slice(from, to))
+  return m === null ? null : m[1]
 }
 
 const DECORATION = /^(\+0x[0-9a-f]+\/0x[0-9a-f]+)?(?: <[0-9a-f]+>)?$/

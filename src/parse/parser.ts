@@ -264,8 +264,10 @@ export class TraceParser {
     }
     const task = this.recent(s, p.taskFrom, p.taskTo, 0)
     const flags = p.flags === undefined ? -1 : this.recent(s, p.flagsFrom, p.flagsTo, 1)
-    const shape = eventShapeAt(s, p.body, to, this.shape)
-    if (shape && !(this.header.tracer === 'function' && isFunctionLine(s, p.body, to))) {
+    // A function tracer line is told from an event once, and read where it stands.
+    const fn = this.header.tracer === 'function' && isFunctionLine(s, p.body, to)
+    const shape = fn ? undefined : eventShapeAt(s, p.body, to, this.shape)
+    if (shape) {
       const name = this.rows.names.id(s, shape)
       if (this.aboutKspec !== undefined && this.kspecSched(s, shape, name)) {
         this.lastByCpu[p.cpu] = undefined
@@ -279,7 +281,7 @@ export class TraceParser {
     const origin: Origin = { line: this.lineNo, cpu: p.cpu, task: this.names.list[task], pid: p.pid, ts: p.ts }
     if (p.tgid !== undefined) origin.tgid = p.tgid
     if (flags !== -1) origin.flags = this.names.list[flags]
-    const record = this.body(origin, s.slice(p.body, to))
+    const record = fn ? this.functionRecord(origin, s, p.body, to) : this.body(origin, s.slice(p.body, to))
     if (record !== undefined) this.lastByCpu[p.cpu] = record
   }
 
@@ -297,15 +299,7 @@ export class TraceParser {
   /** A body without the common prefix: function_graph comments, function tracer lines. */
   private body(origin: Origin, body: string): TraceRecord | number | undefined {
     const shape = eventShapeAt(body, 0, body.length, this.shape)
-    if (shape === undefined || (this.header.tracer === 'function' && isFunctionLine(body, 0, body.length))) {
-      const fn = functionBody(origin, body, (name) => this.names.intern(name))
-      if (fn) {
-        this.records.push(fn)
-        return fn
-      }
-      this.problem(body, 'neither an event (`name: fields`) nor a function tracer line (`func <-parent`)')
-      return undefined
-    }
+    if (shape === undefined || (this.header.tracer === 'function' && isFunctionLine(body, 0, body.length))) return this.functionRecord(origin, body, 0, body.length)
     const name = this.rows.names.id(body, shape)
     if (this.rows.isMarker(name)) {
       let text = body.slice(shape.bodyFrom, shape.bodyTo)
@@ -318,6 +312,19 @@ export class TraceParser {
     }
     const { task, flags } = origin
     return this.rows.add(body, shape, name, origin.line, origin.cpu, task === undefined ? -1 : this.names.idOf(task), origin.pid, origin.tgid, flags === undefined ? -1 : this.names.idOf(flags), origin.ts)
+  }
+
+  private readonly nameAt = (s: string, from: number, to: number): string => this.names.list[this.names.id(s, from, to)]
+
+  /** A function tracer line's record, or a problem when `s[from, to)` is neither that nor an event. */
+  private functionRecord(origin: Origin, s: string, from: number, to: number): TraceRecord | undefined {
+    const fn = functionBody(origin, s, from, to, this.nameAt)
+    if (fn) {
+      this.records.push(fn)
+      return fn
+    }
+    this.problem(s.slice(from, to), 'neither an event (`name: fields`) nor a function tracer line (`func <-parent`)')
+    return undefined
   }
 
   private graphLine(s: string, from: number, to: number): boolean {

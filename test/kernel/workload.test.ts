@@ -35,7 +35,8 @@ describe.each(targets)('workload control on %s', (_, make) => {
   }, 120_000)
 
   test('past its timeout: SIGTERM; one that ignores it is killed after the grace period', async () => {
-    expect(await spawner.run({ shell: 'sleep 30' }, 300)).toMatchObject({ signal: 'SIGTERM', timedOut: true })
+    // argv, not a shell: a shell that has forked sleep exits 143 when the signal reaches sleep first.
+    expect(await spawner.run({ argv: ['sleep', '30'] }, 300)).toMatchObject({ signal: 'SIGTERM', timedOut: true })
     const started = Date.now()
     const stubborn = await spawner.run({ shell: "trap '' TERM; sleep 30" }, 300)
     expect(stubborn).toMatchObject({ signal: 'SIGKILL', timedOut: true })

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'kspec'
 import { QemuTarget } from '../../src/kernel/qemu/target.js'
+import { fullModulesTree, resolveKernel } from '../../src/kernel/qemu/kernel.js'
 import { defineTrace } from '../../src/spec/declaration.js'
 import { uprobe } from '../../src/spec/probes.js'
 import { libcPath } from '../../src/spec/libs.js'
@@ -76,6 +77,27 @@ describe('the shared root', () => {
     expect(m.stderr).toBe('')
     expect(m).toMatchObject({ exitCode: 0, stdout: 'GPL\n/dev/nullb0\n/dev/nullb1\n' })
   })
+})
+
+describe('a kernel of your own', () => {
+  test("--modules DIR, as make modules_install INSTALL_MOD_PATH=DIR lays it out, is the guest's /lib/modules", async () => {
+    // Debian's image and its indexed tree, hard-linked into the layout modules_install makes.
+    const debian = await resolveKernel('debian')
+    const tree = await fullModulesTree(debian)
+    const release = basename(debian.modules!)
+    const dir = tempDir('kspec-installed-')
+    mkdirSync(join(dir, 'lib', 'modules'), { recursive: true })
+    execFileSync('cp', ['-al', join(tree!, release), join(dir, 'lib', 'modules', release)])
+    const own = new QemuTarget({ kernel: debian.vmlinuz, modules: dir })
+    try {
+      await own.ready()
+      expect(own.userspace).toEqual({ shared: true, modules: true })
+      const m = await run(own, ['sh', '-c', 'modprobe null_blk && ls /dev/nullb0 && modprobe -r null_blk'])
+      expect(m).toMatchObject({ exitCode: 0, stdout: '/dev/nullb0\n', stderr: '' })
+    } finally {
+      await own.close()
+    }
+  }, 180_000)
 })
 
 describe('when sharing fails', () => {

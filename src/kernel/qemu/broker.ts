@@ -26,22 +26,44 @@ interface Entry {
  * The run's VMs, kept in vitest's main process so that they outlive the spec files: vitest
  * runs each file in a fresh worker process (module state stays isolated), and each worker
  * borrows a VM booted for the same options, or has one booted, for as long as its
- * connection to the broker stays open. A VM is lent to one worker at a time, so a run never
- * boots more VMs than it runs workers at once. Leases travel as JSON lines over a unix
+ * connection to the broker stays open. A VM is lent to one worker at a time, and no more
+ * than `maxVms` (vitest's maxWorkers) are kept: a borrower beyond them waits for one to
+ * come back. Leases travel as JSON lines over a unix
  * socket in a private folder.
  */
-export async function startBroker(): Promise<{ address: string; close(): Promise<void> }> {
+export async function startBroker(opts: { maxVms: number }): Promise<{ address: string; close(): Promise<void> }> {
   const dir = await privateDir('vms')
   const address = join(dir, 'broker.sock')
   const pool: Entry[] = []
+  /** Borrowers waiting for a VM to come back (the pool is full). */
+  const waiting: (() => void)[] = []
+  const released = () => waiting.splice(0).forEach((wake) => wake())
+  let booting = 0
   let closing = false
   const serve = async (conn: Socket, options: QemuOptions): Promise<void> => {
     const key = JSON.stringify(options)
-    let entry = pool.find((e) => e.key === key && !e.busy && e.vm.process.exitCode === null)
+    let entry: Entry | undefined
+    for (;;) {
+      for (const e of pool.filter((e) => e.vm.process.exitCode !== null)) pool.splice(pool.indexOf(e), 1)
+      entry = pool.find((e) => e.key === key && !e.busy)
+      // A worker's successor may ask before the worker's own end gave its VM back: wait for
+      // it rather than boot one more than the run has workers.
+      if (entry || pool.length + booting < opts.maxVms) break
+      const idle = pool.find((e) => !e.busy)
+      if (idle) {
+        // Booted for other options and idle: make room.
+        pool.splice(pool.indexOf(idle), 1)
+        await stop(idle)
+        continue
+      }
+      await new Promise<void>((wake) => waiting.push(wake))
+      if (conn.destroyed) return
+    }
     let boot: Boot | undefined
     if (entry) entry.busy = true
     else {
-      const g = await bootGuest(options)
+      booting++
+      const g = await bootGuest(options).finally(() => booting--)
       // The broker only boots and watches: the borrower attaches to the agent itself.
       g.vm.socket.destroy()
       entry = { key, vm: g.vm, facts: g.facts, busy: true }
@@ -50,9 +72,13 @@ export async function startBroker(): Promise<{ address: string; close(): Promise
       if (closing) return void (await stop(entry))
     }
     const held = entry
-    if (conn.destroyed) held.busy = false
+    const giveBack = () => {
+      held.busy = false
+      released()
+    }
+    if (conn.destroyed) giveBack()
     else {
-      conn.once('close', () => (held.busy = false))
+      conn.once('close', giveBack)
       conn.write(`${JSON.stringify({ ...held.facts, agentPath: held.vm.agentPath, boot })}\n`)
     }
   }
@@ -67,7 +93,10 @@ export async function startBroker(): Promise<{ address: string; close(): Promise
       } catch {
         return void conn.destroy()
       }
-      serve(conn, options).catch((e: Error) => conn.end(`${JSON.stringify({ error: e.message })}\n`))
+      serve(conn, options).catch((e: Error) => {
+        conn.end(`${JSON.stringify({ error: e.message })}\n`)
+        released()
+      })
     })
   })
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(address, resolve))
@@ -80,6 +109,7 @@ export async function startBroker(): Promise<{ address: string; close(): Promise
     async close() {
       closing = true
       server.close()
+      released()
       await Promise.all(pool.map(stop))
       pool.length = 0
       await rm(dir, { recursive: true, force: true })

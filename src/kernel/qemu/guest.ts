@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { buildInitramfs, type GuestFile } from './initramfs.js'
-import { CHANNEL_MODULES, fullModulesTree, loadOrder, resolveKernel, SHARE_MODULES, type KernelImage } from './kernel.js'
+import { CHANNEL_MODULES, fullModulesTree, installedModulesTree, loadOrder, resolveKernel, SHARE_MODULES, type KernelImage } from './kernel.js'
 import { AgentClient, Op } from './protocol.js'
 import { bootVm, type Share, type Vm, type VmOptions } from './vm.js'
 
@@ -54,7 +54,7 @@ export async function bootGuest(opts: QemuOptions): Promise<{ vm: Vm; agent: Age
     shares.push({ tag: 'kspec-root', path: '/', readonly: true })
     // The working folder, writable at its own path (a path the init can read back in one line).
     if (process.cwd() !== '/' && !process.cwd().includes('\n')) shares.push({ tag: 'kspec-cwd', path: (cwd = process.cwd()), readonly: false })
-    const tree = await fullModulesTree(k)
+    const tree = (await fullModulesTree(k)) ?? (await installedModulesTree(k))
     if (tree) shares.push({ tag: 'kspec-modules', path: tree, readonly: true })
   }
   const initramfs = await buildInitramfs(opts.files, packed, share ? { cwd } : undefined)

@@ -1,5 +1,5 @@
 import { access, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
-import { basename, join, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { exec } from '../exec.js'
 import { cacheDir } from './cache.js'
 import { dependsOf } from '../workload.js'
@@ -212,6 +212,20 @@ export async function fullModulesTree(image: KernelImage): Promise<string | unde
     await rm(tmp, { recursive: true, force: true })
   }
   return done
+}
+
+/**
+ * An installed modules tree to mount at the guest's /lib/modules, for a kernel that is not
+ * Debian's package: `--modules DIR` after `make modules_install INSTALL_MOD_PATH=DIR`
+ * (DIR/lib/modules/<release>/modules.dep), or the release folder itself. A build tree's
+ * in-tree modules have no depmod index: undefined, and modules are copied in as needed.
+ */
+export async function installedModulesTree(image: KernelImage): Promise<string | undefined> {
+  if (image.package || !image.modules) return undefined
+  const lib = join(image.modules, 'lib', 'modules')
+  for (const release of await readdir(lib).catch(() => [] as string[])) if (await exists(join(lib, release, 'modules.dep'))) return lib
+  if (await exists(join(image.modules, 'modules.dep'))) return dirname(resolve(image.modules))
+  return undefined
 }
 
 /** Extracts what is missing of `files` (relative to the modules tree) from Debian's package. */
