@@ -254,6 +254,9 @@ async function extract(image: KernelImage, files: string[]): Promise<void> {
  */
 export async function modulesRoot(image: KernelImage, release?: string): Promise<string> {
   if (!image.modules) throw new Error(`${image.name}: no modules tree is known; pass one with --modules DIR (make modules_install INSTALL_MOD_PATH=DIR gives DIR/lib/modules/<release>)`)
-  const installed = release === undefined ? undefined : join(image.modules, 'lib', 'modules', release)
+  const lib = join(image.modules, 'lib', 'modules')
+  // Before boot the release is not known: modules_install's DIR then holds one release.
+  const releases = release !== undefined ? [release] : await readdir(lib).catch(() => [] as string[])
+  const installed = releases.length === 1 ? join(lib, releases[0]) : undefined
   return installed && (await exists(installed)) ? installed : image.modules
 }
