@@ -3,7 +3,7 @@ import { UNKNOWN_FUNCTION, type LostRecord, type MarkerRecord, type Origin, type
 import { Trace, type Loss, type TraceHeader } from '../trace/trace.js'
 import { eventShapeAt, newShape, type EventShape } from './event.js'
 import { EventRows } from './event-rows.js'
-import { functionBody, isFunctionLine } from './function.js'
+import { functionAt, functionBody, isFunctionLine } from './function.js'
 import { parseGraphLine, type GraphLine } from './graph.js'
 import { CallTreeBuilder } from './call-trees.js'
 import { decode, eachLine, lineAt, WholeLines } from './lines.js'
@@ -17,6 +17,8 @@ import { drive, FLOATS, INTS, OP_EXIT, OP_LEAF, OP_TEXT, Scanner } from './scann
  * markers, stacks) and `trace-cmd report` text.
  * @example const p = new TraceParser('trace.txt'); await p.read(createReadStream('trace.txt')); p.finish()
  */
+
+const FUNCTION_OR_EVENT = 'neither an event (`name: fields`) nor a function tracer line (`func <-parent`)'
 export class TraceParser {
   private lineNo = 0
   private entries = 0
@@ -278,10 +280,18 @@ export class TraceParser {
         return
       }
     }
+    if (fn) {
+      const rec = functionAt(this.lineNo, p.cpu, this.names.list[task], p.pid, p.ts, p.tgid, flags === -1 ? undefined : this.names.list[flags], s, p.body, to, this.nameAt)
+      if (rec) {
+        this.records.push(rec)
+        this.lastByCpu[p.cpu] = rec
+      } else this.problem(s.slice(p.body, to), FUNCTION_OR_EVENT)
+      return
+    }
     const origin: Origin = { line: this.lineNo, cpu: p.cpu, task: this.names.list[task], pid: p.pid, ts: p.ts }
     if (p.tgid !== undefined) origin.tgid = p.tgid
     if (flags !== -1) origin.flags = this.names.list[flags]
-    const record = fn ? this.functionRecord(origin, s, p.body, to) : this.body(origin, s.slice(p.body, to))
+    const record = this.body(origin, s.slice(p.body, to))
     if (record !== undefined) this.lastByCpu[p.cpu] = record
   }
 
@@ -323,7 +333,7 @@ export class TraceParser {
       this.records.push(fn)
       return fn
     }
-    this.problem(s.slice(from, to), 'neither an event (`name: fields`) nor a function tracer line (`func <-parent`)')
+    this.problem(s.slice(from, to), FUNCTION_OR_EVENT)
     return undefined
   }
 
