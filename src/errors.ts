@@ -8,6 +8,17 @@ export class DeclarationError extends Error {
   override name = 'DeclarationError'
 }
 
+/** What the kernel said when it refused a write: its error_log entry, read apart. */
+export interface KernelRefusal {
+  /** What was written (a probe definition, a filter, a trigger). */
+  value: string
+  /** The entry's message (`Field not found`, `Invalid fetch argument`), when the kernel logged one. */
+  message?: string
+  /** The command as the kernel quoted it, and where its caret points (0-based, in the command). */
+  command?: string
+  caret?: number
+}
+
 /** The kernel refused what kspec asked of tracefs; carries the file, the errno and the kernel's error_log line. */
 export class TracefsError extends Error {
   override name = 'TracefsError'
@@ -15,10 +26,13 @@ export class TracefsError extends Error {
     message: string,
     readonly path: string,
     readonly code: string | undefined,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; refusal?: KernelRefusal },
   ) {
     super(message, options)
+    this.refusal = options?.refusal
   }
+  /** The refused write and the kernel's words about it, for `rejects.toBeRefused()`. */
+  readonly refusal: KernelRefusal | undefined
 }
 
 /** tracefs is not there, not mounted, or kspec is not root. */

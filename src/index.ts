@@ -24,6 +24,7 @@ export { Trace, type Loss, type TraceHeader } from './trace/trace.js'
 export type * from './trace/records.js'
 export { UNKNOWN_FUNCTION } from './trace/records.js'
 export type { TraceMatchers, FieldExpectation, FieldsExpectation, CallChain, CallTreeSnapshotOptions } from './matchers/index.js'
+export type { RefusalExpectation } from './matchers/toBeRefused.js'
 
 // What kspec throws, to tell its failures apart.
 export {

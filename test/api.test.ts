@@ -34,7 +34,7 @@ test('the types kspec exports', () => {
     'Background', 'BackgroundPolicy', 'CallChain', 'CallRecord', 'CallTreeSnapshotOptions', 'EventRecord', 'Features',
     'FieldExpectation', 'FieldValue', 'FieldsExpectation', 'FunctionRecord', 'IrqRecord', 'KspecConfig', 'KspecConfigInput',
     'KspecFixtures', 'LoadOptions', 'Loss', 'LostRecord', 'MarkerRecord', 'Origin', 'ParseProblem', 'Probe', 'ProbeSite',
-    'RecordCallOptions', 'RecordFn', 'RecordKind', 'RecordedTrace', 'Stack', 'SwitchRecord', 'TraceDeclaration',
+    'RecordCallOptions', 'RecordFn', 'RecordKind', 'RecordedTrace', 'RefusalExpectation', 'Stack', 'SwitchRecord', 'TraceDeclaration',
     'TraceHeader', 'TraceInput', 'TraceMatchers', 'TraceRecord', 'Workload', 'WorkloadContext', 'WorkloadResult',
   ])
   expect(exportedNames(fileURLToPath(new URL('../src/vitest.ts', import.meta.url)))).toEqual(['KspecPluginOptions', 'Settings', 'kspec'])

@@ -5,6 +5,7 @@ import type { FieldExpectation, FieldsExpectation } from './expectations.js'
 import { CallChain, capture } from './chain.js'
 import { assertCount, assertName, assertTrace } from './misuse.js'
 import { formatComplete } from './toBeComplete.js'
+import { evaluateRefusal, formatRefusal, type RefusalExpectation } from './toBeRefused.js'
 import { evaluateCallOrder, formatCallOrder } from './toCallInOrder.js'
 import { evaluateCallTimes, formatCallTimes } from './toCallTimes.js'
 import { evaluateEvents, formatEvents } from './toHaveEvent.js'
@@ -27,6 +28,12 @@ export interface TraceMatchers<R = unknown> {
   /** A kretprobe/uretprobe on fn, or sys_exit_<fn>, returned (value). Not `toReturn`: vitest's spy matcher owns that name. */
   toReturnFrom(fn: string, value?: FieldExpectation): R
   toBeComplete(): R
+  /**
+   * On a rejection (`await expect(record(decl, w)).rejects.toBeRefused({ … })`): the kernel
+   * refused a tracefs write, with the file, errno, error_log message, caret or value given.
+   * A skip (a declaration the kernel cannot run) still skips the test.
+   */
+  toBeRefused(expected?: RefusalExpectation): R
   /**
    * The normalized call tree matches the stored snapshot (`-u` updates it); `perKernel`
    * keeps one snapshot per kernel release, for trees that differ between kernels.
@@ -109,6 +116,10 @@ export function installMatchers(): void {
       const options = typeof optionsOrSnapshot === 'object' ? optionsOrSnapshot : {}
       const inline = typeof optionsOrSnapshot === 'string' ? optionsOrSnapshot : snapshot
       return Snapshots.toMatchInlineSnapshot.call(this, treeOf(trace, options), inline)
+    },
+    toBeRefused(subject: unknown, expected?: RefusalExpectation) {
+      const r = evaluateRefusal(subject, expected)
+      return { pass: r.pass, message: () => formatRefusal(expected ?? {}, r, this.isNot) }
     },
     toBeComplete(subject: unknown) {
       const trace = assertTrace(subject, 'toBeComplete')

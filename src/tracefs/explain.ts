@@ -36,6 +36,21 @@ function entries(log: string): string[][] {
   return out
 }
 
+/**
+ * One error_log entry read apart: `[ts] trace_kprobe: error: Invalid fetch argument`, then
+ * `  Command: p:g/e do_sys_open +0(%di)))))` and a line whose `^` sits under the fault.
+ */
+export function readEntry([head, ...rest]: string[]): { message?: string; command?: string; caret?: number } {
+  const message = /^\[\s*\d+\.\d+\]\s*[^:]+: error: (.*)$/.exec(head)?.[1]?.trim()
+  const commandLine = rest.find((l) => /^\s*Command: /.test(l))
+  if (commandLine === undefined) return { message }
+  const start = commandLine.indexOf('Command: ') + 9
+  const command = commandLine.slice(start)
+  const caretLine = rest[rest.indexOf(commandLine) + 1]
+  const at = caretLine?.indexOf('^') ?? -1
+  return { message, command, ...(at >= start && { caret: at - start }) }
+}
+
 export interface WriteOptions {
   append?: boolean
   /** Where the kernel logs errors for this file (`instances/x/` or '' for the top level): its new entries go into the message. */
@@ -59,9 +74,9 @@ export async function tracefsWrite(t: Target, path: string, data: string, option
     const added = logPath ? entries(await t.read(logPath).catch(() => '')).filter((e) => !before.has(e.join('\n'))) : []
     const shown = JSON.stringify((data.length > 200 ? `${data.slice(0, 200)}…` : data).trimEnd())
     const todo = advice(path, e.code, data.trimEnd())
-    if (added.length === 0) throw new TracefsError(`tracefs refused ${shown} in ${path} (${e.code}): ${todo}.`, path, e.code, { cause: e })
+    if (added.length === 0) throw new TracefsError(`tracefs refused ${shown} in ${path} (${e.code}): ${todo}.`, path, e.code, { cause: e, refusal: { value: data.trimEnd() } })
     // The kernel's own words first (its error_log entry, caret included), then the errno and what to do.
     const said = added.map(([head, ...rest]) => [head.replace(/^\[\s*\d+\.\d+\]\s*/, ''), ...rest].join('\n')).join('\n')
-    throw new TracefsError(`tracefs refused ${shown} in ${path}: ${said}\n(${e.code}: ${todo}.)`, path, e.code, { cause: e })
+    throw new TracefsError(`tracefs refused ${shown} in ${path}: ${said}\n(${e.code}: ${todo}.)`, path, e.code, { cause: e, refusal: { value: data.trimEnd(), ...readEntry(added[added.length - 1]) } })
   }
 }

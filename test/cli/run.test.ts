@@ -120,10 +120,11 @@ test('kspec run takes quoted globs as well as paths', async () => {
   expect(strip(r.stdout)).toMatch(/4 passed, 0 failed, 0 skipped/)
 })
 
-test('a spec that catches record()\'s rejection still shows the skip with its reason', async () => {
-  const r = await kspec('run', 'test/fixtures/projects/skipcatch/catch.spec.ts')
+test('a spec that catches record()\'s rejection, or expects it refused, still shows the skip with its reason', async () => {
+  const r = await kspec('run', 'test/fixtures/projects/skipcatch/catch.spec.ts', 'test/fixtures/projects/skipcatch/refused.spec.ts')
   const out = strip(r.stdout)
   expect(r.exitCode, out + r.stderr).toBe(0)
-  expect(out).toMatch(/skipped \(1\): unsupported: function_graph is not available on \S+ \(available: /)
+  expect(out).toMatch(/skipped \(2\): unsupported: function_graph is not available on \S+ \(available: /)
+  expect(out).toMatch(/1 passed, 0 failed, 2 skipped/)
   expect(out).not.toContain('skipped without a reason')
 })
