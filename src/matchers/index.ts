@@ -6,6 +6,7 @@ import { CallChain, capture } from './chain.js'
 import { assertCount, assertName, assertTrace } from './misuse.js'
 import { formatComplete } from './toBeComplete.js'
 import { evaluateRefusal, formatRefusal, type RefusalExpectation } from './toBeRefused.js'
+import { evaluateHistogram, formatHistogram } from './toHaveHistogramEntry.js'
 import { evaluateCallOrder, formatCallOrder } from './toCallInOrder.js'
 import { evaluateCallTimes, formatCallTimes } from './toCallTimes.js'
 import { evaluateEvents, formatEvents } from './toHaveEvent.js'
@@ -34,6 +35,12 @@ export interface TraceMatchers<R = unknown> {
    * A skip (a declaration the kernel cannot run) still skips the test.
    */
   toBeRefused(expected?: RefusalExpectation): R
+  /**
+   * An entry of a histogram trigger's table on `event`, as its `hist` file printed it at the
+   * end of the recording, whose key fields (and values) match partially.
+   * @example expect(trace).toHaveHistogramEntry('sched:sched_process_exec', { comm: 'cat' }, { hitcount: (n) => Number(n) >= 1 })
+   */
+  toHaveHistogramEntry(event: string, key?: FieldsExpectation, values?: FieldsExpectation): R
   /**
    * The normalized call tree matches the stored snapshot (`-u` updates it); `perKernel`
    * keeps one snapshot per kernel release, for trees that differ between kernels.
@@ -116,6 +123,11 @@ export function installMatchers(): void {
       const options = typeof optionsOrSnapshot === 'object' ? optionsOrSnapshot : {}
       const inline = typeof optionsOrSnapshot === 'string' ? optionsOrSnapshot : snapshot
       return Snapshots.toMatchInlineSnapshot.call(this, treeOf(trace, options), inline)
+    },
+    toHaveHistogramEntry(subject: unknown, event: string, key?: FieldsExpectation, values?: FieldsExpectation) {
+      const trace = assertTrace(subject, 'toHaveHistogramEntry')
+      const r = evaluateHistogram(trace, event, key, values)
+      return { pass: r.pass, message: () => formatHistogram(trace, event, key, values, r, this.isNot) }
     },
     toBeRefused(subject: unknown, expected?: RefusalExpectation) {
       const r = evaluateRefusal(subject, expected)

@@ -1,3 +1,4 @@
+import type { TracingState } from './state.js'
 import { sameFunction } from './calls.js'
 import { globRegExp } from './glob.js'
 import type { CallTable } from './calltree.js'
@@ -77,6 +78,8 @@ export class Trace {
   readonly #held: TraceRecords
   /** The release of the kernel that recorded it (`uname -r`), when kspec recorded it. */
   kernel: string | undefined
+  /** The kernel's tracing state the recording left (tracing_on, histograms), when kspec recorded it. */
+  state: TracingState | undefined
   constructor(
     readonly source: string,
     readonly header: TraceHeader,
@@ -233,6 +236,7 @@ export class Trace {
     const held = { objects: objects.filter(inside), events: rowsWithin(events, start.line + 1, last), calls: rowsWithin(calls, start.line + 1, last) }
     const part = new Trace(this.source, this.header, held, this.roots.filter(inside), this.loss, this.problems, this.graphGaps)
     part.kernel = this.kernel
+    part.state = this.state
     return part
   }
 

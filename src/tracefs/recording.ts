@@ -2,6 +2,8 @@ import { readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { TracefsError, UnsupportedError, WorkloadTimeoutError } from '../errors.js'
 import { checkedDir, KEPT, privateDir } from '../tempdir.js'
+import { parseHist } from '../parse/hist.js'
+import type { TracingState } from '../trace/state.js'
 import type { BackgroundPolicy, PreparedJob, Spawner, Target, WorkloadResult } from '../kernel/target.js'
 import { TraceParser } from '../parse/parser.js'
 import { parseFormat } from '../parse/format.js'
@@ -119,6 +121,7 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
   })
   a.stopped = false
   let result: WorkloadResult | undefined
+  let tracingOn = true
   const collected: Buffer[] = []
   let streaming: Promise<void> | undefined
   const stop = new AbortController()
@@ -140,6 +143,8 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
   } finally {
     // Tracing failed to start (the barrier): the workload never runs.
     await job?.cancel()
+    // Whether a traceoff trigger turned it off during the run: read before kspec does.
+    tracingOn = (await t.read(`${a.dir}tracing_on`).catch(() => '1')).trim() !== '0'
     await w('tracing_on', '0')
     a.stopped = true
     stop.abort()
@@ -154,6 +159,7 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
   await parser.read([text])
   const trace: RecordedTrace = Object.assign(parser.finish(), { formats, declaration: a.decl, workload: result })
   trace.kernel = await t.release()
+  trace.state = { tracingOn, histograms: await histograms(t, a) }
   a.overrun = await after
   trace.loss.overwritten += Math.max(0, a.overrun - before - trace.loss.lostEvents)
   if (result?.exitCode === 127 && /^kspec: cannot run |: not found$|command not found/m.test(result.stderr)) {
@@ -207,6 +213,17 @@ async function drain(t: Target, a: Arming, cancel?: AbortSignal, until?: (chunk:
   for await (const chunk of t.stream(`${a.dir}trace_pipe`, stop.signal)) {
     out.push(chunk)
     if (cancel?.aborted || until?.(chunk)) break
+  }
+  return out
+}
+
+/** The `hist` files of the events a hist trigger was set on, read before teardown removes them. */
+async function histograms(t: Target, a: Arming): Promise<TracingState['histograms']> {
+  const out: TracingState['histograms'] = {}
+  for (const e of a.decl.events) {
+    if (typeof e === 'string' || !e.triggers?.some((tr) => /^hist\b/.test(tr))) continue
+    const [sys, name] = e.name.split(':')
+    out[e.name] = parseHist(await t.read(`${a.dir}events/${sys}/${name}/hist`))
   }
   return out
 }

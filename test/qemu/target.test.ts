@@ -179,6 +179,28 @@ describe("the seed's five techniques on Debian's kernel", () => {
   })
 })
 
+describe("the kernel's tracing state, read before teardown", () => {
+  test("a hist trigger's table: an entry per program the workload ran, counted", async () => {
+    const execs = defineTrace({ events: [{ name: 'sched:sched_process_exec', triggers: ['hist:keys=filename:vals=hitcount:sort=hitcount'] }] })
+    const trace = await r.record(execs, ['sh', '-c', 'cat /etc/hostname; cat /etc/hostname; true'])
+    expect(trace).toHaveHistogramEntry('sched:sched_process_exec', { filename: /\/cat$/ }, { hitcount: 2 })
+    expect(trace).not.toHaveHistogramEntry('sched_process_exec', { filename: /\/ls$/ })
+    const [h] = trace.state!.histograms['sched:sched_process_exec']
+    expect(h.trigger).toMatch(/^hist:keys=filename:vals=hitcount:sort=hitcount:size=\d+ \[active\]$/)
+    // sh itself and cat twice: every exec of the workload, nothing of kspec's launching.
+    expect(h.totals).toMatchObject({ hits: 3, dropped: 0 })
+  })
+
+  test('a traceoff trigger turns tracing off mid-workload: the state says so, and the trace stops there', async () => {
+    const stop = defineTrace({ events: ['sched:sched_process_exec', { name: 'syscalls:sys_enter_openat', triggers: ['traceoff:1'] }] })
+    const trace = await r.record(stop, ['sh', '-c', 'cat /etc/hostname > /dev/null; /bin/true'])
+    expect(trace.state!.tracingOn).toBe(false)
+    expect(trace).not.toHaveEvent('sched_process_exec', { filename: /true$/ })
+    const on = await r.record(defineTrace({ events: ['sched:sched_process_exec'] }), ['true'])
+    expect(on.state!.tracingOn).toBe(true)
+  })
+})
+
 describe('failures in the guest', () => {
   test('a workload past its timeout is killed in the guest, and the VM goes on', async () => {
     const d = defineTrace({ events: ['sched:sched_process_exit'] })

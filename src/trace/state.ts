@@ -1,0 +1,26 @@
+/**
+ * The kernel's tracing state as a recording left it, read before kspec tore anything down:
+ * what an ftrace user checks beside the trace itself (whether a trigger turned tracing off,
+ * what a histogram trigger counted).
+ */
+export interface TracingState {
+  /** tracing_on right after the workload, before kspec turned it off: false when a `traceoff` trigger fired. */
+  tracingOn: boolean
+  /** Each event's histograms (its `hist` file), by the event's full name (`sched:sched_process_exec`). */
+  histograms: Record<string, Histogram[]>
+}
+
+/** One histogram trigger's table, as the event's `hist` file prints it. */
+export interface Histogram {
+  /** The trigger as the kernel describes it: `hist:keys=comm:vals=hitcount:sort=hitcount:size=2048 [active]`. */
+  trigger: string
+  entries: HistogramEntry[]
+  totals: { hits: number; entries: number; dropped: number }
+}
+
+export interface HistogramEntry {
+  /** The key's fields: numbers where the kernel printed a number, text otherwise (`comm: cat`; `call_site: [ffffffff8124c0d5] kmalloc_trace+0x25/0x90` keeps its text). */
+  key: Record<string, string | number>
+  /** The values: `hitcount` and each `vals=` field. */
+  values: Record<string, number>
+}
