@@ -86,6 +86,12 @@ export const traceSchema = z
     scope: z.union([z.enum(['workload', 'process', 'system']), z.strictObject({ pids: z.array(z.number().int().positive()).min(1, 'name at least one pid') })]).default('workload'),
     /** Read trace_pipe while the workload runs, so a long workload cannot overflow the buffer. */
     stream: z.boolean().default(false),
+    /**
+     * false: tracing is off when the workload starts, and the workload turns it on where
+     * its step of interest begins (`echo 1 > "$KSPEC_INSTANCE/tracing_on"`, or
+     * `tracing(true)` in a function workload).
+     */
+    startTracing: z.boolean().default(true),
     /** Accept a trace that lost events instead of failing the test as incomplete. */
     allowLoss: z.boolean().default(false),
   })

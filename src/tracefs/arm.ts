@@ -31,6 +31,8 @@ export interface Arming {
   overrun?: number
   /** tracing_on is known to be 0 (written after the last run); teardown need not write it. */
   stopped?: boolean
+  /** The instance's set_event once armed: a workload that changed it (enable(), $KSPEC_INSTANCE) leaves an arming no other test may reuse. */
+  enabled?: string
 }
 
 let armings = 0

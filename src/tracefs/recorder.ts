@@ -163,7 +163,9 @@ export class Recorder {
     // Top-level armings hold a global lock: never keep them between tests. Nor do armings
     // with triggers: a trigger keeps its state (a hist's counts, traceoff:1 spent), and the
     // next test must see only its own. Nor armings with modules, unloaded after each test.
-    if (armed.dir && !hasTriggers(decl) && decl.modules.length === 0) this.#park(armed)
+    // Nor one whose workload turned events on or off: the next test would trace otherwise.
+    const untouched = armed.dir !== '' && (await this.target.read(`${armed.dir}set_event`).catch(() => undefined)) === armed.enabled
+    if (untouched && !hasTriggers(decl) && decl.modules.length === 0) this.#park(armed)
     else await this.#drop(armed)
     if (!trace.complete && !decl.allowLoss) {
       const size = Number((await this.target.read(`${armed.dir}buffer_size_kb`).catch(() => '')).replace(/\D.*$/s, '')) || undefined
@@ -183,6 +185,7 @@ export class Recorder {
         this.#all.add(a)
       })
       this.#keys.set(a, key)
+      if (a.dir) a.enabled = await this.target.read(`${a.dir}set_event`)
       return a
     } catch (e) {
       if (created) await this.#drop(created).catch(() => {})

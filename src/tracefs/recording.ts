@@ -12,9 +12,30 @@ import type { Arming } from './arm.js'
 import type { TraceDeclaration } from '../spec/declaration.js'
 import { tracefsWrite } from './explain.js'
 
-/** What a function workload gets: `mark(text)` writes a trace_marker line, to fence a step. */
+/**
+ * What a function workload gets: `mark(text)` writes a trace_marker line, to fence a step;
+ * `tracing(on)` turns this recording's tracing on or off; `enable(event, on)` an event
+ * (`sched:sched_switch`) or a whole subsystem (`sched`) of it. A command workload does the
+ * same through the files under `$KSPEC_INSTANCE` (its recording's instance folder).
+ */
 export interface WorkloadContext {
   mark(text: string): Promise<void>
+  tracing(on: boolean): Promise<void>
+  enable(event: string, on: boolean): Promise<void>
+}
+
+const EVENT_OR_SYSTEM = /^[A-Za-z0-9_]+(:[A-Za-z0-9_]+)?$/
+
+/** A workload's control of its own recording (function workloads; commands write the files). */
+function control(t: Target, a: Arming): WorkloadContext {
+  return {
+    mark: (text) => tracefsWrite(t, `${a.dir}trace_marker`, text),
+    tracing: (on) => tracefsWrite(t, `${a.dir}tracing_on`, on ? '1' : '0'),
+    enable: async (event, on) => {
+      if (typeof event !== 'string' || !EVENT_OR_SYSTEM.test(event)) throw new TypeError(`enable(${JSON.stringify(event)}): name an event as system:event ('sched:sched_switch') or a subsystem ('sched')`)
+      return tracefsWrite(t, `${a.dir}events/${event.replace(':', '/')}/enable`, on ? '1' : '0', { errorLog: a.dir })
+    },
+  }
 }
 
 /**
@@ -112,8 +133,9 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
   await drain(t, a, opts.cancel)
   // Forked and stopped before exec while tracing is still off: kspec's own launching
   // (fork, files, cgroup) fires no trigger and leaves no record.
-  // A command marks its steps by writing to the file $KSPEC_TRACE_MARKER names: this recording's trace_marker.
-  const env = { KSPEC_TRACE_MARKER: await t.tracefsPath(`${a.dir}trace_marker`) }
+  // A command marks its steps by writing to the file $KSPEC_TRACE_MARKER names (this
+  // recording's trace_marker), and controls its recording through the files under $KSPEC_INSTANCE.
+  const env = { KSPEC_TRACE_MARKER: await t.tracefsPath(`${a.dir}trace_marker`), KSPEC_INSTANCE: await t.tracefsPath(a.dir) }
   let job: PreparedJob | undefined = typeof workload === 'function' ? undefined : await a.spawner!.prepare(typeof workload === 'string' ? { shell: workload, env } : { argv: workload, env }, opts.timeoutMs, opts.background)
   if (job && a.decl.scope === 'process') await scopeToProcess(t, a, job.pid).catch(async (e) => {
     await job!.cancel()
@@ -128,13 +150,15 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
   try {
     await w('tracing_on', '1')
     await barrier(t, a)
+    // Started off: the workload turns it on where its step begins.
+    if (!a.decl.startTracing) await w('tracing_on', '0')
     if (a.decl.stream) streaming = (async () => {
       for await (const chunk of t.stream(`${a.dir}trace_pipe`, stop.signal)) {
         collected.push(chunk)
         if (opts.cancel?.aborted) break
       }
     })()
-    if (typeof workload === 'function') await workload({ mark: (text) => tracefsWrite(t, `${a.dir}trace_marker`, text) })
+    if (typeof workload === 'function') await workload(control(t, a))
     else {
       const started = job!
       job = undefined

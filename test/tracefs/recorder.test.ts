@@ -134,6 +134,39 @@ describe('what a recording returns', () => {
     expect(where.workload!.stdout).toMatch(/^\/sys\/kernel(\/debug)?\/tracing\/instances\/kspec_\d+_\d+\/trace_marker\n$/)
   })
 
+  test('control during a test: tracing starts off and the workload turns it on at its step ($KSPEC_INSTANCE, or tracing() in a function)', async () => {
+    const execs = defineTrace({ events: ['sched:sched_process_exec'], startTracing: false })
+    const cmd = await r.record(execs, ['sh', '-c', '/bin/true; echo 1 > "$KSPEC_INSTANCE/tracing_on"; cat /etc/hostname'])
+    expect(cmd).toHaveEventTimes('sched_process_exec', 1, { filename: /\/cat$/ })
+    const { execFileSync } = await import('node:child_process')
+    const fn = await r.record(execs, async ({ tracing }) => {
+      execFileSync('/bin/true')
+      await tracing(true)
+      execFileSync('cat', ['/etc/hostname'])
+      await tracing(false)
+      execFileSync('/bin/true')
+    })
+    expect(fn).toHaveEventTimes('sched_process_exec', 1, { filename: /\/cat$/ })
+    expect(fn.state!.tracingOn).toBe(false)
+  })
+
+  test('a workload that turns an event or a subsystem off does so for its own test only: the next test with the declaration sees it', async () => {
+    const execs = defineTrace({ events: ['sched:sched_process_exec', 'sched:sched_process_exit'] })
+    const off = await r.record(execs, ['sh', '-c', 'echo 0 > "$KSPEC_INSTANCE/events/sched/enable"; cat /etc/hostname'])
+    expect(off).not.toHaveEvent('sched_process_exec', { filename: /\/cat$/ })
+    const next = await r.record(execs, ['cat', '/etc/hostname'])
+    expect(next).toHaveEvent('sched_process_exec', { filename: /\/cat$/ })
+    const { execFileSync } = await import('node:child_process')
+    const fn = await r.record(execs, async ({ enable }) => {
+      await enable('sched:sched_process_exec', false)
+      execFileSync('cat', ['/etc/hostname'])
+      await expect(enable('sched/../../x', false)).rejects.toThrow("enable(\"sched/../../x\"): name an event as system:event ('sched:sched_switch') or a subsystem ('sched')")
+    })
+    expect(fn).not.toHaveEvent('sched_process_exec')
+    expect(fn).toHaveEvent('sched_process_exit')
+    expect(await r.record(execs, ['cat', '/etc/hostname'])).toHaveEvent('sched_process_exec', { filename: /\/cat$/ })
+  })
+
   test('stream: trace_pipe is read while the workload runs', async () => {
     const d = defineTrace({ events: ['syscalls:sys_enter_openat'], stream: true, bufferSizeKb: 64 })
     const trace = await r.record(d, 'for i in $(seq 200); do cat /etc/hostname; done > /dev/null')
