@@ -31,6 +31,8 @@ export interface Arming {
   overrun?: number
   /** tracing_on is known to be 0 (written after the last run); teardown need not write it. */
   stopped?: boolean
+  /** Triggers to set just before the run (armTriggers), in declaration order. */
+  triggers?: { file: string; trigger: string }[]
   /** The instance's set_event once armed: a workload that changed it (enable(), $KSPEC_INSTANCE) leaves an arming no other test may reuse. */
   enabled?: string
 }
@@ -83,13 +85,30 @@ export async function arm(t: Target, decl: TraceDeclaration, features: Features,
   return a
 }
 
+/**
+ * Sets the arming's triggers, once, after the workload's process was forked (and stopped)
+ * and before tracing starts. A trigger without a condition fires before the pid filter is
+ * consulted, and with tracing off too (only traceon/traceoff check tracing_on): set at
+ * arming, an `enable_event` or `stacktrace` on sched_process_fork fired on kspec's own fork
+ * of the workload, so sched_switch was on from the start. Other processes of the machine
+ * still fire them while the workload runs, as they would for anyone's trigger.
+ */
+export async function armTriggers(t: Target, a: Arming): Promise<void> {
+  const pending = a.triggers ?? []
+  a.triggers = undefined
+  // Appended, as `>>`: opening a trigger file with O_TRUNC (`>`) unregisters its hist
+  // triggers, so a second hist trigger written that way silently removed the first.
+  for (const { file, trigger } of pending) await tracefsWrite(t, file, trigger, { errorLog: a.dir, append: true })
+}
+
 async function enableEvent(t: Target, a: Arming, e: { name: string; filter?: string; triggers?: string[] }): Promise<void> {
   const [system, event] = e.name.split(':')
   const dirs = await matchEvents(t, a.dir, system, event)
   for (const dir of dirs) {
     a.formatDirs.push(dir)
     if (e.filter) await tracefsWrite(t, a.dir + dir + 'filter', e.filter, { errorLog: a.dir })
-    for (const trigger of e.triggers ?? []) await tracefsWrite(t, a.dir + dir + 'trigger', trigger, { errorLog: a.dir })
+    // Triggers wait for the run (armTriggers): see there.
+    for (const trigger of e.triggers ?? []) (a.triggers ??= []).push({ file: a.dir + dir + 'trigger', trigger })
     await tracefsWrite(t, a.dir + dir + 'enable', '1')
   }
 }

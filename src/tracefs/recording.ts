@@ -8,7 +8,7 @@ import type { BackgroundPolicy, PreparedJob, Spawner, Target, WorkloadResult } f
 import { TraceParser } from '../parse/parser.js'
 import { parseFormat } from '../parse/format.js'
 import type { Trace } from '../trace/trace.js'
-import type { Arming } from './arm.js'
+import { armTriggers, type Arming } from './arm.js'
 import type { TraceDeclaration } from '../spec/declaration.js'
 import { tracefsWrite } from './explain.js'
 
@@ -139,6 +139,11 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
   let job: PreparedJob | undefined = typeof workload === 'function' ? undefined : await a.spawner!.prepare(typeof workload === 'string' ? { shell: workload, env } : { argv: workload, env }, opts.timeoutMs, opts.background)
   if (job && a.decl.scope === 'process') await scopeToProcess(t, a, job.pid).catch(async (e) => {
     await job!.cancel()
+    throw e
+  })
+  // The workload is forked: triggers set now cannot fire on kspec's launching.
+  await armTriggers(t, a).catch(async (e) => {
+    await job?.cancel()
     throw e
   })
   a.stopped = false

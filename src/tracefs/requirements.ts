@@ -94,5 +94,6 @@ export function plan(d: TraceDeclaration, f: Features): Plan {
     }
   }
   if (!f.instances && eventNames(d).length > 0) topLevel = true
-  return { unmet, needs, topLevel }
+  // Two events needing the same trigger name the same lack once.
+  return { unmet: [...new Set(unmet)], needs: [...new Set(needs)], topLevel }
 }

@@ -364,6 +364,16 @@ describe('triggers', () => {
     }
   })
 
+  test("kspec's own fork of the workload fires no trigger that ignores tracing_on: enable_event on fork turns sched_switch on at the workload's fork, not before", async () => {
+    const d = defineTrace({ events: [{ name: 'sched:sched_process_fork', triggers: ['enable_event:sched:sched_switch'] }] })
+    const trace = await r.record(d, ['sh', '-c', 'sleep 0.02; ( echo forked > /dev/null ); sleep 0.02'])
+    const [fork] = trace.eventsNamed('sched_process_fork')
+    expect(fork).toBeDefined()
+    expect(trace).toHaveEvent('sched_switch')
+    const before = trace.eventsNamed('sched_switch').filter((e) => e.line < fork.line)
+    expect(before).toEqual([])
+  })
+
   test('a trigger starts fresh in every test: traceoff:1 spent by one test still stops the next', async () => {
     const own = recorder()
     const d = defineTrace({ events: [{ name: 'syscalls:sys_enter_openat', triggers: ['traceoff:1'] }, 'syscalls:sys_enter_close'] })

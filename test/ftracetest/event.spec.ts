@@ -1,0 +1,61 @@
+// Ports of the kernel's ftrace selftests: test.d/event/*.tc and 00basic/trace_marker.tc, one
+// test per .tc, asserting what it asserts. `yield` in the .tc (ping or sleep) is a short
+// sleep here: the workload gives up the CPU, so sched_switch fires for it.
+import { defineTrace, expect, test } from 'kspec'
+
+const YIELD = 'sleep 0.01; sleep 0.01'
+const nothing = defineTrace({ events: ['sched:sched_process_exec'] })
+
+test('event-enable.tc: sched_switch recorded when enabled through set_event or its enable file, and not once disabled', async ({ record }) => {
+  expect(await record(defineTrace({ events: ['sched:sched_switch'] }), ['sh', '-c', YIELD])).toHaveEvent('sched_switch')
+  const byFile = await record(nothing, ['sh', '-c', `echo 1 > "$KSPEC_INSTANCE/events/sched/sched_switch/enable"; ${YIELD}`])
+  expect(byFile).toHaveEvent('sched_switch')
+  const off = await record(defineTrace({ events: ['sched:sched_switch'] }), ['sh', '-c', `echo 0 > "$KSPEC_INSTANCE/events/sched/sched_switch/enable"; echo disabled > "$KSPEC_TRACE_MARKER"; ${YIELD}`])
+  expect(off.between('disabled')).not.toHaveEvent('sched_switch')
+})
+
+test('subsystem-enable.tc: the sched subsystem on through its enable file records sched_switch, and not once off', async ({ record }) => {
+  const on = await record(nothing, ['sh', '-c', `echo 1 > "$KSPEC_INSTANCE/events/sched/enable"; ${YIELD}`])
+  expect(on).toHaveEvent('sched_switch')
+  expect(on).toHaveEvent('sched_process_exit')
+  const off = await record(nothing, ['sh', '-c', `echo 1 > "$KSPEC_INSTANCE/events/sched/enable"; echo 0 > "$KSPEC_INSTANCE/events/sched/enable"; echo disabled > "$KSPEC_TRACE_MARKER"; ${YIELD}`])
+  expect(off.between('disabled')).not.toHaveEvent('sched:*')
+})
+
+test('toplevel-enable.tc: every event on through events/enable records sched_switch, and none once off', async ({ record }) => {
+  // Every event of the workload's processes: a buffer overwritten at its start is expected, and not what this asserts.
+  const nothing = defineTrace({ events: ['sched:sched_process_exec'], bufferSizeKb: 8192, allowLoss: true })
+  const on = await record(nothing, ['sh', '-c', `echo 1 > "$KSPEC_INSTANCE/events/enable"; ${YIELD}; echo 0 > "$KSPEC_INSTANCE/events/enable"`])
+  expect(on).toHaveEvent('sched_switch')
+  const off = await record(nothing, ['sh', '-c', `echo 1 > "$KSPEC_INSTANCE/events/enable"; echo 0 > "$KSPEC_INSTANCE/events/enable"; echo disabled > "$KSPEC_TRACE_MARKER"; ${YIELD}`])
+  const after = off.between('disabled')
+  expect(after.records.filter((r) => r.kind === 'event')).toEqual([])
+})
+
+test("event-pid.tc: a pid in set_event_pid without event-fork records only that task's switches; with event-fork, its children's too", async ({ record }) => {
+  const own = await record(defineTrace({ events: ['sched:sched_switch'], scope: 'process' }), ['sh', '-c', `${YIELD}; echo $$ > /dev/null`])
+  const switches = own.eventsNamed('sched_switch')
+  expect(switches.length).toBeGreaterThan(0)
+  const pid = own.workload!.pid
+  expect(switches.every((e) => Number(e.fields.prev_pid) === pid || Number(e.fields.next_pid) === pid)).toBe(true)
+  const tree = await record(defineTrace({ events: ['sched:sched_switch'] }), ['sh', '-c', YIELD])
+  const tpid = tree.workload!.pid
+  expect(tree.eventsNamed('sched_switch').some((e) => Number(e.fields.prev_pid) !== tpid && Number(e.fields.next_pid) !== tpid)).toBe(true)
+})
+
+test('trace_marker.tc: a marker longer than a sub-buffer is broken in two, and the whole string is found in the pieces', async ({ record }) => {
+  // The .tc's arithmetic: a string as long as a page's data, which the marker's meta data makes overflow.
+  const script = [
+    'size=$(sed -ne "s/^.*data.*size:\\([0-9][0-9]*\\).*/\\1/p" "$KSPEC_INSTANCE/events/header_page")',
+    'str=$(printf -- "X%.0s" $(seq $((size - 2))))',
+    'printf %s "$str" > "$KSPEC_TRACE_MARKER"',
+    'printf %s "$str"',
+  ].join('; ')
+  const trace = await record(defineTrace({ events: ['sched:sched_process_exec'] }), ['sh', '-c', script])
+  const str = trace.workload!.stdout
+  expect(str.length).toBeGreaterThan(1000)
+  const markers = trace.records.filter((r) => r.kind === 'marker').map((r) => (r as { text: string }).text)
+  expect(markers.length).toBeGreaterThan(1)
+  expect(markers[0]).not.toBe(str)
+  expect(markers.join('')).toBe(str)
+})

@@ -1,0 +1,89 @@
+// Ports of the kernel's ftrace selftests (tools/testing/selftests/ftrace/test.d/trigger/*.tc),
+// one test per .tc, asserting what it asserts. Each .tc forks with `( echo forked )` to fire
+// sched_process_fork; here the workload does, in its own recording's instance.
+import { defineTrace, expect, test } from 'kspec'
+
+const FORK = 'sched:sched_process_fork'
+const fork = (...triggers: string[]) => defineTrace({ events: [{ name: FORK, triggers }] })
+// A list, not $(seq …): a command substitution would fork once more.
+const forks = (n = 1) => ['sh', '-c', `for i in ${Array.from({ length: n }, (_, i) => i + 1).join(' ')}; do ( echo forked > /dev/null ); done`]
+
+test('trigger-traceonoff.tc: traceoff and traceon on sched_process_fork; bad and duplicate triggers refused', async ({ record }) => {
+  expect((await record(fork('traceoff'), forks())).state!.tracingOn).toBe(false)
+  const on = defineTrace({ events: [{ name: FORK, triggers: ['traceon'] }], startTracing: false })
+  expect((await record(on, forks())).state!.tracingOn).toBe(true)
+  for (const bad of ['traceoff:badparam', 'traceoff+0']) await expect(record(fork(bad), ['true'])).rejects.toBeRefused({ errno: 'EINVAL', value: bad })
+  // A second traceon, or a traceoff, beside a traceon.
+  await expect(record(fork('traceon', 'traceon'), ['true'])).rejects.toBeRefused({ file: /sched_process_fork\/trigger$/, value: 'traceon' })
+  await expect(record(fork('traceon', 'traceoff'), ['true'])).rejects.toBeRefused({ file: /sched_process_fork\/trigger$/, value: 'traceoff' })
+})
+
+test('trigger-eventonoff.tc: enable_event and disable_event on sched_process_fork switch sched_switch; bad and conflicting triggers refused', async ({ record }) => {
+  // sched_switch is not enabled by the declaration: the trigger turns it on at the fork.
+  const enable = await record(fork('enable_event:sched:sched_switch'), ['sh', '-c', '( echo forked > /dev/null ); sleep 0.05; sleep 0.05'])
+  const [forked] = enable.eventsNamed('sched_process_fork')
+  expect(forked).toBeDefined()
+  expect(enable).toHaveEvent('sched_switch')
+  expect(enable.eventsNamed('sched_switch').every((e) => e.line > forked.line)).toBe(true)
+  const disable = defineTrace({ events: ['sched:sched_switch', { name: FORK, triggers: ['disable_event:sched:sched_switch'] }] })
+  // One process that yields, forks once, and yields again: a shell would fork for its first sleep
+  // (and /usr/bin's python, not a version manager's shim, which is a script that forks).
+  const off = await record(disable, ['/usr/bin/python3', '-c', 'import os, time\ntime.sleep(0.05)\npid = os.fork()\nif pid == 0: os._exit(0)\nos.waitpid(pid, 0)\ntime.sleep(0.05)'])
+  const [offAt] = off.eventsNamed('sched_process_fork')
+  expect(off).toHaveEvent('sched_switch')
+  expect(off.eventsNamed('sched_switch').every((e) => e.line < offAt.line)).toBe(true)
+  await expect(record(fork('enable_event:nogroup:noevent'), ['true'])).rejects.toBeRefused({ value: 'enable_event:nogroup:noevent' })
+  await expect(record(fork('disable_event+1'), ['true'])).rejects.toBeRefused({ errno: 'EINVAL', value: 'disable_event+1' })
+  await expect(record(fork('enable_event:sched:sched_switch', 'enable_event:sched:sched_switch'), ['true'])).rejects.toBeRefused({ value: 'enable_event:sched:sched_switch' })
+  await expect(record(fork('enable_event:sched:sched_switch', 'disable_event:sched:sched_switch'), ['true'])).rejects.toBeRefused({ value: 'disable_event:sched:sched_switch' })
+})
+
+test('trigger-filter.tc: a trigger with a filter fires only when it holds; filters the kernel cannot parse are refused, the rest taken', async ({ record }) => {
+  // child_pid is never 0: tracing stays on.
+  expect((await record(fork('traceoff if child_pid == 0'), forks())).state!.tracingOn).toBe(true)
+  for (const bad of ['traceoff if a', 'traceoff if common_pid=0', 'traceoff if common_pid==b', 'traceoff if common_pid == child_pid']) {
+    await expect(record(fork(bad), ['true'])).rejects.toBeRefused({ errno: 'EINVAL', value: bad })
+  }
+  for (const good of ['traceoff if common_pid == 0', 'traceoff if common_pid <= 0', 'traceoff if common_pid >= 0', 'traceoff if parent_pid >= 0 && child_pid >= 0', 'traceoff if parent_pid >= 0 || child_pid >= 0']) {
+    await expect(record(fork(good), ['true'])).resolves.toBeDefined()
+  }
+})
+
+test('trigger-stacktrace.tc: a stacktrace trigger on sched_process_fork records the kernel stack; bad and duplicate triggers refused', async ({ record }) => {
+  const trace = await record(fork('stacktrace'), forks())
+  const [forked] = trace.eventsNamed('sched_process_fork')
+  expect(forked).toBeDefined()
+  expect(trace.withStacks().length).toBeGreaterThan(0)
+  expect(trace).toHaveStack(['kernel_clone'])
+  await expect(record(fork('stacktrace:foo'), ['true'])).rejects.toBeRefused({ errno: 'EINVAL', value: 'stacktrace:foo' })
+  await expect(record(fork('stacktrace', 'stacktrace'), ['true'])).rejects.toBeRefused({ value: 'stacktrace' })
+})
+
+test('trigger-hist.tc: keys and values, compound keys, a string key, a sort key', async ({ record }) => {
+  const basic = await record(fork('hist:keys=parent_pid:vals=child_pid'), forks(10))
+  expect(basic).toHaveHistogramEntry(FORK, { parent_pid: (v) => Number(v) > 0 }, { child_pid: (v) => Number(v) > 0 })
+  const compound = await record(fork('hist:keys=parent_pid,child_pid'), forks(10))
+  expect(compound).toHaveHistogramEntry(FORK, { parent_pid: (v) => Number(v) > 0, child_pid: (v) => Number(v) > 0 })
+  // The forking shell's comm is sh, as /proc/$$/comm says in the .tc.
+  const byComm = await record(fork('hist:keys=parent_comm'), forks(10))
+  expect(byComm).toHaveHistogramEntry(FORK, { parent_comm: 'sh' }, { hitcount: 10 })
+  const sorted = await record(fork('hist:keys=parent_pid,child_pid:sort=child_pid.ascending'), forks(10))
+  const children = sorted.state!.histograms[FORK][0].entries.map((e) => Number(e.key.child_pid))
+  expect(children).toHaveLength(10)
+  expect(children).toEqual([...children].sort((a, b) => a - b))
+})
+
+test('trigger-multihist.tc: two histograms on one event; a named histogram shared by two events', async ({ record }) => {
+  const two = await record(fork('hist:keys=parent_pid:vals=child_pid', 'hist:keys=parent_comm:vals=child_pid'), forks(10))
+  expect(two.state!.histograms[FORK]).toHaveLength(2)
+  expect(two).toHaveHistogramEntry(FORK, { parent_pid: (v) => Number(v) > 0 }, { child_pid: (v) => Number(v) > 0 })
+  expect(two).toHaveHistogramEntry(FORK, { parent_comm: 'sh' })
+  const named = defineTrace({ events: [{ name: FORK, triggers: ['hist:name=test_hist:keys=common_pid'] }, { name: 'sched:sched_process_exit', triggers: ['hist:name=test_hist:keys=common_pid'] }] })
+  const shared = await record(named, forks(10))
+  const [a] = shared.state!.histograms[FORK]
+  const [b] = shared.state!.histograms['sched:sched_process_exit']
+  expect(a.trigger).toMatch(/test_hist/)
+  // The same histogram, whichever event's hist file prints it.
+  expect(b.entries).toEqual(a.entries)
+  expect(b.totals).toEqual(a.totals)
+})
