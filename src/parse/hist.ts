@@ -9,10 +9,13 @@ import type { Histogram, HistogramEntry } from '../trace/state.js'
 export function parseHist(text: string): Histogram[] {
   const out: Histogram[] = []
   let h: Histogram | undefined
+  let modified = new Set<string>()
   for (const line of text.split('\n')) {
     const info = /^# trigger info: (.*)$/.exec(line)
     if (info) {
       h = { trigger: info[1].trim(), entries: [], totals: { hits: 0, entries: 0, dropped: 0 } }
+      // A key printed through a modifier (.hex, .sym, .execname, .syscall, .log2) is text: `7b` is not 7b decimal.
+      modified = new Set([.../(?:^|:)keys=([^:\s]+)/.exec(h.trigger)?.[1].split(',') ?? []].filter((k) => k.includes('.')).map((k) => k.split('.')[0]))
       out.push(h)
       continue
     }
@@ -20,7 +23,7 @@ export function parseHist(text: string): Histogram[] {
     if (line.startsWith('{')) {
       const close = line.indexOf('}')
       if (close === -1) continue
-      h.entries.push({ key: keyFields(line.slice(1, close)), values: valueFields(line.slice(close + 1)) })
+      h.entries.push({ key: keyFields(line.slice(1, close), modified), values: valueFields(line.slice(close + 1)) })
       continue
     }
     const total = /^\s*(Hits|Entries|Dropped): (\d+)/.exec(line)
@@ -30,13 +33,14 @@ export function parseHist(text: string): Histogram[] {
 }
 
 /** `comm: cat        , pid:  12` → { comm: 'cat', pid: 12 }: fields split at `, name:`, values trimmed. */
-function keyFields(inner: string): HistogramEntry['key'] {
+function keyFields(inner: string, modified: Set<string>): HistogramEntry['key'] {
   const key: HistogramEntry['key'] = {}
   const names = [...inner.matchAll(/(?:^|,)\s*([A-Za-z_][\w.]*):/g)]
   names.forEach((m, i) => {
     const from = m.index! + m[0].length
     const to = i + 1 < names.length ? names[i + 1].index! : inner.length
-    key[m[1]] = typed(inner.slice(from, to).trim())
+    const text = inner.slice(from, to).trim()
+    key[m[1]] = modified.has(m[1]) ? text : typed(text)
   })
   return key
 }

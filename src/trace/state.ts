@@ -8,6 +8,8 @@ export interface TracingState {
   tracingOn: boolean
   /** Each event's histograms (its `hist` file), by the event's full name (`sched:sched_process_exec`). */
   histograms: Record<string, Histogram[]>
+  /** The recording's probes as kprobe_events and uprobe_events list them (`p:kspec_1_1/kernel_clone kernel_clone arg1=$stack`). */
+  probes: string[]
 }
 
 /** One histogram trigger's table, as the event's `hist` file prints it. */

@@ -109,6 +109,9 @@ async function enableEvent(t: Target, a: Arming, e: { name: string; filter?: str
     if (e.filter) await tracefsWrite(t, a.dir + dir + 'filter', e.filter, { errorLog: a.dir })
     // Triggers wait for the run (armTriggers): see there.
     for (const trigger of e.triggers ?? []) (a.triggers ??= []).push({ file: a.dir + dir + 'trigger', trigger })
+    // The ftrace system's events (print: trace_marker writes, function, …) have no enable
+    // file: they are recorded whenever their source writes, so there is nothing to turn on.
+    if (system === 'ftrace' && !(await t.exists(a.dir + dir + 'enable'))) continue
     await tracefsWrite(t, a.dir + dir + 'enable', '1')
   }
 }

@@ -188,7 +188,7 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
   await parser.read([text])
   const trace: RecordedTrace = Object.assign(parser.finish(), { formats, declaration: a.decl, workload: result })
   trace.kernel = await t.release()
-  trace.state = { tracingOn, histograms: await histograms(t, a) }
+  trace.state = { tracingOn, histograms: await histograms(t, a), probes: await probeDefinitions(t, a) }
   a.overrun = await after
   trace.loss.overwritten += Math.max(0, a.overrun - before - trace.loss.lostEvents)
   if (result?.exitCode === 127 && /^kspec: cannot run |: not found$|command not found/m.test(result.stderr)) {
@@ -242,6 +242,15 @@ async function drain(t: Target, a: Arming, cancel?: AbortSignal, until?: (chunk:
   for await (const chunk of t.stream(`${a.dir}trace_pipe`, stop.signal)) {
     out.push(chunk)
     if (cancel?.aborted || until?.(chunk)) break
+  }
+  return out
+}
+
+/** This arming's probes as the kernel lists them, read before teardown removes them. */
+async function probeDefinitions(t: Target, a: Arming): Promise<string[]> {
+  const out: string[] = []
+  for (const file of new Set(a.probes.map((p) => p.file))) {
+    for (const line of (await t.read(file)).split('\n')) if (line.includes(`:${a.group}/`)) out.push(line)
   }
   return out
 }

@@ -59,3 +59,19 @@ test('trace_marker.tc: a marker longer than a sub-buffer is broken in two, and t
   expect(markers[0]).not.toBe(str)
   expect(markers.join('')).toBe(str)
 })
+
+test('trace_pipe.tc: reading trace does not consume the buffer, reading trace_pipe does', async ({ record }) => {
+  const script = [
+    'echo "test input 1" > "$KSPEC_TRACE_MARKER"',
+    'grep -q "test input 1" "$KSPEC_INSTANCE/trace"',
+    'grep -q "test input 1" "$KSPEC_INSTANCE/trace"',
+    'head -n 1 "$KSPEC_INSTANCE/trace_pipe" | grep -q "test input 1"',
+    '! grep -q "test input 1" "$KSPEC_INSTANCE/trace"',
+  ].join(' && ')
+  // Nothing but markers: the .tc's instance is empty when it writes, so the marker is trace_pipe's first line.
+  const quiet = defineTrace({ events: [{ name: 'sched:sched_process_exec', filter: 'pid < 0' }] })
+  const trace = await record(quiet, ['sh', '-c', script])
+  expect(trace.workload?.exitCode, trace.workload?.stderr).toBe(0)
+  // Consumed by the workload's read of trace_pipe, so not in what kspec read after it.
+  expect(trace.records.filter((r) => r.kind === 'marker')).toEqual([])
+})

@@ -87,3 +87,20 @@ test('trigger-multihist.tc: two histograms on one event; a named histogram share
   expect(b.entries).toEqual(a.entries)
   expect(b.totals).toEqual(a.totals)
 })
+
+test('trigger-hist-mod.tc: the execname, hex, syscall and log2 modifiers', async ({ record }) => {
+  const execname = await record(fork('hist:keys=common_pid.execname'), forks(10))
+  expect(execname).toHaveHistogramEntry(FORK, { common_pid: /^sh\b/ })
+  const hex = await record(fork('hist:keys=parent_pid.hex'), forks(10))
+  const shell = hex.eventsNamed('sched_process_fork')[0]
+  expect(hex).toHaveHistogramEntry(FORK, { parent_pid: Number(shell.fields.pid).toString(16) })
+  const syscall = await record(defineTrace({ events: [{ name: 'raw_syscalls:sys_exit', triggers: ['hist:keys=id.syscall'] }] }), forks(10))
+  expect(syscall).toHaveHistogramEntry('raw_syscalls:sys_exit', { id: /^(unknown_|sys_)/ })
+  const log2 = await record(defineTrace({ events: [{ name: 'kmem:kmalloc', triggers: ['hist:keys=bytes_req.log2'] }] }), forks(10))
+  expect(log2).toHaveHistogramEntry('kmem:kmalloc', { bytes_req: /^~ 2\^\d+$/ })
+})
+
+test('trigger-trace-marker-hist.tc: a hist trigger on ftrace:print counts ten trace_marker writes', async ({ record }) => {
+  const marks = await record(defineTrace({ events: [{ name: 'ftrace:print', triggers: ['hist:keys=common_pid'] }] }), ['sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10; do echo hello > "$KSPEC_TRACE_MARKER"; done'])
+  expect(marks).toHaveHistogramEntry('ftrace:print', { common_pid: marks.workload!.pid }, { hitcount: 10 })
+})

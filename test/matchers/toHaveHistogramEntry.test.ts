@@ -48,9 +48,14 @@ describe('histograms', () => {
     expect(byPid.entries).toEqual([{ key: { pid: 312, old_pid: 312 }, values: { hitcount: 1 } }])
   })
 
+  test('a key printed through a modifier stays text: .hex 10 is sixteen, .execname names the task', () => {
+    const [h] = parseHist('# trigger info: hist:keys=parent_pid.hex,common_pid.execname:vals=hitcount:sort=hitcount:size=2048 [active]\n{ parent_pid: 10, common_pid: sh              [       312] } hitcount:          3\nTotals:\n    Hits: 3\n    Entries: 1\n    Dropped: 0\n')
+    expect(h.entries).toEqual([{ key: { parent_pid: '10', common_pid: 'sh              [       312]' }, values: { hitcount: 3 } }])
+  })
+
   test('toHaveHistogramEntry: by key and values, partially; the table in the failure', async () => {
     const trace = await shared('qemu-debian-6.1/tracepoint_openat.txt')
-    trace.state = { tracingOn: true, histograms: { 'sched:sched_process_exec': parseHist(HIST) } }
+    trace.state = { tracingOn: true, histograms: { 'sched:sched_process_exec': parseHist(HIST) }, probes: [] }
     expect(trace).toHaveHistogramEntry('sched_process_exec', { filename: /cat$/ }, { hitcount: 2 })
     expect(trace).toHaveHistogramEntry('sched:sched_process_exec', { pid: 312 })
     expect(trace).not.toHaveHistogramEntry('sched_process_exec', { filename: '/usr/bin/ls' })
@@ -74,7 +79,7 @@ describe('histograms', () => {
   test('nothing to judge is misuse, never a pass of .not', async () => {
     const trace = await shared('qemu-debian-6.1/tracepoint_openat.txt')
     expect(() => expect(trace).not.toHaveHistogramEntry('sched_process_exec', { comm: 'x' })).toThrow(/holds no tracing state: histograms are read from a recording/)
-    trace.state = { tracingOn: true, histograms: {} }
+    trace.state = { tracingOn: true, histograms: {}, probes: [] }
     expect(() => expect(trace).not.toHaveHistogramEntry('sched_process_exec')).toThrow("no hist trigger was set on sched_process_exec in this recording; declare one: events: [{ name: '<system>:sched_process_exec', triggers: ['hist:keys=…'] }]")
   })
 })
