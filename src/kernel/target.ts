@@ -13,6 +13,8 @@ export interface Target {
   readonly booted?: { ms: number; accel: string; fallback?: string }
   /** `uname -r` of the kernel under test. */
   release(): Promise<string>
+  /** The kernel is broken (it oopsed, WARNed, tainted): a VM shared by the run is not lent again. */
+  retire?(): void
   /** Finds or mounts tracefs; throws TracefsUnavailableError with what to do. */
   ready(): Promise<void>
   read(path: string): Promise<string>

@@ -21,3 +21,17 @@ test('on Debian under QEMU, a test that taints the kernel fails as broken, unles
   expect(out).toMatch(/✓ .*opted out of the health check/)
   expect(out).toMatch(/1 passed, 1 failed, 0 skipped/)
 }, 180_000)
+
+test('on Debian under QEMU, a module that oopses fails its test as broken, with the Oops from the kernel log, and its VM is not lent again', async () => {
+  const root = fileURLToPath(new URL('../../', import.meta.url))
+  const r = await execa('node', ['bin/kspec.js', 'run', 'test/fixtures/projects/health/module-oops.spec.ts', 'test/fixtures/projects/health/module-oops-after.spec.ts', '--kernel', 'debian'], { cwd: root, reject: false, env: { NO_COLOR: '1' } })
+  const out = strip(r.stdout + r.stderr)
+  expect(r.exitCode, out).toBe(1)
+  expect(out).toMatch(/BrokenKernelError: broken: /)
+  expect(out).toMatch(/BUG: kernel NULL pointer dereference|Oops/)
+  expect(out).toMatch(/kspec_oops_write/)
+  // The VM that oopsed is not lent again: run after it, the other file gets a fresh boot
+  // (and checks that its kernel has no oops taint); run before it, one boot serves both.
+  expect(out).toMatch(/1 passed, 1 failed, 0 skipped/)
+  expect(out).toMatch(/^qemu: [12] boots? /m)
+}, 300_000)

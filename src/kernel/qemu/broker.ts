@@ -13,6 +13,8 @@ export interface Lease extends GuestFacts {
   boot?: Boot
   /** Gives the VM back (closing the connection, as the borrower's death does). */
   release(): void
+  /** Asks that the VM be stopped when given back, not lent again (its kernel is broken). */
+  retire(): void
 }
 
 interface Entry {
@@ -20,6 +22,8 @@ interface Entry {
   vm: Vm
   facts: GuestFacts
   busy: boolean
+  /** Its borrower found the kernel broken: stopped when given back. */
+  retired?: boolean
 }
 
 /**
@@ -74,11 +78,17 @@ export async function startBroker(opts: { maxVms: number }): Promise<{ address: 
     const held = entry
     const giveBack = () => {
       held.busy = false
-      released()
+      if (held.retired) {
+        pool.splice(pool.indexOf(held), 1)
+        void stop(held).finally(released)
+      } else released()
     }
     if (conn.destroyed) giveBack()
     else {
       conn.once('close', giveBack)
+      conn.on('data', (d) => {
+        if (d.toString().includes('retire')) held.retired = true
+      })
       conn.write(`${JSON.stringify({ ...held.facts, agentPath: held.vm.agentPath, boot })}\n`)
     }
   }
@@ -141,5 +151,5 @@ export async function lease(address: string, options: QemuOptions): Promise<Leas
   }
   // Unref'd: a lease alone does not keep the process alive; it ends with it.
   conn.unref()
-  return { ...answer, release: () => conn.destroy() }
+  return { ...answer, release: () => conn.destroy(), retire: () => void conn.write('retire\n') }
 }

@@ -59,6 +59,7 @@ export class QemuTarget implements Target {
         throw e
       }
       this.#take(lent)
+      this.#retire = () => lent.retire()
       this.booted = lent.boot
       this.#letGo = async () => {
         this.#agent!.close()
@@ -75,6 +76,12 @@ export class QemuTarget implements Target {
       await vm.stop()
     }
   }
+
+  /** A leased VM whose kernel broke is not lent to another spec file; this process's own VM ends with it anyway. */
+  retire(): void {
+    this.#retire?.()
+  }
+  #retire: (() => void) | undefined
 
   #take(facts: GuestFacts): void {
     this.#kernel = facts.kernel
