@@ -89,6 +89,9 @@ export async function startBroker(opts: { maxVms: number }): Promise<{ address: 
       conn.on('data', (d) => {
         if (d.toString().includes('retire')) held.retired = true
       })
+      // Reading again: the readline that took the request paused the socket, and a paused
+      // socket sees neither the borrower's retire nor its end (the VM would never come back).
+      conn.resume()
       conn.write(`${JSON.stringify({ ...held.facts, agentPath: held.vm.agentPath, boot })}\n`)
     }
   }
