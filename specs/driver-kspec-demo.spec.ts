@@ -9,8 +9,10 @@ const demo = defineTrace({
   modules: [{ source: 'drivers/kspec-demo' }],
   tracer: 'function_graph',
   graphFunctions: ['kspec_demo_write'],
-  // Interrupts that land inside the write (a timer tick) are not the driver's path.
+  // Interrupts that land inside the write (a timer tick) are not the driver's path:
+  // funcgraph-irqs hides the hard-irq part, graphNotrace what runs around it.
   options: { 'funcgraph-irqs': false },
+  graphNotrace: ['irq_enter_rcu', 'handle_softirqs', 'idle_cpu'],
   // function_graph runs at the top level, whose buffer starts small: room for the whole write.
   bufferSizeKb: 4096,
 })
