@@ -115,6 +115,15 @@ export async function resolveKernel(spec: string, modules?: string): Promise<Ker
 
 const PACKAGE_FILE = 'package.deb'
 
+/** A tree's modules by name, as its modules.order lists their files (relative to the tree). */
+async function modulesByName(tree: string): Promise<Map<string, string>> {
+  const byName = new Map<string, string>()
+  for (const path of (await readFile(join(tree, 'modules.order'), 'utf8').catch(() => '')).split('\n')) {
+    if (path) byName.set(normal(basename(path).replace(/\.ko(\.[gx]z|\.zst)?$/, '')), path)
+  }
+  return byName
+}
+
 /** Normalized as the kernel names modules: `snd-hda-intel` is `snd_hda_intel`. */
 const normal = (name: string): string => name.replace(/-/g, '_')
 
@@ -130,10 +139,7 @@ export async function moduleFiles(image: KernelImage, name: string, release?: st
   const tree = await modulesRoot(image, release)
   const meta = ['modules.order', 'modules.builtin']
   await extract(image, meta)
-  const byName = new Map<string, string>()
-  for (const path of (await readFile(join(tree, 'modules.order'), 'utf8').catch(() => '')).split('\n')) {
-    if (path) byName.set(normal(basename(path).replace(/\.ko(\.[gx]z|\.zst)?$/, '')), path)
-  }
+  const byName = await modulesByName(tree)
   const files: string[] = []
   const visit = async (module: string): Promise<void> => {
     const path = byName.get(normal(module))
@@ -160,10 +166,7 @@ export async function loadOrder(image: KernelImage, names: string[], release?: s
   if (!image.modules) return []
   const tree = await modulesRoot(image, release)
   await extract(image, ['modules.order'])
-  const byName = new Map<string, string>()
-  for (const path of (await readFile(join(tree, 'modules.order'), 'utf8').catch(() => '')).split('\n')) {
-    if (path) byName.set(normal(basename(path).replace(/\.ko(\.[gx]z|\.zst)?$/, '')), path)
-  }
+  const byName = await modulesByName(tree)
   const order: string[] = []
   const seen = new Set<string>()
   const visit = async (module: string): Promise<void> => {
