@@ -48,6 +48,18 @@ export class EventRows {
     return m === 1
   }
 
+  /** Per name id: 1 trace-cmd's name for a trace_printk (`bprint`, `bputs`), 0 not. */
+  readonly #printks: number[] = []
+
+  isPrintk(name: number): boolean {
+    let m = this.#printks[name]
+    if (m === undefined) {
+      const n = this.strings.list[name]
+      m = this.#printks[name] = n === 'bprint' || n === 'bputs' ? 1 : 0
+    }
+    return m === 1
+  }
+
   /** The event `name` whose shape was just found in `s`: a row of the table, its fields typed now. */
   add(s: string, shape: EventShape, name: number, line: number, cpu: number | undefined, task: number, pid: number | undefined, tgid: number | undefined, flags: number, ts: number | undefined): number {
     const t = this.table

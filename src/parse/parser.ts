@@ -197,15 +197,18 @@ export class TraceParser {
     if (c !== 35 && !this.header.traceCmd && !this.header.latencyFormat && parsePrefixAt(s, from, to, this.prefix)) return this.prefixed(s, to)
     let line = s.slice(from, to)
     if (line.charCodeAt(0) === 35 /* # */) return this.headerLine(line)
-    // trace-cmd report's head: `cpus=4`, after a `version = 6` line in newer trace-cmd.
-    if (this.lineNo <= 3 && line.startsWith('cpus=')) {
-      this.header.traceCmd = true
-      this.header.cpus = Number(line.slice(5))
-      return
-    }
-    if (this.lineNo <= 2 && /^version = \d+$/.test(line)) {
-      this.header.traceCmd = true
-      return
+    // trace-cmd report's head, before its first record: `version = 6` in newer trace-cmd,
+    // a `CPU 3 is empty` line per CPU without data in older ones, then `cpus=4`.
+    if (this.entries === 0 && this.records.length === 0) {
+      if (/^cpus=\d+$/.test(line)) {
+        this.header.traceCmd = true
+        this.header.cpus = Number(line.slice(5))
+        return
+      }
+      if (/^version = \d+$|^CPU \d+ is empty$/.test(line)) {
+        this.header.traceCmd = true
+        return
+      }
     }
     if (this.header.traceCmd) line = withoutInstance(line)
     // Without trace-cmd's instance names or latency-format, the default prefix was already looked for above.
@@ -270,7 +273,8 @@ export class TraceParser {
     const fn = this.header.tracer === 'function' && isFunctionLine(s, p.body, to)
     const shape = fn ? undefined : eventShapeAt(s, p.body, to, this.shape)
     if (shape) {
-      const name = this.rows.names.id(s, shape)
+      let name = this.rows.names.id(s, shape)
+      if (this.rows.isPrintk(name)) name = this.printkCaller(s, shape, name)
       if (this.aboutKspec !== undefined && this.kspecSched(s, shape, name)) {
         this.lastByCpu[p.cpu] = undefined
         return
@@ -313,8 +317,10 @@ export class TraceParser {
     const name = this.rows.names.id(body, shape)
     if (this.rows.isMarker(name)) {
       let text = body.slice(shape.bodyFrom, shape.bodyTo)
-      // trace-cmd report prints a write as `print: tracing_mark_write: TEXT`: the text is TEXT, as in tracefs text.
-      if (text.startsWith('tracing_mark_write: ')) text = text.slice(20)
+      // trace-cmd report prints a write as `print: tracing_mark_write: TEXT`, or with the
+      // address it could not name (`print: 0xffff00000819ff24s: TEXT`): the text is TEXT, as in tracefs text.
+      const ip = /^(?:tracing_mark_write|0x[0-9a-f]+s?): /.exec(text)
+      if (ip !== null) text = text.slice(ip[0].length)
       const marker: MarkerRecord = { ...origin, kind: 'marker', text }
       this.records.push(marker)
       this.markerOpen = marker
@@ -324,14 +330,46 @@ export class TraceParser {
     return this.rows.add(body, shape, name, origin.line, origin.cpu, task === undefined ? -1 : this.names.idOf(task), origin.pid, origin.tgid, flags === undefined ? -1 : this.names.idOf(flags), origin.ts)
   }
 
+  /**
+   * trace-cmd report prints a trace_printk as `bprint: CALLER: MESSAGE` (`bputs:` for a
+   * constant one), where tracefs text prints `CALLER: MESSAGE`: the event is the caller's
+   * on both, so `toHaveEvent('my_probe')` judges either text the same. A caller trace-cmd
+   * could not name (`0xc042f8a0f: `, `0xffff00000819ff24s: `) leaves the event `bprint`,
+   * its message without the address.
+   */
+  private printkCaller(s: string, shape: EventShape, name: number): number {
+    const from = shape.bodyFrom
+    const ip = /^0x[0-9a-f]+s?: /.exec(s.slice(from, from + 24))
+    if (ip !== null) {
+      shape.bodyFrom += ip[0].length
+      return name
+    }
+    const outer = { ...shape }
+    const inner = eventShapeAt(s, from, shape.bodyTo, shape)
+    if (inner === undefined || inner.kind !== 'plain' || inner.probe !== undefined) {
+      Object.assign(shape, outer)
+      return name
+    }
+    return this.rows.names.id(s, inner)
+  }
+
   private readonly nameAt = (s: string, from: number, to: number): string => this.names.list[this.names.id(s, from, to)]
 
   /** A function tracer line's record, or a problem when `s[from, to)` is neither that nor an event. */
-  private functionRecord(origin: Origin, s: string, from: number, to: number): TraceRecord | undefined {
+  private functionRecord(origin: Origin, s: string, from: number, to: number): TraceRecord | number | undefined {
     const fn = functionBody(origin, s, from, to, this.nameAt)
     if (fn) {
       this.records.push(fn)
       return fn
+    }
+    const sched = schedEntry(s.slice(from, to))
+    if (sched !== undefined) {
+      const shape = eventShapeAt(sched, 0, sched.length, this.shape)
+      if (shape !== undefined) {
+        const { task, flags } = origin
+        const name = this.rows.names.id(sched, shape)
+        return this.rows.add(sched, shape, name, origin.line, origin.cpu, task === undefined ? -1 : this.names.idOf(task), origin.pid, origin.tgid, flags === undefined ? -1 : this.names.idOf(flags), origin.ts)
+      }
     }
     this.problem(s.slice(from, to), FUNCTION_OR_EVENT)
     return undefined
@@ -456,6 +494,22 @@ export class TraceParser {
 const SCAN_FROM = 1 << 16
 /** Lines in a row the scanner leaves to the parser before the rest of the text is read as text. */
 const MISSES = 64
+/**
+ * The wakeup tracers' own scheduler entries (ftrace's `context_switch` and `wakeup`
+ * events, kept from the old sched_switch tracer), printed as
+ * `      0:120:R ==> [003]   312:100:R kworker/3:1H` (`+` for a wakeup): read as those
+ * events, with the field names of their formats and the next task's name.
+ */
+const SCHED_ENTRY = /^\s*(\d+):\s*(\d+):(\S)\s+(\+|==>)\s+\[(\d+)\]\s+(\d+):\s*(\d+):(\S)(?:\s+(.*))?$/
+
+function schedEntry(body: string): string | undefined {
+  const m = SCHED_ENTRY.exec(body)
+  if (m === null) return undefined
+  const [, prevPid, prevPrio, prevState, arrow, cpu, nextPid, nextPrio, nextState, comm] = m
+  const name = arrow === '+' ? 'wakeup' : 'context_switch'
+  return `${name}: prev_pid=${prevPid} prev_prio=${prevPrio} prev_state=${prevState} next_cpu=${Number(cpu)} next_pid=${nextPid} next_prio=${nextPrio} next_state=${nextState}${comm ? ` next_comm=${comm.trim()}` : ''}`
+}
+
 /** trace-cmd report prefixes lines of an instance's buffer with `name: `, at column 0. */
 function withoutInstance(line: string): string {
   const c = line.charCodeAt(0)

@@ -146,15 +146,20 @@ function afterCpu(s: string, to: number, out: Prefix): boolean {
 }
 
 /**
- * latency-format: `%8.8s-%-7d %3d` then the flags glued to the CPU, then ` 20597us : `
- * with a one-character delay mark before the colon.
+ * latency-format: `%8.8s-%-7d %3d` (`%-5d` before Linux 5.x) then the flags glued to the
+ * CPU, then ` 20597us : ` with a one-character delay mark (` `, `+`, `!`, …) before the colon.
  */
 export function parseLatencyPrefix(line: string, out: Prefix): boolean {
   if (line.length < 22 || line.charCodeAt(8) !== 45) return false
-  const pid = Number(line.slice(9, 16))
-  const cpu = Number(line.slice(16, 20))
-  if (!Number.isInteger(pid) || !Number.isInteger(cpu)) return false
-  let i = 20
+  let i = 9
+  let pid = 0
+  while (isDigit(line.charCodeAt(i))) pid = pid * 10 + line.charCodeAt(i++) - 48
+  if (i === 9 || line.charCodeAt(i) !== SPACE) return false
+  while (line.charCodeAt(i) === SPACE) i++
+  const cpuFrom = i
+  let cpu = 0
+  while (isDigit(line.charCodeAt(i))) cpu = cpu * 10 + line.charCodeAt(i++) - 48
+  if (i === cpuFrom) return false
   const flagsEnd = line.indexOf(' ', i)
   if (flagsEnd === -1) return false
   out.flags = ''
@@ -183,9 +188,16 @@ export function parseLatencyPrefix(line: string, out: Prefix): boolean {
  * `bash-4127    1d..2. 8812.003344: body`.
  */
 const TRACE_CMD_LATENCY = /^\s*(.*?)-(\d+)\s+(\d+)([^\s\d][^\s]*)\s+(\d+\.\d+):\s/
+/**
+ * The same where the timestamp fills its column and meets the flags: trace-cmd prints the
+ * record's raw clock value (`%12llu`, nanoseconds of the trace clock) when its seconds
+ * format does not apply, and its five latency flags then touch it:
+ * `trace-cm-6973    2d..4.259445106948920: body`. The number is kept as printed.
+ */
+const TRACE_CMD_LATENCY_GLUED = /^\s*(.*?)-(\d+)\s+(\d+)([^\s\d]\S{4})(\d{12,}):\s/
 
 export function parseTraceCmdLatencyPrefix(line: string, out: Prefix): boolean {
-  const m = TRACE_CMD_LATENCY.exec(line)
+  const m = TRACE_CMD_LATENCY.exec(line) ?? TRACE_CMD_LATENCY_GLUED.exec(line)
   if (m === null) return false
   out.taskFrom = line.indexOf(m[1])
   out.taskTo = out.taskFrom + m[1].length
