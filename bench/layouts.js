@@ -34,6 +34,14 @@ export const LAYOUTS = {
     line: (i) => `      sh-${String(2204 + (i % 7)).padEnd(7)} ${String(i % 2).padStart(3)}..... ${String(20562 + i).padStart(5)}us : sys_openat(dfd: 0xffffff9c, filename: 0x565287a53f20, flags: 0x241, mode: 0x1b6)\n`,
   },
   'trace-cmd report': { header: 'cpus=2\n', line: (i) => `              ls-${8250 + (i % 7)}  [00${i % 2}]  ${ts(i)}: sys_enter_statx:      dfd: 0xffffff9c, filename: 0x7ffdb02ced20, flags: 0x00000900, mask: 0x0000025e, buffer: 0x7ffdb02cebf0\n              ls-${8250 + (i % 7)}  [00${i % 2}]  ${ts(i + 1)}: sys_exit_statx:       0x0\n` },
+  'trace-cmd report -l bprint': {
+    header: 'cpus=6\n',
+    line: (i) => `trace-cm-${6973 + (i % 7)}    ${i % 6}d..4.${259445106948920 + i * 4180}: bprint:               enqueue_task_fair: evt=util_est_rq step=pre pid=${6972 + (i % 7)} comm=sudo cpu=1 rq=0xffffffc97fed2f68 event=enqueue t_avg=0 t_est=966 q_avg=20 q_est=${i % 1000}\n`,
+  },
+  'latency tracer (preemptoff)': {
+    header: '# tracer: preemptoff\n#\n# preemptoff latency trace v1.1.5 on 3.8.0-test+\n',
+    line: (i) => `    bash-${String(1994 + (i % 7)).padEnd(5)}    1d.h${i % 4}   ${String(i % 1000).padStart(3)}us : ${fn(i)} <-${caller(i)}\n  <idle>-0       3d..3   ${String(i % 1000).padStart(3)}us+:      0:120:R ==> [003]   ${312 + (i % 9)}:100:R kworker/3:1H\n`,
+  },
   'kprobe events': { header: '# tracer: nop\n#\n', line: (i) => `${task(i)}    [${cpu(i)}] .....   ${ts(i)}: do_sys_openat2: (do_sys_openat2+0x0/0x170) dfd=-100 fname="/usr/lib/file${i % 1000}" flags=0x${(i % 4096).toString(16)}\n` },
 }
 
