@@ -7,7 +7,7 @@ import { TargetError, TracefsUnavailableError } from '../errors.js'
 import { exec } from './exec.js'
 import { pidAlive } from '../tempdir.js'
 import { hostSpawner } from './spawner.js'
-import type { Spawner, Target } from './target.js'
+import { sysctlPath, type Spawner, type Sysctl, type Target } from './target.js'
 import { dependsOf, moduleError, moduleNameOf, moduleNames, newKernelLines } from './workload.js'
 import { buildModule } from './build.js'
 
@@ -79,6 +79,17 @@ export class HostTarget implements Target {
 
   exists(p: string): Promise<boolean> {
     return exists(this.path(p))
+  }
+
+  readSysctl(name: Sysctl): Promise<string | undefined> {
+    return readFile(sysctlPath(name), 'utf8').catch((e) => {
+      if ((e as { code?: string }).code === 'ENOENT') return undefined
+      throw e
+    })
+  }
+
+  writeSysctl(name: Sysctl, value: string): Promise<void> {
+    return fsCall(sysctlPath(name), () => writeFile(sysctlPath(name), value))
   }
 
   readFile(absolutePath: string): Promise<Buffer> {

@@ -26,6 +26,12 @@ export interface Target {
   rmdir(path: string): Promise<void>
   list(path: string): Promise<string[]>
   exists(path: string): Promise<boolean>
+  /**
+   * A kernel setting under /proc/sys by its sysctl name (`kernel.stack_tracer_enabled`), or
+   * undefined where the kernel has none; only names kspec itself chooses, never a user's.
+   */
+  readSysctl(name: Sysctl): Promise<string | undefined>
+  writeSysctl(name: Sysctl, value: string): Promise<void>
   /** Reads a file of the target outside tracefs (an ELF binary, /proc/kallsyms). */
   readFile(absolutePath: string): Promise<Buffer>
   /** Streams a tracefs file that blocks for data (trace_pipe) until the signal aborts. */
@@ -123,3 +129,9 @@ export interface Background {
   /** none left; killed; waited for until they ended; or still running at the timeout, then killed. */
   outcome: 'none' | 'killed' | 'waited' | 'timed out'
 }
+
+/** The kernel settings kspec reads and writes: the stack tracer's switch. */
+export type Sysctl = 'kernel.stack_tracer_enabled'
+
+/** Where a sysctl lives under /proc/sys. */
+export const sysctlPath = (name: Sysctl): string => `/proc/sys/${name.replaceAll('.', '/')}`

@@ -11,6 +11,7 @@ import { evaluateCallOrder, formatCallOrder } from './toCallInOrder.js'
 import { evaluateCallTimes, formatCallTimes } from './toCallTimes.js'
 import { evaluateEvents, formatEvents } from './toHaveEvent.js'
 import { evaluateStack, formatStack } from './toHaveStack.js'
+import { evaluateDeepestStack, formatDeepestStack } from './toHaveDeepestStack.js'
 import { evaluateReturn, formatReturn } from './toReturnFrom.js'
 import type { Trace } from '../trace/trace.js'
 
@@ -26,6 +27,12 @@ export interface TraceMatchers<R = unknown> {
   toHaveEvent(name: string, fields?: FieldsExpectation): R
   toHaveEventTimes(name: string, times: number, fields?: FieldsExpectation): R
   toHaveStack(frames: string[]): R
+  /**
+   * The stack tracer's deepest kernel stack (declared with `stackTracer`) holds these
+   * frames, innermost first; its size is `trace.state.stack.maxSize`.
+   * @example expect(trace).toHaveDeepestStack(['vfs_read', 'ksys_read'])
+   */
+  toHaveDeepestStack(frames: string[]): R
   /** A kretprobe/uretprobe on fn, or sys_exit_<fn>, returned (value). Not `toReturn`: vitest's spy matcher owns that name. */
   toReturnFrom(fn: string, value?: FieldExpectation): R
   toBeComplete(): R
@@ -107,6 +114,13 @@ export function installMatchers(): void {
       frames.forEach((f) => assertName(f, 'toHaveStack', 'frame name'))
       const r = evaluateStack(trace, frames)
       return { pass: r.pass, message: () => formatStack(trace, frames, r, this.isNot) }
+    },
+    toHaveDeepestStack(subject: unknown, frames: string[]) {
+      const trace = assertTrace(subject, 'toHaveDeepestStack')
+      if (!Array.isArray(frames) || frames.length === 0) throw new TypeError('expect(trace).toHaveDeepestStack(): pass the frames to find, innermost first, e.g. ["vfs_read", "ksys_read"].')
+      frames.forEach((f) => assertName(f, 'toHaveDeepestStack', 'frame name'))
+      const r = evaluateDeepestStack(trace, frames)
+      return { pass: r.pass, message: () => formatDeepestStack(trace, frames, r, this.isNot) }
     },
     toReturnFrom(subject: unknown, fn: string, value?: FieldExpectation) {
       const trace = assertTrace(subject, 'toReturnFrom')

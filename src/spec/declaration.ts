@@ -64,6 +64,14 @@ export const traceSchema = z
     maxGraphDepth: z.number().int().min(0).max(100).optional(),
     /** options/func_stack_trace: a kernel stack under every function tracer hit. */
     funcStackTrace: z.boolean().default(false),
+    /**
+     * The stack tracer: the deepest kernel stack while the workload runs, on
+     * `trace.state.stack` (`stack_max_size`, `stack_trace`). It watches every task on the
+     * machine, not only the workload; `{ functions }` limits it to stacks through those
+     * functions' calls (stack_trace_filter). One test at a time uses it (a lock).
+     * @example defineTrace({ events: ['syscalls:sys_enter_read'], stackTracer: { functions: ['vfs_read'] } })
+     */
+    stackTracer: z.union([z.boolean(), z.strictObject({ functions: z.array(functionGlob).min(1, 'name at least one function, or write stackTracer: true') })]).default(false),
     /** options/stacktrace: a kernel stack under every event. */
     stacktrace: z.boolean().default(false),
     /** Any other trace option by its file name under options/ (`record-tgid`, `sym-offset`). */
@@ -119,8 +127,8 @@ export const traceSchema = z
     const names = [...d.kprobes, ...d.uprobes].map((p) => p.name)
     const dup = names.find((n, i) => names.indexOf(n) !== i)
     if (dup) ctx.addIssue({ code: 'custom', path: ['kprobes'], message: `two probes are named "${dup}": give each a unique name` })
-    if (d.tracer === 'nop' && d.events.length === 0 && d.kprobes.length === 0 && d.uprobes.length === 0) {
-      ctx.addIssue({ code: 'custom', path: [], message: 'this declaration records nothing: choose a tracer, events, kprobes or uprobes' })
+    if (d.tracer === 'nop' && d.events.length === 0 && d.kprobes.length === 0 && d.uprobes.length === 0 && !d.stackTracer) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'this declaration records nothing: choose a tracer, events, kprobes, uprobes or the stack tracer' })
     }
   })
 

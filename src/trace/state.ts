@@ -10,6 +10,30 @@ export interface TracingState {
   histograms: Record<string, Histogram[]>
   /** The recording's probes as kprobe_events and uprobe_events list them (`p:kspec_1_1/kernel_clone kernel_clone arg1=$stack`). */
   probes: string[]
+  /** The stack tracer's deepest kernel stack while the workload ran (`stackTracer` in the declaration). */
+  stack?: DeepestStack
+}
+
+/**
+ * The deepest kernel stack the stack tracer saw (`stack_max_size`, `stack_trace`). The
+ * stack tracer watches every task on the machine, so the deepest stack may be another's.
+ */
+export interface DeepestStack {
+  /** Bytes of stack in use at the deepest point (stack_max_size). */
+  maxSize: number
+  /** Innermost first, as stack_trace lists them. */
+  frames: StackFrame[]
+}
+
+export interface StackFrame {
+  /** Bytes of stack in use from this frame outwards (the Depth column). */
+  depth: number
+  /** Bytes this frame itself uses (the Size column). */
+  size: number
+  /** As printed: `vfs_read+0x5/0x1e0`. */
+  location: string
+  /** The function alone: `vfs_read`. */
+  function: string
 }
 
 /** One histogram trigger's table, as the event's `hist` file prints it. */

@@ -9,7 +9,9 @@ import { globRegExp } from '../trace/glob.js'
 import type { Features } from './features.js'
 import { plan } from './requirements.js'
 import { checkFunctions } from './functions.js'
-import { saveTopLevel, type SavedState } from './toplevel.js'
+import { restoreStackTracer, saveTopLevel, STACK_TRACER, type SavedStackTracer, type SavedState } from './toplevel.js'
+import { parseStackTrace } from '../parse/stack-trace.js'
+import type { DeepestStack } from '../trace/state.js'
 
 /** A declaration applied to tracefs: where (an instance or the top level) and what was created. */
 export interface Arming {
@@ -35,6 +37,8 @@ export interface Arming {
   triggers?: { file: string; trigger: string }[]
   /** The instance's set_event once armed: a workload that changed it (enable(), $KSPEC_INSTANCE) leaves an arming no other test may reuse. */
   enabled?: string
+  /** During a run with the stack tracer: the machine's stack tracer as kspec found it, and the lock held for the run. */
+  stack?: { saved: SavedStackTracer; release: () => Promise<void> }
 }
 
 let armings = 0
@@ -82,7 +86,60 @@ export async function arm(t: Target, decl: TraceDeclaration, features: Features,
   }
   if (decl.tracer !== 'nop') await w('current_tracer', decl.tracer)
   if (decl.funcStackTrace) await w('options/func_stack_trace', '1')
+  if (decl.stackTracer) await armStackTracer(t, decl.stackTracer === true ? [] : decl.stackTracer.functions, features)
   return a
+}
+
+/** The stack tracer's functions are checked at arming, so a misspelt one fails before anything runs; the tracer itself is set per run. */
+async function armStackTracer(t: Target, functions: string[], features: Features): Promise<void> {
+  if (functions.length > 0) await checkFunctions(t, features, functions)
+}
+
+/**
+ * The stack tracer for one run: the machine has one, so a lock keeps it to one run at a
+ * time, and what kspec changes (its switch, filter and maximum) is saved here and put back
+ * by stopStackTracer (or by teardown, when the run was cut short). Nothing stays set while
+ * an arming waits to be reused, and a reused arming holds no lock another test waits on.
+ */
+export async function startStackTracer(t: Target, a: Arming): Promise<void> {
+  const functions = a.decl.stackTracer === true || a.decl.stackTracer === false ? [] : a.decl.stackTracer.functions
+  const release = await t.lock('stack_tracer', 60_000)
+  try {
+    const saved: SavedStackTracer = { enabled: (await t.readSysctl(STACK_TRACER))?.trim() ?? '0', maxSize: (await t.read('stack_max_size')).trim(), filter: await t.read('stack_trace_filter') }
+    a.stack = { saved, release }
+  } catch (e) {
+    await release()
+    throw e
+  }
+  if (functions.length > 0) {
+    await tracefsWrite(t, 'stack_trace_filter', functions.join('\n'), { errorLog: '' })
+    await checkFilter(t, 'stack_trace_filter', functions)
+  }
+  await tracefsWrite(t, 'stack_max_size', '0')
+  await t.writeSysctl(STACK_TRACER, '1')
+}
+
+/** Switches the stack tracer off, reads the deepest stack, and puts it back as kspec found it. */
+export async function stopStackTracer(t: Target, a: Arming): Promise<DeepestStack> {
+  try {
+    await t.writeSysctl(STACK_TRACER, '0')
+    return parseStackTrace(await t.read('stack_trace'), await t.read('stack_max_size'))
+  } finally {
+    await releaseStackTracer(t, a)
+  }
+}
+
+/** Puts the stack tracer back and lets the next run have it; nothing when this arming does not hold it. */
+export async function releaseStackTracer(t: Target, a: Arming): Promise<void> {
+  const held = a.stack
+  if (held === undefined) return
+  a.stack = undefined
+  try {
+    const failed = await restoreStackTracer(t, held.saved)
+    if (failed.length) throw new TracefsError(`could not put the stack tracer's ${failed.join(', ')} back as kspec found them`, failed[0], undefined)
+  } finally {
+    await held.release()
+  }
 }
 
 /**

@@ -20,6 +20,8 @@ export interface Features {
   eventTriggers: Set<string> | undefined
   /** Kernel modules can be loaded (/proc/modules exists: CONFIG_MODULES). */
   modules: boolean
+  /** The stack tracer's files (stack_trace, stack_max_size: CONFIG_STACK_TRACER). */
+  stackTracer: boolean
   /** available_filter_functions can be read (function names can be checked there). */
   filterFunctions: boolean
   root: boolean
@@ -67,6 +69,7 @@ async function probe(t: Target): Promise<Features> {
     refused: new Map(),
     probed: new Set(),
     kprobes: await t.exists('kprobe_events'),
+    stackTracer: await t.exists('stack_trace'),
     uprobes: await t.exists('uprobe_events'),
     options,
     clocks,

@@ -3,12 +3,12 @@ import { join } from 'node:path'
 import { TracefsError, UnsupportedError, WorkloadTimeoutError } from '../errors.js'
 import { checkedDir, KEPT, privateDir } from '../tempdir.js'
 import { parseHist } from '../parse/hist.js'
-import type { TracingState } from '../trace/state.js'
+import type { DeepestStack, TracingState } from '../trace/state.js'
 import type { BackgroundPolicy, PreparedJob, Spawner, Target, WorkloadResult } from '../kernel/target.js'
 import { TraceParser } from '../parse/parser.js'
 import { parseFormat } from '../parse/format.js'
 import type { Trace } from '../trace/trace.js'
-import { armTriggers, type Arming } from './arm.js'
+import { armTriggers, startStackTracer, stopStackTracer, type Arming } from './arm.js'
 import type { TraceDeclaration } from '../spec/declaration.js'
 import { tracefsWrite } from './explain.js'
 
@@ -149,6 +149,8 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
   a.stopped = false
   let result: WorkloadResult | undefined
   let tracingOn = true
+  let stackOn = false
+  let stack: DeepestStack | undefined
   const collected: Buffer[] = []
   let streaming: Promise<void> | undefined
   const stop = new AbortController()
@@ -157,6 +159,11 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
     await barrier(t, a)
     // Started off: the workload turns it on where its step begins.
     if (!a.decl.startTracing) await w('tracing_on', '0')
+    if (a.decl.stackTracer) {
+      // The deepest stack of this run only, from here to the workload's end.
+      stackOn = true
+      await startStackTracer(t, a)
+    }
     if (a.decl.stream) streaming = (async () => {
       for await (const chunk of t.stream(`${a.dir}trace_pipe`, stop.signal)) {
         collected.push(chunk)
@@ -170,6 +177,7 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
       result = await started.start()
     }
   } finally {
+    if (stackOn && a.stack) stack = await stopStackTracer(t, a)
     // Tracing failed to start (the barrier): the workload never runs.
     await job?.cancel()
     // Whether a traceoff trigger turned it off during the run: read before kspec does.
@@ -189,6 +197,7 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
   const trace: RecordedTrace = Object.assign(parser.finish(), { formats, declaration: a.decl, workload: result })
   trace.kernel = await t.release()
   trace.state = { tracingOn, histograms: await histograms(t, a), probes: await probeDefinitions(t, a) }
+  if (stack) trace.state.stack = stack
   a.overrun = await after
   trace.loss.overwritten += Math.max(0, a.overrun - before - trace.loss.lostEvents)
   if (result?.exitCode === 127 && /^kspec: cannot run |: not found$|command not found/m.test(result.stderr)) {

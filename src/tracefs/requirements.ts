@@ -79,6 +79,10 @@ export function plan(d: TraceDeclaration, f: Features): Plan {
     unmet.push(`uprobes are not available ${on} (no uprobe_events: CONFIG_UPROBE_EVENTS is off)`)
     needs.push('CONFIG_UPROBE_EVENTS')
   }
+  if (d.stackTracer && !f.stackTracer) {
+    unmet.push(`the stack tracer is not available ${on} (no stack_trace: CONFIG_STACK_TRACER is off)`)
+    needs.push('CONFIG_STACK_TRACER')
+  }
   const options = Object.keys(d.options)
   if (d.stacktrace) options.push('stacktrace')
   for (const o of options) if (!f.options.has(o)) unmet.push(`the trace option ${o} is not available ${on}`)

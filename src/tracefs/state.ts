@@ -6,6 +6,7 @@ export type Snapshot = Record<string, string>
 const FILES = [
   'current_tracer', 'tracing_on', 'set_event', 'set_event_pid', 'set_ftrace_pid', 'trace_options', 'kprobe_events', 'uprobe_events',
   'buffer_size_kb', 'trace_clock', 'set_ftrace_filter', 'set_ftrace_notrace', 'set_graph_function', 'set_graph_notrace', 'max_graph_depth',
+  'stack_trace_filter', 'stack_max_size',
 ]
 
 /** Lines naming kspec's own objects (other live armings, pooled instances) are not leaks of this test. */
@@ -21,6 +22,8 @@ export async function snapshot(t: Target): Promise<Snapshot> {
     const v = await t.read(f).catch(() => undefined)
     if (v !== undefined) out[f] = v.split('\n').filter((l) => l && !mine(l)).join('\n')
   }
+  const stackTracer = await t.readSysctl('kernel.stack_tracer_enabled').catch(() => undefined)
+  if (stackTracer !== undefined) out['kernel.stack_tracer_enabled'] = stackTracer.trim()
   out.instances = (await t.list('instances').catch(() => [] as string[])).filter((l) => !mine(l)).sort().join(' ')
   // A module a test loaded and did not unload is left behind too.
   const modules = await t.modules().catch(() => undefined)

@@ -1,6 +1,6 @@
 import type { Target } from '../kernel/target.js'
 import { LeakError } from '../errors.js'
-import type { Arming } from './arm.js'
+import { releaseStackTracer, type Arming } from './arm.js'
 import { restoreTopLevel } from './toplevel.js'
 
 /**
@@ -33,6 +33,8 @@ export async function teardown(t: Target, a: Arming): Promise<void> {
     if (notRestored.length) failed.push(`could not restore ${notRestored.join(', ')}`)
   }
   await spawnerDone
+  // A run cut short (a signal, a failed start) may still hold the stack tracer.
+  await step('put the stack tracer back', () => releaseStackTracer(t, a))
   if (a.probes.length > 0) {
     const release = await t.lock('dynamic_events', 30_000)
     try {

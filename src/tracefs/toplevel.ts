@@ -22,6 +22,33 @@ export async function saveTopLevel(t: Target, d: TraceDeclaration): Promise<Save
   return { files }
 }
 
+/** The stack tracer's switch, a sysctl (it has no tracefs file). */
+export const STACK_TRACER = 'kernel.stack_tracer_enabled' as const
+
+/** The stack tracer's state as kspec found it. */
+export interface SavedStackTracer {
+  enabled: string
+  maxSize: string
+  filter: string
+}
+
+/** Puts the stack tracer back: switched as it was, its filter and its recorded maximum. */
+export async function restoreStackTracer(t: Target, s: SavedStackTracer): Promise<string[]> {
+  const failed: string[] = []
+  const put = async (what: string, fn: () => Promise<void>): Promise<void> => {
+    try {
+      await fn()
+    } catch {
+      failed.push(what)
+    }
+  }
+  await put(STACK_TRACER, () => t.writeSysctl(STACK_TRACER, s.enabled))
+  await put('stack_trace_filter', () => t.write('stack_trace_filter', ''))
+  for (const l of lines(s.filter)) await put('stack_trace_filter', () => t.append('stack_trace_filter', l))
+  await put('stack_max_size', () => t.write('stack_max_size', s.maxSize))
+  return failed
+}
+
 const lines = (s: string): string[] => s.split('\n').filter((l) => l && !l.startsWith('#'))
 
 /**

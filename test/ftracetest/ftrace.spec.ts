@@ -39,3 +39,17 @@ test("func-filter-pid.tc: the function tracer with set_ftrace_pid records only t
   const tree = await record(defineTrace({ tracer: 'function', functions: ['schedule', 'vfs_read', 'do_sys_openat2'] }), ['sh', '-c', 'cat /etc/hostname > /dev/null; sleep 0.02'])
   expect(tree.records.filter((r) => r.kind === 'function').some((r) => r.pid !== tree.workload!.pid)).toBe(true)
 })
+
+test('func_stack_tracer.tc: the max stack tracer records the deepest stack; with stack_trace_filter *lock*, the deepest stack starts in a lock function', async ({ record }) => {
+  // The .tc forks up to ten times with the stack tracer on, reading stack_trace each time.
+  const forks = ['sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10; do ( echo forked > /dev/null ); done']
+  const all = await record(defineTrace({ events: ['sched:sched_process_fork'], stackTracer: true }), forks)
+  const deepest = all.state!.stack!
+  expect(deepest.frames.length).toBeGreaterThan(0)
+  expect(deepest.maxSize).toBeGreaterThan(0)
+  expect(deepest.frames[0].depth).toBe(deepest.maxSize)
+  const locks = await record(defineTrace({ events: ['sched:sched_process_fork'], stackTracer: { functions: ['*lock*'] } }), forks)
+  const first = locks.state!.stack!.frames[0]
+  expect(first.function).toMatch(/lock/)
+  expect(locks).toHaveDeepestStack([first.function])
+})

@@ -3,7 +3,7 @@ import { constants } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { TargetError } from '../../errors.js'
-import type { BackgroundPolicy, PreparedJob, Spawner, Target, WorkloadResult, WorkloadSpec } from '../target.js'
+import { sysctlPath, type BackgroundPolicy, type PreparedJob, type Spawner, type Sysctl, type Target, type WorkloadResult, type WorkloadSpec } from '../target.js'
 import { argvOf, control, envOf, dependsOf, moduleError, moduleNameOf, moduleNames, newKernelLines, parseStat, pollUntil, waitStopped, type Container } from '../workload.js'
 import { buildModule, debianHeaders } from '../build.js'
 import { lease } from './broker.js'
@@ -126,6 +126,17 @@ export class QemuTarget implements Target {
 
   async list(p: string): Promise<string[]> {
     return (await this.#req(Op.LIST, [TRACEFS + p], p)).toString().split('\0').filter(Boolean)
+  }
+
+  async readSysctl(name: Sysctl): Promise<string | undefined> {
+    const path = sysctlPath(name)
+    if (!(await this.#req(Op.EXISTS, [path], path).then(() => true, (e) => (e instanceof TargetError ? false : Promise.reject(e))))) return undefined
+    return (await this.#req(Op.READ, [path], path)).toString()
+  }
+
+  async writeSysctl(name: Sysctl, value: string): Promise<void> {
+    const path = sysctlPath(name)
+    await this.#req(Op.WRITE, [path, value], path)
   }
 
   async exists(p: string): Promise<boolean> {
