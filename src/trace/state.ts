@@ -19,7 +19,7 @@ export interface TracingState {
  * stack tracer watches every task on the machine, so the deepest stack may be another's.
  */
 export interface DeepestStack {
-  /** Bytes of stack in use at the deepest point (stack_max_size). */
+  /** Bytes of stack in use at the deepest point (stack_max_size), without the stack tracer's own frame: the innermost frame's depth may exceed it. */
   maxSize: number
   /** Innermost first, as stack_trace lists them. */
   frames: StackFrame[]
