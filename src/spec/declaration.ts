@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { DeclarationError } from '../errors.js'
-import { eventName, functionGlob, keyedRecord } from './name-schemas.js'
+import { eventName, functionGlob, functionTrigger, keyedRecord } from './name-schemas.js'
 import { probeSchema } from './probes.js'
 import { expressionProblem } from './syntax.js'
 
@@ -62,6 +62,14 @@ export const traceSchema = z
     graphNotrace: z.array(functionGlob).default([]),
     /** max_graph_depth (0: unlimited). */
     maxGraphDepth: z.number().int().min(0).max(100).optional(),
+    /**
+     * Function triggers, as set_ftrace_filter takes them (`schedule:traceoff`,
+     * `kernel_clone:stacktrace:5`, `do_exit:enable_event:sched:sched_switch`): a command run
+     * whenever the function is hit, by any task, whatever the tracer. Set once the workload
+     * is forked, so kspec's own launching does not fire them; the kernel's list of them is on
+     * `trace.state.functionTriggers`.
+     */
+    functionTriggers: z.array(functionTrigger).default([]),
     /** options/func_stack_trace: a kernel stack under every function tracer hit. */
     funcStackTrace: z.boolean().default(false),
     /**
@@ -127,8 +135,8 @@ export const traceSchema = z
     const names = [...d.kprobes, ...d.uprobes].map((p) => p.name)
     const dup = names.find((n, i) => names.indexOf(n) !== i)
     if (dup) ctx.addIssue({ code: 'custom', path: ['kprobes'], message: `two probes are named "${dup}": give each a unique name` })
-    if (d.tracer === 'nop' && d.events.length === 0 && d.kprobes.length === 0 && d.uprobes.length === 0 && !d.stackTracer) {
-      ctx.addIssue({ code: 'custom', path: [], message: 'this declaration records nothing: choose a tracer, events, kprobes, uprobes or the stack tracer' })
+    if (d.tracer === 'nop' && d.events.length === 0 && d.kprobes.length === 0 && d.uprobes.length === 0 && !d.stackTracer && d.functionTriggers.length === 0) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'this declaration records nothing: choose a tracer, events, kprobes, uprobes, function triggers or the stack tracer' })
     }
   })
 

@@ -16,6 +16,18 @@ export const functionGlob = z
   .string()
   .regex(/^(\*?[A-Za-z0-9_.$*?]+\*?|\*)(:mod:[A-Za-z0-9_*-]+)?$|^:mod:[A-Za-z0-9_*-]+$/, 'write a function name or glob (do_filp_open, *openat*, ext4_*), optionally with :mod:<module>')
 
+/**
+ * A function trigger as set_ftrace_filter takes it: `<function>:<command>[:count]`, the
+ * function a name or glob, the command traceon, traceoff, stacktrace, snapshot, dump,
+ * cpudump, or enable_event/disable_event:<system>:<event>.
+ */
+export const functionTrigger = z
+  .string()
+  .regex(
+    /^\*?[A-Za-z0-9_.$*?]+\*?:(traceon|traceoff|stacktrace|snapshot|dump|cpudump|(enable|disable)_event:[A-Za-z0-9_]+:[A-Za-z0-9_]+)(:\d+)?$/,
+    'write a function trigger as set_ftrace_filter takes it: <function>:<command>[:count], e.g. "schedule:traceoff", "kernel_clone:stacktrace:5", "do_exit:enable_event:sched:sched_switch"; commands: traceon, traceoff, stacktrace, snapshot, dump, cpudump, enable_event:<sys>:<event>, disable_event:<sys>:<event>',
+  )
+
 /** A probe's event name: a C identifier. */
 export const probeName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'probe names are C identifiers, e.g. open_ret')
 

@@ -10,6 +10,8 @@ export interface TracingState {
   histograms: Record<string, Histogram[]>
   /** The recording's probes as kprobe_events and uprobe_events list them (`p:kspec_1_1/kernel_clone kernel_clone arg1=$stack`). */
   probes: string[]
+  /** The function triggers as set_ftrace_filter lists them at the end of the run (`schedule:traceoff:count=0`), when the declaration has any. */
+  functionTriggers?: string[]
   /** The stack tracer's deepest kernel stack while the workload ran (`stackTracer` in the declaration). */
   stack?: DeepestStack
 }

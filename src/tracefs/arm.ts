@@ -80,6 +80,11 @@ export async function arm(t: Target, decl: TraceDeclaration, features: Features,
   }
   await defineProbes(t, a, [...decl.kprobes, ...decl.uprobes])
   for (const e of decl.events) await enableEvent(t, a, typeof e === 'string' ? { name: e } : e)
+  if (decl.functionTriggers.length > 0) {
+    // Names are checked now; the triggers wait for the run (armTriggers), as event triggers do.
+    await checkFunctions(t, features, decl.functionTriggers.map((tr) => tr.slice(0, tr.indexOf(':'))))
+    for (const trigger of decl.functionTriggers) (a.triggers ??= []).push({ file: `${a.dir}set_ftrace_filter`, trigger })
+  }
   for (const probe of a.probes) {
     a.formatDirs.push(`events/${a.group}/${probe.name}/`)
     await w(`events/${a.group}/${probe.name}/enable`, '1')
@@ -144,7 +149,9 @@ export async function releaseStackTracer(t: Target, a: Arming): Promise<void> {
 
 /**
  * Sets the arming's triggers, once, after the workload's process was forked (and stopped)
- * and before tracing starts. A trigger without a condition fires before the pid filter is
+ * and tracing has begun (the barrier passed), just before the workload runs: a trigger on
+ * a function every task hits (`schedule:traceoff`) fires at once, and set earlier it
+ * turned tracing off before the barrier's marker could be written (EBADF). A trigger without a condition fires before the pid filter is
  * consulted, and with tracing off too (only traceon/traceoff check tracing_on): set at
  * arming, an `enable_event` or `stacktrace` on sched_process_fork fired on kspec's own fork
  * of the workload, so sched_switch was on from the start. Other processes of the machine
@@ -224,6 +231,9 @@ async function place(t: Target, p: Probe): Promise<string> {
 }
 
 export { eventNames }
+
+/** The function triggers set_ftrace_filter lists (`schedule:traceoff:count=2`, `kernel_clone:stacktrace:unlimited`), not its filter entries. */
+export const listedFunctionTriggers = (text: string): string[] => text.split('\n').filter((l) => /^[^\s#:]+:\S/.test(l) && !/^:mod:/.test(l))
 
 /**
  * Reads a function filter back and checks every entry took: a write the kernel took only

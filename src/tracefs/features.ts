@@ -20,6 +20,8 @@ export interface Features {
   eventTriggers: Set<string> | undefined
   /** Kernel modules can be loaded (/proc/modules exists: CONFIG_MODULES). */
   modules: boolean
+  /** The function trigger commands the kernel's README lists under set_ftrace_filter (snapshot with CONFIG_TRACER_SNAPSHOT); undefined without them. */
+  functionTriggers: Set<string> | undefined
   /** The stack tracer's files (stack_trace, stack_max_size: CONFIG_STACK_TRACER). */
   stackTracer: boolean
   /** available_filter_functions can be read (function names can be checked there). */
@@ -57,6 +59,7 @@ async function probe(t: Target): Promise<Features> {
       await t.rmdir(dir)
     }
   }
+  const readme = await t.read('README').catch(() => '')
   const filterFunctions = await t
     .read('available_filter_functions')
     .then(() => true)
@@ -74,7 +77,8 @@ async function probe(t: Target): Promise<Features> {
     options,
     clocks,
     filterFunctions,
-    eventTriggers: eventTriggers(await t.read('README').catch(() => '')),
+    eventTriggers: eventTriggers(readme),
+    functionTriggers: (await t.exists('set_ftrace_filter')) ? triggerCommands(readme, 'a command to perform when function is hit') : undefined,
     modules: (await t.modules().catch(() => undefined)) !== undefined,
     root: process.getuid?.() === 0,
   }
@@ -87,7 +91,12 @@ async function probe(t: Target): Promise<Features> {
  * `snapshot`, `hist`, `enable_hist`, `disable_hist`.
  */
 export function eventTriggers(readme: string): Set<string> | undefined {
-  const section = readme.indexOf('a command to perform when event is hit')
+  return triggerCommands(readme, 'a command to perform when event is hit')
+}
+
+/** The commands the README lists after `heading` (its `trigger:` lines, up to `example:`). */
+function triggerCommands(readme: string, heading: string): Set<string> | undefined {
+  const section = readme.indexOf(heading)
   if (section === -1) return undefined
   const lines = readme.slice(section).split('\n')
   const first = lines.findIndex((l) => /^\s*trigger:/.test(l))

@@ -95,6 +95,8 @@ export class Recorder {
   async unmet(decl: TraceDeclaration): Promise<{ unmet: string[]; needs: string[] }> {
     const f = await this.features()
     if (decl.tracer !== 'nop') await probeTracer(this.target, f, decl.tracer)
+    // Function triggers are the function tracer's machinery: refused where it is.
+    if (decl.functionTriggers.length > 0) await probeTracer(this.target, f, 'function')
     return plan(decl, f)
   }
 

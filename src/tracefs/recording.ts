@@ -8,7 +8,7 @@ import type { BackgroundPolicy, PreparedJob, Spawner, Target, WorkloadResult } f
 import { TraceParser } from '../parse/parser.js'
 import { parseFormat } from '../parse/format.js'
 import type { Trace } from '../trace/trace.js'
-import { armTriggers, startStackTracer, stopStackTracer, type Arming } from './arm.js'
+import { armTriggers, listedFunctionTriggers, startStackTracer, stopStackTracer, type Arming } from './arm.js'
 import type { TraceDeclaration } from '../spec/declaration.js'
 import { tracefsWrite } from './explain.js'
 
@@ -141,11 +141,6 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
     await job!.cancel()
     throw e
   })
-  // The workload is forked: triggers set now cannot fire on kspec's launching.
-  await armTriggers(t, a).catch(async (e) => {
-    await job?.cancel()
-    throw e
-  })
   a.stopped = false
   let result: WorkloadResult | undefined
   let tracingOn = true
@@ -159,6 +154,9 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
     await barrier(t, a)
     // Started off: the workload turns it on where its step begins.
     if (!a.decl.startTracing) await w('tracing_on', '0')
+    // The workload is forked and tracing has begun: triggers set now neither fire on kspec's
+    // launching nor stop tracing before the barrier passed (`schedule:traceoff` fires at once).
+    await armTriggers(t, a)
     if (a.decl.stackTracer) {
       // The deepest stack of this run only, from here to the workload's end.
       stackOn = true
@@ -198,6 +196,7 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
   trace.kernel = await t.release()
   trace.state = { tracingOn, histograms: await histograms(t, a), probes: await probeDefinitions(t, a) }
   if (stack) trace.state.stack = stack
+  if (a.decl.functionTriggers.length > 0) trace.state.functionTriggers = listedFunctionTriggers(await t.read(`${a.dir}set_ftrace_filter`))
   a.overrun = await after
   trace.loss.overwritten += Math.max(0, a.overrun - before - trace.loss.lostEvents)
   if (result?.exitCode === 127 && /^kspec: cannot run |: not found$|command not found/m.test(result.stderr)) {

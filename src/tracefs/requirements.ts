@@ -79,6 +79,24 @@ export function plan(d: TraceDeclaration, f: Features): Plan {
     unmet.push(`uprobes are not available ${on} (no uprobe_events: CONFIG_UPROBE_EVENTS is off)`)
     needs.push('CONFIG_UPROBE_EVENTS')
   }
+  if (d.functionTriggers.length > 0) {
+    const refusedWith = f.refused.get('function')
+    if (f.functionTriggers === undefined || !f.tracers.includes('function')) {
+      unmet.push(`function triggers are not available ${on} (no set_ftrace_filter triggers: CONFIG_FUNCTION_TRACER or CONFIG_DYNAMIC_FTRACE is off)`)
+      needs.push('CONFIG_FUNCTION_TRACER', 'CONFIG_DYNAMIC_FTRACE')
+    } else if (refusedWith) {
+      unmet.push(`function triggers need the function tracer, which is refused ${on}: selecting it fails with ${refusedWith}${refusedWith === 'EPERM' ? ' (a lockdown or a security module forbids the function tracer)' : ''}`)
+      needs.push('CONFIG_FUNCTION_TRACER')
+    } else {
+      for (const trigger of d.functionTriggers) {
+        const command = trigger.split(':')[1]
+        if (f.functionTriggers.has(command)) continue
+        const config = command === 'snapshot' ? 'CONFIG_TRACER_SNAPSHOT' : undefined
+        unmet.push(`the function trigger ${command} is not available ${on}${config ? ` (${config} is off)` : ''}; its function triggers: ${[...f.functionTriggers].join(' ')}`)
+        if (config) needs.push(config)
+      }
+    }
+  }
   if (d.stackTracer && !f.stackTracer) {
     unmet.push(`the stack tracer is not available ${on} (no stack_trace: CONFIG_STACK_TRACER is off)`)
     needs.push('CONFIG_STACK_TRACER')

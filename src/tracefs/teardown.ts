@@ -1,7 +1,7 @@
 import type { Target } from '../kernel/target.js'
 import { LeakError } from '../errors.js'
 import { releaseStackTracer, type Arming } from './arm.js'
-import { restoreTopLevel } from './toplevel.js'
+import { functionTriggerRemoval, restoreTopLevel } from './toplevel.js'
 
 /**
  * Removes what an arming created, in dependency order: tracing off, events off, the
@@ -22,6 +22,7 @@ export async function teardown(t: Target, a: Arming): Promise<void> {
   const spawnerDone = step('stop the workload spawner', async () => a.spawner?.close())
   if (a.dir) {
     if (!a.stopped) await step('tracing_on', () => t.write(`${a.dir}tracing_on`, '0'))
+    for (const trigger of a.decl.functionTriggers) await step(`remove ${trigger}`, () => t.append(`${a.dir}set_ftrace_filter`, functionTriggerRemoval(trigger)))
     await step('set_event', () => t.write(`${a.dir}set_event`, ''))
     for (const p of a.probes) await step(`disable ${p.name}`, () => t.write(`${a.dir}events/${a.group}/${p.name}/enable`, '0'))
     if (a.decl.funcStackTrace) await step('func_stack_trace', () => t.write(`${a.dir}options/func_stack_trace`, '0'))

@@ -22,6 +22,9 @@ export async function saveTopLevel(t: Target, d: TraceDeclaration): Promise<Save
   return { files }
 }
 
+/** What removes a function trigger: `!fn:cmd`, and for one with a count `!fn:cmd:0`, as the kernel's README says. */
+export const functionTriggerRemoval = (trigger: string): string => `!${trigger.replace(/:\d+$/, ':0')}`
+
 /** The stack tracer's switch, a sysctl (it has no tracefs file). */
 export const STACK_TRACER = 'kernel.stack_tracer_enabled' as const
 
@@ -69,6 +72,8 @@ export async function restoreTopLevel(t: Target, s: SavedState, d: TraceDeclarat
   await put('tracing_on', '0')
   if ('options/func_stack_trace' in f) await put('options/func_stack_trace', f['options/func_stack_trace'].trim())
   if ('current_tracer' in f) await put('current_tracer', f.current_tracer.trim())
+  // Truncating set_ftrace_filter leaves its function triggers: each is removed by name.
+  for (const trigger of d.functionTriggers) await put('set_ftrace_filter', functionTriggerRemoval(trigger), true)
   for (const file of ['set_ftrace_filter', 'set_ftrace_notrace', 'set_graph_function', 'set_graph_notrace']) {
     if (!(file in f)) continue
     await put(file, '')

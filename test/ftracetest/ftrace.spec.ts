@@ -54,3 +54,51 @@ test('func_stack_tracer.tc: the max stack tracer records the deepest stack; with
   expect(first.function).toMatch(/lock/)
   expect(locks).toHaveDeepestStack([first.function])
 })
+
+// The function trigger ports check the instance's files from inside the workload, as the
+// .tc scripts do between their steps; a check that fails exits with its own status.
+const checks = (script: string) => ['sh', '-c', `I="$KSPEC_INSTANCE"; ${script}`]
+
+test('func_traceonoff_triggers.tc: schedule:traceoff stops tracing, schedule:traceon starts it, schedule:traceoff:3 fires three times only', async ({ record }) => {
+  const off = await record(defineTrace({ events: ['sched:*'], functionTriggers: ['schedule:traceoff'] }), checks(
+    // Stopped: the trace no longer grows, and tracing_on reads 0.
+    'sleep 0.1; a=$(grep -vc "^#" "$I/trace"); sleep 0.1; b=$(grep -vc "^#" "$I/trace"); [ "$a" = "$b" ] || exit 11; [ "$(cat "$I/tracing_on")" = 0 ] || exit 12',
+  ))
+  expect(off.workload!.exitCode).toBe(0)
+  expect(off.state!.tracingOn).toBe(false)
+  expect(off.state!.functionTriggers).toEqual(['schedule:traceoff:unlimited'])
+  const on = await record(defineTrace({ events: ['sched:*'], functionTriggers: ['schedule:traceon'], startTracing: false }), checks('sleep 0.1; [ "$(cat "$I/tracing_on")" = 1 ] || exit 13'))
+  expect(on.workload!.exitCode).toBe(0)
+  expect(on.state!.tracingOn).toBe(true)
+  expect(on).toHaveEvent('sched:sched_switch')
+  const thrice = await record(defineTrace({ events: ['sched:sched_switch'], functionTriggers: ['schedule:traceoff:3'] }), checks(
+    'for i in 1 2 3; do sleep 0.1; [ "$(cat "$I/tracing_on")" = 0 ] || exit 2$i; echo 1 > "$I/tracing_on"; done; sleep 0.1; [ "$(cat "$I/tracing_on")" = 1 ] || exit 24',
+  ))
+  expect(thrice.workload!.exitCode).toBe(0)
+  expect(thrice.state!.functionTriggers).toEqual(['schedule:traceoff:count=0'])
+  // A count drops only when the trigger did something: once off, tracing stays off (the README's example).
+  const once = await record(defineTrace({ events: ['sched:*'], functionTriggers: ['schedule:traceoff:3'] }), ['sleep', '0.1'])
+  expect(once.state!.tracingOn).toBe(false)
+  expect(once.state!.functionTriggers).toEqual(['schedule:traceoff:count=2'])
+})
+
+test('func-filter-stacktrace.tc: kernel_clone:stacktrace is listed as unlimited and records a stack when the workload forks', async ({ record }) => {
+  const trace = await record(defineTrace({ events: ['sched:sched_process_fork'], functionTriggers: ['kernel_clone:stacktrace'] }), ['sh', '-c', '( echo forked > /dev/null ); sleep 0.1'])
+  expect(trace.state!.functionTriggers).toEqual(['kernel_clone:stacktrace:unlimited'])
+  expect(trace.withStacks().length).toBeGreaterThan(0)
+})
+
+test('func_event_triggers.tc: schedule:enable_event and disable_event switch sched_switch each time, or three times with :3', async ({ record }) => {
+  // As in the .tc, each check follows a sleep in which schedule ran and fired the trigger,
+  // and the workload then switches the event back; the enable file reads `1*`/`0*` once a
+  // trigger holds it. disable_event starts from sched_switch enabled by the declaration.
+  const loop = (back: 0 | 1, switched: string, n: number, after: string) =>
+    checks(`E="$I/events/sched/sched_switch/enable"; for i in ${Array.from({ length: n }, (_, i) => i + 1).join(' ')}; do sleep 0.1; [ "$(cat "$E")" = "${switched}" ] || exit 3$i; echo ${back} > "$E"; done; sleep 0.1; [ "$(cat "$E")" = "${after}" ] || exit 39`)
+  for (const [command, back, switched, idle, events] of [['enable', 0, '1*', '0*', []], ['disable', 1, '0*', '1*', ['sched:sched_switch']]] as const) {
+    const decl = (trigger: string) => defineTrace({ events: ['sched:sched_process_exit', ...events], functionTriggers: [trigger] })
+    const always = await record(decl(`schedule:${command}_event:sched:sched_switch`), loop(back, switched, 5, switched))
+    expect(always.workload!.exitCode, `${command}: ${always.workload!.stderr}`).toBe(0)
+    const thrice = await record(decl(`schedule:${command}_event:sched:sched_switch:3`), loop(back, switched, 3, idle))
+    expect(thrice.workload!.exitCode, `${command}:3: ${thrice.workload!.stderr}`).toBe(0)
+  }
+})

@@ -1,4 +1,6 @@
 import { expect, test } from 'vitest'
+import { functionTriggerRemoval } from '../../src/tracefs/toplevel.js'
+import { listedFunctionTriggers } from '../../src/tracefs/arm.js'
 import { DeclarationError } from '../../src/errors.js'
 import { defineTrace } from '../../src/spec/declaration.js'
 import { kprobe, uprobe } from '../../src/spec/probes.js'
@@ -76,4 +78,21 @@ test("options the workload scope needs cannot be turned off silently: event-fork
   `)
   expect(problems({ tracer: 'function', options: { 'function-fork': false } })).toMatch(/→ at options\["function-fork"\]/)
   expect(defineTrace({ events: ['sched:sched_process_fork'], options: { 'event-fork': false }, scope: 'system' }).options).toEqual({ 'event-fork': false })
+})
+
+test('function triggers are taken in set_ftrace_filter\'s syntax, and anything else is refused with the syntax', () => {
+  for (const ok of ['schedule:traceoff', 'schedule:traceoff:3', 'kernel_clone:stacktrace', 'do_*:traceon', 'do_exit:enable_event:sched:sched_switch:2', 'schedule:snapshot'])
+    expect(defineTrace({ functionTriggers: [ok] }).functionTriggers).toEqual([ok])
+  for (const bad of ['schedule', 'schedule:traceof', 'schedule:traceoff\nother:traceon', 'schedule:enable_event:sched', 'sched ule:traceoff', '!schedule:traceoff', 'schedule:traceoff:x']) {
+    expect(() => defineTrace({ functionTriggers: [bad] }), bad).toThrow(/write a function trigger as set_ftrace_filter takes it: <function>:<command>\[:count\]/)
+  }
+})
+
+test('what removes a function trigger, and which lines of set_ftrace_filter are function triggers', () => {
+  expect(functionTriggerRemoval('schedule:traceoff')).toBe('!schedule:traceoff')
+  expect(functionTriggerRemoval('schedule:traceoff:3')).toBe('!schedule:traceoff:0')
+  expect(functionTriggerRemoval('do_exit:enable_event:sched:sched_switch:2')).toBe('!do_exit:enable_event:sched:sched_switch:0')
+  // As Debian 6.1 lists an instance's filter with two triggers and one filtered function.
+  expect(listedFunctionTriggers('vfs_read\nschedule:traceoff:count=0\nkernel_clone:stacktrace:unlimited\n')).toEqual(['schedule:traceoff:count=0', 'kernel_clone:stacktrace:unlimited'])
+  expect(listedFunctionTriggers('#### all functions enabled ####\n')).toEqual([])
 })
