@@ -70,6 +70,12 @@ export const traceSchema = z
      * `trace.state.functionTriggers`.
      */
     functionTriggers: z.array(functionTrigger).default([]),
+    /**
+     * The snapshot buffer (`snapshot`): allocated and emptied before each run, read and
+     * parsed after it onto `trace.state.snapshot`. What fills it: a `snapshot` trigger (event
+     * or function; those read it without this), or the workload (`echo 1 > "$KSPEC_INSTANCE/snapshot"`).
+     */
+    snapshot: z.boolean().default(false),
     /** options/func_stack_trace: a kernel stack under every function tracer hit. */
     funcStackTrace: z.boolean().default(false),
     /**
@@ -189,6 +195,10 @@ function deepFreeze<T>(o: T): T {
   }
   return o
 }
+
+/** Whether a recording reads its snapshot buffer: asked for, or a snapshot trigger fills it. */
+export const readsSnapshot = (d: TraceDeclaration): boolean =>
+  d.snapshot || d.functionTriggers.some((t) => t.split(':')[1] === 'snapshot') || d.events.some((e) => typeof e !== 'string' && (e.triggers ?? []).some((t) => /^snapshot\b/.test(t)))
 
 /** The event names of a declaration, as `system:event` strings. */
 export const eventNames = (d: TraceDeclaration): string[] => d.events.map((e) => (typeof e === 'string' ? e : e.name))

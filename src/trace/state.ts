@@ -1,3 +1,5 @@
+import type { Trace } from './trace.js'
+
 /**
  * The kernel's tracing state as a recording left it, read before kspec tore anything down:
  * what an ftrace user checks beside the trace itself (whether a trigger turned tracing off,
@@ -12,6 +14,8 @@ export interface TracingState {
   probes: string[]
   /** The function triggers as set_ftrace_filter lists them at the end of the run (`schedule:traceoff:count=0`), when the declaration has any. */
   functionTriggers?: string[]
+  /** The snapshot buffer as the run left it, parsed (`snapshot: true`, or a snapshot trigger); empty when nothing took a snapshot. */
+  snapshot?: Trace
   /** The stack tracer's deepest kernel stack while the workload ran (`stackTracer` in the declaration). */
   stack?: DeepestStack
 }

@@ -22,6 +22,8 @@ export interface Features {
   modules: boolean
   /** The function trigger commands the kernel's README lists under set_ftrace_filter (snapshot with CONFIG_TRACER_SNAPSHOT); undefined without them. */
   functionTriggers: Set<string> | undefined
+  /** The snapshot buffer's file (CONFIG_TRACER_SNAPSHOT). */
+  snapshot: boolean
   /** The stack tracer's files (stack_trace, stack_max_size: CONFIG_STACK_TRACER). */
   stackTracer: boolean
   /** available_filter_functions can be read (function names can be checked there). */
@@ -73,6 +75,7 @@ async function probe(t: Target): Promise<Features> {
     probed: new Set(),
     kprobes: await t.exists('kprobe_events'),
     stackTracer: await t.exists('stack_trace'),
+    snapshot: await t.exists('snapshot'),
     uprobes: await t.exists('uprobe_events'),
     options,
     clocks,

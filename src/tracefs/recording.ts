@@ -9,7 +9,7 @@ import { TraceParser } from '../parse/parser.js'
 import { parseFormat } from '../parse/format.js'
 import type { Trace } from '../trace/trace.js'
 import { armTriggers, listedFunctionTriggers, startStackTracer, stopStackTracer, type Arming } from './arm.js'
-import type { TraceDeclaration } from '../spec/declaration.js'
+import { readsSnapshot, type TraceDeclaration } from '../spec/declaration.js'
 import { tracefsWrite } from './explain.js'
 
 /**
@@ -150,6 +150,8 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
   let streaming: Promise<void> | undefined
   const stop = new AbortController()
   try {
+    // This run's snapshot only: allocated (a trigger allocates its own) and empty.
+    if (a.decl.snapshot) await w('snapshot', '2')
     await w('tracing_on', '1')
     await barrier(t, a)
     // Started off: the workload turns it on where its step begins.
@@ -196,6 +198,7 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
   trace.kernel = await t.release()
   trace.state = { tracingOn, histograms: await histograms(t, a), probes: await probeDefinitions(t, a) }
   if (stack) trace.state.stack = stack
+  if (readsSnapshot(a.decl)) trace.state.snapshot = await readSnapshot(t, a, opts.savePath)
   if (a.decl.functionTriggers.length > 0) trace.state.functionTriggers = listedFunctionTriggers(await t.read(`${a.dir}set_ftrace_filter`))
   a.overrun = await after
   trace.loss.overwritten += Math.max(0, a.overrun - before - trace.loss.lostEvents)
@@ -261,6 +264,15 @@ async function probeDefinitions(t: Target, a: Arming): Promise<string[]> {
     for (const line of (await t.read(file)).split('\n')) if (line.includes(`:${a.group}/`)) out.push(line)
   }
   return out
+}
+
+/** The snapshot buffer, parsed as a trace of its own (the run's formats type its events); its text is saved beside the trace. */
+async function readSnapshot(t: Target, a: Arming, savePath: string): Promise<Trace> {
+  const text = Buffer.from(await t.read(`${a.dir}snapshot`))
+  const source = `${savePath}.snapshot`
+  const [{ parser }] = await Promise.all([parserFor(t, a, source), writeFile(source, text, { flag: 'wx', mode: 0o600 })])
+  await parser.read([text])
+  return parser.finish()
 }
 
 /** The `hist` files of the events a hist trigger was set on, read before teardown removes them. */

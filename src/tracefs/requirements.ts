@@ -97,6 +97,10 @@ export function plan(d: TraceDeclaration, f: Features): Plan {
       }
     }
   }
+  if (d.snapshot && !f.snapshot) {
+    unmet.push(`the snapshot buffer is not available ${on} (no snapshot file: CONFIG_TRACER_SNAPSHOT is off)`)
+    needs.push('CONFIG_TRACER_SNAPSHOT')
+  }
   if (d.stackTracer && !f.stackTracer) {
     unmet.push(`the stack tracer is not available ${on} (no stack_trace: CONFIG_STACK_TRACER is off)`)
     needs.push('CONFIG_STACK_TRACER')

@@ -1,5 +1,5 @@
 import type { Target } from '../kernel/target.js'
-import type { TraceDeclaration } from '../spec/declaration.js'
+import { readsSnapshot, type TraceDeclaration } from '../spec/declaration.js'
 
 /** The top-level files kspec may change, as it found them. */
 export interface SavedState {
@@ -86,6 +86,8 @@ export async function restoreTopLevel(t: Target, s: SavedState, d: TraceDeclarat
     for (const trigger of e.triggers ?? []) await put(`${dir}trigger`, `!${trigger}`)
     if (e.filter) await put(`${dir}filter`, '0')
   }
+  // A snapshot buffer kspec had allocated at the top level is freed (`0` clears and frees it).
+  if (readsSnapshot(d)) await put('snapshot', '0')
   await put('set_event', '')
   for (const l of lines(f.set_event ?? '')) await put('set_event', l, true)
   // Empty pid files read "no pid"; writing nothing (with O_TRUNC) restores that.

@@ -75,3 +75,26 @@ test('trace_pipe.tc: reading trace does not consume the buffer, reading trace_pi
   // Consumed by the workload's read of trace_pipe, so not in what kspec read after it.
   expect(trace.records.filter((r) => r.kind === 'marker')).toEqual([])
 })
+
+test('snapshot.tc: taking a snapshot allocates the buffer and leaves tracing_on as it was, off or on', async ({ record }) => {
+  const script = [
+    'echo 0 > "$KSPEC_INSTANCE/tracing_on"',
+    'echo 1 > "$KSPEC_INSTANCE/snapshot"',
+    'grep -q "Snapshot is allocated" "$KSPEC_INSTANCE/snapshot" || exit 11',
+    '[ "$(cat "$KSPEC_INSTANCE/tracing_on")" = 0 ] || exit 12',
+    'echo 1 > "$KSPEC_INSTANCE/tracing_on"',
+    'echo "in the snapshot" > "$KSPEC_TRACE_MARKER"',
+    'echo 1 > "$KSPEC_INSTANCE/snapshot"',
+    '[ "$(cat "$KSPEC_INSTANCE/tracing_on")" = 1 ] || exit 13',
+  ].join('; ')
+  const trace = await record(defineTrace({ events: ['sched:sched_process_exit'], snapshot: true }), ['sh', '-c', script])
+  expect(trace.workload?.exitCode, trace.workload?.stderr).toBe(0)
+  // The second snapshot swapped the marker out of the main buffer into the snapshot.
+  expect(trace.state!.snapshot!.ofKind('marker').map((m) => m.text)).toEqual(['in the snapshot'])
+  expect(trace.ofKind('marker')).toEqual([])
+  // The README's example: the workload's snapshot holds the fork before it.
+  const forked = await record(defineTrace({ events: ['sched:sched_process_fork'], snapshot: true }), ['sh', '-c', '( true ); echo 1 > "$KSPEC_INSTANCE/snapshot"'])
+  expect(forked.state!.snapshot).toHaveEvent('sched_process_fork')
+  expect(forked).not.toHaveEvent('sched_process_fork')
+})
+

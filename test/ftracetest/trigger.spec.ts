@@ -104,3 +104,16 @@ test('trigger-trace-marker-hist.tc: a hist trigger on ftrace:print counts ten tr
   const marks = await record(defineTrace({ events: [{ name: 'ftrace:print', triggers: ['hist:keys=common_pid'] }] }), ['sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10; do echo hello > "$KSPEC_TRACE_MARKER"; done'])
   expect(marks).toHaveHistogramEntry('ftrace:print', { common_pid: marks.workload!.pid }, { hitcount: 10 })
 })
+
+test('trigger-snapshot.tc: a snapshot trigger on sched_process_fork takes a snapshot holding the fork; bad and duplicate triggers refused', async ({ record }) => {
+  // The .tc forks once, then sets the trigger, then forks again: the snapshot holds the
+  // first fork. An unconditional trigger runs before its event is written, and kspec sets
+  // the trigger before the workload runs, so here the trigger waits for the second fork by
+  // its parent's name: the workload renames itself between the two.
+  const trace = await record(fork('snapshot:1 if parent_comm == "second"'), ['sh', '-c', '( echo forked > /dev/null ); printf second > /proc/$$/comm; ( echo forked > /dev/null )'])
+  // (The format's parent_comm prints as comm=.) The swap took the first fork out of the main buffer.
+  expect(trace.state!.snapshot).toHaveEvent('sched_process_fork', { comm: 'sh' })
+  expect(trace).not.toHaveEvent('sched_process_fork', { comm: 'sh' })
+  await expect(record(fork('snapshot+1'), ['true'])).rejects.toBeRefused({ errno: 'EINVAL', value: 'snapshot+1' })
+  await expect(record(fork('snapshot', 'snapshot'), ['true'])).rejects.toBeRefused({ file: /sched_process_fork\/trigger$/, value: 'snapshot' })
+})
