@@ -98,6 +98,8 @@ export const traceSchema = z
     modules: z.array(moduleSpec).default([]),
     kprobes: z.array(probeSchema.refine((p) => p.type === 'kprobe' || p.type === 'kretprobe', 'use kprobe() or kretprobe() here')).default([]),
     uprobes: z.array(probeSchema.refine((p) => p.type === 'uprobe' || p.type === 'uretprobe', 'use uprobe() or uretprobe() here')).default([]),
+    /** Events made from other events' fields (dynamic_events' `e:`), recorded like any event. */
+    eprobes: z.array(probeSchema.refine((p) => p.type === 'eprobe', 'use eprobe() here')).default([]),
     bufferSizeKb: sizeKb.optional(),
     clock: z.enum(['local', 'global', 'counter', 'uptime', 'perf', 'mono', 'mono_raw', 'boot', 'tai', 'x86-tsc']).optional(),
     /**
@@ -138,11 +140,11 @@ export const traceSchema = z
         ctx.addIssue({ code: 'custom', path: ['options', option], message: `${option}: true conflicts with scope: ${JSON.stringify(d.scope)}, which traces the named processes without their children by turning ${option} off; drop the option, or use scope: 'workload' for the whole tree` })
       }
     }
-    const names = [...d.kprobes, ...d.uprobes].map((p) => p.name)
+    const names = [...d.kprobes, ...d.uprobes, ...d.eprobes].map((p) => p.name)
     const dup = names.find((n, i) => names.indexOf(n) !== i)
     if (dup) ctx.addIssue({ code: 'custom', path: ['kprobes'], message: `two probes are named "${dup}": give each a unique name` })
-    if (d.tracer === 'nop' && d.events.length === 0 && d.kprobes.length === 0 && d.uprobes.length === 0 && !d.stackTracer && d.functionTriggers.length === 0) {
-      ctx.addIssue({ code: 'custom', path: [], message: 'this declaration records nothing: choose a tracer, events, kprobes, uprobes, function triggers or the stack tracer' })
+    if (d.tracer === 'nop' && d.events.length === 0 && d.kprobes.length === 0 && d.uprobes.length === 0 && d.eprobes.length === 0 && !d.stackTracer && d.functionTriggers.length === 0) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'this declaration records nothing: choose a tracer, events, kprobes, uprobes, eprobes, function triggers or the stack tracer' })
     }
   })
 

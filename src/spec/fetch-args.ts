@@ -7,7 +7,7 @@
  * src/tracefs/requirements.ts; x86-64 register names.
  */
 
-export type ProbeType = 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe'
+export type ProbeType = 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe' | 'eprobe'
 
 export interface FetchArgProblem {
   /** The kernel's error (its error_log words), and what to write instead. */
@@ -55,7 +55,7 @@ const integer = (s: string): number => {
 
 interface Parsed {
   /** What the innermost fetch is (for :string and dereference checks). */
-  kind: 'comm' | 'imm' | 'imm-string' | 'deref' | 'reg' | 'stack' | 'arg' | 'retval' | 'mem' | 'file'
+  kind: 'comm' | 'imm' | 'imm-string' | 'deref' | 'reg' | 'stack' | 'arg' | 'retval' | 'mem' | 'file' | 'field'
   /** Fetch instructions used so far. */
   ops: number
 }
@@ -103,7 +103,8 @@ function check(body: string, probe: ProbeType): void {
   if (type !== undefined && !commOrString) checkType(type, typeAt)
   const parsed = parse(arg, 0, probe)
   const stringType = type === 'string' || type === 'ustring' || (type === undefined && commOrString)
-  if (stringType && !['deref', 'imm', 'imm-string', 'comm', 'mem'].includes(parsed.kind)) {
+  // An eprobe's field may be a string already (char[], __data_loc): the kernel judges that by the event's format.
+  if (stringType && !['deref', 'imm', 'imm-string', 'comm', 'mem', 'field'].includes(parsed.kind)) {
     fail(typeAt, `:${type} reads a string from memory: dereference a pointer, e.g. +0(${arg}):${type} (BAD_STRING)`)
   }
 }
@@ -123,11 +124,12 @@ function checkType(type: string, at: number): void {
 
 /** parse_probe_arg: the fetch itself, `at` where it starts in the body. */
 function parse(arg: string, at: number, probe: ProbeType): Parsed {
-  const kernel = probe === 'kprobe' || probe === 'kretprobe'
+  const kernel = probe === 'kprobe' || probe === 'kretprobe' || probe === 'eprobe'
   switch (arg[0]) {
     case '$':
       return { kind: variable(arg.slice(1), at, probe), ops: 1 }
     case '%':
+      if (probe === 'eprobe') fail(at, `an eprobe reads its event's fields ($FIELD), not registers (BAD_VAR)`)
       if (!REGISTERS.has(arg.slice(1))) fail(at, `"${arg}" is not a register of x86-64 (${[...REGISTERS].map((r) => `%${r}`).join(' ')}) (BAD_REG_NAME)`)
       return { kind: 'reg', ops: 1 }
     case '@':
@@ -183,6 +185,12 @@ function parse(arg: string, at: number, probe: ProbeType): Parsed {
 /** parse_probe_vars: `$retval`, `$stack[N]`, `$comm`, `$argN` (kprobes at a function's entry). */
 function variable(name: string, at: number, probe: ProbeType): Parsed['kind'] {
   const kernel = probe === 'kprobe' || probe === 'kretprobe'
+  if (probe === 'eprobe') {
+    // parse_trace_event_arg: $comm, or a field of the attached event (the kernel checks it exists: BAD_ATTACH_ARG).
+    if (name === 'comm' || name === 'COMM') return 'comm'
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) fail(at, `"$${name}" is not a field name: an eprobe reads $FIELD of its event, or $comm (BAD_VAR)`)
+    return 'field'
+  }
   if (name === 'retval') {
     if (probe !== 'kretprobe' && probe !== 'uretprobe') fail(at, '$retval exists only in return probes: use kretprobe() or uretprobe() (RETVAL_ON_PROBE)')
     return 'retval'

@@ -2,24 +2,38 @@ import { z } from 'zod'
 import { DeclarationError } from '../errors.js'
 import { keyedRecord, probeName } from './name-schemas.js'
 import { fetchArgProblem, MAX_ARG_NAME } from './fetch-args.js'
-import { kprobePlaceProblem, uprobePathProblem } from './syntax.js'
+import { expressionProblem, kprobePlaceProblem, uprobePathProblem } from './syntax.js'
+
+/** An eprobe's attached event, as dynamic_events takes it: `system.event`. */
+const eprobeEventProblem = (at: string): string | undefined =>
+  /^[A-Za-z0-9_]+\.[A-Za-z0-9_]+$/.test(at) ? undefined : 'an eprobe attaches to one event, written system.event (or system:event to eprobe()), e.g. syscalls.sys_enter_openat'
 
 /** A fetch argument's text; what the kernel makes of it is checked with the probe's type (fetch-args.ts). */
 const fetchArg = z.string().refine((s) => !/[\s\x00-\x1f\x7f]/.test(s), 'a fetch argument holds no whitespace or control characters (the kernel splits arguments on spaces)')
 
 export const probeSchema = z.strictObject({
-  type: z.enum(['kprobe', 'kretprobe', 'uprobe', 'uretprobe']),
+  type: z.enum(['kprobe', 'kretprobe', 'uprobe', 'uretprobe', 'eprobe']),
   name: probeName,
   /** kprobes: a function (with optional +offset); uprobes: the binary's path. */
   at: z.string().min(1),
   /** uprobes: a symbol resolved from the ELF symbol table, or a file offset. */
   symbol: z.string().regex(/^[A-Za-z_][\w.@]*$/).optional(),
   offset: z.number().int().nonnegative().optional(),
+  /** kretprobes: how many calls may be in flight at once (`r<maxactive>:`); the kernel's default when absent. */
+  maxactive: z.number().int().min(1, 'maxactive is at least 1').max(4096, 'maxactive is at most 4096 (KRETPROBE_MAXACTIVE_MAX)').optional(),
+  /** eprobes: a filter on the attached event's fields (`if <filter>`), not on the eprobe's own arguments. */
+  filter: z.string().min(1).optional(),
   args: keyedRecord(fetchArg, new RegExp(`^[A-Za-z_][A-Za-z0-9_]{0,${MAX_ARG_NAME - 1}}$`), `argument names are C identifiers of at most ${MAX_ARG_NAME} characters`).default({}),
 }).superRefine((p, ctx) => {
   // `at` goes into kprobe_events or uprobe_events as it stands: only what their syntax holds.
-  const problem = p.type === 'kprobe' || p.type === 'kretprobe' ? kprobePlaceProblem(p.at) : uprobePathProblem(p.at)
+  const problem = p.type === 'eprobe' ? eprobeEventProblem(p.at) : p.type === 'kprobe' || p.type === 'kretprobe' ? kprobePlaceProblem(p.at) : uprobePathProblem(p.at)
   if (problem) ctx.addIssue({ code: 'custom', path: ['at'], message: `${JSON.stringify(p.at)}: ${problem}` })
+  if (p.maxactive !== undefined && p.type !== 'kretprobe') ctx.addIssue({ code: 'custom', path: ['maxactive'], message: 'maxactive is a kretprobe\'s: use kretprobe(fn, args, name, { maxactive })' })
+  if (p.filter !== undefined) {
+    if (p.type !== 'eprobe') ctx.addIssue({ code: 'custom', path: ['filter'], message: 'only an eprobe takes a filter in its definition; filter other events with events: [{ name, filter }]' })
+    const bad = expressionProblem(p.filter)
+    if (bad) ctx.addIssue({ code: 'custom', path: ['filter'], message: `the filter ${JSON.stringify(p.filter)} cannot be written as it is: ${bad}` })
+  }
   // Each argument as the kernel would parse it: refused here with the kernel's words and caret, not at arming.
   const offset = /\+(0x[0-9a-fA-F]+|\d+)$/.exec(p.at)?.[1]
   for (const [name, body] of Object.entries(p.args)) {
@@ -54,9 +68,24 @@ export function kprobe(fn: string, args: Args = {}, name = defaultName(fn)): Pro
   return check({ type: 'kprobe', name, at: fn, args })
 }
 
-/** @example kretprobe('do_sys_openat2', { ret: '$retval:s64' }) */
-export function kretprobe(fn: string, args: Args = { ret: '$retval' }, name = defaultName(fn, '_ret')): Probe {
-  return check({ type: 'kretprobe', name, at: fn, args })
+/**
+ * `maxactive`: how many calls of fn may be in flight at once (`r<maxactive>:`, up to 4096);
+ * calls beyond it are missed (the probe's nmissed in kprobe_profile).
+ * @example kretprobe('do_sys_openat2', { ret: '$retval:s64' })
+ * @example kretprobe('vfs_read', { ret: '$retval' }, 'read_ret', { maxactive: 64 })
+ */
+export function kretprobe(fn: string, args: Args = { ret: '$retval' }, name = defaultName(fn, '_ret'), options: { maxactive?: number } = {}): Probe {
+  return check({ type: 'kretprobe', name, at: fn, args, ...(options.maxactive !== undefined ? { maxactive: options.maxactive } : {}) })
+}
+
+/**
+ * An eprobe: a new event made from another event's fields, when that event fires
+ * (dynamic_events' `e:`), with an optional filter on the attached event's fields.
+ * @example eprobe('syscalls:sys_enter_openat', { file: '+0($filename):ustring' }, 'open_file')
+ */
+export function eprobe(event: string, args: Args = {}, name?: string, options: { filter?: string } = {}): Probe {
+  const at = event.replace(':', '.')
+  return check({ type: 'eprobe', name: name ?? defaultName(at.split('.')[1] ?? at, '_e'), at, args, ...(options.filter !== undefined ? { filter: options.filter } : {}) })
 }
 
 /**

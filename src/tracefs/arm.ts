@@ -20,7 +20,7 @@ export interface Arming {
   dir: string
   /** Dynamic-event group of this arming's probes (`kspec_<pid>_<n>`). */
   group: string
-  probes: { file: 'kprobe_events' | 'uprobe_events'; name: string }[]
+  probes: { file: 'kprobe_events' | 'uprobe_events' | 'dynamic_events'; name: string }[]
   /** Event directories (`events/sys/name/`) whose format types the fields. */
   formatDirs: string[]
   /** The top level as kspec found it, to restore; only for top-level armings. */
@@ -78,7 +78,7 @@ export async function arm(t: Target, decl: TraceDeclaration, features: Features,
     }
     if (decl.maxGraphDepth !== undefined) await w('max_graph_depth', String(decl.maxGraphDepth))
   }
-  await defineProbes(t, a, [...decl.kprobes, ...decl.uprobes])
+  await defineProbes(t, a, [...decl.kprobes, ...decl.uprobes, ...decl.eprobes])
   for (const e of decl.events) await enableEvent(t, a, typeof e === 'string' ? { name: e } : e)
   if (decl.functionTriggers.length > 0) {
     // Names are checked now; the triggers wait for the run (armTriggers), as event triggers do.
@@ -204,8 +204,10 @@ async function defineProbes(t: Target, a: Arming, probes: Probe[]): Promise<void
   const release = await t.lock('dynamic_events', 30_000)
   try {
     for (const p of probes) {
-      const file = p.type === 'kprobe' || p.type === 'kretprobe' ? 'kprobe_events' : 'uprobe_events'
-      const line = `${p.type.includes('ret') ? 'r' : 'p'}:${a.group}/${p.name} ${await place(t, p)}${Object.entries(p.args).map(([k, v]) => ` ${k}=${v}`).join('')}`
+      const file = p.type === 'eprobe' ? 'dynamic_events' : p.type === 'kprobe' || p.type === 'kretprobe' ? 'kprobe_events' : 'uprobe_events'
+      const kind = p.type === 'eprobe' ? 'e' : p.type.includes('ret') ? `r${p.maxactive ?? ''}` : 'p'
+      const args = Object.entries(p.args).map(([k, v]) => ` ${k}=${v}`).join('')
+      const line = `${kind}:${a.group}/${p.name} ${await place(t, p)}${args}${p.filter ? ` if ${p.filter}` : ''}`
       await tracefsWrite(t, file, line, { append: true, errorLog: '' })
       a.probes.push({ file, name: p.name })
     }
@@ -215,7 +217,7 @@ async function defineProbes(t: Target, a: Arming, probes: Probe[]): Promise<void
 }
 
 async function place(t: Target, p: Probe): Promise<string> {
-  if (p.type === 'kprobe' || p.type === 'kretprobe') return p.at
+  if (p.type === 'kprobe' || p.type === 'kretprobe' || p.type === 'eprobe') return p.at
   if (p.offset !== undefined) return `${p.at}:0x${p.offset.toString(16)}`
   const elf = await t.readFile(p.at).catch(async (e) => {
     const code = (e as { code?: string }).code

@@ -22,6 +22,10 @@ export interface Features {
   modules: boolean
   /** The function trigger commands the kernel's README lists under set_ftrace_filter (snapshot with CONFIG_TRACER_SNAPSHOT); undefined without them. */
   functionTriggers: Set<string> | undefined
+  /** Event probes (`e:` in dynamic_events, Linux 5.15+, with kprobe or uprobe events built in). */
+  eprobes: boolean
+  /** Why defining an eprobe failed when tried (probeEprobes): the errno; this host lists `e:` in its README and refuses every one with EINVAL. */
+  eprobesRefused?: string
   /** The snapshot buffer's file (CONFIG_TRACER_SNAPSHOT). */
   snapshot: boolean
   /** The stack tracer's files (stack_trace, stack_max_size: CONFIG_STACK_TRACER). */
@@ -76,6 +80,7 @@ async function probe(t: Target): Promise<Features> {
     kprobes: await t.exists('kprobe_events'),
     stackTracer: await t.exists('stack_trace'),
     snapshot: await t.exists('snapshot'),
+    eprobes: (await t.exists('dynamic_events')) && /^\s*e\[:\[<group>\/\]/m.test(readme),
     uprobes: await t.exists('uprobe_events'),
     options,
     clocks,
@@ -113,6 +118,29 @@ function triggerCommands(readme: string, heading: string): Set<string> | undefin
     }
   }
   return out
+}
+
+/**
+ * Whether the kernel really takes an eprobe, which its README may list and still refuse
+ * (this host: EINVAL, with nothing in error_log): one is defined on sched_switch and
+ * removed, once, only for declarations that ask for eprobes.
+ */
+export async function probeEprobes(t: Target, f: Features): Promise<void> {
+  if (!f.eprobes || f.probed.has('eprobe')) return
+  f.probed.add('eprobe')
+  const name = `kspec_${process.pid}_probe/eprobe`
+  const release = await t.lock('dynamic_events', 30_000)
+  try {
+    await t.append('dynamic_events', `e:${name} sched.sched_switch`).then(
+      () => t.append('dynamic_events', `-:${name}`),
+      (e) => {
+        if (e instanceof TargetError) f.eprobesRefused = e.code
+        else throw e
+      },
+    )
+  } finally {
+    await release()
+  }
 }
 
 /**

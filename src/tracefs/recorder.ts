@@ -4,7 +4,7 @@ import type { BackgroundPolicy, Spawner, Target } from '../kernel/target.js'
 import { assertDeclaration, deriveDeclaration, type TraceDeclaration } from '../spec/declaration.js'
 import { describeLoss } from '../trace/trace.js'
 import { arm, type Arming } from './arm.js'
-import { probeFeatures, probeTracer, type Features } from './features.js'
+import { probeEprobes, probeFeatures, probeTracer, type Features } from './features.js'
 import { sweep } from './janitor.js'
 import { plan } from './requirements.js'
 import { checkWorkload, ensureTraceDir, keepTraceDir, removeTraceDir, runArmed, workloadKind, type RecordedTrace, type Workload } from './recording.js'
@@ -97,6 +97,7 @@ export class Recorder {
     if (decl.tracer !== 'nop') await probeTracer(this.target, f, decl.tracer)
     // Function triggers are the function tracer's machinery: refused where it is.
     if (decl.functionTriggers.length > 0) await probeTracer(this.target, f, 'function')
+    if (decl.eprobes.length > 0) await probeEprobes(this.target, f)
     return plan(decl, f)
   }
 

@@ -97,6 +97,13 @@ export function plan(d: TraceDeclaration, f: Features): Plan {
       }
     }
   }
+  if (d.eprobes.length > 0 && !f.eprobes) {
+    unmet.push(`eprobes are not available ${on} (no e: in the README's dynamic_events syntax: Linux 5.15+ with CONFIG_PROBE_EVENTS, which kprobe or uprobe events select, is off)`)
+    needs.push('CONFIG_PROBE_EVENTS')
+  } else if (d.eprobes.length > 0 && f.eprobesRefused) {
+    unmet.push(`eprobes are refused ${on}: its README lists e: but defining one on sched.sched_switch fails with ${f.eprobesRefused}, with nothing in error_log (CONFIG_PROBE_EVENTS is off, or a security policy forbids them)`)
+    needs.push('CONFIG_PROBE_EVENTS')
+  }
   if (d.snapshot && !f.snapshot) {
     unmet.push(`the snapshot buffer is not available ${on} (no snapshot file: CONFIG_TRACER_SNAPSHOT is off)`)
     needs.push('CONFIG_TRACER_SNAPSHOT')

@@ -87,3 +87,11 @@ test('kprobe_args_string.tc: +0(%di):string on tracefs_create_dir reads the name
   const two = await record(defineTrace({ kprobes: [kprobe('tracefs_create_dir', { arg1: '+0(%di):string', arg2: '+0(%di):string' }, 'testprobe')] }), mkdir)
   expect(two).toHaveEvent('testprobe', { arg1: 'test', arg2: 'test' })
 })
+
+test('kretprobe_maxactive.tc: r<maxactive>: takes 1 to 4096 in flight, and the kernel refuses more', async ({ record }) => {
+  const trace = await record(defineTrace({ kprobes: [kretprobe('vfs_read', { ret: '$retval' }, 'read_ret', { maxactive: 10 })] }), ['cat', '/proc/version'])
+  expect(trace.state!.probes).toEqual([expect.stringMatching(/^r10:kspec_\d+_\d+\/read_ret vfs_read ret=\$retval$/)])
+  expect(trace).toHaveEvent('read_ret')
+  // Above KRETPROBE_MAXACTIVE_MAX: refused before anything reaches the kernel, naming the limit.
+  expect(() => kretprobe('vfs_read', {}, 'too_many', { maxactive: 4097 })).toThrow(/maxactive is at most 4096/)
+})

@@ -3,7 +3,7 @@ import { functionTriggerRemoval } from '../../src/tracefs/toplevel.js'
 import { listedFunctionTriggers } from '../../src/tracefs/arm.js'
 import { DeclarationError } from '../../src/errors.js'
 import { defineTrace } from '../../src/spec/declaration.js'
-import { kprobe, uprobe } from '../../src/spec/probes.js'
+import { eprobe, kprobe, kretprobe, uprobe } from '../../src/spec/probes.js'
 
 const problems = (input: unknown): string => {
   try {
@@ -95,4 +95,14 @@ test('what removes a function trigger, and which lines of set_ftrace_filter are 
   // As Debian 6.1 lists an instance's filter with two triggers and one filtered function.
   expect(listedFunctionTriggers('vfs_read\nschedule:traceoff:count=0\nkernel_clone:stacktrace:unlimited\n')).toEqual(['schedule:traceoff:count=0', 'kernel_clone:stacktrace:unlimited'])
   expect(listedFunctionTriggers('#### all functions enabled ####\n')).toEqual([])
+})
+
+test('eprobes and maxactive: the kernel\'s syntax, checked when the spec loads, with the fix', () => {
+  expect(eprobe('syscalls:sys_enter_openat', { file: '+0($filename):ustring' }).at).toBe('syscalls.sys_enter_openat')
+  expect(() => eprobe('sys_enter_openat')).toThrow(/an eprobe attaches to one event, written system.event/)
+  expect(() => eprobe('syscalls:sys_enter_openat', { f: '%di' })).toThrow(/an eprobe reads its event's fields \(\$FIELD\), not registers/)
+  expect(() => eprobe('syscalls:sys_enter_openat', {}, 'x', { filter: 'a\nb' })).toThrow(/cannot be written as it is/)
+  expect(kretprobe('vfs_read', {}, 'r', { maxactive: 64 }).maxactive).toBe(64)
+  expect(() => kretprobe('vfs_read', {}, 'r', { maxactive: 0 })).toThrow(/maxactive is at least 1/)
+  expect(() => defineTrace({ eprobes: [kprobe('vfs_read')] })).toThrow(/use eprobe\(\) here/)
 })

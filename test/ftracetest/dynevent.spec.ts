@@ -1,0 +1,22 @@
+// Ports of the kernel's ftrace selftests: test.d/dynevent/*.tc and the kretprobe maxactive
+// case (eprobes need Linux 5.15+ with probe events: both kernels here have them).
+import { defineTrace, eprobe, expect, test } from 'kspec'
+
+test('add_remove_eprobe.tc: an eprobe on sys_enter_openat with file=+0($filename):ustring is listed as defined and records the files ls opens', async ({ record }) => {
+  const open = eprobe('syscalls:sys_enter_openat', { file: '+0($filename):ustring' }, 'eprobe_open')
+  const trace = await record(defineTrace({ eprobes: [open] }), ['ls', '/'])
+  expect(trace.state!.probes).toEqual([expect.stringMatching(/^e:kspec_\d+_\d+\/eprobe_open syscalls\.sys_enter_openat file=\+0\(\$filename\):ustring$/)])
+  const opened = trace.eventsNamed('eprobe_open').filter((e) => e.task === 'ls')
+  expect(opened.length).toBeGreaterThan(0)
+  // Every file= is a path the kernel read from user memory: it starts with / or is ".".
+  for (const e of opened) expect(String(e.fields.file)).toMatch(/^(\/|\.$)/)
+
+  // Beyond the .tc: a filter in the definition. It reads the attached event's fields (flags), not the eprobe's own arguments
+  // (the kernel answers "Field not found" for those): here, opens for writing.
+  const writes = eprobe('syscalls:sys_enter_openat', { file: '+0($filename):ustring' }, 'open_w', { filter: 'flags & 1' })
+  const filtered = await record(defineTrace({ eprobes: [writes] }), ['sh', '-c', 'cat /etc/hostname > /dev/null'])
+  // 6.1 lists the definition without its filter; the events show the filter held.
+  expect(filtered.state!.probes).toEqual([expect.stringMatching(/^e:kspec_\d+_\d+\/open_w syscalls\.sys_enter_openat file=\+0\(\$filename\):ustring( if flags & 1)?$/)])
+  expect(filtered).toHaveEvent('open_w', { file: '/dev/null' })
+  expect(filtered).not.toHaveEvent('open_w', { file: '/etc/hostname' })
+})
