@@ -13,7 +13,7 @@ test('the values kspec exports', () => {
   expect(Object.keys(kspec).sort()).toEqual([
     'BrokenKernelError', 'DeclarationError', 'IncompleteTraceError', 'LeakError', 'TargetError', 'Trace', 'TraceFileError',
     'TracefsError', 'TracefsUnavailableError', 'UNKNOWN_FUNCTION', 'UnsupportedError', 'WorkloadTimeoutError',
-    'afterAll', 'afterEach', 'beforeAll', 'beforeEach', 'defineConfig', 'defineTrace', 'describe', 'expect', 'it',
+    'afterAll', 'afterEach', 'beforeAll', 'beforeEach', 'defineConfig', 'defineTrace', 'describe', 'eprobe', 'expect', 'it',
     'kprobe', 'kretprobe', 'libcPath', 'loadTrace', 'parseTraceText', 'test', 'uprobe', 'uretprobe',
   ])
   expect(Object.keys(plugin).sort()).toEqual(['kspec'])
