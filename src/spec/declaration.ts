@@ -105,9 +105,18 @@ export const traceSchema = z
     /**
      * `workload`: the workload's process tree; `process`: the workload's own process, not
      * what it starts; `{ pids }`: those processes (already running: a daemon), not their
-     * children, while the workload runs; `system`: everything on the machine.
+     * children, while the workload runs; `system`: everything on the machine; `{ except }`:
+     * everything on the machine but the workload's process tree (`'workload'`), its own
+     * process (`'process'`: its children are traced), or those processes (`[pids]`), through
+     * set_event_notrace_pid and set_ftrace_notrace_pid (Linux 5.8+).
      */
-    scope: z.union([z.enum(['workload', 'process', 'system']), z.strictObject({ pids: z.array(z.number().int().positive()).min(1, 'name at least one pid') })]).default('workload'),
+    scope: z
+      .union([
+        z.enum(['workload', 'process', 'system']),
+        z.strictObject({ pids: z.array(z.number().int().positive()).min(1, 'name at least one pid') }),
+        z.strictObject({ except: z.union([z.enum(['workload', 'process']), z.array(z.number().int().positive()).min(1, 'name at least one pid')]) }),
+      ])
+      .default('workload'),
     /** Read trace_pipe while the workload runs, so a long workload cannot overflow the buffer. */
     stream: z.boolean().default(false),
     /**
@@ -132,12 +141,12 @@ export const traceSchema = z
     // The workload scope follows the workload from the spawner's fork with these options on:
     // a user's explicit `false` would be silently overridden, so it is a conflict to resolve.
     for (const option of ['event-fork', 'function-fork']) {
-      if (d.scope === 'workload' && d.options[option] === false) {
-        ctx.addIssue({ code: 'custom', path: ['options', option], message: `${option}: false conflicts with scope: 'workload', which traces the workload's process tree by turning ${option} on; drop the option, or set scope: 'system' to choose it yourself` })
+      if (followsChildren(d.scope) && d.options[option] === false) {
+        ctx.addIssue({ code: 'custom', path: ['options', option], message: `${option}: false conflicts with scope: ${JSON.stringify(d.scope)}, which follows the workload's process tree by turning ${option} on; drop the option, or set scope: 'system' to choose it yourself` })
       }
       // The other way round for the scopes of single processes, which turn them off.
-      if (d.scope !== 'workload' && d.scope !== 'system' && d.options[option] === true) {
-        ctx.addIssue({ code: 'custom', path: ['options', option], message: `${option}: true conflicts with scope: ${JSON.stringify(d.scope)}, which traces the named processes without their children by turning ${option} off; drop the option, or use scope: 'workload' for the whole tree` })
+      if (!followsChildren(d.scope) && d.scope !== 'system' && d.options[option] === true) {
+        ctx.addIssue({ code: 'custom', path: ['options', option], message: `${option}: true conflicts with scope: ${JSON.stringify(d.scope)}, which names processes without their children by turning ${option} off; drop the option, or use scope: 'workload' (or { except: 'workload' }) for the whole tree` })
       }
     }
     const names = [...d.kprobes, ...d.uprobes, ...d.eprobes].map((p) => p.name)
@@ -147,6 +156,11 @@ export const traceSchema = z
       ctx.addIssue({ code: 'custom', path: [], message: 'this declaration records nothing: choose a tracer, events, kprobes, uprobes, eprobes, function triggers or the stack tracer' })
     }
   })
+
+/** Scopes that follow the workload's children (event-fork and function-fork on): its tree traced, or its tree left out. */
+function followsChildren(scope: unknown): boolean {
+  return scope === 'workload' || (typeof scope === 'object' && scope !== null && (scope as { except?: unknown }).except === 'workload')
+}
 
 export type TraceInput = z.input<typeof traceSchema>
 export type TraceDeclaration = z.output<typeof traceSchema> & { readonly id: string }

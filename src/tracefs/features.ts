@@ -22,6 +22,8 @@ export interface Features {
   modules: boolean
   /** The function trigger commands the kernel's README lists under set_ftrace_filter (snapshot with CONFIG_TRACER_SNAPSHOT); undefined without them. */
   functionTriggers: Set<string> | undefined
+  /** set_event_notrace_pid (Linux 5.8+): a scope of everything but some processes. */
+  notracePids: boolean
   /** Event probes (`e:` in dynamic_events, Linux 5.15+, with kprobe or uprobe events built in). */
   eprobes: boolean
   /** Why defining an eprobe failed when tried (probeEprobes): the errno; this host lists `e:` in its README and refuses every one with EINVAL. */
@@ -80,6 +82,7 @@ async function probe(t: Target): Promise<Features> {
     kprobes: await t.exists('kprobe_events'),
     stackTracer: await t.exists('stack_trace'),
     snapshot: await t.exists('snapshot'),
+    notracePids: await t.exists('set_event_notrace_pid'),
     eprobes: (await t.exists('dynamic_events')) && /^\s*e\[:\[<group>\/\]/m.test(readme),
     uprobes: await t.exists('uprobe_events'),
     options,

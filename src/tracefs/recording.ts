@@ -137,7 +137,7 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
   // recording's trace_marker), and controls its recording through the files under $KSPEC_INSTANCE.
   const env = { KSPEC_TRACE_MARKER: await t.tracefsPath(`${a.dir}trace_marker`), KSPEC_INSTANCE: await t.tracefsPath(a.dir) }
   let job: PreparedJob | undefined = typeof workload === 'function' ? undefined : await a.spawner!.prepare(typeof workload === 'string' ? { shell: workload, env } : { argv: workload, env }, opts.timeoutMs, opts.background)
-  if (job && a.decl.scope === 'process') await scopeToProcess(t, a, job.pid).catch(async (e) => {
+  if (job && perRunPid(a.decl.scope)) await scopeToProcess(t, a, job.pid).catch(async (e) => {
     await job!.cancel()
     throw e
   })
@@ -225,21 +225,34 @@ async function scope(t: Target, a: Arming, workload: Workload, spawner: () => Pr
   }
   const s = a.decl.scope
   if (s === 'system') return
-  // `process` names the workload's own pid on each run (runArmed), once it is forked.
-  if (s === 'process' && kind === 'cmd') return
-  const w = (file: string, data: string) => tracefsWrite(t, a.dir + file, data)
-  const follow = s === 'workload' ? '1' : '0'
-  const scoped = typeof s === 'object' ? s.pids : pids
+  // `process` (and `except: 'process'`) names the workload's own pid on each run (runArmed), once it is forked.
+  if (perRunPid(s) && kind === 'cmd') return
+  const except = typeof s === 'object' && 'except' in s
+  const follow = s === 'workload' || (except && s.except === 'workload') ? '1' : '0'
+  const named = typeof s === 'object' && 'pids' in s ? s.pids : except && Array.isArray(s.except) ? s.except : pids
   // Both are in place before the spawner forks anything, so their order does not matter.
-  await Promise.all([w('options/event-fork', follow), w('set_event_pid', scoped.join(' '))])
-  if (a.decl.tracer !== 'nop') await Promise.all([w('options/function-fork', follow), w('set_ftrace_pid', scoped.join(' '))])
+  await pidFilter(t, a, named, follow, except)
 }
 
-/** scope: 'process': this run's workload alone, by its pid, forked and stopped before its exec. */
-async function scopeToProcess(t: Target, a: Arming, pid: number): Promise<void> {
+/** The scopes that name the workload's own process, written on each run once it is forked. */
+const perRunPid = (s: TraceDeclaration['scope']): boolean => s === 'process' || (typeof s === 'object' && 'except' in s && s.except === 'process')
+
+/**
+ * The pid filters: set_event_pid and set_ftrace_pid (the named processes are traced), or
+ * with `except` their notrace twins (everything else is); `follow` is event-fork and
+ * function-fork, whether their children join them.
+ */
+async function pidFilter(t: Target, a: Arming, pids: number[], follow: '0' | '1', except: boolean): Promise<void> {
   const w = (file: string, data: string) => tracefsWrite(t, a.dir + file, data)
-  await Promise.all([w('options/event-fork', '0'), w('set_event_pid', String(pid))])
-  if (a.decl.tracer !== 'nop') await Promise.all([w('options/function-fork', '0'), w('set_ftrace_pid', String(pid))])
+  const notrace = except ? 'notrace_' : ''
+  await Promise.all([w('options/event-fork', follow), w(`set_event_${notrace}pid`, pids.join(' '))])
+  if (a.decl.tracer !== 'nop') await Promise.all([w('options/function-fork', follow), w(`set_ftrace_${notrace}pid`, pids.join(' '))])
+}
+
+/** scope: 'process' or { except: 'process' }: this run's workload alone, by its pid, forked and stopped before its exec. */
+async function scopeToProcess(t: Target, a: Arming, pid: number): Promise<void> {
+  const s = a.decl.scope
+  await pidFilter(t, a, [pid], '0', typeof s === 'object' && 'except' in s)
 }
 
 /**

@@ -104,6 +104,9 @@ export function plan(d: TraceDeclaration, f: Features): Plan {
     unmet.push(`eprobes are refused ${on}: its README lists e: but defining one on sched.sched_switch fails with ${f.eprobesRefused}, with nothing in error_log (CONFIG_PROBE_EVENTS is off, or a security policy forbids them)`)
     needs.push('CONFIG_PROBE_EVENTS')
   }
+  if (typeof d.scope === 'object' && 'except' in d.scope && !f.notracePids) {
+    unmet.push(`scope: { except } needs set_event_notrace_pid, which ${f.release} lacks (Linux 5.8+)`)
+  }
   if (d.snapshot && !f.snapshot) {
     unmet.push(`the snapshot buffer is not available ${on} (no snapshot file: CONFIG_TRACER_SNAPSHOT is off)`)
     needs.push('CONFIG_TRACER_SNAPSHOT')

@@ -8,7 +8,7 @@ export interface SavedState {
 
 const FILES = [
   'tracing_on', 'current_tracer', 'set_ftrace_filter', 'set_ftrace_notrace', 'set_graph_function', 'set_graph_notrace',
-  'max_graph_depth', 'set_event', 'set_event_pid', 'set_ftrace_pid', 'buffer_size_kb', 'trace_clock',
+  'max_graph_depth', 'set_event', 'set_event_pid', 'set_ftrace_pid', 'set_event_notrace_pid', 'set_ftrace_notrace_pid', 'buffer_size_kb', 'trace_clock',
 ]
 
 /** Reads what a top-level arming will change, so teardown can put it back. */
@@ -91,7 +91,7 @@ export async function restoreTopLevel(t: Target, s: SavedState, d: TraceDeclarat
   await put('set_event', '')
   for (const l of lines(f.set_event ?? '')) await put('set_event', l, true)
   // Empty pid files read "no pid"; writing nothing (with O_TRUNC) restores that.
-  for (const file of ['set_event_pid', 'set_ftrace_pid']) if (file in f) await put(file, lines(f[file]).filter((l) => /^\d+$/.test(l)).join(' '))
+  for (const file of ['set_event_pid', 'set_ftrace_pid', 'set_event_notrace_pid', 'set_ftrace_notrace_pid']) if (file in f) await put(file, lines(f[file]).filter((l) => /^\d+$/.test(l)).join(' '))
   for (const [file, v] of Object.entries(f)) if (file.startsWith('options/') && file !== 'options/func_stack_trace') await put(file, v.trim())
   if ('buffer_size_kb' in f) await put('buffer_size_kb', f.buffer_size_kb.replace(/\D.*$/s, ''))
   if ('trace_clock' in f) await put('trace_clock', /\[(\S+)\]/.exec(f.trace_clock)?.[1] ?? 'local')

@@ -98,3 +98,22 @@ test('snapshot.tc: taking a snapshot allocates the buffer and leaves tracing_on 
   expect(forked).not.toHaveEvent('sched_process_fork')
 })
 
+
+test("event-no-pid.tc: set_event_notrace_pid leaves out the workload's process, and with event-fork its children too, while others' events are recorded", async ({ record }) => {
+  // The workload forks a child (its pid on stdout) and waits: `yield` of the .tc.
+  const script = ['sh', '-c', 'sleep 0.05 & echo $!; wait']
+  // Not sched: a sched_switch is kept when either task it names is traced, as the .tc says
+  // (it enables other systems for that reason).
+  const events = ['syscalls:sys_enter_write', 'syscalls:sys_enter_wait4', 'syscalls:sys_enter_clock_nanosleep', 'syscalls:sys_enter_nanosleep', 'timer:*']
+  const alone = await record(defineTrace({ events, scope: { except: 'process' } }), script)
+  const shell = alone.workload!.pid
+  const child = Number(alone.workload!.stdout.trim())
+  expect(alone.records.filter((r) => r.pid === shell)).toEqual([])
+  // Without event-fork the child is not left out: its sleep is recorded, and others' events too.
+  expect(alone.records.some((r) => r.pid === child)).toBe(true)
+  expect(alone.records.some((r) => r.pid !== undefined && r.pid !== shell && r.pid !== child)).toBe(true)
+  const tree = await record(defineTrace({ events, scope: { except: 'workload' } }), script)
+  const [treeShell, treeChild] = [tree.workload!.pid, Number(tree.workload!.stdout.trim())]
+  expect(tree.records.filter((r) => r.pid === treeShell || r.pid === treeChild)).toEqual([])
+  expect(tree.records.some((r) => r.pid !== undefined)).toBe(true)
+})

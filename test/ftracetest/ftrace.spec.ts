@@ -102,3 +102,15 @@ test('func_event_triggers.tc: schedule:enable_event and disable_event switch sch
     expect(thrice.workload!.exitCode, `${command}:3: ${thrice.workload!.stderr}`).toBe(0)
   }
 })
+
+test("func-filter-notrace-pid.tc: set_ftrace_notrace_pid leaves the workload's process out of the function tracer, not its child", async ({ record }) => {
+  // The .tc's second half (one pid in both set_ftrace_pid and set_ftrace_notrace_pid) has no
+  // scope of its own here: a scope names the processes traced or those left out, not both.
+  const decl = defineTrace({ tracer: 'function', functions: ['do_execve*', 'kernel_clone'], scope: { except: 'process' } })
+  const trace = await record(decl, ['sh', '-c', 'sleep 0.01 & echo $!; wait'])
+  const shell = trace.workload!.pid
+  const child = Number(trace.workload!.stdout.trim())
+  expect(trace.ofKind('function').filter((f) => f.pid === shell)).toEqual([])
+  // The shell's fork is its own (left out); the child's exec is recorded.
+  expect(trace.ofKind('function').some((f) => f.pid === child && f.func.startsWith('do_execve'))).toBe(true)
+})

@@ -73,7 +73,7 @@ test('a declaration can be derived from another', () => {
 test("options the workload scope needs cannot be turned off silently: event-fork or function-fork false with scope 'workload' is a conflict", () => {
   expect(problems({ events: ['sched:sched_process_fork'], options: { 'event-fork': false } })).toMatchInlineSnapshot(`
     "defineTrace(): a problem in the declaration
-    ✖ event-fork: false conflicts with scope: 'workload', which traces the workload's process tree by turning event-fork on; drop the option, or set scope: 'system' to choose it yourself
+    ✖ event-fork: false conflicts with scope: "workload", which follows the workload's process tree by turning event-fork on; drop the option, or set scope: 'system' to choose it yourself
       → at options["event-fork"]"
   `)
   expect(problems({ tracer: 'function', options: { 'function-fork': false } })).toMatch(/→ at options\["function-fork"\]/)
@@ -105,4 +105,12 @@ test('eprobes and maxactive: the kernel\'s syntax, checked when the spec loads, 
   expect(kretprobe('vfs_read', {}, 'r', { maxactive: 64 }).maxactive).toBe(64)
   expect(() => kretprobe('vfs_read', {}, 'r', { maxactive: 0 })).toThrow(/maxactive is at least 1/)
   expect(() => defineTrace({ eprobes: [kprobe('vfs_read')] })).toThrow(/use eprobe\(\) here/)
+})
+
+test('scope: { except } takes the workload, its process or pids, and its fork options are checked like the others', () => {
+  expect(defineTrace({ events: ['sched:sched_switch'], scope: { except: 'workload' } }).scope).toEqual({ except: 'workload' })
+  expect(defineTrace({ events: ['sched:sched_switch'], scope: { except: [1, 2] } }).scope).toEqual({ except: [1, 2] })
+  expect(() => defineTrace({ events: ['sched:sched_switch'], scope: { except: 'workload' }, options: { 'event-fork': false } })).toThrow(/event-fork: false conflicts with scope: \{"except":"workload"\}, which follows the workload's process tree/)
+  expect(() => defineTrace({ events: ['sched:sched_switch'], scope: { except: 'process' }, options: { 'event-fork': true } })).toThrow(/event-fork: true conflicts with scope: \{"except":"process"\}/)
+  expect(() => defineTrace({ events: ['sched:sched_switch'], scope: { except: [] } })).toThrow(/name at least one pid/)
 })
