@@ -60,13 +60,18 @@ test('func_stack_tracer.tc: the max stack tracer records the deepest stack; with
 const checks = (script: string) => ['sh', '-c', `I="$KSPEC_INSTANCE"; ${script}`]
 
 test('func_traceonoff_triggers.tc: schedule:traceoff stops tracing, schedule:traceon starts it, schedule:traceoff:3 fires three times only', async ({ record }) => {
-  const off = await record(defineTrace({ events: ['sched:*'], functionTriggers: ['schedule:traceoff'] }), checks(
+  const offDecl = defineTrace({ events: ['sched:*'], functionTriggers: ['schedule:traceoff'] })
+  const off = await record(offDecl, checks(
     // Stopped: the trace no longer grows, and tracing_on reads 0.
     'sleep 0.1; a=$(grep -vc "^#" "$I/trace"); sleep 0.1; b=$(grep -vc "^#" "$I/trace"); [ "$a" = "$b" ] || exit 11; [ "$(cat "$I/tracing_on")" = 0 ] || exit 12',
   ))
   expect(off.workload!.exitCode).toBe(0)
   expect(off.state!.tracingOn).toBe(false)
   expect(off.state!.functionTriggers).toEqual(['schedule:traceoff:unlimited'])
+  // The same declaration again gets an arming of its own: a reused one kept the spent
+  // trigger, which stopped tracing before the barrier (EBADF).
+  const again = await record(offDecl, ['sleep', '0.1'])
+  expect(again.state!.tracingOn).toBe(false)
   const on = await record(defineTrace({ events: ['sched:*'], functionTriggers: ['schedule:traceon'], startTracing: false }), checks('sleep 0.1; [ "$(cat "$I/tracing_on")" = 1 ] || exit 13'))
   expect(on.workload!.exitCode).toBe(0)
   expect(on.state!.tracingOn).toBe(true)
