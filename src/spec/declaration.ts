@@ -98,6 +98,16 @@ export const traceSchema = z
     modules: z.array(moduleSpec).default([]),
     kprobes: z.array(probeSchema.refine((p) => p.type === 'kprobe' || p.type === 'kretprobe', 'use kprobe() or kretprobe() here')).default([]),
     uprobes: z.array(probeSchema.refine((p) => p.type === 'uprobe' || p.type === 'uretprobe', 'use uprobe() or uretprobe() here')).default([]),
+    /**
+     * Synthetic events, as `synthetic_events` takes them (`wakeup_latency u64 lat; pid_t pid`):
+     * defined before the events are armed, so hist triggers' `onmatch(…).wakeup_latency(…)`
+     * actions can fire them and `synthetic:wakeup_latency` can be declared in `events` (with
+     * a hist trigger of its own); removed after the test. Their names are the machine's: two
+     * tests at once cannot define the same one.
+     */
+    syntheticEvents: z
+      .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\s+[A-Za-z_][A-Za-z0-9_ ;[\]]*)?$/, 'write a synthetic event as synthetic_events takes it: NAME then its fields, e.g. "wakeup_latency u64 lat; pid_t pid; char comm[16]"'))
+      .default([]),
     /** Events made from other events' fields (dynamic_events' `e:`), recorded like any event. */
     eprobes: z.array(probeSchema.refine((p) => p.type === 'eprobe', 'use eprobe() here')).default([]),
     bufferSizeKb: sizeKb.optional(),

@@ -37,6 +37,8 @@ export interface Arming {
   triggers?: { file: string; trigger: string }[]
   /** The instance's set_event once armed: a workload that changed it (enable(), $KSPEC_INSTANCE) leaves an arming no other test may reuse. */
   enabled?: string
+  /** Synthetic events this arming defined, by name, to remove after the instance. */
+  synthetic?: string[]
   /** During a run with the stack tracer: the machine's stack tracer as kspec found it, and the lock held for the run. */
   stack?: { saved: SavedStackTracer; release: () => Promise<void> }
 }
@@ -79,6 +81,7 @@ export async function arm(t: Target, decl: TraceDeclaration, features: Features,
     if (decl.maxGraphDepth !== undefined) await w('max_graph_depth', String(decl.maxGraphDepth))
   }
   await defineProbes(t, a, [...decl.kprobes, ...decl.uprobes, ...decl.eprobes])
+  await defineSynthetic(t, a, decl.syntheticEvents)
   for (const e of decl.events) await enableEvent(t, a, typeof e === 'string' ? { name: e } : e)
   if (decl.functionTriggers.length > 0) {
     // Names are checked now; the triggers wait for the run (armTriggers), as event triggers do.
@@ -210,6 +213,22 @@ async function defineProbes(t: Target, a: Arming, probes: Probe[]): Promise<void
       const line = `${kind}:${a.group}/${p.name} ${await place(t, p)}${args}${p.filter ? ` if ${p.filter}` : ''}`
       await tracefsWrite(t, file, line, { append: true, errorLog: '' })
       a.probes.push({ file, name: p.name })
+    }
+  } finally {
+    await release()
+  }
+}
+
+/** Synthetic events go in before the events are armed: `synthetic:<name>` must exist to be enabled or carry a trigger. */
+async function defineSynthetic(t: Target, a: Arming, definitions: string[]): Promise<void> {
+  if (definitions.length === 0) return
+  const release = await t.lock('dynamic_events', 30_000)
+  try {
+    for (const d of definitions) {
+      const name = d.split(/\s/)[0]
+      await tracefsWrite(t, 'synthetic_events', d, { append: true, errorLog: '' })
+      ;(a.synthetic ??= []).push(name)
+      a.formatDirs.push(`events/synthetic/${name}/`)
     }
   } finally {
     await release()

@@ -22,6 +22,8 @@ export interface Features {
   modules: boolean
   /** The function trigger commands the kernel's README lists under set_ftrace_filter (snapshot with CONFIG_TRACER_SNAPSHOT); undefined without them. */
   functionTriggers: Set<string> | undefined
+  /** synthetic_events (CONFIG_SYNTH_EVENTS). */
+  synthetic: boolean
   /** set_event_notrace_pid (Linux 5.8+): a scope of everything but some processes. */
   notracePids: boolean
   /** Event probes (`e:` in dynamic_events, Linux 5.15+, with kprobe or uprobe events built in). */
@@ -83,6 +85,7 @@ async function probe(t: Target): Promise<Features> {
     stackTracer: await t.exists('stack_trace'),
     snapshot: await t.exists('snapshot'),
     notracePids: await t.exists('set_event_notrace_pid'),
+    synthetic: await t.exists('synthetic_events'),
     eprobes: (await t.exists('dynamic_events')) && /^\s*e\[:\[<group>\/\]/m.test(readme),
     uprobes: await t.exists('uprobe_events'),
     options,

@@ -291,4 +291,4 @@ function withBuffer(d: TraceDeclaration, kb: number): TraceDeclaration {
 }
 
 /** Event or function triggers: set once per arming, with state of their own (counts, histograms), so never reused. */
-const hasTriggers = (d: TraceDeclaration): boolean => d.functionTriggers.length > 0 || d.events.some((e) => typeof e !== 'string' && (e.triggers?.length ?? 0) > 0)
+const hasTriggers = (d: TraceDeclaration): boolean => d.functionTriggers.length > 0 || d.syntheticEvents.length > 0 || d.events.some((e) => typeof e !== 'string' && (e.triggers?.length ?? 0) > 0)

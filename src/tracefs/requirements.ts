@@ -107,6 +107,10 @@ export function plan(d: TraceDeclaration, f: Features): Plan {
   if (typeof d.scope === 'object' && 'except' in d.scope && !f.notracePids) {
     unmet.push(`scope: { except } needs set_event_notrace_pid, which ${f.release} lacks (Linux 5.8+)`)
   }
+  if (d.syntheticEvents.length > 0 && !f.synthetic) {
+    unmet.push(`synthetic events are not available ${on} (no synthetic_events: CONFIG_SYNTH_EVENTS is off)`)
+    needs.push('CONFIG_SYNTH_EVENTS')
+  }
   if (d.snapshot && !f.snapshot) {
     unmet.push(`the snapshot buffer is not available ${on} (no snapshot file: CONFIG_TRACER_SNAPSHOT is off)`)
     needs.push('CONFIG_TRACER_SNAPSHOT')

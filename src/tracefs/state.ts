@@ -6,7 +6,7 @@ export type Snapshot = Record<string, string>
 const FILES = [
   'current_tracer', 'tracing_on', 'set_event', 'set_event_pid', 'set_ftrace_pid', 'set_event_notrace_pid', 'set_ftrace_notrace_pid', 'trace_options', 'kprobe_events', 'uprobe_events',
   'buffer_size_kb', 'trace_clock', 'set_ftrace_filter', 'set_ftrace_notrace', 'set_graph_function', 'set_graph_notrace', 'max_graph_depth',
-  'stack_trace_filter', 'stack_max_size',
+  'stack_trace_filter', 'stack_max_size', 'synthetic_events',
 ]
 
 /** Lines naming kspec's own objects (other live armings, pooled instances) are not leaks of this test. */

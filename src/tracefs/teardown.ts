@@ -1,7 +1,7 @@
 import type { Target } from '../kernel/target.js'
 import { LeakError } from '../errors.js'
 import { releaseStackTracer, type Arming } from './arm.js'
-import { functionTriggerRemoval, restoreTopLevel } from './toplevel.js'
+import { eventTriggersToRemove, functionTriggerRemoval, restoreTopLevel } from './toplevel.js'
 
 /**
  * Removes what an arming created, in dependency order: tracing off, events off, the
@@ -23,6 +23,10 @@ export async function teardown(t: Target, a: Arming): Promise<void> {
   if (a.dir) {
     if (!a.stopped) await step('tracing_on', () => t.write(`${a.dir}tracing_on`, '0'))
     for (const trigger of a.decl.functionTriggers) await step(`remove ${trigger}`, () => t.append(`${a.dir}set_ftrace_filter`, functionTriggerRemoval(trigger)))
+    // Histograms that share variables keep their instance busy until removed in order.
+    if (a.synthetic?.length || a.decl.events.some((e) => typeof e !== 'string' && e.triggers?.some((tr) => /^hist\b/.test(tr)))) {
+      for (const { file, trigger } of eventTriggersToRemove(a.decl, a.dir)) await step(`remove ${trigger}`, () => t.append(file, `!${trigger}`))
+    }
     await step('set_event', () => t.write(`${a.dir}set_event`, ''))
     for (const p of a.probes) await step(`disable ${p.name}`, () => t.write(`${a.dir}events/${a.group}/${p.name}/enable`, '0'))
     if (a.decl.funcStackTrace) await step('func_stack_trace', () => t.write(`${a.dir}options/func_stack_trace`, '0'))
@@ -34,6 +38,15 @@ export async function teardown(t: Target, a: Arming): Promise<void> {
     if (notRestored.length) failed.push(`could not restore ${notRestored.join(', ')}`)
   }
   await spawnerDone
+  // Synthetic events last: the instance (or the top level's triggers) that fired them is gone.
+  if (a.synthetic?.length) {
+    const release = await t.lock('dynamic_events', 30_000)
+    try {
+      for (const name of a.synthetic) await step(`remove synthetic event ${name}`, () => t.append('synthetic_events', `!${name}`))
+    } finally {
+      await release()
+    }
+  }
   // A run cut short (a signal, a failed start) may still hold the stack tracer.
   await step('put the stack tracer back', () => releaseStackTracer(t, a))
   if (a.probes.length > 0) {

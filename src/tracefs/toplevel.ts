@@ -22,6 +22,19 @@ export async function saveTopLevel(t: Target, d: TraceDeclaration): Promise<Save
   return { files }
 }
 
+/**
+ * A declaration's event triggers in the order they can be removed (under `dir`, an
+ * instance's or the top level): histograms whose actions (`onmatch(…)`, `onmax(…)`,
+ * `onchange(…)`) use other triggers' variables or fire synthetic events go first, then the
+ * rest, last declared first. The kernel refuses to remove a hist trigger whose variables
+ * another still uses, and an instance holding such triggers cannot be removed at all (EBUSY).
+ */
+export function eventTriggersToRemove(d: TraceDeclaration, dir: string): { file: string; trigger: string }[] {
+  const all = d.events.flatMap((e) => (typeof e === 'string' || /[*?]/.test(e.name) ? [] : (e.triggers ?? []).map((trigger) => ({ file: `${dir}events/${e.name.replace(':', '/')}/trigger`, trigger }))))
+  const action = (t: { trigger: string }) => /:on(match|max|change)\(/.test(t.trigger)
+  return [...all.filter(action).reverse(), ...all.filter((t) => !action(t)).reverse()]
+}
+
 /** What removes a function trigger: `!fn:cmd`, and for one with a count `!fn:cmd:0`, as the kernel's README says. */
 export const functionTriggerRemoval = (trigger: string): string => `!${trigger.replace(/:\d+$/, ':0')}`
 
@@ -80,11 +93,10 @@ export async function restoreTopLevel(t: Target, s: SavedState, d: TraceDeclarat
     for (const l of lines(f[file])) await put(file, l, true)
   }
   if ('max_graph_depth' in f) await put('max_graph_depth', f.max_graph_depth.trim())
+  for (const { file, trigger } of eventTriggersToRemove(d, '')) await put(file, `!${trigger}`)
   for (const e of d.events) {
     if (typeof e === 'string' || /[*?]/.test(e.name)) continue
-    const dir = `events/${e.name.replace(':', '/')}/`
-    for (const trigger of e.triggers ?? []) await put(`${dir}trigger`, `!${trigger}`)
-    if (e.filter) await put(`${dir}filter`, '0')
+    if (e.filter) await put(`events/${e.name.replace(':', '/')}/filter`, '0')
   }
   // A snapshot buffer kspec had allocated at the top level is freed (`0` clears and frees it).
   if (readsSnapshot(d)) await put('snapshot', '0')

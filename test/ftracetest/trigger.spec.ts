@@ -117,3 +117,18 @@ test('trigger-snapshot.tc: a snapshot trigger on sched_process_fork takes a snap
   await expect(record(fork('snapshot+1'), ['true'])).rejects.toBeRefused({ errno: 'EINVAL', value: 'snapshot+1' })
   await expect(record(fork('snapshot', 'snapshot'), ['true'])).rejects.toBeRefused({ file: /sched_process_fork\/trigger$/, value: 'snapshot' })
 })
+
+test('trigger-onmatch-action-hist.tc: a synthetic wakeup_latency event fired by an onmatch action, with a histogram of its own holding the woken task', async ({ record }) => {
+  // The .tc pings; here the woken task is sleep, five times over.
+  const latency = defineTrace({
+    syntheticEvents: ['wakeup_latency u64 lat; pid_t pid; char comm[16]'],
+    events: [
+      { name: 'sched:sched_wakeup', triggers: ['hist:keys=pid:ts0=common_timestamp.usecs if comm=="sleep"'] },
+      { name: 'sched:sched_switch', triggers: ['hist:keys=next_pid:wakeup_lat=common_timestamp.usecs-$ts0:onmatch(sched.sched_wakeup).wakeup_latency($wakeup_lat,next_pid,next_comm) if next_comm=="sleep"'] },
+      { name: 'synthetic:wakeup_latency', triggers: ['hist:keys=comm,pid,lat:wakeup_lat=lat:sort=lat'] },
+    ],
+  })
+  const trace = await record(latency, ['sh', '-c', 'for i in 1 2 3 4 5; do sleep 0.01; done'])
+  expect(trace).toHaveHistogramEntry('synthetic:wakeup_latency', { comm: 'sleep' })
+  expect(trace).toHaveEvent('wakeup_latency', { comm: 'sleep' })
+})

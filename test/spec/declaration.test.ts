@@ -114,3 +114,10 @@ test('scope: { except } takes the workload, its process or pids, and its fork op
   expect(() => defineTrace({ events: ['sched:sched_switch'], scope: { except: 'process' }, options: { 'event-fork': true } })).toThrow(/event-fork: true conflicts with scope: \{"except":"process"\}/)
   expect(() => defineTrace({ events: ['sched:sched_switch'], scope: { except: [] } })).toThrow(/name at least one pid/)
 })
+
+test('synthetic events in synthetic_events\' syntax; anything that could add a second line or remove one is refused', () => {
+  expect(defineTrace({ events: ['sched:sched_switch'], syntheticEvents: ['wakeup_latency u64 lat; pid_t pid; char comm[16]'] }).syntheticEvents).toHaveLength(1)
+  for (const bad of ['!wakeup_latency', 'lat u64 x\nother u64 y', '1abc u64 x', 'x u64 y # note']) {
+    expect(() => defineTrace({ events: ['sched:sched_switch'], syntheticEvents: [bad] }), bad).toThrow(/write a synthetic event as synthetic_events takes it/)
+  }
+})

@@ -82,7 +82,7 @@ test('a change to global tracefs state is detected, kspec objects aside', async 
 test('requirements: each unmet need is a skip reason naming the kernel and what it offers', () => {
   const f: Features = {
     release: '6.18.44', tracers: ['blk', 'function', 'nop'], instanceTracers: ['function', 'nop'], instances: true,
-    refused: new Map([['function', 'EPERM']]), probed: new Set(['function']), kprobes: false, uprobes: true, stackTracer: false, snapshot: false, eprobes: true, notracePids: true, functionTriggers: undefined, options: new Set(['stacktrace']), clocks: ['local', 'global'], filterFunctions: false, root: true,
+    refused: new Map([['function', 'EPERM']]), probed: new Set(['function']), kprobes: false, uprobes: true, stackTracer: false, snapshot: false, eprobes: true, notracePids: true, synthetic: false, functionTriggers: undefined, options: new Set(['stacktrace']), clocks: ['local', 'global'], filterFunctions: false, root: true,
     eventTriggers: new Set(['traceon', 'traceoff', 'enable_event', 'disable_event', 'stacktrace']), modules: false,
   }
   expect(plan(defineTrace({ tracer: 'function_graph' }), f)).toMatchObject({ unmet: ['function_graph is not available on 6.18.44 (available: blk function nop; CONFIG_FUNCTION_GRAPH_TRACER is off)'], needs: ['CONFIG_FUNCTION_GRAPH_TRACER'] })
