@@ -1,0 +1,25 @@
+// Ports of the kernel's ftrace selftests: test.d/instances/*.tc. The instances are the
+// subject: the workload creates and removes them beside its own recording's
+// ($KSPEC_INSTANCE/..), and kspec's checks after the test (no instance left, the kernel
+// healthy: no oops or warning in its log, no new taint) judge what it left.
+import { defineTrace, expect, test } from 'kspec'
+
+test('instance.tc: five loops creating and removing the same three instances at once leave none behind, and the names work again after', async ({ record }) => {
+  const script = [
+    'cd "$KSPEC_INSTANCE/.."',
+    'mkdir slam_x && rmdir slam_x || exit 10',
+    'slam() { while :; do mkdir slam_x; mkdir slam_y; mkdir slam_z; rmdir slam_x; rmdir slam_y; rmdir slam_z; done 2>/dev/null; }',
+    'slam & p1=$!; slam & p2=$!; slam & p3=$!; slam & p4=$!; slam & p5=$!',
+    'ls -lR > /dev/null; sleep 1',
+    'kill -1 $p1 $p2 $p3 $p4 $p5; wait $p1 $p2 $p3 $p4 $p5',
+    // A loop killed between its mkdir and rmdir leaves its instance: the .tc's last step removes them.
+    'rmdir slam_x slam_y slam_z 2>/dev/null',
+    'mkdir slam_x slam_y slam_z || exit 11',
+    'ls slam_x slam_y slam_z > /dev/null || exit 12',
+    'rmdir slam_x slam_y slam_z || exit 13',
+    'for d in slam_x slam_y slam_z; do [ -d $d ] && exit 14; done; exit 0',
+  ].join('\n')
+  const trace = await record(defineTrace({ events: ['sched:sched_process_exit'] }), ['sh', '-c', script], { timeoutMs: 60_000 })
+  expect(trace.workload!.exitCode, trace.workload!.stderr).toBe(0)
+  expect(trace).toHaveEvent('sched_process_exit')
+})
