@@ -21,6 +21,8 @@ export const probeSchema = z.strictObject({
   offset: z.number().int().nonnegative().optional(),
   /** kretprobes: how many calls may be in flight at once (`r<maxactive>:`); the kernel's default when absent. */
   maxactive: z.number().int().min(1, 'maxactive is at least 1').max(4096, 'maxactive is at most 4096 (KRETPROBE_MAXACTIVE_MAX)').optional(),
+  /** Return probes written as `p:… PLACE%return` instead of `r:… PLACE` (the kernel lists both as `r`). */
+  returnSuffix: z.boolean().optional(),
   /** eprobes: a filter on the attached event's fields (`if <filter>`), not on the eprobe's own arguments. */
   filter: z.string().min(1).optional(),
   args: keyedRecord(fetchArg, new RegExp(`^[A-Za-z_][A-Za-z0-9_]{0,${MAX_ARG_NAME - 1}}$`), `argument names are C identifiers of at most ${MAX_ARG_NAME} characters`).default({}),
@@ -28,6 +30,8 @@ export const probeSchema = z.strictObject({
   // `at` goes into kprobe_events or uprobe_events as it stands: only what their syntax holds.
   const problem = p.type === 'eprobe' ? eprobeEventProblem(p.at) : p.type === 'kprobe' || p.type === 'kretprobe' ? kprobePlaceProblem(p.at) : uprobePathProblem(p.at)
   if (problem) ctx.addIssue({ code: 'custom', path: ['at'], message: `${JSON.stringify(p.at)}: ${problem}` })
+  if (p.returnSuffix && p.type !== 'kretprobe' && p.type !== 'uretprobe') ctx.addIssue({ code: 'custom', path: ['returnSuffix'], message: "%return makes a return probe: use kretprobe() or uretprobe() with { syntax: '%return' }" })
+  if (p.returnSuffix && p.maxactive !== undefined) ctx.addIssue({ code: 'custom', path: ['maxactive'], message: 'maxactive goes with r<maxactive>:, not with %return: drop one' })
   if (p.maxactive !== undefined && p.type !== 'kretprobe') ctx.addIssue({ code: 'custom', path: ['maxactive'], message: 'maxactive is a kretprobe\'s: use kretprobe(fn, args, name, { maxactive })' })
   if (p.filter !== undefined) {
     if (p.type !== 'eprobe') ctx.addIssue({ code: 'custom', path: ['filter'], message: 'only an eprobe takes a filter in its definition; filter other events with events: [{ name, filter }]' })
@@ -74,8 +78,8 @@ export function kprobe(fn: string, args: Args = {}, name = defaultName(fn)): Pro
  * @example kretprobe('do_sys_openat2', { ret: '$retval:s64' })
  * @example kretprobe('vfs_read', { ret: '$retval' }, 'read_ret', { maxactive: 64 })
  */
-export function kretprobe(fn: string, args: Args = { ret: '$retval' }, name = defaultName(fn, '_ret'), options: { maxactive?: number } = {}): Probe {
-  return check({ type: 'kretprobe', name, at: fn, args, ...(options.maxactive !== undefined ? { maxactive: options.maxactive } : {}) })
+export function kretprobe(fn: string, args: Args = { ret: '$retval' }, name = defaultName(fn, '_ret'), options: { maxactive?: number; syntax?: 'r' | '%return' } = {}): Probe {
+  return check({ type: 'kretprobe', name, at: fn, args, ...(options.maxactive !== undefined ? { maxactive: options.maxactive } : {}), ...(options.syntax === '%return' ? { returnSuffix: true } : {}) })
 }
 
 /**
@@ -97,8 +101,11 @@ export function uprobe(binary: string, symbolOrOffset: string | number, args: Ar
   return check({ type: 'uprobe', name: name ?? defaultName(typeof symbolOrOffset === 'string' ? symbolOrOffset : `off_${symbolOrOffset.toString(16)}`), at: binary, ...where, args })
 }
 
-/** @example uretprobe('/lib/x86_64-linux-gnu/libc.so.6', 'open', { ret: '$retval:s32' }) */
-export function uretprobe(binary: string, symbolOrOffset: string | number, args: Args = { ret: '$retval' }, name?: string): Probe {
+/**
+ * `{ syntax: '%return' }` writes it as `p:… PATH:OFFSET%return` (Linux 5.13+), the same probe as `r:`.
+ * @example uretprobe('/lib/x86_64-linux-gnu/libc.so.6', 'open', { ret: '$retval:s32' })
+ */
+export function uretprobe(binary: string, symbolOrOffset: string | number, args: Args = { ret: '$retval' }, name?: string, options: { syntax?: 'r' | '%return' } = {}): Probe {
   const where = typeof symbolOrOffset === 'number' ? { offset: symbolOrOffset } : { symbol: symbolOrOffset }
-  return check({ type: 'uretprobe', name: name ?? defaultName(typeof symbolOrOffset === 'string' ? symbolOrOffset : `off_${symbolOrOffset.toString(16)}`, '_ret'), at: binary, ...where, args })
+  return check({ type: 'uretprobe', name: name ?? defaultName(typeof symbolOrOffset === 'string' ? symbolOrOffset : `off_${symbolOrOffset.toString(16)}`, '_ret'), at: binary, ...where, args, ...(options.syntax === '%return' ? { returnSuffix: true } : {}) })
 }

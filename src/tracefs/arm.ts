@@ -208,9 +208,9 @@ async function defineProbes(t: Target, a: Arming, probes: Probe[]): Promise<void
   try {
     for (const p of probes) {
       const file = p.type === 'eprobe' ? 'dynamic_events' : p.type === 'kprobe' || p.type === 'kretprobe' ? 'kprobe_events' : 'uprobe_events'
-      const kind = p.type === 'eprobe' ? 'e' : p.type.includes('ret') ? `r${p.maxactive ?? ''}` : 'p'
+      const kind = p.type === 'eprobe' ? 'e' : p.type.includes('ret') && !p.returnSuffix ? `r${p.maxactive ?? ''}` : 'p'
       const args = Object.entries(p.args).map(([k, v]) => ` ${k}=${v}`).join('')
-      const line = `${kind}:${a.group}/${p.name} ${await place(t, p)}${args}${p.filter ? ` if ${p.filter}` : ''}`
+      const line = `${kind}:${a.group}/${p.name} ${await place(t, p)}${p.returnSuffix ? '%return' : ''}${args}${p.filter ? ` if ${p.filter}` : ''}`
       await tracefsWrite(t, file, line, { append: true, errorLog: '' })
       a.probes.push({ file, name: p.name })
     }

@@ -95,3 +95,12 @@ test('kretprobe_maxactive.tc: r<maxactive>: takes 1 to 4096 in flight, and the k
   // Above KRETPROBE_MAXACTIVE_MAX: refused before anything reaches the kernel, naming the limit.
   expect(() => kretprobe('vfs_read', {}, 'too_many', { maxactive: 4097 })).toThrow(/maxactive is at most 4096/)
 })
+
+test('kretprobe_return_suffix.tc: p:… vfs_read%return is the same return probe as r:… vfs_read, as kprobe_events lists both', async ({ record }) => {
+  const r = await record(defineTrace({ kprobes: [kretprobe('vfs_read', {}, 'myprobeaccept')] }), ['cat', '/proc/version'])
+  const suffix = await record(defineTrace({ kprobes: [kretprobe('vfs_read', {}, 'myprobeaccept', { syntax: '%return' })] }), ['cat', '/proc/version'])
+  const listed = (lines: string[]) => lines.map((l) => l.replace(/kspec_\d+_\d+/, 'GROUP'))
+  expect(listed(suffix.state!.probes)).toEqual(listed(r.state!.probes))
+  expect(listed(r.state!.probes)).toEqual([expect.stringMatching(/^r\d*:GROUP\/myprobeaccept vfs_read$/)])
+  expect(suffix).toHaveEvent('myprobeaccept')
+})

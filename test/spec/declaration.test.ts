@@ -121,3 +121,8 @@ test('synthetic events in synthetic_events\' syntax; anything that could add a s
     expect(() => defineTrace({ events: ['sched:sched_switch'], syntheticEvents: [bad] }), bad).toThrow(/write a synthetic event as synthetic_events takes it/)
   }
 })
+
+test('%return is a return probe\'s other syntax, and does not take maxactive', () => {
+  expect(kretprobe('vfs_read', {}, 'r', { syntax: '%return' }).returnSuffix).toBe(true)
+  expect(() => kretprobe('vfs_read', {}, 'r', { syntax: '%return', maxactive: 4 })).toThrow(/maxactive goes with r<maxactive>:, not with %return/)
+})

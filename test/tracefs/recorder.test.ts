@@ -113,6 +113,11 @@ describe('what a recording returns', () => {
     const trace = await r.record(libc, ['cat', '/nonexistent/kspec'])
     expect(trace).toHaveEvent('open', { path: '/nonexistent/kspec' })
     expect(trace).toReturnFrom('open', -1)
+    // The same return probe written as p:… PATH:OFFSET%return: listed as r:, and it fires.
+    const suffix = defineTrace({ uprobes: [uretprobe(libcPath(), 'open', { ret: '$retval:s32' }, 'open_ret', { syntax: '%return' })] })
+    const again = await r.record(suffix, ['cat', '/nonexistent/kspec'])
+    expect(again.state!.probes).toEqual([expect.stringMatching(/^r:kspec_\d+_\d+\/open_ret \/\S+libc\.so\.6:0x[0-9a-f]+ ret=\$retval:s32$/)])
+    expect(again).toReturnFrom('open', -1)
   })
 
   test("markers: a function workload's mark() (host only) and a command's writes to $KSPEC_TRACE_MARKER fence the same step", async () => {
