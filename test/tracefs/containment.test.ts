@@ -100,6 +100,6 @@ test('scope: { pids } traces those running processes, not their children and not
 })
 
 test("a fork option that contradicts a single-process scope is a declaration error, as 'workload' with event-fork: false is", () => {
-  expect(() => defineTrace({ events: ['sched:sched_switch'], scope: 'process', options: { 'event-fork': true } })).toThrow(/event-fork: true conflicts with scope: "process", which traces the named processes without their children/)
+  expect(() => defineTrace({ events: ['sched:sched_switch'], scope: 'process', options: { 'event-fork': true } })).toThrow(/event-fork: true conflicts with scope: "process", which names processes without their children by turning event-fork off/)
   expect(() => defineTrace({ events: ['sched:sched_switch'], scope: { pids: [] } })).toThrow(/name at least one pid/)
 })
