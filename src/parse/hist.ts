@@ -10,6 +10,7 @@ export function parseHist(text: string): Histogram[] {
   const out: Histogram[] = []
   let h: Histogram | undefined
   let modified = new Set<string>()
+  let entry: HistogramEntry | undefined
   for (const line of text.split('\n')) {
     const info = /^# trigger info: (.*)$/.exec(line)
     if (info) {
@@ -23,13 +24,26 @@ export function parseHist(text: string): Histogram[] {
     if (line.startsWith('{')) {
       const close = line.indexOf('}')
       if (close === -1) continue
-      h.entries.push({ key: keyFields(line.slice(1, close), modified), values: valueFields(line.slice(close + 1)) })
+      entry = { key: keyFields(line.slice(1, close), modified), values: valueFields(line.slice(close + 1)) }
+      h.entries.push(entry)
       continue
     }
     const total = /^\s*(Hits|Entries|Dropped): (\d+)/.exec(line)
     if (total) h.totals[total[1].toLowerCase() as 'hits' | 'entries' | 'dropped'] = Number(total[2])
+    else if (line.startsWith('Totals:')) entry = undefined
+    // An action's lines under its entry: `\tmax: 27  next_comm: cyclictest   prev_pid: 0`.
+    else if (entry !== undefined && /^\s+\S/.test(line)) tracked(line, entry)
   }
   return out
+}
+
+/** `max: 27  next_comm: cyclictest  prev_pid: 0`: numbers join the entry's values, text its saved fields. */
+function tracked(line: string, entry: HistogramEntry): void {
+  for (const m of line.matchAll(/([A-Za-z_$][\w.$-]*):\s*(.*?)(?=\s{2,}[A-Za-z_$][\w.$-]*:|\s*$)/g)) {
+    const text = m[2].trim()
+    if (/^-?\d+$/.test(text)) entry.values[m[1]] = Number(text)
+    else (entry.saved ??= {})[m[1]] = text
+  }
 }
 
 /** `comm: cat        , pid:  12` → { comm: 'cat', pid: 12 }: fields split at `, name:`, values trimmed. */

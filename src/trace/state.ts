@@ -53,6 +53,8 @@ export interface Histogram {
 export interface HistogramEntry {
   /** The key's fields: numbers where the kernel printed a number, text otherwise (`comm: cat`; `call_site: [ffffffff8124c0d5] kmalloc_trace+0x25/0x90` keeps its text). */
   key: Record<string, string | number>
-  /** The values: `hitcount` and each `vals=` field. */
+  /** The values: `hitcount`, each `vals=` field, and an onmax/onchange action's `max`/`changed`. */
   values: Record<string, number>
+  /** The text an onmax/onchange action's `.save(…)` kept with the entry (`next_comm: cyclictest`), printed on the lines under it; its numbers join `values`. */
+  saved?: Record<string, string>
 }

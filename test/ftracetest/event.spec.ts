@@ -117,3 +117,19 @@ test("event-no-pid.tc: set_event_notrace_pid leaves out the workload's process, 
   expect(tree.records.filter((r) => r.pid === treeShell || r.pid === treeChild)).toEqual([])
   expect(tree.records.some((r) => r.pid !== undefined)).toBe(true)
 })
+
+test('snapshot1.tc: a snapshot taken while tracing_cpumask traces no CPU leaves the buffers usable once the mask is back', async ({ record }) => {
+  const script = [
+    'I="$KSPEC_INSTANCE"',
+    'mask=$(cat "$I/tracing_cpumask")',
+    'echo 0 > "$I/tracing_cpumask"',
+    'echo 1 > "$I/snapshot"',
+    'echo "$mask" > "$I/tracing_cpumask"',
+    'echo 1 > "$I/tracing_on"',
+    'echo "test input 1" > "$KSPEC_TRACE_MARKER"',
+    'grep -q "test input 1" "$I/trace" || exit 11',
+  ].join('; ')
+  const trace = await record(defineTrace({ events: ['sched:sched_process_exit'], snapshot: true }), ['sh', '-c', script])
+  expect(trace.workload?.exitCode, trace.workload?.stderr).toBe(0)
+  expect(trace.ofKind('marker').map((m) => m.text)).toEqual(['test input 1'])
+})

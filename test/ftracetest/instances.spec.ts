@@ -23,3 +23,22 @@ test('instance.tc: five loops creating and removing the same three instances at 
   expect(trace.workload!.exitCode, trace.workload!.stderr).toBe(0)
   expect(trace).toHaveEvent('sched_process_exit')
 })
+
+test('instance-event.tc: an instance created and removed while others enable its events and read its trace, then a function trigger in an instance removed with it', async ({ record }) => {
+  const script = [
+    'cd "$KSPEC_INSTANCE/.."',
+    'slam() { while :; do mkdir ev_foo 2>/dev/null; rmdir ev_foo 2>/dev/null; done; }',
+    'readit() { while :; do cat ev_foo/trace > /dev/null 2>&1; done; }',
+    'setit() { while :; do echo 1 > ev_foo/events/sched/sched_switch/enable; done 2>/dev/null; }',
+    'slam & p1=$!; setit & p2=$!; readit & p3=$!',
+    'sleep 1; kill -1 $p3 $p2 $p1; wait $p1 $p2 $p3; sleep 1',
+    'rmdir ev_foo 2>/dev/null',
+    'mkdir ev_foo && ls ev_foo > /dev/null && rmdir ev_foo || exit 11',
+    '[ -d ev_foo ] && exit 12',
+    // A function trigger set in an instance goes with it (this host refuses the function tracer: the write fails, nothing is set).
+    'mkdir ev_foo; echo "schedule:enable_event:sched:sched_switch" > ev_foo/set_ftrace_filter 2>/dev/null; rmdir ev_foo || exit 13',
+    'grep -q "schedule:enable_event:sched:sched_switch" ../set_ftrace_filter && exit 14; exit 0',
+  ].join('\n')
+  const trace = await record(defineTrace({ events: ['sched:sched_process_exit'] }), ['sh', '-c', script], { timeoutMs: 60_000 })
+  expect(trace.workload!.exitCode, trace.workload!.stderr).toBe(0)
+})

@@ -132,3 +132,18 @@ test('trigger-onmatch-action-hist.tc: a synthetic wakeup_latency event fired by 
   expect(trace).toHaveHistogramEntry('synthetic:wakeup_latency', { comm: 'sleep' })
   expect(trace).toHaveEvent('wakeup_latency', { comm: 'sleep' })
 })
+
+test('trigger-onmax-action-hist.tc: an onmax action saves the fields of the switch to the longest-waiting task, shown in sched_switch\'s histogram', async ({ record }) => {
+  const onmax = defineTrace({
+    syntheticEvents: ['wakeup_latency u64 lat; pid_t pid; char comm[16]'],
+    events: [
+      { name: 'sched:sched_waking', triggers: ['hist:keys=pid:ts0=common_timestamp.usecs if comm=="sleep"'] },
+      { name: 'sched:sched_switch', triggers: ['hist:keys=next_pid:wakeup_lat=common_timestamp.usecs-$ts0:onmax($wakeup_lat).save(next_comm,prev_pid,prev_prio,prev_comm) if next_comm=="sleep"'] },
+    ],
+  })
+  const trace = await record(onmax, ['sh', '-c', 'for i in 1 2 3; do sleep 0.01; done'])
+  // The .tc greps the hist file for "max:"; here the entry's saved values are read apart.
+  const [switches] = trace.state!.histograms['sched:sched_switch']
+  expect(switches.entries.length).toBeGreaterThan(0)
+  expect(switches.entries.some((e) => typeof e.values.max === 'number' && e.saved?.next_comm === 'sleep')).toBe(true)
+})

@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest'
 import '../../src/index.js'
 import { parseHist } from '../../src/parse/hist.js'
 import { readEntry } from '../../src/tracefs/explain.js'
-import { SHARED, failure, shared } from '../helpers.js'
+import { FIXTURES, SHARED, failure, shared } from '../helpers.js'
 
 // The layout of a hist file as the kernel prints it (Documentation/trace/histogram.rst's
 // kmalloc example, two triggers on one event, one with a two-field key).
@@ -51,6 +51,13 @@ describe('histograms', () => {
   test('a key printed through a modifier stays text: .hex 10 is sixteen, .execname names the task', () => {
     const [h] = parseHist('# trigger info: hist:keys=parent_pid.hex,common_pid.execname:vals=hitcount:sort=hitcount:size=2048 [active]\n{ parent_pid: 10, common_pid: sh              [       312] } hitcount:          3\nTotals:\n    Hits: 3\n    Entries: 1\n    Dropped: 0\n')
     expect(h.entries).toEqual([{ key: { parent_pid: '10', common_pid: 'sh              [       312]' }, values: { hitcount: 3 } }])
+  })
+
+  test("an onmax action's lines under each entry: max and the saved numbers join the values, the saved text is kept apart", () => {
+    // Debian 6.1's sched_switch hist with onmax($wakeup_lat).save(next_comm,prev_pid,prev_prio,prev_comm) (trigger-onmax-action-hist.tc).
+    const [h] = parseHist(readFileSync(join(FIXTURES, 'state/hist-onmax-debian-6.1.txt'), 'utf8'))
+    expect(h.entries[2]).toEqual({ key: { next_pid: 126 }, values: { hitcount: 50, max: 829, prev_pid: 15, prev_prio: 120 }, saved: { next_comm: 'sleep', prev_comm: 'rcu_preempt' } })
+    expect(h.totals).toEqual({ hits: 80, entries: 3, dropped: 0 })
   })
 
   test('toHaveHistogramEntry: by key and values, partially; the table in the failure', async () => {
