@@ -30,10 +30,13 @@ export async function sweep(t: Target, onlyPid?: number): Promise<Swept> {
       () => {},
     )
   }
-  for (const file of ['kprobe_events', 'uprobe_events']) {
+  // dynamic_events lists every kind (kretprobes with maxactive as `r10:`, eprobes as `e:`);
+  // kernels without it have only the two older files.
+  const files = (await t.exists('dynamic_events')) ? ['dynamic_events'] : ['kprobe_events', 'uprobe_events']
+  for (const file of files) {
     const defs = (await t.read(file).catch(() => '')).split('\n').filter(Boolean)
     for (const def of defs) {
-      const m = /^[pr]:([^/\s]+)\/(\S+)/.exec(def)
+      const m = /^[pre]\d*:([^/\s]+)\/(\S+)/.exec(def)
       if (!m || !(await dead(m[1]))) continue
       await t.write(`events/${m[1]}/${m[2]}/enable`, '0').catch(() => {})
       await t.append(file, `-:${m[1]}/${m[2]}`).then(

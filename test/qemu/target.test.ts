@@ -201,6 +201,19 @@ describe("the kernel's tracing state, read before teardown", () => {
   })
 })
 
+describe('leftovers of a dead run', () => {
+  test("the janitor removes a dead run's probes of every kind: a kretprobe with maxactive (r10:) and an eprobe (e:) too", async () => {
+    // As a kill -9'd run would leave them: owned by a pid no process has.
+    const dead = 4_000_000
+    await vm.append('kprobe_events', `r10:kspec_${dead}_1/left_ret vfs_read`)
+    await vm.append('dynamic_events', `e:kspec_${dead}_2/left_e sched.sched_switch`)
+    const { sweep } = await import('../../src/tracefs/janitor.js')
+    const swept = await sweep(vm)
+    expect(swept.probes.sort()).toEqual([`kspec_${dead}_1/left_ret`, `kspec_${dead}_2/left_e`])
+    expect((await vm.read('dynamic_events')).trim()).toBe('')
+  })
+})
+
 describe('failures in the guest', () => {
   test('a workload past its timeout is killed in the guest, and the VM goes on', async () => {
     const d = defineTrace({ events: ['sched:sched_process_exit'] })
