@@ -222,9 +222,11 @@ function deepFreeze<T>(o: T): T {
   return o
 }
 
-/** Whether a recording reads its snapshot buffer: asked for, or a snapshot trigger fills it. */
+/** Whether a recording reads its snapshot buffer: asked for, or a snapshot trigger (or a hist trigger's `.snapshot()` action) fills it. */
 export const readsSnapshot = (d: TraceDeclaration): boolean =>
-  d.snapshot || d.functionTriggers.some((t) => t.split(':')[1] === 'snapshot') || d.events.some((e) => typeof e !== 'string' && (e.triggers ?? []).some((t) => /^snapshot\b/.test(t)))
+  d.snapshot ||
+  d.functionTriggers.some((t) => t.split(':')[1] === 'snapshot') ||
+  d.events.some((e) => typeof e !== 'string' && (e.triggers ?? []).some((t) => /^snapshot\b/.test(t) || /^hist\b.*\.snapshot\(\)/.test(t)))
 
 /** The event names of a declaration, as `system:event` strings. */
 export const eventNames = (d: TraceDeclaration): string[] => d.events.map((e) => (typeof e === 'string' ? e : e.name))

@@ -147,3 +147,23 @@ test('trigger-onmax-action-hist.tc: an onmax action saves the fields of the swit
   expect(switches.entries.length).toBeGreaterThan(0)
   expect(switches.entries.some((e) => typeof e.values.max === 'number' && e.saved?.next_comm === 'sleep')).toBe(true)
 })
+
+// The woken task changes priority between two runs: `nice -n 1` (the .tc pings, then pings niced).
+const SLEEPS_THEN_NICED = ['sh', '-c', 'for i in 1 2 3; do sleep 0.01; done; nice -n 1 sh -c "for i in 1 2 3; do sleep 0.01; done"']
+
+test("trigger-onchange-action-hist.tc: an onchange action on the woken task's priority records the change in sched_waking's histogram", async ({ record }) => {
+  const onchange = defineTrace({ events: [{ name: 'sched:sched_waking', triggers: ['hist:keys=comm:newprio=prio:onchange($newprio).save(comm,prio) if comm=="sleep"'] }] })
+  const trace = await record(onchange, SLEEPS_THEN_NICED)
+  // The .tc greps the hist file for "changed:".
+  const [waking] = trace.state!.histograms['sched:sched_waking']
+  expect(waking.entries.some((e) => e.key.comm === 'sleep' && typeof e.values.changed === 'number')).toBe(true)
+})
+
+test('trigger-snapshot-action-hist.tc: an onchange action that takes a snapshot: the change in the histogram, the woken task in the snapshot', async ({ record }) => {
+  const snapshotAction = defineTrace({ events: ['sched:*', { name: 'sched:sched_waking', triggers: ['hist:keys=comm:newprio=prio:onchange($newprio).save(comm,prio):onchange($newprio).snapshot() if comm=="sleep"'] }] })
+  const trace = await record(snapshotAction, SLEEPS_THEN_NICED)
+  const [waking] = trace.state!.histograms['sched:sched_waking']
+  expect(waking.entries.some((e) => typeof e.values.changed === 'number')).toBe(true)
+  // The .tc greps the snapshot for "comm=ping": read without `snapshot: true`, since the action fills it.
+  expect(trace.state!.snapshot).toHaveEvent('sched_waking', { comm: 'sleep' })
+})
