@@ -8,6 +8,7 @@ import { tracefsWrite } from './explain.js'
 import { globRegExp } from '../trace/glob.js'
 import type { Features } from './features.js'
 import { plan } from './requirements.js'
+import { withDynamicEvents } from './locks.js'
 import { checkFunctions } from './functions.js'
 import { restoreStackTracer, saveTopLevel, STACK_TRACER, type SavedStackTracer, type SavedState } from './toplevel.js'
 import { parseStackTrace } from '../parse/stack-trace.js'
@@ -83,25 +84,23 @@ export async function arm(t: Target, decl: TraceDeclaration, features: Features,
   await defineProbes(t, a, [...decl.kprobes, ...decl.uprobes, ...decl.eprobes])
   await defineSynthetic(t, a, decl.syntheticEvents)
   for (const e of decl.events) await enableEvent(t, a, typeof e === 'string' ? { name: e } : e)
-  if (decl.functionTriggers.length > 0) {
-    // Names are checked now; the triggers wait for the run (armTriggers), as event triggers do.
-    await checkFunctions(t, features, decl.functionTriggers.map((tr) => tr.slice(0, tr.indexOf(':'))))
-    for (const trigger of decl.functionTriggers) (a.triggers ??= []).push({ file: `${a.dir}set_ftrace_filter`, trigger })
-  }
+  // Function triggers wait for the run (armTriggers), as event triggers do, and the stack
+  // tracer is set per run (startStackTracer): their function names are checked now, so a
+  // misspelt one fails before anything runs.
+  const named = [...decl.functionTriggers.map((tr) => tr.slice(0, tr.indexOf(':'))), ...stackTracerFunctions(decl)]
+  if (named.length > 0) await checkFunctions(t, features, named)
+  for (const trigger of decl.functionTriggers) (a.triggers ??= []).push({ file: `${a.dir}set_ftrace_filter`, trigger })
   for (const probe of a.probes) {
     a.formatDirs.push(`events/${a.group}/${probe.name}/`)
     await w(`events/${a.group}/${probe.name}/enable`, '1')
   }
   if (decl.tracer !== 'nop') await w('current_tracer', decl.tracer)
   if (decl.funcStackTrace) await w('options/func_stack_trace', '1')
-  if (decl.stackTracer) await armStackTracer(t, decl.stackTracer === true ? [] : decl.stackTracer.functions, features)
   return a
 }
 
-/** The stack tracer's functions are checked at arming, so a misspelt one fails before anything runs; the tracer itself is set per run. */
-async function armStackTracer(t: Target, functions: string[], features: Features): Promise<void> {
-  if (functions.length > 0) await checkFunctions(t, features, functions)
-}
+/** The functions a declaration's stack tracer is limited to (stack_trace_filter); none for all. */
+const stackTracerFunctions = (d: TraceDeclaration): string[] => (typeof d.stackTracer === 'object' ? d.stackTracer.functions : [])
 
 /**
  * The stack tracer for one run: the machine has one, so a lock keeps it to one run at a
@@ -110,7 +109,7 @@ async function armStackTracer(t: Target, functions: string[], features: Features
  * an arming waits to be reused, and a reused arming holds no lock another test waits on.
  */
 export async function startStackTracer(t: Target, a: Arming): Promise<void> {
-  const functions = a.decl.stackTracer === true || a.decl.stackTracer === false ? [] : a.decl.stackTracer.functions
+  const functions = stackTracerFunctions(a.decl)
   const release = await t.lock('stack_tracer', 60_000)
   try {
     const saved: SavedStackTracer = { enabled: (await t.readSysctl(STACK_TRACER))?.trim() ?? '0', maxSize: (await t.read('stack_max_size')).trim(), filter: await t.read('stack_trace_filter') }
@@ -204,8 +203,7 @@ async function matchEvents(t: Target, dir: string, system: string, event: string
 
 async function defineProbes(t: Target, a: Arming, probes: Probe[]): Promise<void> {
   if (probes.length === 0) return
-  const release = await t.lock('dynamic_events', 30_000)
-  try {
+  await withDynamicEvents(t, async () => {
     for (const p of probes) {
       const file = p.type === 'eprobe' ? 'dynamic_events' : p.type === 'kprobe' || p.type === 'kretprobe' ? 'kprobe_events' : 'uprobe_events'
       const kind = p.type === 'eprobe' ? 'e' : p.type.includes('ret') && !p.returnSuffix ? `r${p.maxactive ?? ''}` : 'p'
@@ -214,25 +212,20 @@ async function defineProbes(t: Target, a: Arming, probes: Probe[]): Promise<void
       await tracefsWrite(t, file, line, { append: true, errorLog: '' })
       a.probes.push({ file, name: p.name })
     }
-  } finally {
-    await release()
-  }
+  })
 }
 
 /** Synthetic events go in before the events are armed: `synthetic:<name>` must exist to be enabled or carry a trigger. */
 async function defineSynthetic(t: Target, a: Arming, definitions: string[]): Promise<void> {
   if (definitions.length === 0) return
-  const release = await t.lock('dynamic_events', 30_000)
-  try {
+  await withDynamicEvents(t, async () => {
     for (const d of definitions) {
       const name = d.split(/\s/)[0]
       await tracefsWrite(t, 'synthetic_events', d, { append: true, errorLog: '' })
       ;(a.synthetic ??= []).push(name)
       a.formatDirs.push(`events/synthetic/${name}/`)
     }
-  } finally {
-    await release()
-  }
+  })
 }
 
 async function place(t: Target, p: Probe): Promise<string> {

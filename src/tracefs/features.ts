@@ -1,5 +1,6 @@
 import type { Target } from '../kernel/target.js'
 import { TargetError } from '../errors.js'
+import { withDynamicEvents } from './locks.js'
 
 /** What a target's kernel offers, probed once per target. */
 export interface Features {
@@ -135,18 +136,15 @@ export async function probeEprobes(t: Target, f: Features): Promise<void> {
   if (!f.eprobes || f.probed.has('eprobe')) return
   f.probed.add('eprobe')
   const name = `kspec_${process.pid}_probe/eprobe`
-  const release = await t.lock('dynamic_events', 30_000)
-  try {
-    await t.append('dynamic_events', `e:${name} sched.sched_switch`).then(
+  await withDynamicEvents(t, () =>
+    t.append('dynamic_events', `e:${name} sched.sched_switch`).then(
       () => t.append('dynamic_events', `-:${name}`),
       (e) => {
         if (e instanceof TargetError) f.eprobesRefused = e.code
         else throw e
       },
-    )
-  } finally {
-    await release()
-  }
+    ),
+  )
 }
 
 /**

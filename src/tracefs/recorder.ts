@@ -290,5 +290,5 @@ function withBuffer(d: TraceDeclaration, kb: number): TraceDeclaration {
   return out
 }
 
-/** Event or function triggers: set once per arming, with state of their own (counts, histograms), so never reused. */
+/** Event or function triggers, and the synthetic events they fire: set once per arming, with state of their own (counts, histograms), so never reused. */
 const hasTriggers = (d: TraceDeclaration): boolean => d.functionTriggers.length > 0 || d.syntheticEvents.length > 0 || d.events.some((e) => typeof e !== 'string' && (e.triggers?.length ?? 0) > 0)

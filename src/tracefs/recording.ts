@@ -144,7 +144,6 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
   a.stopped = false
   let result: WorkloadResult | undefined
   let tracingOn = true
-  let stackOn = false
   let stack: DeepestStack | undefined
   const collected: Buffer[] = []
   let streaming: Promise<void> | undefined
@@ -159,11 +158,8 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
     // The workload is forked and tracing has begun: triggers set now neither fire on kspec's
     // launching nor stop tracing before the barrier passed (`schedule:traceoff` fires at once).
     await armTriggers(t, a)
-    if (a.decl.stackTracer) {
-      // The deepest stack of this run only, from here to the workload's end.
-      stackOn = true
-      await startStackTracer(t, a)
-    }
+    // The deepest stack of this run only, from here to the workload's end.
+    if (a.decl.stackTracer) await startStackTracer(t, a)
     if (a.decl.stream) streaming = (async () => {
       for await (const chunk of t.stream(`${a.dir}trace_pipe`, stop.signal)) {
         collected.push(chunk)
@@ -177,7 +173,8 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
       result = await started.start()
     }
   } finally {
-    if (stackOn && a.stack) stack = await stopStackTracer(t, a)
+    // Held (a.stack) once startStackTracer took the lock, even if it failed after.
+    if (a.stack) stack = await stopStackTracer(t, a)
     // Tracing failed to start (the barrier): the workload never runs.
     await job?.cancel()
     // Whether a traceoff trigger turned it off during the run: read before kspec does.

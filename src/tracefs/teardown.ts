@@ -2,6 +2,7 @@ import type { Target } from '../kernel/target.js'
 import { LeakError } from '../errors.js'
 import { releaseStackTracer, type Arming } from './arm.js'
 import { eventTriggersToRemove, functionTriggerRemoval, restoreTopLevel } from './toplevel.js'
+import { withDynamicEvents } from './locks.js'
 
 /**
  * Removes what an arming created, in dependency order: tracing off, events off, the
@@ -40,22 +41,17 @@ export async function teardown(t: Target, a: Arming): Promise<void> {
   await spawnerDone
   // Synthetic events last: the instance (or the top level's triggers) that fired them is gone.
   if (a.synthetic?.length) {
-    const release = await t.lock('dynamic_events', 30_000)
-    try {
-      for (const name of a.synthetic) await step(`remove synthetic event ${name}`, () => t.append('synthetic_events', `!${name}`))
-    } finally {
-      await release()
-    }
+    const names = a.synthetic
+    await withDynamicEvents(t, async () => {
+      for (const name of names) await step(`remove synthetic event ${name}`, () => t.append('synthetic_events', `!${name}`))
+    })
   }
   // A run cut short (a signal, a failed start) may still hold the stack tracer.
   await step('put the stack tracer back', () => releaseStackTracer(t, a))
   if (a.probes.length > 0) {
-    const release = await t.lock('dynamic_events', 30_000)
-    try {
+    await withDynamicEvents(t, async () => {
       for (const p of a.probes) await step(`remove probe ${a.group}/${p.name}`, () => t.append(p.file, `-:${a.group}/${p.name}`))
-    } finally {
-      await release()
-    }
+    })
   }
   await a.releaseLock?.()
   if (failed.length) throw new LeakError(`kspec could not fully remove what it created for this test:\n  ${failed.join('\n  ')}\nRun \`kspec doctor --clean\` to remove kspec leftovers.`)

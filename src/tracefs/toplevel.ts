@@ -50,19 +50,29 @@ export interface SavedStackTracer {
 
 /** Puts the stack tracer back: switched as it was, its filter and its recorded maximum. */
 export async function restoreStackTracer(t: Target, s: SavedStackTracer): Promise<string[]> {
+  const { failed, attempt, put } = attempts(t)
+  await attempt(STACK_TRACER, () => t.writeSysctl(STACK_TRACER, s.enabled))
+  await put('stack_trace_filter', '')
+  for (const l of lines(s.filter)) await put('stack_trace_filter', l, true)
+  await put('stack_max_size', s.maxSize)
+  return failed
+}
+
+/**
+ * Restoring writes, each tried whatever became of the others: `failed` names what did not
+ * take (a file, or what `attempt` was told), for one report at the end.
+ */
+function attempts(t: Target) {
   const failed: string[] = []
-  const put = async (what: string, fn: () => Promise<void>): Promise<void> => {
+  const attempt = async (what: string, fn: () => Promise<void>): Promise<void> => {
     try {
       await fn()
     } catch {
       failed.push(what)
     }
   }
-  await put(STACK_TRACER, () => t.writeSysctl(STACK_TRACER, s.enabled))
-  await put('stack_trace_filter', () => t.write('stack_trace_filter', ''))
-  for (const l of lines(s.filter)) await put('stack_trace_filter', () => t.append('stack_trace_filter', l))
-  await put('stack_max_size', () => t.write('stack_max_size', s.maxSize))
-  return failed
+  const put = (file: string, data: string, append = false): Promise<void> => attempt(file, () => (append ? t.append(file, data) : t.write(file, data)))
+  return { failed, attempt, put }
 }
 
 const lines = (s: string): string[] => s.split('\n').filter((l) => l && !l.startsWith('#'))
@@ -73,14 +83,7 @@ const lines = (s: string): string[] => s.split('\n').filter((l) => l && !l.start
  * options, buffer, clock, and tracing_on last.
  */
 export async function restoreTopLevel(t: Target, s: SavedState, d: TraceDeclaration): Promise<string[]> {
-  const failed: string[] = []
-  const put = async (file: string, data: string, append = false): Promise<void> => {
-    try {
-      await (append ? t.append(file, data) : t.write(file, data))
-    } catch {
-      failed.push(file)
-    }
-  }
+  const { failed, put } = attempts(t)
   const f = s.files
   await put('tracing_on', '0')
   if ('options/func_stack_trace' in f) await put('options/func_stack_trace', f['options/func_stack_trace'].trim())
