@@ -25,7 +25,8 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     process.stdout.write(formatFeatures(f) + '\n\n' + formatConfig(config) + '\n')
     if (args.values.clean) {
       const swept = await sweepLeftovers(target)
-      process.stdout.write(`cleaned: ${swept.instances.length} instance(s), ${swept.probes.length} probe(s), ${swept.processes.length} workload process(es), ${swept.folders.length} temporary folder(s) left by dead kspec runs${[...swept.instances, ...swept.probes, ...swept.processes.map((p) => `${p.comm} (pid ${p.pid})`), ...swept.folders].map((n) => `\n  ${n}`).join('')}\n`)
+      process.stdout.write(`cleaned: ${swept.instances.length} instance(s), ${swept.probes.length} probe(s), ${swept.undone.length} machine-wide change(s) put back, ${swept.processes.length} workload process(es), ${swept.folders.length} temporary folder(s) left by dead kspec runs${[...swept.instances, ...swept.probes, ...swept.undone, ...swept.processes.map((p) => `${p.comm} (pid ${p.pid})`), ...swept.folders].map((n) => `\n  ${n}`).join('')}\n`)
+      if (swept.unreadableNotes.length) process.stdout.write(`left alone: ${swept.unreadableNotes.length} undo note(s) kspec could not read (${swept.unreadableNotes.join(', ')}): check what they were about (the top level, the stack tracer, synthetic events), then delete them from /run/kspec/undo\n`)
     }
     return 0
   } catch (e) {

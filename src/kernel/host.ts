@@ -7,12 +7,19 @@ import { TargetError, TracefsUnavailableError } from '../errors.js'
 import { exec } from './exec.js'
 import { pidAlive } from '../tempdir.js'
 import { hostSpawner } from './spawner.js'
-import { sysctlPath, type Spawner, type Sysctl, type Target } from './target.js'
+import { NOTE_KEY, sysctlPath, type Spawner, type Sysctl, type Target } from './target.js'
 import { dependsOf, moduleError, moduleNameOf, moduleNames, newKernelLines } from './workload.js'
 import { buildModule } from './build.js'
 
 const MOUNTS = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing']
 const LOCK_DIR = process.env.KSPEC_LOCK_DIR ?? '/run/kspec'
+/** Notes of what to undo after a dead run (Target.writeNote), root's alone. */
+const NOTE_DIR = join(LOCK_DIR, 'undo')
+
+function notePath(key: string): string {
+  if (!NOTE_KEY.test(key)) throw new TargetError(`not a note key: ${JSON.stringify(key)}`, 'EINVAL', NOTE_DIR)
+  return join(NOTE_DIR, `${key}.json`)
+}
 
 /** This machine's kernel, through node:fs and execa. */
 export class HostTarget implements Target {
@@ -192,6 +199,27 @@ export class HostTarget implements Target {
 
   async alive(pid: number): Promise<boolean> {
     return pidAlive(pid)
+  }
+
+  async writeNote(key: string, text: string): Promise<void> {
+    await mkdir(NOTE_DIR, { recursive: true, mode: 0o700 })
+    await writeFile(notePath(key), text, { mode: 0o600 })
+  }
+
+  async dropNote(key: string): Promise<void> {
+    await unlink(notePath(key)).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)))
+  }
+
+  async notes(): Promise<{ key: string; text: string }[]> {
+    const names = await readdir(NOTE_DIR).catch(() => [] as string[])
+    const out: { key: string; text: string }[] = []
+    for (const name of names) {
+      const key = name.replace(/\.json$/, '')
+      if (!name.endsWith('.json') || !NOTE_KEY.test(key)) continue
+      const text = await readFile(join(NOTE_DIR, name), 'utf8').catch(() => undefined)
+      if (text !== undefined) out.push({ key, text })
+    }
+    return out
   }
 
   async lock(name: string, timeoutMs: number): Promise<() => Promise<void>> {

@@ -60,6 +60,15 @@ export interface Target {
   alive(pid: number): Promise<boolean>
   /** A lock on a global resource of this target, across processes. */
   lock(name: string, timeoutMs: number): Promise<() => Promise<void>>
+  /**
+   * Notes kept on the target of what kspec changed beyond its own `kspec_<pid>_*` objects
+   * (the top level, the stack tracer, synthetic events): written before the change and
+   * dropped once it is undone, so that the next kspec process undoes what a `kill -9`'d one
+   * left (src/tracefs/undo.ts). Keys are `<pid>-<what>` (NOTE_KEY).
+   */
+  writeNote(key: string, text: string): Promise<void>
+  dropNote(key: string): Promise<void>
+  notes(): Promise<{ key: string; text: string }[]>
   /** Ends the target's resources (a VM); the host has none. */
   close(): Promise<void>
 }
@@ -129,6 +138,9 @@ export interface Background {
   /** none left; killed; waited for until they ended; or still running at the timeout, then killed. */
   outcome: 'none' | 'killed' | 'waited' | 'timed out'
 }
+
+/** What a note's key looks like: its owner's pid, then what it is about. */
+export const NOTE_KEY = /^(\d+)-[a-z0-9_-]+$/
 
 /** The kernel settings kspec reads and writes: the stack tracer's switch. */
 export type Sysctl = 'kernel.stack_tracer_enabled'

@@ -12,6 +12,7 @@ import { withDynamicEvents } from './locks.js'
 import { checkFunctions } from './functions.js'
 import { restoreStackTracer, saveTopLevel, STACK_TRACER, type SavedStackTracer, type SavedState } from './toplevel.js'
 import { parseStackTrace } from '../parse/stack-trace.js'
+import { deadOwner, finishArmings, needsNote, noteArming, noteStackTracer, stackNoteKey, undoArmings, undoStackTracers } from './undo.js'
 import type { DeepestStack } from '../trace/state.js'
 
 /** A declaration applied to tracefs: where (an instance or the top level) and what was created. */
@@ -59,12 +60,22 @@ export async function arm(t: Target, decl: TraceDeclaration, features: Features,
   const a: Arming = { decl, dir: '', group: `kspec_${process.pid}_${n}`, probes: [], formatDirs: [] }
   if (p.topLevel) {
     a.releaseLock = await t.lock('toplevel', 60_000)
-    a.saved = await saveTopLevel(t, decl)
+    try {
+      // A run killed while it held the top level left it changed: put back first, or it would be saved as found.
+      const out = { undone: [], unreadable: [] }
+      await finishArmings(t, await undoArmings(t, deadOwner(t), out, true), out)
+      a.saved = await saveTopLevel(t, decl)
+    } catch (e) {
+      await a.releaseLock()
+      throw e
+    }
   } else {
     a.dir = `instances/kspec_${process.pid}_${n}/`
     await t.mkdir(a.dir.slice(0, -1))
   }
   onCreated(a)
+  // Written before anything changes: a kill -9 from here on leaves a note of what to undo.
+  if (needsNote(a)) await noteArming(t, a)
   const w = (file: string, data: string, errorLog = false) => tracefsWrite(t, a.dir + file, data, errorLog ? { errorLog: a.dir } : {})
   await w('tracing_on', '0')
   if (decl.bufferSizeKb) await w('buffer_size_kb', String(decl.bufferSizeKb))
@@ -112,7 +123,10 @@ export async function startStackTracer(t: Target, a: Arming): Promise<void> {
   const functions = stackTracerFunctions(a.decl)
   const release = await t.lock('stack_tracer', 60_000)
   try {
+    // A run killed while it held the stack tracer left it on: put back first, or it would be saved as found.
+    await undoStackTracers(t, deadOwner(t), { undone: [], unreadable: [] }, true)
     const saved: SavedStackTracer = { enabled: (await t.readSysctl(STACK_TRACER))?.trim() ?? '0', maxSize: (await t.read('stack_max_size')).trim(), filter: await t.read('stack_trace_filter') }
+    await noteStackTracer(t, saved)
     a.stack = { saved, release }
   } catch (e) {
     await release()
@@ -143,6 +157,7 @@ export async function releaseStackTracer(t: Target, a: Arming): Promise<void> {
   a.stack = undefined
   try {
     const failed = await restoreStackTracer(t, held.saved)
+    if (failed.length === 0) await t.dropNote(stackNoteKey())
     if (failed.length) throw new TracefsError(`could not put the stack tracer's ${failed.join(', ')} back as kspec found them`, failed[0], undefined)
   } finally {
     await held.release()
@@ -224,6 +239,7 @@ async function defineSynthetic(t: Target, a: Arming, definitions: string[]): Pro
       await tracefsWrite(t, 'synthetic_events', d, { append: true, errorLog: '' })
       ;(a.synthetic ??= []).push(name)
       a.formatDirs.push(`events/synthetic/${name}/`)
+      await noteArming(t, a)
     }
   })
 }

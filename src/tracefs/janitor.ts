@@ -1,16 +1,23 @@
 import type { Target } from '../kernel/target.js'
+import { finishArmings, undoArmings, undoStackTracers } from './undo.js'
 
 const OWNED = /^kspec_(\d+)_\w+$/
 
 export interface Swept {
   instances: string[]
   probes: string[]
+  /** What dead runs' undo notes put back or removed (src/tracefs/undo.ts), in words. */
+  undone: string[]
+  /** Notes that did not read as kspec writes them, left where they are. */
+  unreadableNotes: string[]
 }
 
 /**
  * Removes what dead kspec runs left behind (a `kill -9`'d recording): `kspec_<pid>_*`
- * instances and probe groups whose process is gone. Live runs' objects are left alone.
- * Instances go first, since a probe cannot be removed while an instance enables it.
+ * instances and probe groups whose process is gone, and what their undo notes name (the
+ * top level, the stack tracer, synthetic events: src/tracefs/undo.ts). Live runs' objects
+ * are left alone. Instances go first, since a probe cannot be removed while an instance
+ * enables it.
  */
 export async function sweep(t: Target, onlyPid?: number): Promise<Swept> {
   const dead = async (name: string): Promise<boolean> => {
@@ -19,7 +26,11 @@ export async function sweep(t: Target, onlyPid?: number): Promise<Swept> {
     const pid = Number(m[1])
     return onlyPid !== undefined ? pid === onlyPid : !(await t.alive(pid))
   }
-  const swept: Swept = { instances: [], probes: [] }
+  const deadPid = async (pid: number): Promise<boolean> => (onlyPid !== undefined ? pid === onlyPid : pid !== process.pid && !(await t.alive(pid)))
+  const out = { undone: [] as string[], unreadable: [] as string[] }
+  // Triggers that keep a dead run's instance busy go first, and the top level it changed is put back.
+  const armings = await undoArmings(t, deadPid, out)
+  const swept: Swept = { instances: [], probes: [], undone: out.undone, unreadableNotes: out.unreadable }
   const instances = await t.list('instances').catch(() => [] as string[])
   for (const name of instances) {
     if (!(await dead(name))) continue
@@ -30,6 +41,7 @@ export async function sweep(t: Target, onlyPid?: number): Promise<Swept> {
       () => {},
     )
   }
+  await finishArmings(t, armings, out)
   // dynamic_events lists every kind (kretprobes with maxactive as `r10:`, eprobes as `e:`);
   // kernels without it have only the two older files.
   const files = (await t.exists('dynamic_events')) ? ['dynamic_events'] : ['kprobe_events', 'uprobe_events']
@@ -45,5 +57,6 @@ export async function sweep(t: Target, onlyPid?: number): Promise<Swept> {
       )
     }
   }
+  await undoStackTracers(t, deadPid, out)
   return swept
 }

@@ -1,8 +1,9 @@
 import type { Target } from '../kernel/target.js'
 import { LeakError } from '../errors.js'
 import { releaseStackTracer, type Arming } from './arm.js'
-import { eventTriggersToRemove, functionTriggerRemoval, restoreTopLevel } from './toplevel.js'
+import { eventTriggersToRemove, functionTriggerRemoval, restoreTopLevel, topLevelUndo } from './toplevel.js'
 import { withDynamicEvents } from './locks.js'
+import { armingNoteKey, needsNote } from './undo.js'
 
 /**
  * Removes what an arming created, in dependency order: tracing off, events off, the
@@ -35,7 +36,7 @@ export async function teardown(t: Target, a: Arming): Promise<void> {
     await step(`rmdir ${a.dir}`, () => rmdirRetry(t, a.dir.slice(0, -1)))
   } else if (a.saved) {
     for (const p of a.probes) await step(`disable ${p.name}`, () => t.write(`events/${a.group}/${p.name}/enable`, '0'))
-    const notRestored = await restoreTopLevel(t, a.saved, a.decl)
+    const notRestored = await restoreTopLevel(t, a.saved, topLevelUndo(a.decl))
     if (notRestored.length) failed.push(`could not restore ${notRestored.join(', ')}`)
   }
   await spawnerDone
@@ -53,6 +54,8 @@ export async function teardown(t: Target, a: Arming): Promise<void> {
       for (const p of a.probes) await step(`remove probe ${a.group}/${p.name}`, () => t.append(p.file, `-:${a.group}/${p.name}`))
     })
   }
+  // Undone: the note goes. Kept when something was not, for the sweep after this process ends.
+  if (failed.length === 0 && needsNote(a)) await step('drop the undo note', () => t.dropNote(armingNoteKey(a)))
   await a.releaseLock?.()
   if (failed.length) throw new LeakError(`kspec could not fully remove what it created for this test:\n  ${failed.join('\n  ')}\nRun \`kspec doctor --clean\` to remove kspec leftovers.`)
 }

@@ -6,7 +6,7 @@ export interface SavedState {
   files: Record<string, string>
 }
 
-const FILES = [
+export const TOP_LEVEL_FILES = [
   'tracing_on', 'current_tracer', 'set_ftrace_filter', 'set_ftrace_notrace', 'set_graph_function', 'set_graph_notrace',
   'max_graph_depth', 'set_event', 'set_event_pid', 'set_ftrace_pid', 'set_event_notrace_pid', 'set_ftrace_notrace_pid', 'buffer_size_kb', 'trace_clock',
 ]
@@ -15,7 +15,7 @@ const FILES = [
 export async function saveTopLevel(t: Target, d: TraceDeclaration): Promise<SavedState> {
   const files: Record<string, string> = {}
   const options = ['func_stack_trace', 'stacktrace', 'event-fork', 'function-fork', ...Object.keys(d.options)].map((o) => `options/${o}`)
-  for (const f of [...FILES, ...options]) {
+  for (const f of [...TOP_LEVEL_FILES, ...options]) {
     const v = await t.read(f).catch(() => undefined)
     if (v !== undefined) files[f] = v
   }
@@ -77,32 +77,45 @@ function attempts(t: Target) {
 
 const lines = (s: string): string[] => s.split('\n').filter((l) => l && !l.startsWith('#'))
 
+/** What undoing an arming at the top level needs besides the saved files: what the declaration added there. */
+export interface TopLevelUndo {
+  functionTriggers: string[]
+  eventTriggers: { file: string; trigger: string }[]
+  /** `events/<sys>/<event>/filter` files the declaration set. */
+  eventFilters: string[]
+  /** kspec allocated the snapshot buffer. */
+  snapshot: boolean
+}
+
+/** What a declaration adds at the top level, for restoreTopLevel (and for a note of it, src/tracefs/undo.ts). */
+export function topLevelUndo(d: TraceDeclaration): TopLevelUndo {
+  const eventFilters = d.events.flatMap((e) => (typeof e === 'string' || /[*?]/.test(e.name) || !e.filter ? [] : [`events/${e.name.replace(':', '/')}/filter`]))
+  return { functionTriggers: [...d.functionTriggers], eventTriggers: eventTriggersToRemove(d, ''), eventFilters, snapshot: readsSnapshot(d) }
+}
+
 /**
  * Puts the top level back as it was, in dependency order: tracing off, func_stack_trace
  * off while the function tracer is still selected, the tracer, filters, events, pids,
  * options, buffer, clock, and tracing_on last.
  */
-export async function restoreTopLevel(t: Target, s: SavedState, d: TraceDeclaration): Promise<string[]> {
+export async function restoreTopLevel(t: Target, s: SavedState, u: TopLevelUndo): Promise<string[]> {
   const { failed, put } = attempts(t)
   const f = s.files
   await put('tracing_on', '0')
   if ('options/func_stack_trace' in f) await put('options/func_stack_trace', f['options/func_stack_trace'].trim())
   if ('current_tracer' in f) await put('current_tracer', f.current_tracer.trim())
   // Truncating set_ftrace_filter leaves its function triggers: each is removed by name.
-  for (const trigger of d.functionTriggers) await put('set_ftrace_filter', functionTriggerRemoval(trigger), true)
+  for (const trigger of u.functionTriggers) await put('set_ftrace_filter', functionTriggerRemoval(trigger), true)
   for (const file of ['set_ftrace_filter', 'set_ftrace_notrace', 'set_graph_function', 'set_graph_notrace']) {
     if (!(file in f)) continue
     await put(file, '')
     for (const l of lines(f[file])) await put(file, l, true)
   }
   if ('max_graph_depth' in f) await put('max_graph_depth', f.max_graph_depth.trim())
-  for (const { file, trigger } of eventTriggersToRemove(d, '')) await put(file, `!${trigger}`)
-  for (const e of d.events) {
-    if (typeof e === 'string' || /[*?]/.test(e.name)) continue
-    if (e.filter) await put(`events/${e.name.replace(':', '/')}/filter`, '0')
-  }
+  for (const { file, trigger } of u.eventTriggers) await put(file, `!${trigger}`)
+  for (const file of u.eventFilters) await put(file, '0')
   // A snapshot buffer kspec had allocated at the top level is freed (`0` clears and frees it).
-  if (readsSnapshot(d)) await put('snapshot', '0')
+  if (u.snapshot) await put('snapshot', '0')
   await put('set_event', '')
   for (const l of lines(f.set_event ?? '')) await put('set_event', l, true)
   // Empty pid files read "no pid"; writing nothing (with O_TRUNC) restores that.

@@ -77,7 +77,7 @@ test('kspec doctor prints the feature table of this kernel with how to get what 
   expect(r.stdout).toMatch(/^kernel configuration \((\/proc\/config\.gz|\/boot\/config-\S+)\):$/m)
   expect(r.stdout).toMatch(/^✗ function_graph tracer +CONFIG_FUNCTION_GRAPH_TRACER is not set$/m)
   expect(r.stdout).toMatch(/^✓ uprobe events +CONFIG_UPROBE_EVENTS=y$/m)
-  expect(r.stdout).toMatch(/cleaned: \d+ instance\(s\), \d+ probe\(s\), \d+ workload process\(es\), \d+ temporary folder\(s\) left by dead kspec runs/)
+  expect(r.stdout).toMatch(/cleaned: \d+ instance\(s\), \d+ probe\(s\), \d+ machine-wide change\(s\) put back, \d+ workload process\(es\), \d+ temporary folder\(s\) left by dead kspec runs/)
 })
 
 test('kspec run specs --kernel host --kernel debian: every example spec passes on Debian with no skip, in one VM; the host skips what it lacks, naming --kernel debian', async () => {

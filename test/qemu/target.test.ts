@@ -33,6 +33,8 @@ afterAll(async () => {
   expect(await vm.list('instances')).toEqual([])
   expect((await vm.read('kprobe_events')).trim()).toBe('')
   expect((await vm.read('current_tracer')).trim()).toBe('nop')
+  // Every arming's undo note went with its teardown.
+  expect(await vm.notes()).toEqual([])
   await vm.close()
   expect(qemus()).toBe('')
 }, 60_000)
@@ -212,6 +214,66 @@ describe('leftovers of a dead run', () => {
     expect(swept.probes.sort()).toEqual([`kspec_${dead}_1/left_ret`, `kspec_${dead}_2/left_e`])
     // Only the dead run's: this file's own parked armings keep theirs.
     expect((await vm.read('dynamic_events')).split('\n').filter((l) => l.includes(`kspec_${dead}_`))).toEqual([])
+  })
+})
+
+describe('undo notes: what a kill -9 cannot put back, the next run does', () => {
+  // As a run killed with kill -9 leaves them: changed, with its note, owned by a pid no process has.
+  const dead = 4_000_001
+  const keys = async () => (await vm.notes()).map((n) => n.key).sort()
+
+  test("a dead run's stack tracer, left on, is put back by the next run that takes it, before that run saves what it found; a live run's note is there while it runs", async () => {
+    // The recorder's sweep at its start (features()) is past: this run alone can put it back.
+    await r.features()
+    await vm.writeSysctl('kernel.stack_tracer_enabled', '1')
+    await vm.writeNote(`${dead}-stack`, JSON.stringify({ kind: 'stack', saved: { enabled: '0', maxSize: '0', filter: '' } }))
+    const trace = await r.record(defineTrace({ stackTracer: true }), 'ls /tmp/kspec-undo')
+    expect(trace.workload!.stdout.split('\n')).toContain(`${process.pid}-stack.json`)
+    expect(trace.workload!.stdout).not.toContain(`${dead}-stack`)
+    expect(trace.state!.stack!.frames.length).toBeGreaterThan(0)
+    // Without the note the run would have found the switch on, and put it back on.
+    expect((await vm.readSysctl('kernel.stack_tracer_enabled'))!.trim()).toBe('0')
+    expect(await keys()).toEqual([])
+  })
+
+  test("the sweep undoes a dead run's instance held busy by hist actions, the synthetic event they fire, and its stack tracer", async () => {
+    const dir = `instances/kspec_${dead}_7`
+    await vm.mkdir(dir)
+    await vm.append('synthetic_events', 'left_lat u64 lat')
+    const waking = { file: `${dir}/events/sched/sched_waking/trigger`, trigger: 'hist:keys=pid:ts0=common_timestamp.usecs' }
+    const sw = { file: `${dir}/events/sched/sched_switch/trigger`, trigger: 'hist:keys=next_pid:lat=common_timestamp.usecs-$ts0:onmatch(sched.sched_waking).left_lat($lat)' }
+    for (const t of [waking, sw]) await vm.append(t.file, t.trigger)
+    // What the kernel does without the note: the instance cannot go, nor the event it fires.
+    await expect(vm.rmdir(dir)).rejects.toMatchObject({ code: 'EBUSY' })
+    await vm.writeNote(`${dead}-arming-7`, JSON.stringify({ kind: 'arming', dir: `${dir}/`, functionTriggers: [], eventTriggers: [sw, waking], eventFilters: [], snapshot: false, synthetic: ['left_lat'] }))
+    await vm.writeSysctl('kernel.stack_tracer_enabled', '1')
+    await vm.writeNote(`${dead}-stack`, JSON.stringify({ kind: 'stack', saved: { enabled: '0', maxSize: '0', filter: '' } }))
+    // A note that does not read as kspec writes it (a path outside kspec's own) is left alone, and named.
+    await vm.writeNote(`${dead}-arming-8`, JSON.stringify({ kind: 'arming', dir: '../../', functionTriggers: [], eventTriggers: [], eventFilters: [], snapshot: false, synthetic: [] }))
+    const { sweep } = await import('../../src/tracefs/janitor.js')
+    const swept = await sweep(vm)
+    expect(swept.instances).toContain(`kspec_${dead}_7`)
+    expect(swept.undone.sort()).toEqual(['synthetic event left_lat', 'the stack tracer as a dead run found it'])
+    expect(swept.unreadableNotes).toEqual([`${dead}-arming-8`])
+    expect(await vm.exists(dir)).toBe(false)
+    expect(await vm.exists('events/synthetic/left_lat')).toBe(false)
+    expect((await vm.readSysctl('kernel.stack_tracer_enabled'))!.trim()).toBe('0')
+    expect(await keys()).toEqual([`${dead}-arming-8`])
+    await vm.dropNote(`${dead}-arming-8`)
+  })
+
+  test("a dead run's top level (function_graph is top-level only on 6.1) is put back by the next run that takes it", async () => {
+    await r.features()
+    // The dead run had turned on an event and a filter of its own at the top level.
+    await vm.append('set_event', 'sched:sched_process_exec')
+    await vm.write('events/sched/sched_process_exec/filter', 'pid > 1')
+    const saved = { files: { tracing_on: await vm.read('tracing_on'), current_tracer: await vm.read('current_tracer'), set_event: await vm.read('set_event').then((s) => s.replace('sched:sched_process_exec\n', '')) } }
+    await vm.writeNote(`${dead}-arming-9`, JSON.stringify({ kind: 'arming', dir: '', saved, functionTriggers: [], eventTriggers: [], eventFilters: ['events/sched/sched_process_exec/filter'], snapshot: false, synthetic: [] }))
+    const trace = await r.record(defineTrace({ tracer: 'function_graph', graphFunctions: ['__x64_sys_openat'], maxGraphDepth: 2 }), 'ls /tmp/kspec-undo')
+    expect(trace.workload!.stdout).toMatch(new RegExp(`^${process.pid}-arming-\\d+\\.json$`, 'm'))
+    expect(await vm.read('set_event')).not.toContain('sched_process_exec')
+    expect((await vm.read('events/sched/sched_process_exec/filter')).trim()).toBe('none')
+    expect(await keys()).not.toContain(`${dead}-arming-9`)
   })
 })
 

@@ -285,6 +285,41 @@ describe('signals and kills', () => {
   })
 })
 
+describe('undo notes on the host', () => {
+  test("root's alone, keyed by pid: the sweep undoes a dead run's note (its triggers, then its instance) and leaves a live run's", async () => {
+    const { stat } = await import('node:fs/promises')
+    const { sweep } = await import('../../src/tracefs/janitor.js')
+    await host.ready()
+    const dead = 4_000_002
+    const dir = `instances/kspec_${dead}_3`
+    await host.mkdir(dir)
+    const trigger = { file: `${dir}/events/sched/sched_process_exec/trigger`, trigger: 'traceoff:1' }
+    await host.append(trigger.file, trigger.trigger)
+    const note = (d: string) => JSON.stringify({ kind: 'arming', dir: d, functionTriggers: [], eventTriggers: d ? [trigger] : [], eventFilters: [], snapshot: false, synthetic: [] })
+    await host.writeNote(`${dead}-arming-3`, note(`${dir}/`))
+    const live = `${process.pid}-arming-999`
+    await host.writeNote(live, note(''))
+    expect((await stat('/run/kspec/undo')).mode & 0o777).toBe(0o700)
+    expect((await stat(`/run/kspec/undo/${dead}-arming-3.json`)).mode & 0o777).toBe(0o600)
+    // Keys become file names: nothing but `<pid>-<what>`.
+    await expect(host.writeNote('../../etc/x', '{}')).rejects.toThrow(/not a note key/)
+    await expect(host.writeNote('12-a/b', '{}')).rejects.toThrow(/not a note key/)
+    // What a note says is written to tracefs: one naming anything but kspec's own files is not acted on.
+    const planted = JSON.stringify({ kind: 'arming', dir: '', functionTriggers: [], eventTriggers: [{ file: 'events/../../../../etc/x/trigger', trigger: 'x' }], eventFilters: [], snapshot: false, synthetic: [] })
+    await host.writeNote(`${dead}-arming-4`, planted)
+    const swept = await sweep(host)
+    expect(swept.instances).toContain(`kspec_${dead}_3`)
+    expect(swept.unreadableNotes).toEqual([`${dead}-arming-4`])
+    expect(await host.exists(dir)).toBe(false)
+    await host.dropNote(`${dead}-arming-4`)
+    const keys = (await host.notes()).map((n) => n.key)
+    expect(keys).toContain(live)
+    expect(keys).not.toContain(`${dead}-arming-3`)
+    await host.dropNote(live)
+    expect((await host.notes()).map((n) => n.key)).not.toContain(live)
+  })
+})
+
 describe('interrupted while collecting', () => {
   test('Ctrl-C while a large trace is read from trace_pipe: reading stops, the instance and its buffer go', async () => {
     const script = `

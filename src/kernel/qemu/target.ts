@@ -3,7 +3,7 @@ import { constants } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { TargetError } from '../../errors.js'
-import { sysctlPath, type BackgroundPolicy, type PreparedJob, type Spawner, type Sysctl, type Target, type WorkloadResult, type WorkloadSpec } from '../target.js'
+import { NOTE_KEY, sysctlPath, type BackgroundPolicy, type PreparedJob, type Spawner, type Sysctl, type Target, type WorkloadResult, type WorkloadSpec } from '../target.js'
 import { argvOf, control, envOf, dependsOf, moduleError, moduleNameOf, moduleNames, newKernelLines, parseStat, pollUntil, waitStopped, type Container } from '../workload.js'
 import { buildModule, debianHeaders } from '../build.js'
 import { lease } from './broker.js'
@@ -15,6 +15,13 @@ import { attachAgent } from './vm.js'
 export type { QemuOptions, Userspace } from './guest.js'
 
 const TRACEFS = '/sys/kernel/tracing/'
+/** The guest's notes (Target.writeNote): its /tmp is its own (a tmpfs, or the overlay's upper layer). */
+const GUEST_NOTES = '/tmp/kspec-undo'
+
+function guestNote(key: string): string {
+  if (!NOTE_KEY.test(key)) throw new TargetError(`not a note key: ${JSON.stringify(key)}`, 'EINVAL', GUEST_NOTES)
+  return `${GUEST_NOTES}/${key}.json`
+}
 
 /**
  * A kernel booted under QEMU, driven through the guest agent over a serial port. Boots
@@ -268,13 +275,45 @@ export class QemuTarget implements Target {
   }
 
   /** The VM belongs to this process alone: a lock is an in-process queue. */
-  async lock(name: string): Promise<() => Promise<void>> {
+  async lock(name: string, timeoutMs: number): Promise<() => Promise<void>> {
     const prev = this.#locks.get(name) ?? Promise.resolve()
     let release!: () => void
     const held = new Promise<void>((r) => (release = r))
     this.#locks.set(name, prev.then(() => held))
-    await prev
+    let timer: NodeJS.Timeout | undefined
+    const waited = await Promise.race([prev.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs)))])
+    clearTimeout(timer)
+    if (!waited) {
+      // Given up: the place in the queue passes on as soon as it comes.
+      release()
+      throw new TargetError(`the guest's lock "${name}" is held by another test of this process for more than ${timeoutMs} ms`, 'ETIMEDOUT', name)
+    }
     return async () => release()
+  }
+
+  /**
+   * Notes live in the guest, beside its tracefs: a VM is lent to one borrower after
+   * another, and what a killed borrower left is the next one's to undo.
+   */
+  async writeNote(key: string, text: string): Promise<void> {
+    await this.#req(Op.MKDIR, [GUEST_NOTES]).catch((e) => (e.code === 'EEXIST' ? undefined : Promise.reject(e)))
+    await this.#req(Op.CREATE, [guestNote(key), text], guestNote(key))
+  }
+
+  async dropNote(key: string): Promise<void> {
+    await this.#req(Op.UNLINK, [guestNote(key)], guestNote(key)).catch((e) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)))
+  }
+
+  async notes(): Promise<{ key: string; text: string }[]> {
+    const names = await this.#req(Op.LIST, [GUEST_NOTES], GUEST_NOTES).then((b) => b.toString().split('\0').filter(Boolean), () => [] as string[])
+    const out: { key: string; text: string }[] = []
+    for (const name of names) {
+      const key = name.replace(/\.json$/, '')
+      if (!name.endsWith('.json') || !NOTE_KEY.test(key)) continue
+      const text = await this.#req(Op.READ, [guestNote(key)], guestNote(key)).then((b) => b.toString(), () => undefined)
+      if (text !== undefined) out.push({ key, text })
+    }
+    return out
   }
 
   async close(): Promise<void> {
