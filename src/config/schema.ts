@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { nearest } from '../text.js'
 
-const kernel = z.string().min(1).refine((k) => k === 'host' || k === 'debian' || k.startsWith('/') || k.startsWith('.'), 'a kernel is "host", "debian" or the path of a bzImage/vmlinuz')
+const kernel = z.string().min(1).refine((k) => k === 'host' || k === 'debian' || k === 'debian-backports' || k.startsWith('/') || k.startsWith('.'), 'a kernel is "host", "debian" (Debian\'s own kernel under QEMU), "debian-backports" (its newer one from backports) or the path of a bzImage/vmlinuz')
 
 export const configSchema = z.strictObject({
   /** Spec globs, relative to the config file's directory. */

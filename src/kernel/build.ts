@@ -3,7 +3,7 @@ import { access, cp, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } f
 import { basename, join } from 'node:path'
 import { exec } from './exec.js'
 import { cacheDir } from './qemu/cache.js'
-import { aptDownload } from './qemu/kernel.js'
+import { aptDownload, aptOptions, type DebianKernel } from './qemu/kernel.js'
 
 const exists = (p: string) => access(p).then(() => true, () => false)
 
@@ -14,20 +14,21 @@ const exists = (p: string) => access(p).then(() => true, () => false)
  * one by its installed path (/usr/src/…): it is pointed at the cache instead.
  * @example make -C $(kspec headers --kernel debian) M=$PWD modules
  */
-export async function debianHeaders(release: string): Promise<string> {
+export async function debianHeaders(release: string, kernel: DebianKernel = 'debian'): Promise<string> {
   const root = await cacheDir('headers')
   const dir = join(root, release)
   const build = join(dir, 'usr', 'src', `linux-headers-${release}`)
   if (await exists(join(dir, '.ready'))) return build
   const pkg = `linux-headers-${release}`
-  const depends = String((await exec('apt-cache', ['depends', pkg]).catch((e) => {
+  const apt = await aptOptions(kernel)
+  const depends = String((await exec('apt-cache', [...apt, 'depends', pkg]).catch((e) => {
     throw new Error(`the headers of ${release} (${pkg}) are not in Debian's package index: run apt-get update and retry. ${(e as Error).message}`)
   })).stdout)
   const packages = [pkg, ...[...depends.matchAll(/Depends: (linux-(?:headers|kbuild)-\S+)/g)].map((m) => m[1])]
   const tmp = await mkdtemp(join(root, `.${release}-`))
   try {
     for (const p of packages) {
-      const deb = await aptDownload(p, tmp)
+      const deb = await aptDownload(p, tmp, apt)
       await exec('dpkg-deb', ['-x', deb, 'root'], { cwd: tmp })
       await rm(deb)
     }

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { buildInitramfs, type GuestFile } from './initramfs.js'
-import { CHANNEL_MODULES, fullModulesTree, installedModulesTree, loadOrder, resolveKernel, SHARE_MODULES, type KernelImage } from './kernel.js'
+import { CHANNEL_MODULES, fullModulesTree, installedModulesTree, isBuiltIn, loadOrder, resolveKernel, SHARE_MODULES, type KernelImage } from './kernel.js'
 import { AgentClient, Op } from './protocol.js'
 import { bootVm, type Share, type Vm, type VmOptions } from './vm.js'
 
@@ -43,8 +43,9 @@ export async function bootGuest(opts: QemuOptions): Promise<{ vm: Vm; agent: Age
   const started = performance.now()
   const k = await resolveKernel(opts.kernel, opts.modules)
   const channel = await loadOrder(k, CHANNEL_MODULES)
-  const virtio = channel.some((f) => /\/virtio_console\.ko/.test(f))
-  // 9p runs over virtio; a kernel without the virtio-serial modules has no virtio-pci for it either.
+  // Modules (Debian 6.1) or built in (Debian 6.12).
+  const virtio = channel.some((f) => /\/virtio_console\.ko/.test(f)) || (await isBuiltIn(k, 'virtio_console'))
+  // 9p runs over virtio; a kernel without virtio-serial has no virtio-pci for it either.
   const share = (opts.shareRoot ?? true) && virtio
   const shares: Share[] = []
   let packed = channel

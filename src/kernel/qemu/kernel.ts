@@ -1,4 +1,4 @@
-import { access, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
+import { access, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { exec } from '../exec.js'
 import { cacheDir } from './cache.js'
@@ -11,7 +11,7 @@ export interface KernelImage {
   /** The kernel's modules tree, when known (lib/modules/<release>). */
   modules?: string
   /** Debian's package it came from: the rest of its modules are extracted from it when a test loads one. */
-  package?: { name: string; dir: string }
+  package?: { name: string; dir: string; apt: DebianKernel }
   /** The kernel build tree it came from: out-of-tree modules are built against it. */
   build?: string
 }
@@ -58,9 +58,44 @@ export const DEBIAN_TRACING_CONFIG = [
 
 const exists = (p: string) => access(p).then(() => true, () => false)
 
+/** The Debian kernels kspec fetches by name: the release's own, and bookworm-backports' newer one. */
+export const DEBIAN_KERNELS = ['debian', 'debian-backports'] as const
+export type DebianKernel = (typeof DEBIAN_KERNELS)[number]
+export const isDebianKernel = (k: string): k is DebianKernel => (DEBIAN_KERNELS as readonly string[]).includes(k)
+
+/**
+ * apt's options for a kernel's packages: none for the release's own (the machine's
+ * sources), and for backports a sources list and package index of kspec's own in the
+ * cache, so the machine's apt configuration is never changed. Signed by Debian's archive
+ * key, as the release is.
+ */
+export async function aptOptions(kernel: DebianKernel): Promise<string[]> {
+  if (kernel === 'debian') return []
+  const dir = await backportsDir()
+  const codename = /^VERSION_CODENAME=(\w+)$/m.exec(await readFile('/etc/os-release', 'utf8').catch(() => ''))?.[1]
+  if (!codename) throw new Error('--kernel debian-backports: /etc/os-release names no VERSION_CODENAME, so which backports is unknown; this needs a Debian machine')
+  const mirror = await debianMirror()
+  const list = join(dir, 'sources.list')
+  await mkdir(join(dir, 'lists', 'partial'), { recursive: true })
+  await writeFile(list, `deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror} ${codename}-backports main\n`)
+  return ['-o', `Dir::Etc::SourceList=${list}`, '-o', 'Dir::Etc::SourceParts=/dev/null', '-o', `Dir::State::Lists=${join(dir, 'lists')}`, '-o', `Dir::Cache=${join(dir, 'cache')}`]
+}
+
+const backportsDir = (): Promise<string> => cacheDir('apt-backports')
+
+/** The Debian mirror the machine's sources name (deb.debian.org when they name none). */
+async function debianMirror(): Promise<string> {
+  const texts = await Promise.all(['/etc/apt/sources.list', ...(await readdir('/etc/apt/sources.list.d').catch(() => [] as string[])).map((f) => join('/etc/apt/sources.list.d', f))].map((f) => readFile(f, 'utf8').catch(() => '')))
+  for (const t of texts) {
+    const m = /^(?:deb\s+(?:\[[^\]]*\]\s+)?|URIs:\s+)(https?:\/\/\S+\/debian)\/?\s*$/m.exec(t) ?? /^(?:deb\s+(?:\[[^\]]*\]\s+)?|URIs:\s+)(https?:\/\/\S+\/debian)\/?\s/m.exec(t)
+    if (m) return m[1]
+  }
+  return 'http://deb.debian.org/debian'
+}
+
 /** `apt-get download PKG` into `dir` (Debian's packages: the kernel, its headers); returns the .deb's path. */
-export async function aptDownload(pkg: string, dir: string): Promise<string> {
-  await exec('apt-get', ['download', pkg], { cwd: dir })
+export async function aptDownload(pkg: string, dir: string, apt: string[] = []): Promise<string> {
+  await exec('apt-get', [...apt, 'download', pkg], { cwd: dir })
   const deb = (await readdir(dir)).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'))
   if (!deb) throw new Error(`apt-get download ${pkg} left no .deb in ${dir}`)
   return join(dir, deb)
@@ -68,12 +103,13 @@ export async function aptDownload(pkg: string, dir: string): Promise<string> {
 
 /**
  * A kernel to boot: `debian` (the package linux-image-amd64 depends on, downloaded with
- * apt-get into the cache and extracted), or the path of a bzImage/vmlinuz.
+ * apt-get into the cache and extracted), `debian-backports` (the same from the release's
+ * backports: a newer kernel, 6.12 for bookworm), or the path of a bzImage/vmlinuz.
  * @example await resolveKernel('debian') // { name: 'debian-6.1.0-57-amd64', vmlinuz: '…/boot/vmlinuz-6.1.0-57-amd64' }
  */
 export async function resolveKernel(spec: string, modules?: string): Promise<KernelImage> {
-  if (spec !== 'debian') {
-    if (!(await exists(spec))) throw new TypeError(`--kernel ${spec}: no such file; pass a bzImage/vmlinuz path, a kernel build tree, "debian" or "host"`)
+  if (!isDebianKernel(spec)) {
+    if (!(await exists(spec))) throw new TypeError(`--kernel ${spec}: no such file; pass a bzImage/vmlinuz path, a kernel build tree, ${DEBIAN_KERNELS.map((k) => `"${k}"`).join(', ')} or "host"`)
     if ((await stat(spec)).isDirectory()) {
       // A build tree: its image, its .config (kernelConfig), its modules (in-tree .ko files, listed in modules.order) unless --modules names others.
       const vmlinuz = join(spec, 'arch', 'x86', 'boot', 'bzImage')
@@ -83,34 +119,53 @@ export async function resolveKernel(spec: string, modules?: string): Promise<Ker
     }
     return { name: basename(spec), vmlinuz: spec, modules }
   }
-  const depends = await exec('apt-cache', ['depends', 'linux-image-amd64']).catch((e) => {
-    throw new Error(`--kernel debian needs Debian's package index: run apt-get update (as root) and retry. ${(e as Error).message}`)
-  })
-  const pkg = /Depends: (linux-image-\S+)/.exec(String(depends.stdout))?.[1]
-  if (!pkg) throw new Error('--kernel debian: apt-cache knows no linux-image-amd64; run apt-get update and retry')
   const kernels = await cacheDir('kernels')
+  const pkg = await kernelPackage(spec)
   const dir = join(kernels, pkg)
   const release = pkg.replace(/^linux-image-/, '')
-  const image = { name: `debian-${release}`, vmlinuz: join(dir, 'boot', `vmlinuz-${release}`), modules: join(dir, 'lib', 'modules', release), package: { name: pkg, dir } }
-  if (await exists(join(image.modules, VIRTIO_MODULES.at(-1)!))) return image
+  const image: KernelImage = { name: `debian-${release}`, vmlinuz: join(dir, 'boot', `vmlinuz-${release}`), modules: join(dir, 'lib', 'modules', release), package: { name: pkg, dir, apt: spec } }
+  if (await exists(join(image.modules!, 'modules.builtin'))) return image
   // Fetched into a directory of its own, then renamed into place: several workers may
   // fetch at once on a fresh machine, and a rename is atomic.
   const tmp = await mkdtemp(join(kernels, `.${pkg}-`))
   try {
-    const deb = await aptDownload(pkg, tmp)
-    // Only /boot and the virtio modules: all modules are 400 MB.
-    const wanted = VIRTIO_MODULES.map((m) => `./lib/modules/${release}/${m}`)
-    await exec('sh', ['-c', 'f=$1; shift; dpkg-deb --fsys-tarfile "$f" | tar -x ./boot "$@"', 'sh', deb, ...wanted, `./lib/modules/${release}/modules.order`, `./lib/modules/${release}/modules.builtin`], { cwd: tmp })
-    // Kept: the modules a test loads are extracted from it when first asked for (all of them are 400 MB).
+    const deb = await aptDownload(pkg, tmp, await aptOptions(spec))
+    // Only /boot and the module lists: all modules are 400 MB; those a boot or a test needs are extracted when first asked for.
+    await exec('sh', ['-c', 'f=$1; shift; dpkg-deb --fsys-tarfile "$f" | tar -x ./boot "$@"', 'sh', deb, `./lib/modules/${release}/modules.order`, `./lib/modules/${release}/modules.builtin`], { cwd: tmp })
     await rename(deb, join(tmp, PACKAGE_FILE))
     await rename(tmp, dir).catch(async (e) => {
       // Another process got there first: use its copy.
-      if (!(await exists(join(image.modules, VIRTIO_MODULES.at(-1)!)))) throw e
+      if (!(await exists(join(image.modules!, 'modules.builtin')))) throw e
     })
   } finally {
     await rm(tmp, { recursive: true, force: true })
   }
   return image
+}
+
+/** The kernel package `linux-image-amd64` depends on, from the release or its backports. */
+async function kernelPackage(spec: DebianKernel): Promise<string> {
+  const apt = await aptOptions(spec)
+  const depends = async () => /Depends: (linux-image-\S+)/.exec(String((await exec('apt-cache', [...apt, 'depends', 'linux-image-amd64'])).stdout))?.[1]
+  if (spec === 'debian') {
+    const pkg = await depends().catch((e) => {
+      throw new Error(`--kernel debian needs Debian's package index: run apt-get update (as root) and retry. ${(e as Error).message}`)
+    })
+    if (!pkg) throw new Error('--kernel debian: apt-cache knows no linux-image-amd64; run apt-get update and retry')
+    return pkg
+  }
+  // Backports' own index, fetched once a day at most.
+  const lists = join(await backportsDir(), 'lists')
+  const indexes = (await readdir(lists).catch(() => [] as string[])).filter((f) => f.endsWith('_Packages'))
+  const fetched = indexes.length ? Math.min(...(await Promise.all(indexes.map((f) => stat(join(lists, f)).then((s) => s.mtimeMs))))) : 0
+  if (Date.now() - fetched > 86_400_000) {
+    await exec('apt-get', [...apt, 'update']).catch((e) => {
+      throw new Error(`--kernel debian-backports: could not fetch the backports package index (${(e as Error).message.split('\n')[0]}): it needs Debian's mirror on the network`)
+    })
+  }
+  const pkg = await depends()
+  if (!pkg) throw new Error('--kernel debian-backports: the backports index has no linux-image-amd64')
+  return pkg
 }
 
 const PACKAGE_FILE = 'package.deb'
@@ -155,6 +210,15 @@ export async function moduleFiles(image: KernelImage, name: string, release?: st
   return [...files, ...present]
 }
 
+
+/** Whether the kernel has `name` built in (its tree's modules.builtin lists it), where that is known. */
+export async function isBuiltIn(image: KernelImage, name: string, release?: string): Promise<boolean> {
+  if (!image.modules) return false
+  const tree = await modulesRoot(image, release)
+  await extract(image, ['modules.builtin'])
+  const builtin = await readFile(join(tree, 'modules.builtin'), 'utf8').catch(() => '')
+  return builtin.split('\n').some((path) => normal(basename(path).replace(/\.ko$/, '')) === normal(name))
+}
 
 /**
  * The .ko files of the named modules and of everything they depend on, in an order that
@@ -231,7 +295,11 @@ export async function installedModulesTree(image: KernelImage): Promise<string |
   return undefined
 }
 
-/** Extracts what is missing of `files` (relative to the modules tree) from Debian's package. */
+/**
+ * Extracts what is missing of `files` (relative to the modules tree) from Debian's package.
+ * Newer packages compress every module (`9p.ko.xz`, where modules.order says `9p.ko`):
+ * those are unpacked here, so the rest of kspec (and busybox's insmod) sees `.ko` files.
+ */
 async function extract(image: KernelImage, files: string[]): Promise<void> {
   const missing: string[] = []
   for (const f of files) if (!(await exists(join(image.modules!, f)))) missing.push(f)
@@ -242,12 +310,20 @@ async function extract(image: KernelImage, files: string[]): Promise<void> {
     // A cache made before packages were kept: fetch it again.
     const tmp = await mkdtemp(join(image.package.dir, '.download-'))
     try {
-      await rename(await aptDownload(image.package.name, tmp), deb)
+      await rename(await aptDownload(image.package.name, tmp, await aptOptions(image.package.apt)), deb)
     } finally {
       await rm(tmp, { recursive: true, force: true })
     }
   }
-  await exec('sh', ['-c', 'f=$1; shift; dpkg-deb --fsys-tarfile "$f" | tar -x "$@"', 'sh', deb, ...missing.map((f) => `./lib/modules/${release}/${f}`)], { cwd: image.package.dir })
+  const modules = missing.filter((f) => f.endsWith('.ko'))
+  const others = missing.filter((f) => !f.endsWith('.ko'))
+  // A module as it is, or compressed: one pattern takes either.
+  const patterns = [...others.map((f) => `./lib/modules/${release}/${f}`), ...modules.map((f) => `./lib/modules/${release}/${f}*`)]
+  await exec('sh', ['-c', 'f=$1; shift; dpkg-deb --fsys-tarfile "$f" | tar -x --wildcards "$@"', 'sh', deb, ...patterns], { cwd: image.package.dir })
+  for (const f of modules) {
+    const file = join(image.modules!, f)
+    if (!(await exists(file)) && (await exists(`${file}.xz`))) await exec('busybox', ['unxz', `${file}.xz`])
+  }
 }
 
 /**

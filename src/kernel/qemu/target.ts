@@ -216,7 +216,7 @@ export class QemuTarget implements Target {
     const k = this.#kernel!
     if (k.build) return buildModule(source, k.build)
     if (!k.package) throw new Error(`building ${source} for ${k.name} needs its build tree: pass --kernel TREE (the folder you built the kernel in), or load your built .ko with { file }`)
-    return buildModule(source, await debianHeaders(await this.release()))
+    return buildModule(source, await debianHeaders(await this.release(), k.package.apt))
   }
 
   /** Copies the module file into the guest, loads what it depends on (from the package), then insmods it. */
