@@ -8,6 +8,19 @@ test('add_remove_eprobe.tc: an eprobe on sys_enter_openat with file=+0($filename
   expect(trace.state!.probes).toEqual([expect.stringMatching(/^e:kspec_\d+_\d+\/eprobe_open syscalls\.sys_enter_openat file=\+0\(\$filename\):ustring$/)])
   const opened = trace.eventsNamed('eprobe_open').filter((e) => e.task === 'ls')
   expect(opened.length).toBeGreaterThan(0)
+  if (/^6\.12\./.test(trace.kernel!)) {
+    // A bug of 6.12 (Debian's 6.12.95 here), pinned so that a fixed kernel fails this and
+    // the pin goes: an eprobe reads a `const char *` field as one byte, so
+    // `+0($filename)` dereferences a tiny address and every file= is (fault), which the .tc
+    // fails too. The evidence: `$filename` is the low byte of the syscall event's pointer.
+    expect(new Set(opened.map((e) => e.fields.file))).toEqual(new Set(['(fault)']))
+    const raw = await record(defineTrace({ events: ['syscalls:sys_enter_openat'], eprobes: [eprobe('syscalls:sys_enter_openat', { f: '$filename' }, 'raw_name')] }), ['cat', '/etc/hostname'])
+    const pointers = raw.eventsNamed('sys_enter_openat').filter((e) => e.task === 'cat').map((e) => Number(e.fields.filename))
+    const read = raw.eventsNamed('raw_name').filter((e) => e.task === 'cat').map((e) => e.fields.f)
+    expect(pointers.length).toBeGreaterThan(0)
+    expect(read).toEqual(pointers.map((p) => p % 256))
+    return
+  }
   // Every file= is a path the kernel read from user memory: it starts with / or is ".".
   for (const e of opened) expect(String(e.fields.file)).toMatch(/^(\/|\.$)/)
 
