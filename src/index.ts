@@ -11,7 +11,7 @@ installMatchers()
 export { describe, expect, beforeAll, afterAll, beforeEach, afterEach } from 'vitest'
 export { test, it, type KspecFixtures, type RecordFn, type RecordCallOptions } from './fixtures/index.js'
 export { defineTrace, type TraceDeclaration, type TraceInput } from './spec/declaration.js'
-export { eprobe, kprobe, kretprobe, uprobe, uretprobe, type Probe } from './spec/probes.js'
+export { eprobe, fprobe, fretprobe, kprobe, kretprobe, tprobe, uprobe, uretprobe, type Probe } from './spec/probes.js'
 export { libcPath } from './spec/libs.js'
 export { defineConfig, type KspecConfig, type KspecConfigInput } from './config/schema.js'
 export type { Workload, WorkloadContext, RecordedTrace } from './tracefs/recording.js'

@@ -13,8 +13,8 @@ test('the values kspec exports', () => {
   expect(Object.keys(kspec).sort()).toEqual([
     'BrokenKernelError', 'DeclarationError', 'IncompleteTraceError', 'LeakError', 'TargetError', 'Trace', 'TraceFileError',
     'TracefsError', 'TracefsUnavailableError', 'UNKNOWN_FUNCTION', 'UnsupportedError', 'WorkloadTimeoutError',
-    'afterAll', 'afterEach', 'beforeAll', 'beforeEach', 'defineConfig', 'defineTrace', 'describe', 'eprobe', 'expect', 'it',
-    'kprobe', 'kretprobe', 'libcPath', 'loadTrace', 'parseTraceText', 'test', 'uprobe', 'uretprobe',
+    'afterAll', 'afterEach', 'beforeAll', 'beforeEach', 'defineConfig', 'defineTrace', 'describe', 'eprobe', 'expect', 'fprobe', 'fretprobe', 'it',
+    'kprobe', 'kretprobe', 'libcPath', 'loadTrace', 'parseTraceText', 'test', 'tprobe', 'uprobe', 'uretprobe',
   ])
   expect(Object.keys(plugin).sort()).toEqual(['kspec'])
 })

@@ -14,7 +14,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   try {
     args = parseArgs({ args: argv, options: { clean: { type: 'boolean' }, kernel: { type: 'string' } } })
   } catch (e) {
-    throw new UsageError((e as Error).message, 'usage: kspec doctor [--clean] [--kernel host|debian|PATH]')
+    throw new UsageError((e as Error).message, 'usage: kspec doctor [--clean] [--kernel host|debian|debian-backports|PATH]')
   }
   const config = await kernelConfig(args.values.kernel ?? process.env.KSPEC_KERNEL ?? 'host').catch(() => undefined)
   const s = settingsFrom((await loadConfig()).config, { kernel: args.values.kernel ?? process.env.KSPEC_KERNEL })
@@ -50,6 +50,8 @@ export function formatFeatures(f: Features): string {
   rows.push(['tracepoints (events/)', true, 'per-test instances'])
   rows.push(['kprobes', f.kprobes, f.kprobes ? 'kprobe_events' : 'a kernel with CONFIG_KPROBE_EVENTS; or QEMU (--kernel debian)'])
   rows.push(['uprobes', f.uprobes, f.uprobes ? 'uprobe_events' : 'a kernel with CONFIG_UPROBE_EVENTS'])
+  rows.push(['fprobes, tprobes', f.fprobes, f.fprobes ? `f:${f.tprobes ? ' and t:' : ''} in dynamic_events` : 'a kernel with CONFIG_FPROBE_EVENTS; or QEMU (--kernel debian-backports)'])
+  rows.push(['probe arguments by BTF name', f.btfArgs, f.btfArgs ? `<argname>${f.btfFields ? ', ->field' : ''}` : 'a 6.8+ kernel with CONFIG_PROBE_EVENTS_BTF_ARGS; or QEMU (--kernel debian-backports)'])
   const triggers = f.eventTriggers
   rows.push(['histogram triggers', triggers?.has('hist') ?? false, triggers?.has('hist') ? 'hist: event triggers' : 'a kernel with CONFIG_HIST_TRIGGERS; or QEMU (--kernel debian)'])
   rows.push(['snapshot triggers', triggers?.has('snapshot') ?? false, triggers?.has('snapshot') ? 'snapshot event triggers' : 'a kernel with CONFIG_TRACER_SNAPSHOT; or QEMU (--kernel debian)'])

@@ -8,7 +8,7 @@ import { UsageError } from './usage.js'
 const HELP = `kspec — Jest-style tests for Linux kernel behaviour, asserted on ftrace traces
 
 Usage:
-  kspec run [files...] [--kernel host|debian|PATH ...] [--modules DIR] [--accel auto|kvm|tcg]
+  kspec run [files...] [--kernel host|debian|debian-backports|PATH ...] [--modules DIR] [--accel auto|kvm|tcg]
                                 run spec files (default: specs/**/*.spec.ts) through vitest,
                                 once per kernel: this machine's, Debian's under QEMU, or an image
   kspec parse FILE [--json]     summarize a saved trace; --json writes one JSON record per line

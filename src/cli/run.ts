@@ -25,7 +25,7 @@ const KTAP_REPORTER = fileURLToPath(new URL('../report/ktap-reporter.js', import
 const REPORTERS = ['default', 'junit', 'json', 'ktap'] as const
 
 const ANY_SPEC = ['**/*.spec.{ts,mts,js,mjs}', '**/*.test.{ts,mts,js,mjs}']
-const USAGE = 'usage: kspec run [files...] [--config file] [--kernel host|debian|PATH ...] [--shard i/n] [--bail n] [--reporter default|junit|json|ktap ...] [--outputFile path] [--modules DIR] [--accel auto|kvm|tcg] [-t pattern] [--timeout ms] [-u]'
+const USAGE = 'usage: kspec run [files...] [--config file] [--kernel host|debian|debian-backports|PATH ...] [--shard i/n] [--bail n] [--reporter default|junit|json|ktap ...] [--outputFile path] [--modules DIR] [--accel auto|kvm|tcg] [-t pattern] [--timeout ms] [-u]'
 
 /**
  * `kspec run`: spec files through vitest's node API, once per kernel (`--kernel host

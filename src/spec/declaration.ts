@@ -98,6 +98,8 @@ export const traceSchema = z
     modules: z.array(moduleSpec).default([]),
     kprobes: z.array(probeSchema.refine((p) => p.type === 'kprobe' || p.type === 'kretprobe', 'use kprobe() or kretprobe() here')).default([]),
     uprobes: z.array(probeSchema.refine((p) => p.type === 'uprobe' || p.type === 'uretprobe', 'use uprobe() or uretprobe() here')).default([]),
+    /** fprobes and tprobes (dynamic_events' `f:` and `t:`), recorded like any event: fprobe(), fretprobe(), tprobe(). */
+    fprobes: z.array(probeSchema.refine((p) => p.type === 'fprobe' || p.type === 'fretprobe' || p.type === 'tprobe', 'use fprobe(), fretprobe() or tprobe() here')).default([]),
     /**
      * Synthetic events, as `synthetic_events` takes them (`wakeup_latency u64 lat; pid_t pid`):
      * defined before the events are armed, so hist triggers' `onmatch(…).wakeup_latency(…)`
@@ -159,11 +161,11 @@ export const traceSchema = z
         ctx.addIssue({ code: 'custom', path: ['options', option], message: `${option}: true conflicts with scope: ${JSON.stringify(d.scope)}, which names processes without their children by turning ${option} off; drop the option, or use scope: 'workload' (or { except: 'workload' }) for the whole tree` })
       }
     }
-    const names = [...d.kprobes, ...d.uprobes, ...d.eprobes].map((p) => p.name)
+    const names = [...d.kprobes, ...d.uprobes, ...d.eprobes, ...d.fprobes].map((p) => p.name)
     const dup = names.find((n, i) => names.indexOf(n) !== i)
     if (dup) ctx.addIssue({ code: 'custom', path: ['kprobes'], message: `two probes are named "${dup}": give each a unique name` })
-    if (d.tracer === 'nop' && d.events.length === 0 && d.kprobes.length === 0 && d.uprobes.length === 0 && d.eprobes.length === 0 && !d.stackTracer && d.functionTriggers.length === 0) {
-      ctx.addIssue({ code: 'custom', path: [], message: 'this declaration records nothing: choose a tracer, events, kprobes, uprobes, eprobes, function triggers or the stack tracer' })
+    if (d.tracer === 'nop' && d.events.length === 0 && d.kprobes.length === 0 && d.uprobes.length === 0 && d.eprobes.length === 0 && d.fprobes.length === 0 && !d.stackTracer && d.functionTriggers.length === 0) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'this declaration records nothing: choose a tracer, events, kprobes, uprobes, eprobes, fprobes, function triggers or the stack tracer' })
     }
   })
 

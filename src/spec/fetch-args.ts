@@ -7,7 +7,14 @@
  * src/tracefs/requirements.ts; x86-64 register names.
  */
 
-export type ProbeType = 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe' | 'eprobe'
+export type ProbeType = 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe' | 'eprobe' | 'fprobe' | 'fretprobe' | 'tprobe'
+
+/** Probes on kernel code: they read kernel memory (@SYMBOL), and names from BTF where the kernel has it. */
+const KERNEL_PROBES: readonly ProbeType[] = ['kprobe', 'kretprobe', 'eprobe', 'fprobe', 'fretprobe', 'tprobe']
+/** Probes whose arguments may be named as BTF names them (`count`, `file->f_flags`, `$retval->name`): Linux 6.8+ with CONFIG_PROBE_EVENTS_BTF_ARGS, which the kernel checks. */
+const BTF_PROBES: readonly ProbeType[] = ['kprobe', 'kretprobe', 'fprobe', 'fretprobe', 'tprobe']
+/** A BTF name, with fields through pointers (`->`) or members (`.`). */
+const BTF_NAME = /^[A-Za-z_]\w*((->|\.)[A-Za-z_]\w*)*$/
 
 export interface FetchArgProblem {
   /** The kernel's error (its error_log words), and what to write instead. */
@@ -28,8 +35,8 @@ const REGISTERS = new Set(['ax', 'bx', 'cx', 'dx', 'si', 'di', 'bp', 'sp', 'r8',
 
 /** Types every kernel since 5.x knows; others (char, symstr, …) are the kernel's to accept. */
 export const BASIC_TYPES = ['u8', 'u16', 'u32', 'u64', 's8', 's16', 's32', 's64', 'x8', 'x16', 'x32', 'x64', 'string', 'ustring', 'symbol']
-/** Types newer kernels added (6.2+): syntactically fine, checked against the kernel's README. */
-export const NEWER_TYPES = ['char', 'symstr']
+/** Types newer kernels added (6.2+; %pd and %pD, a dentry's and a file's name, 6.8+): syntactically fine, the kernel judges them. */
+export const NEWER_TYPES = ['char', 'symstr', '%pd', '%pD']
 
 class Refused extends Error {
   constructor(
@@ -55,7 +62,7 @@ const integer = (s: string): number => {
 
 interface Parsed {
   /** What the innermost fetch is (for :string and dereference checks). */
-  kind: 'comm' | 'imm' | 'imm-string' | 'deref' | 'reg' | 'stack' | 'arg' | 'retval' | 'mem' | 'file' | 'field'
+  kind: 'comm' | 'imm' | 'imm-string' | 'deref' | 'reg' | 'stack' | 'arg' | 'retval' | 'mem' | 'file' | 'field' | 'btf'
   /** Fetch instructions used so far. */
   ops: number
 }
@@ -104,7 +111,8 @@ function check(body: string, probe: ProbeType): void {
   const parsed = parse(arg, 0, probe)
   const stringType = type === 'string' || type === 'ustring' || (type === undefined && commOrString)
   // An eprobe's field may be a string already (char[], __data_loc): the kernel judges that by the event's format.
-  if (stringType && !['deref', 'imm', 'imm-string', 'comm', 'mem', 'field'].includes(parsed.kind)) {
+  // A BTF name's type is the kernel's to know (`$retval->name:string` reads a char *).
+  if (stringType && !['deref', 'imm', 'imm-string', 'comm', 'mem', 'field', 'btf'].includes(parsed.kind)) {
     fail(typeAt, `:${type} reads a string from memory: dereference a pointer, e.g. +0(${arg}):${type} (BAD_STRING)`)
   }
 }
@@ -124,10 +132,20 @@ function checkType(type: string, at: number): void {
 
 /** parse_probe_arg: the fetch itself, `at` where it starts in the body. */
 function parse(arg: string, at: number, probe: ProbeType): Parsed {
-  const kernel = probe === 'kprobe' || probe === 'kretprobe' || probe === 'eprobe'
+  const kernel = KERNEL_PROBES.includes(probe)
   switch (arg[0]) {
-    case '$':
+    case '$': {
+      // `$retval->name`, `$arg1->f_path.dentry`: a variable, then fields by BTF.
+      const fields = /->|\./.exec(arg)
+      if (fields && probe !== 'eprobe') {
+        const name = arg.slice(1, fields.index)
+        const kind = variable(name, at, probe)
+        if (!BTF_PROBES.includes(probe) || (kind !== 'retval' && kind !== 'arg')) fail(at, `"${arg}": fields (->, .) follow $retval or $argN of a kernel function, by BTF (Linux 6.8+) (BAD_VAR)`)
+        if (!BTF_NAME.test(`x${arg.slice(fields.index)}`)) fail(at + fields.index, `"${arg.slice(fields.index)}" is not a field path: ->FIELD or .FIELD, each a C name (BAD_BTF_FIELD)`)
+        return { kind: 'btf', ops: 2 }
+      }
       return { kind: variable(arg.slice(1), at, probe), ops: 1 }
+    }
     case '%':
       if (probe === 'eprobe') fail(at, `an eprobe reads its event's fields ($FIELD), not registers (BAD_VAR)`)
       if (!REGISTERS.has(arg.slice(1))) fail(at, `"${arg}" is not a register of x86-64 (${[...REGISTERS].map((r) => `%${r}`).join(' ')}) (BAD_REG_NAME)`)
@@ -179,12 +197,15 @@ function parse(arg: string, at: number, probe: ProbeType): Parsed {
       if (!isInteger(arg.slice(1), true)) fail(at + 1, `"${arg.slice(1)}" is not an immediate number (BAD_IMM)`)
       return { kind: 'imm', ops: 1 }
   }
-  return fail(at, `"${arg}" is not a fetch argument: use $argN, $retval, $stackN, $comm, %REG, @ADDR, @SYMBOL, +OFFSET(FETCHARG) or \\IMM (BAD_FETCH_ARG)`)
+  // A function's (or tracepoint's) argument by its BTF name, with fields: the kernel looks it up.
+  if (BTF_PROBES.includes(probe) && BTF_NAME.test(arg)) return { kind: 'btf', ops: 1 }
+  return fail(at, `"${arg}" is not a fetch argument: use $argN, $retval, $stackN, $comm, %REG, @ADDR, @SYMBOL, +OFFSET(FETCHARG), \\IMM${BTF_PROBES.includes(probe) ? ', or an argument\'s BTF name (NAME[->FIELD])' : ''} (BAD_FETCH_ARG)`)
 }
 
 /** parse_probe_vars: `$retval`, `$stack[N]`, `$comm`, `$argN` (kprobes at a function's entry). */
 function variable(name: string, at: number, probe: ProbeType): Parsed['kind'] {
-  const kernel = probe === 'kprobe' || probe === 'kretprobe'
+  const kernel = KERNEL_PROBES.includes(probe)
+  if (name === 'arg*') fail(at, `$arg* is every argument at once: pass '$arg*' as the probe's arguments (fprobe(fn, '$arg*')), not as one of them (BAD_VAR)`)
   if (probe === 'eprobe') {
     // parse_trace_event_arg: $comm, or a field of the attached event (the kernel checks it exists: BAD_ATTACH_ARG).
     if (name === 'comm' || name === 'COMM') return 'comm'
@@ -192,7 +213,7 @@ function variable(name: string, at: number, probe: ProbeType): Parsed['kind'] {
     return 'field'
   }
   if (name === 'retval') {
-    if (probe !== 'kretprobe' && probe !== 'uretprobe') fail(at, '$retval exists only in return probes: use kretprobe() or uretprobe() (RETVAL_ON_PROBE)')
+    if (probe !== 'kretprobe' && probe !== 'uretprobe' && probe !== 'fretprobe') fail(at, '$retval exists only in return probes: use kretprobe(), fretprobe() or uretprobe() (RETVAL_ON_PROBE)')
     return 'retval'
   }
   if (name === 'comm' || name === 'COMM') return 'comm'
@@ -202,7 +223,8 @@ function variable(name: string, at: number, probe: ProbeType): Parsed['kind'] {
     return 'stack'
   }
   const arg = /^arg(\d+)$/.exec(name)
-  if (arg && probe === 'kprobe') {
+  // An fprobe's exit keeps its entry's arguments on kernels that say so (6.10+): the kernel judges.
+  if (arg && (probe === 'kprobe' || probe === 'fprobe' || probe === 'fretprobe' || probe === 'tprobe')) {
     if (Number(arg[1]) === 0 || Number(arg[1]) > MAX_STACK) fail(at, `$arg${arg[1]}: arguments count from $arg1 (BAD_ARG_NUM)`)
     return 'arg'
   }

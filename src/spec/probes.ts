@@ -12,7 +12,7 @@ const eprobeEventProblem = (at: string): string | undefined =>
 const fetchArg = z.string().refine((s) => !/[\s\x00-\x1f\x7f]/.test(s), 'a fetch argument holds no whitespace or control characters (the kernel splits arguments on spaces)')
 
 export const probeSchema = z.strictObject({
-  type: z.enum(['kprobe', 'kretprobe', 'uprobe', 'uretprobe', 'eprobe']),
+  type: z.enum(['kprobe', 'kretprobe', 'uprobe', 'uretprobe', 'eprobe', 'fprobe', 'fretprobe', 'tprobe']),
   name: probeName,
   /** kprobes: a function (with optional +offset); uprobes: the binary's path. */
   at: z.string().min(1),
@@ -25,11 +25,19 @@ export const probeSchema = z.strictObject({
   returnSuffix: z.boolean().optional(),
   /** eprobes: a filter on the attached event's fields (`if <filter>`), not on the eprobe's own arguments. */
   filter: z.string().min(1).optional(),
+  /** `$arg*`: every argument of the function (or tracepoint), named as BTF names them (Linux 6.8+ with CONFIG_PROBE_EVENTS_BTF_ARGS). */
+  allArgs: z.boolean().optional(),
   args: keyedRecord(fetchArg, new RegExp(`^[A-Za-z_][A-Za-z0-9_]{0,${MAX_ARG_NAME - 1}}$`), `argument names are C identifiers of at most ${MAX_ARG_NAME} characters`).default({}),
 }).superRefine((p, ctx) => {
   // `at` goes into kprobe_events or uprobe_events as it stands: only what their syntax holds.
-  const problem = p.type === 'eprobe' ? eprobeEventProblem(p.at) : p.type === 'kprobe' || p.type === 'kretprobe' ? kprobePlaceProblem(p.at) : uprobePathProblem(p.at)
+  const problem =
+    p.type === 'eprobe' ? eprobeEventProblem(p.at)
+    : p.type === 'kprobe' || p.type === 'kretprobe' ? kprobePlaceProblem(p.at)
+    : p.type === 'fprobe' || p.type === 'fretprobe' ? fprobePlaceProblem(p.at)
+    : p.type === 'tprobe' ? tprobePlaceProblem(p.at)
+    : uprobePathProblem(p.at)
   if (problem) ctx.addIssue({ code: 'custom', path: ['at'], message: `${JSON.stringify(p.at)}: ${problem}` })
+  if (p.allArgs && !['kprobe', 'fprobe', 'fretprobe', 'tprobe'].includes(p.type)) ctx.addIssue({ code: 'custom', path: ['allArgs'], message: `$arg* takes every argument of a function or tracepoint by its BTF name: a kprobe at a function's entry, an fprobe or a tprobe's, not a ${p.type}'s` })
   if (p.returnSuffix && p.type !== 'kretprobe' && p.type !== 'uretprobe') ctx.addIssue({ code: 'custom', path: ['returnSuffix'], message: "%return makes a return probe: use kretprobe() or uretprobe() with { syntax: '%return' }" })
   if (p.returnSuffix && p.maxactive !== undefined) ctx.addIssue({ code: 'custom', path: ['maxactive'], message: 'maxactive goes with r<maxactive>:, not with %return: drop one' })
   if (p.maxactive !== undefined && p.type !== 'kretprobe') ctx.addIssue({ code: 'custom', path: ['maxactive'], message: 'maxactive is a kretprobe\'s: use kretprobe(fn, args, name, { maxactive })' })
@@ -55,6 +63,9 @@ export const probeSchema = z.strictObject({
 
 export type Probe = z.infer<typeof probeSchema>
 type Args = Record<string, string>
+/** Fetch arguments by name, or `'$arg*'` for every argument by its BTF name. */
+type BtfArgs = Args | '$arg*'
+const argsOf = (args: BtfArgs): { args: Args; allArgs?: true } => (args === '$arg*' ? { args: {}, allArgs: true } : { args })
 
 function check(p: unknown): Probe {
   const r = probeSchema.safeParse(p)
@@ -62,14 +73,21 @@ function check(p: unknown): Probe {
   return r.data
 }
 
+/** An fprobe goes on a function by its name (no offset: it is the function's entry or exit). */
+const fprobePlaceProblem = (at: string): string | undefined =>
+  /^([A-Za-z_][\w.]*:)?[A-Za-z_][\w.]*$/.test(at) ? undefined : 'an fprobe goes on a kernel function by its name, at its entry or exit: no offset or address (e.g. vfs_read; MODULE:function for a module\'s)'
+/** A tprobe goes on a tracepoint by its name, as the kernel names it (`sched_switch`, not `sched:sched_switch`). */
+const tprobePlaceProblem = (at: string): string | undefined =>
+  /^([A-Za-z_]\w*:)?[A-Za-z_]\w*$/.test(at) ? undefined : 'a tprobe goes on a tracepoint by its name (e.g. sched_switch, kfree), without its system'
+
 const defaultName = (s: string, suffix = ''): string => s.replace(/[^A-Za-z0-9_]/g, '_').replace(/^(\d)/, '_$1') + suffix
 
 /**
  * A kprobe on a kernel function, with fetch args that are correct on x86-64.
  * @example kprobe('do_sys_openat2', { dfd: '$arg1:s32', fname: '+0($arg2):string' })
  */
-export function kprobe(fn: string, args: Args = {}, name = defaultName(fn)): Probe {
-  return check({ type: 'kprobe', name, at: fn, args })
+export function kprobe(fn: string, args: BtfArgs = {}, name = defaultName(fn)): Probe {
+  return check({ type: 'kprobe', name, at: fn, ...argsOf(args) })
 }
 
 /**
@@ -108,4 +126,36 @@ export function uprobe(binary: string, symbolOrOffset: string | number, args: Ar
 export function uretprobe(binary: string, symbolOrOffset: string | number, args: Args = { ret: '$retval' }, name?: string, options: { syntax?: 'r' | '%return' } = {}): Probe {
   const where = typeof symbolOrOffset === 'number' ? { offset: symbolOrOffset } : { symbol: symbolOrOffset }
   return check({ type: 'uretprobe', name: name ?? defaultName(typeof symbolOrOffset === 'string' ? symbolOrOffset : `off_${symbolOrOffset.toString(16)}`, '_ret'), at: binary, ...where, args, ...(options.syntax === '%return' ? { returnSuffix: true } : {}) })
+}
+
+/**
+ * An fprobe: a function's entry through ftrace (dynamic_events' `f:`, Linux 6.x with
+ * CONFIG_FPROBE_EVENTS), cheaper than a kprobe. Its arguments are fetched as a kprobe's
+ * (`$argN`, registers) or, where the kernel has BTF (CONFIG_PROBE_EVENTS_BTF_ARGS), by
+ * name: `{ count: 'count' }`, a field through a pointer `file->f_flags`, or `'$arg*'` for
+ * all of them. The default name is the kernel's: `<fn>__entry`.
+ * @example fprobe('vfs_read', { count: 'count', flags: 'file->f_flags' })
+ * @example fprobe('kfree', '$arg*')
+ */
+export function fprobe(fn: string, args: BtfArgs = {}, name = defaultName(fn, '__entry')): Probe {
+  return check({ type: 'fprobe', name, at: fn, ...argsOf(args) })
+}
+
+/**
+ * An fprobe at a function's exit (`f:… fn%return`): `$retval` (a field through it,
+ * `$retval->name:string`, with BTF) and, on kernels that keep them (6.10+), the entry's
+ * `$argN`. The default name is the kernel's: `<fn>__exit`.
+ * @example fretprobe('getname_flags', { path: '$retval->name:string' })
+ */
+export function fretprobe(fn: string, args: BtfArgs = { ret: '$retval' }, name = defaultName(fn, '__exit')): Probe {
+  return check({ type: 'fretprobe', name, at: fn, ...argsOf(args) })
+}
+
+/**
+ * A tprobe: a probe on a tracepoint itself (`t:`), including those no trace event shows,
+ * its arguments fetched by their BTF names (`ptr`, `p->pid`) or `'$arg*'`.
+ * @example tprobe('sched_switch', { next: 'next->pid' })
+ */
+export function tprobe(tracepoint: string, args: BtfArgs = {}, name = defaultName(tracepoint)): Probe {
+  return check({ type: 'tprobe', name, at: tracepoint, ...argsOf(args) })
 }

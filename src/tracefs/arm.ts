@@ -41,6 +41,11 @@ export interface Arming {
   enabled?: string
   /** Synthetic events this arming defined, by name, to remove after the instance. */
   synthetic?: string[]
+  /**
+   * Locks on the tracepoints this arming's tprobes use, held until its teardown: 6.12 takes
+   * one tprobe per tracepoint at a time (a second gets EEXIST), so tests take turns.
+   */
+  tracepointLocks?: (() => Promise<void>)[]
   /** During a run with the stack tracer: the machine's stack tracer as kspec found it, and the lock held for the run. */
   stack?: { saved: SavedStackTracer; release: () => Promise<void> }
 }
@@ -92,7 +97,8 @@ export async function arm(t: Target, decl: TraceDeclaration, features: Features,
     }
     if (decl.maxGraphDepth !== undefined) await w('max_graph_depth', String(decl.maxGraphDepth))
   }
-  await defineProbes(t, a, [...decl.kprobes, ...decl.uprobes, ...decl.eprobes])
+  for (const tp of new Set(decl.fprobes.filter((p) => p.type === 'tprobe').map((p) => p.at))) (a.tracepointLocks ??= []).push(await t.lock(`tprobe_${tp.replace(':', '_')}`, 60_000))
+  await defineProbes(t, a, [...decl.kprobes, ...decl.uprobes, ...decl.eprobes, ...decl.fprobes])
   await defineSynthetic(t, a, decl.syntheticEvents)
   for (const e of decl.events) await enableEvent(t, a, typeof e === 'string' ? { name: e } : e)
   // Function triggers wait for the run (armTriggers), as event triggers do, and the stack
@@ -220,10 +226,12 @@ async function defineProbes(t: Target, a: Arming, probes: Probe[]): Promise<void
   if (probes.length === 0) return
   await withDynamicEvents(t, async () => {
     for (const p of probes) {
-      const file = p.type === 'eprobe' ? 'dynamic_events' : p.type === 'kprobe' || p.type === 'kretprobe' ? 'kprobe_events' : 'uprobe_events'
-      const kind = p.type === 'eprobe' ? 'e' : p.type.includes('ret') && !p.returnSuffix ? `r${p.maxactive ?? ''}` : 'p'
-      const args = Object.entries(p.args).map(([k, v]) => ` ${k}=${v}`).join('')
-      const line = `${kind}:${a.group}/${p.name} ${await place(t, p)}${p.returnSuffix ? '%return' : ''}${args}${p.filter ? ` if ${p.filter}` : ''}`
+      const file = DYNAMIC_ONLY[p.type] !== undefined ? 'dynamic_events' : p.type === 'kprobe' || p.type === 'kretprobe' ? 'kprobe_events' : 'uprobe_events'
+      const kind = DYNAMIC_ONLY[p.type] ?? (p.type.includes('ret') && !p.returnSuffix ? `r${p.maxactive ?? ''}` : 'p')
+      // An fprobe's exit is always written %return: f: has no r: form.
+      const suffix = p.returnSuffix || p.type === 'fretprobe' ? '%return' : ''
+      const args = (p.allArgs ? ' $arg*' : '') + Object.entries(p.args).map(([k, v]) => ` ${k}=${v}`).join('')
+      const line = `${kind}:${a.group}/${p.name} ${await place(t, p)}${suffix}${args}${p.filter ? ` if ${p.filter}` : ''}`
       await tracefsWrite(t, file, line, { append: true, errorLog: '' })
       a.probes.push({ file, name: p.name })
     }
@@ -244,8 +252,11 @@ async function defineSynthetic(t: Target, a: Arming, definitions: string[]): Pro
   })
 }
 
+/** Probes that only dynamic_events defines, by their letter there. */
+const DYNAMIC_ONLY: Partial<Record<Probe['type'], string>> = { eprobe: 'e', fprobe: 'f', fretprobe: 'f', tprobe: 't' }
+
 async function place(t: Target, p: Probe): Promise<string> {
-  if (p.type === 'kprobe' || p.type === 'kretprobe' || p.type === 'eprobe') return p.at
+  if (p.type !== 'uprobe' && p.type !== 'uretprobe') return p.at
   if (p.offset !== undefined) return `${p.at}:0x${p.offset.toString(16)}`
   const elf = await t.readFile(p.at).catch(async (e) => {
     const code = (e as { code?: string }).code

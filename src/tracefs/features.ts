@@ -31,6 +31,13 @@ export interface Features {
   eprobes: boolean
   /** Why defining an eprobe failed when tried (probeEprobes): the errno; this host lists `e:` in its README and refuses every one with EINVAL. */
   eprobesRefused?: string
+  /** fprobes (`f:` in dynamic_events: CONFIG_FPROBE_EVENTS, Linux 5.19+ for function exits, 6.x). */
+  fprobes: boolean
+  /** Tracepoint probes (`t:` in dynamic_events, with fprobes, 6.5+). */
+  tprobes: boolean
+  /** Probe arguments by their BTF names (`<argname>` in the README: CONFIG_PROBE_EVENTS_BTF_ARGS, 6.8+), and fields through them (`->field`, 6.9+). */
+  btfArgs: boolean
+  btfFields: boolean
   /** The snapshot buffer's file (CONFIG_TRACER_SNAPSHOT). */
   snapshot: boolean
   /** The stack tracer's files (stack_trace, stack_max_size: CONFIG_STACK_TRACER). */
@@ -88,6 +95,10 @@ async function probe(t: Target): Promise<Features> {
     notracePids: await t.exists('set_event_notrace_pid'),
     synthetic: await t.exists('synthetic_events'),
     eprobes: (await t.exists('dynamic_events')) && /^\s*e\[:\[<group>\/\]/m.test(readme),
+    fprobes: (await t.exists('dynamic_events')) && /^\s*f\[:\[<group>\/\]\[<event>\]\] <func-name>/m.test(readme),
+    tprobes: (await t.exists('dynamic_events')) && /^\s*t\[:\[<group>\/\]\[<event>\]\] <tracepoint>/m.test(readme),
+    btfArgs: /<argname>/.test(readme),
+    btfFields: readme.includes('<argname>[->field'),
     uprobes: await t.exists('uprobe_events'),
     options,
     clocks,

@@ -168,7 +168,7 @@ export class Recorder {
     // next test must see only its own. Nor armings with modules, unloaded after each test.
     // Nor one whose workload turned events on or off: the next test would trace otherwise.
     const untouched = armed.dir !== '' && (await this.target.read(`${armed.dir}set_event`).catch(() => undefined)) === armed.enabled
-    if (untouched && !hasTriggers(decl) && decl.modules.length === 0) this.#park(armed)
+    if (untouched && !hasTriggers(decl) && !holdsTracepoints(decl) && decl.modules.length === 0) this.#park(armed)
     else await this.#drop(armed)
     if (!trace.complete && !decl.allowLoss) {
       const size = Number((await this.target.read(`${armed.dir}buffer_size_kb`).catch(() => '')).replace(/\D.*$/s, '')) || undefined
@@ -292,3 +292,6 @@ function withBuffer(d: TraceDeclaration, kb: number): TraceDeclaration {
 
 /** Event or function triggers, and the synthetic events they fire: set once per arming, with state of their own (counts, histograms), so never reused. */
 const hasTriggers = (d: TraceDeclaration): boolean => d.functionTriggers.length > 0 || d.syntheticEvents.length > 0 || d.events.some((e) => typeof e !== 'string' && (e.triggers?.length ?? 0) > 0)
+
+/** A tprobe holds its tracepoint (one at a time, on 6.12): never parked, or the next test's tprobe there would wait for it. */
+const holdsTracepoints = (d: TraceDeclaration): boolean => d.fprobes.some((p) => p.type === 'tprobe')

@@ -1,3 +1,4 @@
+import type { Probe } from '../spec/probes.js'
 import { eventNames, type TraceDeclaration } from '../spec/declaration.js'
 import type { Features } from './features.js'
 
@@ -15,7 +16,8 @@ export const FEATURE_CONFIG: { feature: string; option: string }[] = [
   { feature: 'kprobe events', option: 'CONFIG_KPROBE_EVENTS' },
   { feature: 'uprobe events', option: 'CONFIG_UPROBE_EVENTS' },
   { feature: '$argN in kprobes', option: 'CONFIG_HAVE_FUNCTION_ARG_ACCESS_API' },
-  { feature: 'fprobe events (f:)', option: 'CONFIG_FPROBE_EVENTS' },
+  { feature: 'fprobe and tprobe events (f:, t:)', option: 'CONFIG_FPROBE_EVENTS' },
+  { feature: 'probe arguments by BTF name', option: 'CONFIG_PROBE_EVENTS_BTF_ARGS' },
   { feature: 'histogram triggers', option: 'CONFIG_HIST_TRIGGERS' },
   { feature: 'synthetic events', option: 'CONFIG_SYNTH_EVENTS' },
   { feature: 'snapshot', option: 'CONFIG_TRACER_SNAPSHOT' },
@@ -23,6 +25,11 @@ export const FEATURE_CONFIG: { feature: string; option: string }[] = [
   { feature: 'function profiler', option: 'CONFIG_FUNCTION_PROFILER' },
   { feature: 'stack traces (options/stacktrace)', option: 'CONFIG_STACKTRACE' },
 ]
+
+/** A probe that names arguments as BTF names them: `$arg*`, a bare name, or fields through `$retval`/`$argN`. */
+export function usesBtf(p: Probe): boolean {
+  return p.allArgs === true || Object.values(p.args).some((a) => /^[A-Za-z_]/.test(a) || /^\$(retval|arg\d+)(->|\.)/.test(a))
+}
 
 /** The kernel option a tracer needs. */
 const TRACER_CONFIG: Record<'function' | 'function_graph', string> = {
@@ -103,6 +110,23 @@ export function plan(d: TraceDeclaration, f: Features): Plan {
   } else if (d.eprobes.length > 0 && f.eprobesRefused) {
     unmet.push(`eprobes are refused ${on}: its README lists e: but defining one on sched.sched_switch fails with ${f.eprobesRefused}, with nothing in error_log (CONFIG_PROBE_EVENTS is off, or a security policy forbids them)`)
     needs.push('CONFIG_PROBE_EVENTS')
+  }
+  const fprobes = d.fprobes.filter((p) => p.type !== 'tprobe')
+  const tprobes = d.fprobes.filter((p) => p.type === 'tprobe')
+  if (fprobes.length > 0 && !f.fprobes) {
+    unmet.push(`fprobes are not available ${on} (no f: in the README's dynamic_events syntax: CONFIG_FPROBE_EVENTS is off)`)
+    needs.push('CONFIG_FPROBE_EVENTS')
+  }
+  if (tprobes.length > 0 && !f.tprobes) {
+    unmet.push(`tprobes are not available ${on} (no t: in the README's dynamic_events syntax: CONFIG_FPROBE_EVENTS is off, or the kernel predates 6.5)`)
+    needs.push('CONFIG_FPROBE_EVENTS')
+  }
+  const btf = [...d.kprobes, ...d.fprobes].filter(usesBtf)
+  if (btf.length > 0 && !f.btfArgs) {
+    unmet.push(`probe arguments by BTF name (${btf.map((p) => p.name).join(', ')}) are not available ${on} (no <argname> in the README: CONFIG_PROBE_EVENTS_BTF_ARGS is off, or the kernel predates 6.8)`)
+    needs.push('CONFIG_PROBE_EVENTS_BTF_ARGS')
+  } else if (btf.length > 0 && !f.btfFields && [...d.kprobes, ...d.fprobes].some((p) => Object.values(p.args).some((a) => /->/.test(a)))) {
+    unmet.push(`fields through BTF arguments (->field) are not available ${on}: Linux 6.9+ has them`)
   }
   if (typeof d.scope === 'object' && 'except' in d.scope && !f.notracePids) {
     unmet.push(`scope: { except } needs set_event_notrace_pid, which ${f.release} lacks (Linux 5.8+)`)

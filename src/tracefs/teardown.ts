@@ -54,6 +54,7 @@ export async function teardown(t: Target, a: Arming): Promise<void> {
       for (const p of a.probes) await step(`remove probe ${a.group}/${p.name}`, () => t.append(p.file, `-:${a.group}/${p.name}`))
     })
   }
+  for (const release of a.tracepointLocks ?? []) await release()
   // Undone: the note goes. Kept when something was not, for the sweep after this process ends.
   if (failed.length === 0 && needsNote(a)) await step('drop the undo note', () => t.dropNote(armingNoteKey(a)))
   await a.releaseLock?.()

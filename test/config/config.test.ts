@@ -61,7 +61,7 @@ test('plain vitest on a project kspec init made runs its specs with kspec.config
   const bad = await execa('node', [join(dir, 'node_modules/vitest/vitest.mjs'), 'run'], { cwd: dir, reject: false, env: { NO_COLOR: '1', CI: 'true' } })
   expect(bad.exitCode).toBe(1)
   expect(bad.stdout + bad.stderr).toContain("kspec's settings in this test worker are not valid")
-  expect(bad.stdout + bad.stderr).toContain('a kernel is "host", "debian" or the path of a bzImage/vmlinuz → at kernel')
+  expect(bad.stdout + bad.stderr).toContain('a kernel is "host", "debian" (Debian\'s own kernel under QEMU), "debian-backports" (its newer one from backports) or the path of a bzImage/vmlinuz → at kernel')
 }, 120_000)
 
 test('the plugin refuses a pool kspec cannot name its tracefs instances in', async () => {

@@ -40,6 +40,6 @@ describe('the stack tracer\'s deepest stack', () => {
   test('a declaration of the stack tracer alone records something; an empty function list names the fix', () => {
     expect(defineTrace({ stackTracer: true }).stackTracer).toBe(true)
     expect(() => defineTrace({ stackTracer: { functions: [] } })).toThrow(/name at least one function, or write stackTracer: true/)
-    expect(() => defineTrace({})).toThrow(/choose a tracer, events, kprobes, uprobes, eprobes, function triggers or the stack tracer/)
+    expect(() => defineTrace({})).toThrow(/choose a tracer, events, kprobes, uprobes, eprobes, fprobes, function triggers or the stack tracer/)
   })
 })

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'kspec'
 import { TargetError, WorkloadTimeoutError } from '../../src/errors.js'
 import { QemuTarget } from '../../src/kernel/qemu/target.js'
 import { kernelConfig } from '../../src/kernel/config.js'
-import { DEBIAN_TRACING_CONFIG } from '../../src/kernel/qemu/kernel.js'
+import { DEBIAN_BACKPORTS_TRACING_CONFIG, DEBIAN_TRACING_CONFIG } from '../../src/kernel/qemu/kernel.js'
 import { defineTrace } from '../../src/spec/declaration.js'
 import { kprobe, kretprobe } from '../../src/spec/probes.js'
 import { fetchArgProblem } from '../../src/spec/fetch-args.js'
@@ -52,6 +52,11 @@ describe('the target', () => {
     expect(config?.file).toMatch(/\/boot\/config-6\.1\.\S+-amd64$/)
     expect(DEBIAN_TRACING_CONFIG.filter((o) => !config!.options.has(o))).toEqual([])
     expect(config!.options.has('CONFIG_FUNCTION_PROFILER')).toBe(false)
+    // …and what --kernel debian-backports promises for the rest (fprobes, BTF names), its package's configuration has.
+    const backports = await kernelConfig('debian-backports')
+    expect(backports?.file).toMatch(/\/boot\/config-6\.\d+\.\S+-amd64$/)
+    expect(DEBIAN_BACKPORTS_TRACING_CONFIG.filter((o) => !backports!.options.has(o))).toEqual([])
+    expect(DEBIAN_BACKPORTS_TRACING_CONFIG.filter((o) => !config!.options.has(o))).toEqual(['CONFIG_FPROBE_EVENTS', 'CONFIG_PROBE_EVENTS_BTF_ARGS'])
     expect(vm.vm?.accel).toMatch(/^(kvm|tcg)$/)
   })
 

@@ -1,7 +1,7 @@
 import { expect, test } from 'vitest'
 import { TracefsError, UnsupportedError } from '../../src/errors.js'
 import { defineTrace } from '../../src/spec/declaration.js'
-import { uprobe } from '../../src/spec/probes.js'
+import { fprobe, kprobe, tprobe, uprobe } from '../../src/spec/probes.js'
 import { libcPath } from '../../src/spec/libs.js'
 import { checkFunctions } from '../../src/tracefs/functions.js'
 import { eventTriggers, probeFeatures, type Features } from '../../src/tracefs/features.js'
@@ -82,7 +82,7 @@ test('a change to global tracefs state is detected, kspec objects aside', async 
 test('requirements: each unmet need is a skip reason naming the kernel and what it offers', () => {
   const f: Features = {
     release: '6.18.44', tracers: ['blk', 'function', 'nop'], instanceTracers: ['function', 'nop'], instances: true,
-    refused: new Map([['function', 'EPERM']]), probed: new Set(['function']), kprobes: false, uprobes: true, stackTracer: false, snapshot: false, eprobes: true, notracePids: true, synthetic: false, functionTriggers: undefined, options: new Set(['stacktrace']), clocks: ['local', 'global'], filterFunctions: false, root: true,
+    refused: new Map([['function', 'EPERM']]), probed: new Set(['function']), kprobes: false, uprobes: true, stackTracer: false, snapshot: false, eprobes: true, fprobes: false, tprobes: false, btfArgs: false, btfFields: false, notracePids: true, synthetic: false, functionTriggers: undefined, options: new Set(['stacktrace']), clocks: ['local', 'global'], filterFunctions: false, root: true,
     eventTriggers: new Set(['traceon', 'traceoff', 'enable_event', 'disable_event', 'stacktrace']), modules: false,
   }
   expect(plan(defineTrace({ tracer: 'function_graph' }), f)).toMatchObject({ unmet: ['function_graph is not available on 6.18.44 (available: blk function nop; CONFIG_FUNCTION_GRAPH_TRACER is off)'], needs: ['CONFIG_FUNCTION_GRAPH_TRACER'] })
@@ -93,6 +93,19 @@ test('requirements: each unmet need is a skip reason naming the kernel and what 
     'the trace clock x86-tsc is not available on 6.18.44 (available: local global)',
   ])
   expect(plan(defineTrace({ tracer: 'function' }), { ...f, refused: new Map(), instanceTracers: ['nop'] })).toEqual({ unmet: [], needs: [], topLevel: true })
+  // fprobes, tprobes and arguments by BTF name: Debian's 6.12 has them, 6.1 and this host do not.
+  expect(plan(defineTrace({ fprobes: [fprobe('vfs_read', { count: 'count' }), tprobe('sched_switch')] }), f)).toEqual({
+    unmet: [
+      "fprobes are not available on 6.18.44 (no f: in the README's dynamic_events syntax: CONFIG_FPROBE_EVENTS is off)",
+      "tprobes are not available on 6.18.44 (no t: in the README's dynamic_events syntax: CONFIG_FPROBE_EVENTS is off, or the kernel predates 6.5)",
+      'probe arguments by BTF name (vfs_read__entry) are not available on 6.18.44 (no <argname> in the README: CONFIG_PROBE_EVENTS_BTF_ARGS is off, or the kernel predates 6.8)',
+    ],
+    needs: ['CONFIG_FPROBE_EVENTS', 'CONFIG_PROBE_EVENTS_BTF_ARGS'],
+    topLevel: false,
+  })
+  // A kprobe's arguments by register are no BTF names; by name they are.
+  expect(plan(defineTrace({ kprobes: [kprobe('vfs_read', { fd: '%di' })] }), { ...f, kprobes: true }).unmet).toEqual([])
+  expect(plan(defineTrace({ kprobes: [kprobe('vfs_read', '$arg*')] }), { ...f, kprobes: true }).needs).toEqual(['CONFIG_PROBE_EVENTS_BTF_ARGS'])
   expect(plan(defineTrace({ modules: ['null_blk'], events: ['block:block_rq_issue'] }), f)).toMatchObject({ unmet: ['kernel modules cannot be loaded on 6.18.44 (no /proc/modules: CONFIG_MODULES is off)'], needs: ['CONFIG_MODULES'] })
   expect(plan(defineTrace({ events: [{ name: 'sched:sched_switch', triggers: ['hist:keys=next_pid', 'snapshot', 'stacktrace'] }] }), f).unmet).toEqual([
     'the event trigger hist is not available on 6.18.44 (CONFIG_HIST_TRIGGERS is off); its triggers: traceon traceoff enable_event disable_event stacktrace',

@@ -56,6 +56,12 @@ export const DEBIAN_TRACING_CONFIG = [
   'CONFIG_STACKTRACE',
 ]
 
+/**
+ * …and what `--kernel debian-backports` adds (measured on bookworm-backports' 6.12.95
+ * /boot/config-*, checked by test/qemu): fprobes and tprobes, arguments by BTF name.
+ */
+export const DEBIAN_BACKPORTS_TRACING_CONFIG = [...DEBIAN_TRACING_CONFIG, 'CONFIG_FPROBE_EVENTS', 'CONFIG_PROBE_EVENTS_BTF_ARGS', 'CONFIG_DEBUG_INFO_BTF']
+
 const exists = (p: string) => access(p).then(() => true, () => false)
 
 /** The Debian kernels kspec fetches by name: the release's own, and bookworm-backports' newer one. */
