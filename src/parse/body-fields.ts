@@ -51,6 +51,99 @@ export function syscallArgsInto(s: string, from: number, to: number, keys: reado
   return -1
 }
 
+/**
+ * A tracepoint or probe prints the same `key=value` list, in the same order, every time:
+ * once an event's first line is read, the next ones are read against its keys, each value
+ * typed where it stands (a number in the pool, a string as a span of the chunk: nothing
+ * cut out, no object per event). Only the plain shape is taken: single spaces between
+ * `key=value`s, values of one word or quoted, sched_switch's `==>`; anything else (a comm
+ * with a space, a bracketed note, a key the list lacks) returns -1 and nothing is kept,
+ * and the general reading takes the line, so both readings agree on every line.
+ */
+export function keyValuesInto(s: string, from: number, to: number, keys: readonly string[], formats: readonly (FieldFormat | undefined)[], table: EventTable): number {
+  const start = table.reserve(keys.length)
+  let i = from
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k]
+    if (!s.startsWith(key, i) || s.charCodeAt(i + key.length) !== 61 /* = */) break
+    i += key.length + 1
+    let vFrom = i
+    let vTo: number
+    if (s.charCodeAt(i) === 34 /* " */) {
+      vTo = closingQuoteIn(s, i + 1, to)
+      vFrom = i + 1
+      i = vTo + 1
+    } else {
+      while (i < to && s.charCodeAt(i) !== 32) i++
+      vTo = i
+    }
+    if (k === keys.length - 1) {
+      if (i !== to) break
+    } else {
+      if (s.charCodeAt(i) !== 32) break
+      i++
+      // sched_switch's arrow is punctuation, as the general reading has it.
+      if (s.startsWith('==> ', i)) i += 4
+    }
+    typeInto(s, vFrom, vTo, formats[k], table, start + k)
+    if (k === keys.length - 1) return start
+  }
+  table.used = start
+  return -1
+}
+
+/** A key=value value `s[from, to)` typed as typeKeyValue types it, into pool place `at`. */
+function typeInto(s: string, from: number, to: number, f: FieldFormat | undefined, table: EventTable, at: number): void {
+  const c = s.charCodeAt(from)
+  if (f?.string || !(c === 45 || (c >= 48 && c <= 57)) || to - from >= 65536) {
+    if (to - from < 65536) return table.putSpan(at, from, to - from)
+    return table.put(at, s.slice(from, to))
+  }
+  // Decimal, as Number() reads it, while it stays exact.
+  let i = c === 45 ? from + 1 : from
+  if (i < to && to - i <= 15) {
+    let v = 0
+    for (; i < to; i++) {
+      const d = s.charCodeAt(i) - 48
+      if (d < 0 || d > 9) break
+      v = v * 10 + d
+    }
+    if (i === to) return table.putNumber(at, c === 45 ? -v : v)
+  }
+  // 0x hex without a signed format, of up to 13 digits: exact too.
+  if (c === 48 && s.charCodeAt(from + 1) === 120 && !f?.signed) {
+    const v = hexAt(s, from, to)
+    if (v !== undefined) return table.putNumber(at, v)
+  }
+  const v = typeKeyValue(s.slice(from, to), f)
+  if (typeof v === 'string') table.putSpan(at, from, to - from)
+  else table.put(at, v)
+}
+
+/** closingQuote within `s[.., to)`: the last quote before the next ` key=` or `to`. */
+function closingQuoteIn(s: string, i: number, to: number): number {
+  for (let j = s.indexOf('"', i); j !== -1 && j < to; j = s.indexOf('"', j + 1)) {
+    if (j + 1 === to) return j
+    if (s.charCodeAt(j + 1) === 32) {
+      let k = j + 1
+      while (k < to && s.charCodeAt(k) === 32) k++
+      if (k === to || keyAtIn(s, k, to) !== -1) return j
+    }
+  }
+  return to
+}
+
+function keyAtIn(s: string, i: number, to: number): number {
+  const c = s.charCodeAt(i)
+  if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95)) return -1
+  for (let j = i + 1; j < to; j++) {
+    const d = s.charCodeAt(j)
+    if (d === 61 /* = */) return j
+    if (!((d >= 48 && d <= 57) || (d >= 65 && d <= 90) || (d >= 97 && d <= 122) || d === 95 || d === 46)) return -1
+  }
+  return -1
+}
+
 /** A syscall exit's value `s[from, to)`: signed, as `ret` always is. */
 export function retValue(s: string, from: number, to: number, f: FieldFormat | undefined): FieldValue {
   while (from < to && s.charCodeAt(from) <= 32) from++

@@ -1,11 +1,14 @@
 import { EventTable } from '../trace/events.js'
-import { EventNames, FormatBook, type EventShape } from './event.js'
-import { parseFields, retValue, syscallArgsInto } from './body-fields.js'
-import type { EventFormat } from './format.js'
-import type { NameTable } from './name-table.js'
+import { EventNames, FormatBook, probeSite, type EventShape } from './event.js'
+import { keyValuesInto, parseFields, retValue, syscallArgsInto } from './body-fields.js'
+import type { EventFormat, FieldFormat } from './format.js'
+import type { FieldValue } from '../trace/records.js'
+import { NameTable } from './name-table.js'
 import { ENTER, TASK, type ScannerHost } from './scanner.js'
 
 const RET = ['ret']
+/** Lines of one event name in a row that its learned keys did not take before it stops being tried. */
+const KV_MISSES = 16
 
 /**
  * Events into the event table as the parser finds them: their full names, the formats
@@ -68,7 +71,7 @@ export class EventRows {
       t.chunks.push(s)
     }
     const row = t.add(line, cpu, task, pid, tgid, flags, ts, name, t.chunks.length - 1, shape.bodyFrom, shape.bodyTo)
-    if (shape.probe) t.probes.set(row, shape.probe)
+    if (shape.siteFrom !== -1) t.site[row] = this.siteId(s, shape.siteFrom, shape.siteTo)
     const format = this.formatOf(name)
     if (shape.style === 'ret') {
       const at = t.reserve(1)
@@ -85,11 +88,68 @@ export class EventRows {
         return row
       }
     }
+    // key=value events (tracepoints, probes): read against the keys their first line had.
+    const kv = shape.style === 'kv' && this.learning
+    const known = kv ? this.#kvLayouts[name] : undefined
+    if (known !== undefined && known !== -1) {
+      const layout = t.layouts[known]
+      const at = keyValuesInto(s, shape.bodyFrom, shape.bodyTo, layout.keys, this.fieldFormats(name, known, format), t)
+      if (at !== -1) {
+        t.typed(row, known, at)
+        this.#kvMisses[name] = 0
+        return row
+      }
+    }
     const fields = parseFields(s.slice(shape.bodyFrom, shape.bodyTo), shape.style, format)
     // A syscall's argument list is learned from its first event (and again when it differs).
     if (learnable) this.#syscallLayouts[name] = t.layoutOf(Object.keys(fields))
+    else if (kv) this.learnKeys(name, fields)
     t.own(row, fields)
     return row
+  }
+
+  /** Whether key=value lines are read against learned keys (tests compare both readings). */
+  learning = true
+  /** Per event name id: the layout its key=value lines are read against (-1: none, not again). */
+  readonly #kvLayouts: number[] = []
+  /** Lines of the name the layout did not take, in a row: past MISSES, the name's lines go the general way only. */
+  readonly #kvMisses: number[] = []
+  /** Per layout id: its keys' formats (typing), for the format book's version they were made for. */
+  #kvFormats = new Map<number, (FieldFormat | undefined)[]>()
+  #kvFormatsSeen = -1
+
+  /** The keys an event's line had, as the layout its next lines are read against; a name whose lines keep differing stops being tried. */
+  private learnKeys(name: number, fields: Record<string, FieldValue>): void {
+    const known = this.#kvLayouts[name]
+    if (known === -1) return
+    if (known !== undefined && (this.#kvMisses[name] = (this.#kvMisses[name] ?? 0) + 1) > KV_MISSES) {
+      this.#kvLayouts[name] = -1
+      return
+    }
+    const keys = Object.keys(fields)
+    if (keys.length === 0 || keys.length > 64) return
+    this.#kvLayouts[name] = this.table.layoutOf(keys)
+  }
+
+  private fieldFormats(name: number, layout: number, format: EventFormat | undefined): readonly (FieldFormat | undefined)[] {
+    if (this.#kvFormatsSeen !== this.formats.version) {
+      this.#kvFormats.clear()
+      this.#kvFormatsSeen = this.formats.version
+    }
+    // Layouts are shared by every event with the same keys; their formats may differ: keyed by both.
+    const key = layout * 65536 + name
+    let f = this.#kvFormats.get(key)
+    if (f === undefined) this.#kvFormats.set(key, (f = this.table.layouts[layout].keys.map((k) => format?.fields.get(k))))
+    return f
+  }
+
+  /** Probe sites by their text, each made once: a kprobe's repeats on every line. */
+  readonly #siteNames = new NameTable()
+
+  private siteId(s: string, from: number, to: number): number {
+    const id = this.#siteNames.id(s, from, to)
+    if (id === this.table.sites.length) this.table.sites.push(probeSite(this.#siteNames.list[id]))
+    return id
   }
 
   formatOf(name: number): EventFormat | undefined {

@@ -33,21 +33,29 @@ export interface EventShape {
   bodyFrom: number
   bodyTo: number
   style: Style
-  probe?: ProbeSite
+  /** Where a probe's site stands (`do_sys_openat2+0x0/0x170`, `a <- b`): siteFrom is -1 for none. */
+  siteFrom: number
+  siteTo: number
 }
 
 const COLON = new Finder(': ')
 const PAREN = new Finder('(')
 const ARROW = new Finder(' -> ')
 
-export const newShape = (): EventShape => ({ kind: 'plain', nameFrom: 0, nameTo: 0, bodyFrom: 0, bodyTo: 0, style: 'kv' })
+export const newShape = (): EventShape => ({ kind: 'plain', nameFrom: 0, nameTo: 0, bodyFrom: 0, bodyTo: 0, style: 'kv', siteFrom: -1, siteTo: -1 })
+
+/** A probe's site from its text: `(sym+off/size)`, or `(a <- b)` for a return probe. */
+export function probeSite(site: string): ProbeSite {
+  const back = site.indexOf(' <- ')
+  return back === -1 ? { at: site } : { at: site.slice(0, back), returnedFrom: site.slice(back + 4) }
+}
 
 /**
  * Splits the event text `s[from, to)` (`name: rest`, `sys_x(args)`, `sys_x -> ret`) into
  * name and fields text without cutting anything out; undefined when it is not an event.
  */
 export function eventShapeAt(s: string, from: number, to: number, out: EventShape): EventShape | undefined {
-  out.probe = undefined
+  out.siteFrom = -1
   // Nearly every event starts with an identifier followed by `(`, ` -> ` or `: `, which
   // decides its shape at once; anything else takes the searches below.
   let j = from
@@ -94,9 +102,9 @@ function plain(s: string, from: number, colon: number, to: number, out: EventSha
   if (s.charCodeAt(rest) === 40 /* ( */) {
     const close = find(s, ')', rest, to)
     if (close !== -1) {
-      const site = s.slice(rest + 1, close)
-      const back = site.indexOf(' <- ')
-      out.probe = back === -1 ? { at: site } : { at: site.slice(0, back), returnedFrom: site.slice(back + 4) }
+      // Read where it stands: the events' table interns sites, which repeat line after line.
+      out.siteFrom = rest + 1
+      out.siteTo = close
       out.bodyFrom = close + 1
       while (out.bodyFrom < to && s.charCodeAt(out.bodyFrom) === 32) out.bodyFrom++
     }

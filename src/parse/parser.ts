@@ -50,6 +50,10 @@ export class TraceParser {
   /** When the scanner is used: for texts of 64 KiB and more (`auto`), or for tests `always`/`never`. */
   scanning: 'auto' | 'always' | 'never' = 'auto'
   #scanner: Scanner | null | undefined
+  /** For tests: false reads every key=value line the general way, not against its name's learned keys. */
+  set learnKeys(on: boolean) {
+    this.rows.learning = on
+  }
   readonly #lines = new WholeLines((text) => this.#text(text), (bytes) => this.#bytes(bytes))
 
   constructor(readonly source: string) {}
@@ -346,7 +350,7 @@ export class TraceParser {
     }
     const outer = { ...shape }
     const inner = eventShapeAt(s, from, shape.bodyTo, shape)
-    if (inner === undefined || inner.kind !== 'plain' || inner.probe !== undefined) {
+    if (inner === undefined || inner.kind !== 'plain' || inner.siteFrom !== -1) {
       Object.assign(shape, outer)
       return name
     }

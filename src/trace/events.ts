@@ -3,6 +3,9 @@ import type { EventRecord, FieldValue, ProbeSite, Stack } from './records.js'
 
 /** A row whose fields are an object kept aside rather than a run of values in the pool. */
 const OWN_OBJECT = -1
+/** What a pool place holds (EventTable.kinds). */
+const VALUE = 0
+const SPAN = 1
 
 /** The keys a run of values in the pool stands for, in order, and how to make them an object. */
 export interface FieldLayout {
@@ -34,13 +37,21 @@ export class EventTable {
   bodyFrom = new Int32Array(1024)
   bodyTo = new Int32Array(1024)
   layout = new Int32Array(1024)
+  /** A probe's site, as an index into `sites`; NONE for other events. */
+  site = new Int32Array(1024)
+  readonly sites: ProbeSite[] = []
   /** Where a row's values start in the pool. */
   at = new Int32Array(1024)
   values = new Float64Array(4096)
+  /**
+   * Per pool place, what its value is: a number (VALUE; NaN there means one in `special`),
+   * or SPAN: a string that stands in the row's chunk, kept as `from * 2^16 + length` and
+   * cut out only when the fields are made (sched_switch's comms, a kprobe's strings).
+   */
+  kinds = new Uint8Array(4096)
   used = 0
   readonly special = new Map<number, FieldValue>()
   readonly objects = new Map<number, Record<string, FieldValue>>()
-  readonly probes = new Map<number, ProbeSite>()
   readonly stacks = new Map<number, Stack>()
   readonly userStacks = new Map<number, Stack>()
   readonly layouts: FieldLayout[] = []
@@ -75,6 +86,7 @@ export class EventTable {
     this.bodyFrom[i] = bodyFrom
     this.bodyTo[i] = bodyTo
     this.layout[i] = OWN_OBJECT
+    this.site[i] = NONE
     return i
   }
 
@@ -95,7 +107,9 @@ export class EventTable {
     const start = this.used
     if (start + n > this.values.length) {
       // Syscall entries carry 2-6 values, their exits one.
-      this.values = widen(this.values, Math.max(this.values.length * 2, start + n, this.expected * 3))
+      const size = Math.max(this.values.length * 2, start + n, this.expected * 3)
+      this.values = widen(this.values, size)
+      this.kinds = widen(this.kinds, size)
     }
     this.used = start + n
     return start
@@ -103,11 +117,24 @@ export class EventTable {
 
   /** Puts one value at a pool index: a number in the pool, anything else beside it. */
   put(index: number, v: FieldValue): void {
+    this.kinds[index] = VALUE
     if (typeof v === 'number' && v === v) this.values[index] = v
     else {
       this.values[index] = NaN
       this.special.set(index, v)
     }
+  }
+
+  /** A number at a pool index (never NaN). */
+  putNumber(index: number, v: number): void {
+    this.kinds[index] = VALUE
+    this.values[index] = v
+  }
+
+  /** A string at a pool index that is `length` characters at `from` of the row's chunk. */
+  putSpan(index: number, from: number, length: number): void {
+    this.kinds[index] = SPAN
+    this.values[index] = from * 65536 + length
   }
 
   /** The row's fields are the values reserved at `start`, named by the layout. */
@@ -133,7 +160,10 @@ export class EventTable {
     out.length = n
     for (let k = 0; k < n; k++) {
       const v = this.values[start + k]
-      out[k] = v === v ? v : this.special.get(start + k)!
+      if (this.kinds[start + k] === SPAN) {
+        const from = Math.floor(v / 65536)
+        out[k] = this.text(row).slice(from, from + (v % 65536))
+      } else out[k] = v === v ? v : this.special.get(start + k)!
     }
     return layout.make(out)
   }
@@ -145,10 +175,15 @@ export class EventTable {
   }
 
   body(row: number): string {
+    return this.text(row).slice(this.bodyFrom[row], this.bodyTo[row])
+  }
+
+  /** The text a row stands in. */
+  private text(row: number): string {
     const k = this.chunk[row]
     let text = this.chunks[k]
     if (typeof text !== 'string') this.chunks[k] = text = Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString('latin1')
-    return text.slice(this.bodyFrom[row], this.bodyTo[row])
+    return text
   }
 
   /**
@@ -160,9 +195,11 @@ export class EventTable {
     const base = this.size
     for (const c of ROW_COLUMNS) (this[c] as Int32Array | Float64Array).set(src[c].subarray(0, rows) as never, base)
     this.tgid.fill(NONE, base, base + rows)
+    this.site.fill(NONE, base, base + rows)
     this.chunk.fill(chunk, base, base + rows)
     const start = this.reserve(values)
     this.values.set(src.pool.subarray(0, values), start)
+    this.kinds.fill(VALUE, start, start + values)
     this.size = base + rows
   }
 
@@ -190,6 +227,7 @@ export class EventTable {
     this.bodyFrom = widen(this.bodyFrom, n)
     this.bodyTo = widen(this.bodyTo, n)
     this.layout = widen(this.layout, n)
+    this.site = widen(this.site, n)
     this.at = widen(this.at, n)
   }
 }
@@ -266,7 +304,8 @@ export class EventView implements EventRecord {
     return this.#t.body(this.#i)
   }
   get probe(): ProbeSite | undefined {
-    return this.#t.probes.get(this.#i)
+    const site = this.#t.site[this.#i]
+    return site === NONE ? undefined : this.#t.sites[site]
   }
   get stack(): Stack | undefined {
     return this.#t.stacks.get(this.#i)
