@@ -98,6 +98,16 @@ export const traceSchema = z
     modules: z.array(moduleSpec).default([]),
     kprobes: z.array(probeSchema.refine((p) => p.type === 'kprobe' || p.type === 'kretprobe', 'use kprobe() or kretprobe() here')).default([]),
     uprobes: z.array(probeSchema.refine((p) => p.type === 'uprobe' || p.type === 'uretprobe', 'use uprobe() or uretprobe() here')).default([]),
+    /**
+     * The dynamic-event group of the declaration's probes (`mygrp`: events `mygrp:open`), for
+     * triggers and filters that name them; kspec's own `kspec_<pid>_<n>` otherwise. Its names
+     * are the machine's: tests with the same group take turns.
+     */
+    probeGroup: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'a probe group is a C identifier of at most 64 characters, e.g. mydrv')
+      .refine((g) => !g.startsWith('kspec_'), 'probe groups kspec_* are kspec\'s own (kspec_<pid>_<n>, removed after a crash by pid): choose another name')
+      .optional(),
     /** fprobes and tprobes (dynamic_events' `f:` and `t:`), recorded like any event: fprobe(), fretprobe(), tprobe(). */
     fprobes: z.array(probeSchema.refine((p) => p.type === 'fprobe' || p.type === 'fretprobe' || p.type === 'tprobe', 'use fprobe(), fretprobe() or tprobe() here')).default([]),
     /**
@@ -162,6 +172,7 @@ export const traceSchema = z
       }
     }
     const names = [...d.kprobes, ...d.uprobes, ...d.eprobes, ...d.fprobes].map((p) => p.name)
+    if (d.probeGroup !== undefined && names.length === 0) ctx.addIssue({ code: 'custom', path: ['probeGroup'], message: 'probeGroup names the group of the declaration\'s probes, and it has none: add kprobes, uprobes, eprobes or fprobes, or drop probeGroup' })
     const dup = names.find((n, i) => names.indexOf(n) !== i)
     if (dup) ctx.addIssue({ code: 'custom', path: ['kprobes'], message: `two probes are named "${dup}": give each a unique name` })
     if (d.tracer === 'nop' && d.events.length === 0 && d.kprobes.length === 0 && d.uprobes.length === 0 && d.eprobes.length === 0 && d.fprobes.length === 0 && !d.stackTracer && d.functionTriggers.length === 0) {

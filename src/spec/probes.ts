@@ -78,7 +78,7 @@ const fprobePlaceProblem = (at: string): string | undefined =>
   /^([A-Za-z_][\w.]*:)?[A-Za-z_][\w.]*$/.test(at) ? undefined : 'an fprobe goes on a kernel function by its name, at its entry or exit: no offset or address (e.g. vfs_read; MODULE:function for a module\'s)'
 /** A tprobe goes on a tracepoint by its name, as the kernel names it (`sched_switch`, not `sched:sched_switch`). */
 const tprobePlaceProblem = (at: string): string | undefined =>
-  /^([A-Za-z_]\w*:)?[A-Za-z_]\w*$/.test(at) ? undefined : 'a tprobe goes on a tracepoint by its name (e.g. sched_switch, kfree), without its system'
+  /^[A-Za-z_]\w*$/.test(at) ? undefined : 'a tprobe goes on a tracepoint by its name (e.g. sched_switch, kfree), without its system'
 
 const defaultName = (s: string, suffix = ''): string => s.replace(/[^A-Za-z0-9_]/g, '_').replace(/^(\d)/, '_$1') + suffix
 

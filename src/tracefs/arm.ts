@@ -20,8 +20,10 @@ export interface Arming {
   decl: TraceDeclaration
   /** `instances/kspec_<pid>_<n>/`, or '' for the top level. */
   dir: string
-  /** Dynamic-event group of this arming's probes (`kspec_<pid>_<n>`). */
+  /** The arming's own name, `kspec_<pid>_<n>`: its instance's and, unless the declaration chose one, its probes' group. */
   group: string
+  /** The dynamic-event group its probes are defined in: the declaration's `probeGroup`, or `group`. */
+  probeGroup: string
   probes: { file: 'kprobe_events' | 'uprobe_events' | 'dynamic_events'; name: string }[]
   /** Event directories (`events/sys/name/`) whose format types the fields. */
   formatDirs: string[]
@@ -42,10 +44,11 @@ export interface Arming {
   /** Synthetic events this arming defined, by name, to remove after the instance. */
   synthetic?: string[]
   /**
-   * Locks on the tracepoints this arming's tprobes use, held until its teardown: 6.12 takes
-   * one tprobe per tracepoint at a time (a second gets EEXIST), so tests take turns.
+   * Locks held until the arming's teardown: on the tracepoints its tprobes use (6.12 takes
+   * one tprobe per tracepoint at a time, a second gets EEXIST) and on a probe group the
+   * declaration chose (its names are the machine's), so tests take turns.
    */
-  tracepointLocks?: (() => Promise<void>)[]
+  heldLocks?: (() => Promise<void>)[]
   /** During a run with the stack tracer: the machine's stack tracer as kspec found it, and the lock held for the run. */
   stack?: { saved: SavedStackTracer; release: () => Promise<void> }
 }
@@ -62,13 +65,14 @@ export async function arm(t: Target, decl: TraceDeclaration, features: Features,
   const p = plan(decl, features)
   if (p.unmet.length > 0) throw new UnsupportedError(p.unmet.join('; '), { needs: p.needs })
   const n = ++armings
-  const a: Arming = { decl, dir: '', group: `kspec_${process.pid}_${n}`, probes: [], formatDirs: [] }
+  const group = `kspec_${process.pid}_${n}`
+  const a: Arming = { decl, dir: '', group, probeGroup: decl.probeGroup ?? group, probes: [], formatDirs: [] }
   if (p.topLevel) {
     a.releaseLock = await t.lock('toplevel', 60_000)
     try {
       // A run killed while it held the top level left it changed: put back first, or it would be saved as found.
       const out = { undone: [], unreadable: [] }
-      await finishArmings(t, await undoArmings(t, deadOwner(t), out, true), out)
+      await finishArmings(t, await undoArmings(t, deadOwner(t), out, 'toplevel'), out)
       a.saved = await saveTopLevel(t, decl)
     } catch (e) {
       await a.releaseLock()
@@ -97,7 +101,13 @@ export async function arm(t: Target, decl: TraceDeclaration, features: Features,
     }
     if (decl.maxGraphDepth !== undefined) await w('max_graph_depth', String(decl.maxGraphDepth))
   }
-  for (const tp of new Set(decl.fprobes.filter((p) => p.type === 'tprobe').map((p) => p.at))) (a.tracepointLocks ??= []).push(await t.lock(`tprobe_${tp.replace(':', '_')}`, 60_000))
+  for (const tp of new Set(decl.fprobes.filter((p) => p.type === 'tprobe').map((p) => p.at))) (a.heldLocks ??= []).push(await t.lock(`tprobe_${tp.replace(':', '_')}`, 60_000))
+  if (decl.probeGroup !== undefined) {
+    ;(a.heldLocks ??= []).push(await t.lock(`probe_group_${decl.probeGroup}`, 60_000))
+    // A run killed while it held the group left its probes there: removed first, or this one's would clash.
+    const out = { undone: [], unreadable: [] }
+    await finishArmings(t, await undoArmings(t, deadOwner(t), out, { probeGroup: decl.probeGroup }), out, true)
+  }
   await defineProbes(t, a, [...decl.kprobes, ...decl.uprobes, ...decl.eprobes, ...decl.fprobes])
   await defineSynthetic(t, a, decl.syntheticEvents)
   for (const e of decl.events) await enableEvent(t, a, typeof e === 'string' ? { name: e } : e)
@@ -108,8 +118,8 @@ export async function arm(t: Target, decl: TraceDeclaration, features: Features,
   if (named.length > 0) await checkFunctions(t, features, named)
   for (const trigger of decl.functionTriggers) (a.triggers ??= []).push({ file: `${a.dir}set_ftrace_filter`, trigger })
   for (const probe of a.probes) {
-    a.formatDirs.push(`events/${a.group}/${probe.name}/`)
-    await w(`events/${a.group}/${probe.name}/enable`, '1')
+    a.formatDirs.push(`events/${a.probeGroup}/${probe.name}/`)
+    await w(`events/${a.probeGroup}/${probe.name}/enable`, '1')
   }
   if (decl.tracer !== 'nop') await w('current_tracer', decl.tracer)
   if (decl.funcStackTrace) await w('options/func_stack_trace', '1')
@@ -231,9 +241,11 @@ async function defineProbes(t: Target, a: Arming, probes: Probe[]): Promise<void
       // An fprobe's exit is always written %return: f: has no r: form.
       const suffix = p.returnSuffix || p.type === 'fretprobe' ? '%return' : ''
       const args = (p.allArgs ? ' $arg*' : '') + Object.entries(p.args).map(([k, v]) => ` ${k}=${v}`).join('')
-      const line = `${kind}:${a.group}/${p.name} ${await place(t, p)}${suffix}${args}${p.filter ? ` if ${p.filter}` : ''}`
+      const line = `${kind}:${a.probeGroup}/${p.name} ${await place(t, p)}${suffix}${args}${p.filter ? ` if ${p.filter}` : ''}`
       await tracefsWrite(t, file, line, { append: true, errorLog: '' })
       a.probes.push({ file, name: p.name })
+      // A chosen group's probes have no kspec name: the note says what to remove after a kill -9.
+      if (a.decl.probeGroup !== undefined) await noteArming(t, a)
     }
   })
 }

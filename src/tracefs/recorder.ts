@@ -293,5 +293,5 @@ function withBuffer(d: TraceDeclaration, kb: number): TraceDeclaration {
 /** Event or function triggers, and the synthetic events they fire: set once per arming, with state of their own (counts, histograms), so never reused. */
 const hasTriggers = (d: TraceDeclaration): boolean => d.functionTriggers.length > 0 || d.syntheticEvents.length > 0 || d.events.some((e) => typeof e !== 'string' && (e.triggers?.length ?? 0) > 0)
 
-/** A tprobe holds its tracepoint (one at a time, on 6.12): never parked, or the next test's tprobe there would wait for it. */
-const holdsTracepoints = (d: TraceDeclaration): boolean => d.fprobes.some((p) => p.type === 'tprobe')
+/** A tprobe holds its tracepoint (one at a time, on 6.12), a chosen probe group its group: never parked, or the next test there would wait for it. */
+const holdsTracepoints = (d: TraceDeclaration): boolean => d.fprobes.some((p) => p.type === 'tprobe') || d.probeGroup !== undefined

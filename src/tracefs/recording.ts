@@ -271,7 +271,8 @@ async function drain(t: Target, a: Arming, cancel?: AbortSignal, until?: (chunk:
 async function probeDefinitions(t: Target, a: Arming): Promise<string[]> {
   const out: string[] = []
   for (const file of new Set(a.probes.map((p) => p.file))) {
-    for (const line of (await t.read(file)).split('\n')) if (line.includes(`:${a.group}/`)) out.push(line)
+    const ours = new Set(a.probes.filter((p) => p.file === file).map((p) => `${a.probeGroup}/${p.name}`))
+    for (const line of (await t.read(file)).split('\n')) if (ours.has(/^[a-z]\d*:(\S+)/.exec(line)?.[1] ?? '')) out.push(line)
   }
   return out
 }
@@ -331,7 +332,8 @@ async function parserFor(t: Target, a: Arming, source: string): Promise<{ parser
   const parser = new TraceParser(source)
   const formats: Record<string, string> = {}
   for (const dir of a.formatDirs) {
-    const key = dir.startsWith(`events/${a.group}/`) ? `${a.group}/${dir}` : dir
+    // A probe's format is its arming's alone (another may define the same name otherwise).
+    const key = dir.startsWith(`events/${a.probeGroup}/`) ? `${a.group}/${dir}` : dir
     if (!cache.has(key)) cache.set(key, await t.read(`${dir}format`).catch(() => null))
     const text = cache.get(key)
     if (!text) continue

@@ -30,12 +30,12 @@ export async function teardown(t: Target, a: Arming): Promise<void> {
       for (const { file, trigger } of eventTriggersToRemove(a.decl, a.dir)) await step(`remove ${trigger}`, () => t.append(file, `!${trigger}`))
     }
     await step('set_event', () => t.write(`${a.dir}set_event`, ''))
-    for (const p of a.probes) await step(`disable ${p.name}`, () => t.write(`${a.dir}events/${a.group}/${p.name}/enable`, '0'))
+    for (const p of a.probes) await step(`disable ${p.name}`, () => t.write(`${a.dir}events/${a.probeGroup}/${p.name}/enable`, '0'))
     if (a.decl.funcStackTrace) await step('func_stack_trace', () => t.write(`${a.dir}options/func_stack_trace`, '0'))
     if (a.decl.tracer !== 'nop') await step('current_tracer', () => t.write(`${a.dir}current_tracer`, 'nop'))
     await step(`rmdir ${a.dir}`, () => rmdirRetry(t, a.dir.slice(0, -1)))
   } else if (a.saved) {
-    for (const p of a.probes) await step(`disable ${p.name}`, () => t.write(`events/${a.group}/${p.name}/enable`, '0'))
+    for (const p of a.probes) await step(`disable ${p.name}`, () => t.write(`events/${a.probeGroup}/${p.name}/enable`, '0'))
     const notRestored = await restoreTopLevel(t, a.saved, topLevelUndo(a.decl))
     if (notRestored.length) failed.push(`could not restore ${notRestored.join(', ')}`)
   }
@@ -51,10 +51,10 @@ export async function teardown(t: Target, a: Arming): Promise<void> {
   await step('put the stack tracer back', () => releaseStackTracer(t, a))
   if (a.probes.length > 0) {
     await withDynamicEvents(t, async () => {
-      for (const p of a.probes) await step(`remove probe ${a.group}/${p.name}`, () => t.append(p.file, `-:${a.group}/${p.name}`))
+      for (const p of a.probes) await step(`remove probe ${a.probeGroup}/${p.name}`, () => t.append(p.file, `-:${a.probeGroup}/${p.name}`))
     })
   }
-  for (const release of a.tracepointLocks ?? []) await release()
+  for (const release of a.heldLocks ?? []) await release()
   // Undone: the note goes. Kept when something was not, for the sweep after this process ends.
   if (failed.length === 0 && needsNote(a)) await step('drop the undo note', () => t.dropNote(armingNoteKey(a)))
   await a.releaseLock?.()

@@ -30,7 +30,12 @@ interface ArmingNote extends TopLevelUndo {
   dir: string
   saved?: SavedState
   synthetic: string[]
+  /** Probes defined in a group the declaration chose (no kspec name to find them by). */
+  probes: { file: string; group: string; name: string }[]
 }
+
+const PROBE_FILES = ['kprobe_events', 'uprobe_events', 'dynamic_events']
+const C_NAME = /^[A-Za-z_]\w{0,63}$/
 
 interface StackNote {
   kind: 'stack'
@@ -58,7 +63,9 @@ function readNote(v: unknown): Note | undefined {
   if (!all(o.functionTriggers, (t): t is string => functionTrigger.safeParse(t).success)) return undefined
   if (!all(o.eventTriggers, (t): t is { file: string; trigger: string } => typeof t === 'object' && t !== null && str((t as { file: unknown }).file, TRIGGER_FILE) && str((t as { trigger: unknown }).trigger, /^[^\n\0]+$/))) return undefined
   if (!all(o.eventFilters, (f): f is string => str(f, FILTER_FILE)) || !all(o.synthetic, (n): n is string => str(n, SYNTHETIC))) return undefined
-  const note: ArmingNote = { kind: 'arming', dir: o.dir, functionTriggers: o.functionTriggers, eventTriggers: o.eventTriggers, eventFilters: o.eventFilters, snapshot: o.snapshot, synthetic: o.synthetic }
+  const probes = o.probes ?? []
+  if (!all(probes, (p): p is { file: string; group: string; name: string } => typeof p === 'object' && p !== null && PROBE_FILES.includes((p as { file: string }).file) && str((p as { group: unknown }).group, C_NAME) && !(p as { group: string }).group.startsWith('kspec_') && str((p as { name: unknown }).name, C_NAME))) return undefined
+  const note: ArmingNote = { kind: 'arming', dir: o.dir, functionTriggers: o.functionTriggers, eventTriggers: o.eventTriggers, eventFilters: o.eventFilters, snapshot: o.snapshot, synthetic: o.synthetic, probes }
   if (o.saved !== undefined) {
     const files = (o.saved as { files?: unknown }).files
     if (typeof files !== 'object' || files === null) return undefined
@@ -73,6 +80,8 @@ export interface Noted {
   decl: TraceDeclaration
   dir: string
   group: string
+  probeGroup: string
+  probes: { file: string; name: string }[]
   saved?: SavedState
   synthetic?: string[]
 }
@@ -80,7 +89,7 @@ export interface Noted {
 /** Whether an arming changes what needs a note: the top level, hist actions, synthetic events or function triggers. */
 export function needsNote(a: Noted): boolean {
   const d = a.decl
-  return a.dir === '' || d.syntheticEvents.length > 0 || d.functionTriggers.length > 0 || d.events.some((e) => typeof e !== 'string' && e.triggers?.some((tr) => /^hist\b/.test(tr)))
+  return a.dir === '' || d.probeGroup !== undefined || d.syntheticEvents.length > 0 || d.functionTriggers.length > 0 || d.events.some((e) => typeof e !== 'string' && e.triggers?.some((tr) => /^hist\b/.test(tr)))
 }
 
 /** The key of an arming's note: `<pid>-arming-<n>`, from its group `kspec_<pid>_<n>`. */
@@ -99,6 +108,7 @@ export async function noteArming(t: Target, a: Noted): Promise<void> {
     eventFilters: a.dir === '' ? top.eventFilters : [],
     snapshot: a.dir === '' && top.snapshot,
     synthetic: a.synthetic ?? [],
+    probes: a.decl.probeGroup === undefined ? [] : a.probes.map((p) => ({ file: p.file, group: a.probeGroup, name: p.name })),
   }
   await t.writeNote(armingNoteKey(a), JSON.stringify(note))
 }
@@ -147,11 +157,12 @@ export interface Undone {
  * triggers that would keep an instance busy, and the top level put back (under its lock,
  * unless the caller holds it: `topLevelLocked`). Returns the notes, for `finishArmings`.
  */
-export async function undoArmings(t: Target, dead: (pid: number) => Promise<boolean>, out: Undone, topLevelLocked = false): Promise<DeadNote<ArmingNote>[]> {
+export async function undoArmings(t: Target, dead: (pid: number) => Promise<boolean>, out: Undone, only?: 'toplevel' | { probeGroup: string }): Promise<DeadNote<ArmingNote>[]> {
   const notes = await deadNotes(t, dead)
   out.unreadable.push(...notes.unreadable)
-  // Under the top level's lock, only the top level is the caller's business.
-  const armings = topLevelLocked ? notes.armings.filter((n) => n.note.dir === '') : notes.armings
+  // Under the top level's lock, or a probe group's, only that is the caller's business.
+  const topLevelLocked = only === 'toplevel'
+  const armings = only === undefined ? notes.armings : only === 'toplevel' ? notes.armings.filter((n) => n.note.dir === '') : notes.armings.filter((n) => n.note.probes.some((p) => p.group === only.probeGroup))
   const failedTop = new Set<string>()
   for (const { key, note } of armings) {
     for (const trigger of note.functionTriggers) await t.append(`${note.dir}set_ftrace_filter`, functionTriggerRemoval(trigger)).catch(() => {})
@@ -170,10 +181,27 @@ export async function undoArmings(t: Target, dead: (pid: number) => Promise<bool
   return armings.filter((n) => !failedTop.has(n.key))
 }
 
-/** The second half, once the instances are gone: the synthetic events, then the notes of what is fully undone. */
-export async function finishArmings(t: Target, armings: DeadNote<ArmingNote>[], out: Undone): Promise<void> {
+/**
+ * The second half, once the instances are gone: probes in chosen groups (under the group's
+ * lock, unless the caller holds it: `groupLocked`), synthetic events, then the notes of
+ * what is fully undone.
+ */
+export async function finishArmings(t: Target, armings: DeadNote<ArmingNote>[], out: Undone, groupLocked = false): Promise<void> {
   for (const { key, note } of armings) {
     let left = 0
+    for (const group of new Set(note.probes.map((p) => p.group))) {
+      const remove = () =>
+        withDynamicEvents(t, async () => {
+          for (const p of note.probes.filter((q) => q.group === group)) {
+            // Enabled, a probe cannot go: off where the dead run had it on (its instance, if still there, and the top level).
+            for (const dir of new Set([note.dir, ''])) await t.write(`${dir}events/${group}/${p.name}/enable`, '0').catch(() => {})
+            await t.append(p.file, `-:${group}/${p.name}`).catch(() => {})
+            if (await t.exists(`events/${group}/${p.name}`)) left++
+            else out.undone.push(`probe ${group}/${p.name}`)
+          }
+        })
+      await (groupLocked ? remove() : holding(t, `probe_group_${group}`, 5_000, remove)).catch(() => left++)
+    }
     if (note.synthetic.length > 0) {
       await withDynamicEvents(t, async () => {
         for (const name of note.synthetic) {

@@ -110,3 +110,25 @@ test('kretprobe_return_suffix.tc: p:… vfs_read%return is the same return probe
   expect(listed(r.state!.probes)).toEqual([expect.stringMatching(/^r\d*:GROUP\/myprobeaccept vfs_read$/)])
   expect(suffix).toHaveEvent('myprobeaccept')
 })
+
+test('kprobe_eventname.tc: a probe named as one likes, in a group of one\'s own, and on a function with a dot in its name', async ({ record }) => {
+  // Named: kspec names every probe (the kernel's own names for unnamed ones, p_vfs_read_0, are not kspec's).
+  const named = await record(defineTrace({ kprobes: [kprobe('vfs_read', {}, 'event1')] }), ['cat', '/proc/version'])
+  expect(named.state!.probes).toEqual([expect.stringMatching(/^p:kspec_\d+_\d+\/event1 vfs_read$/)])
+  expect(named).toHaveEvent('event1')
+  // In a group of one's own: events/kprobes2/event2 is there while the test runs, and gone after it.
+  const there = ['sh', '-c', 'test -d /sys/kernel/tracing/events/kprobes2/event2 && cat /proc/version > /dev/null']
+  const grouped = await record(defineTrace({ probeGroup: 'kprobes2', kprobes: [kprobe('vfs_read', {}, 'event2')] }), there)
+  expect(grouped.workload!.exitCode).toBe(0)
+  expect(grouped.state!.probes).toEqual(['p:kprobes2/event2 vfs_read'])
+  expect(grouped).toHaveEvent('event2')
+  const after = await record(defineTrace({ events: ['sched:sched_process_exec'] }), ['sh', '-c', 'test -d /sys/kernel/tracing/events/kprobes2 && echo left || echo gone'])
+  expect(after.workload!.stdout.trim()).toBe('gone')
+  // A function with a dot (a compiler's .isra. clone) that ftrace can trace, found as the .tc finds it.
+  const find = 'grep " [tT] .*\\.isra\\..*" /proc/kallsyms | cut -f 3 -d " " | while read f; do grep -qx "$f" /sys/kernel/tracing/available_filter_functions && { echo $f; break; }; done'
+  const dot = (await record(defineTrace({ events: ['sched:sched_process_exec'] }), ['sh', '-c', find])).workload!.stdout.trim()
+  expect(dot).toMatch(/\.isra\./)
+  const isra = await record(defineTrace({ kprobes: [kprobe(dot)] }), ['true'])
+  // kspec names it as the kernel would, the dots made underscores.
+  expect(isra.state!.probes).toEqual([expect.stringMatching(new RegExp(`^p:kspec_\\d+_\\d+/${dot.replace(/\./g, '_')} ${dot.replace(/\./g, '\\.')}$`))])
+})

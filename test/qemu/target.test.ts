@@ -267,6 +267,34 @@ describe('undo notes: what a kill -9 cannot put back, the next run does', () => 
     await vm.dropNote(`${dead}-arming-8`)
   })
 
+  test("a dead run's probe in a group it chose, still enabled, is removed by the next run that takes the group, whose own probe of that name would clash with it", async () => {
+    await r.features()
+    await vm.append('kprobe_events', 'p:ftt_grp/left vfs_read')
+    await vm.write('events/ftt_grp/left/enable', '1')
+    await vm.writeNote(`${dead}-arming-5`, JSON.stringify({ kind: 'arming', dir: `instances/kspec_${dead}_5/`, functionTriggers: [], eventTriggers: [], eventFilters: [], snapshot: false, synthetic: [], probes: [{ file: 'kprobe_events', group: 'ftt_grp', name: 'left' }] }))
+    // A live run's note names its probes while it runs.
+    const trace = await r.record(defineTrace({ probeGroup: 'ftt_grp', kprobes: [kprobe('vfs_read', {}, 'left')] }), ['sh', '-c', 'cat /tmp/kspec-undo/*.json'])
+    expect(trace.state!.probes).toEqual(['p:ftt_grp/left vfs_read'])
+    expect(trace.workload!.stdout).toContain('"probes":[{"file":"kprobe_events","group":"ftt_grp","name":"left"}]')
+    expect(trace.workload!.stdout).not.toContain(`kspec_${dead}_5`)
+    expect(await vm.exists('events/ftt_grp')).toBe(false)
+    expect(await keys()).toEqual([])
+    // The README's example: the chosen group named in events, with a filter and a trigger on the probe's event.
+    const opens = defineTrace({
+      probeGroup: 'mydrv',
+      kprobes: [kprobe('do_sys_openat2', { name: '+0($arg2):string' }, 'open')],
+      events: [{ name: 'mydrv:open', filter: 'name ~ "/etc/*"', triggers: ['stacktrace'] }],
+    })
+    const etc = await r.record(opens, ['cat', '/etc/hostname'])
+    const opened = etc.eventsNamed('open').filter((e) => e.task === 'cat')
+    expect(opened.map((e) => e.fields.name)).toContain('/etc/hostname')
+    expect(opened.every((e) => String(e.fields.name).startsWith('/etc/'))).toBe(true)
+    expect(opened.find((e) => e.fields.name === '/etc/hostname')?.stack).toEqual(expect.arrayContaining([expect.stringMatching(/^(do_sys_openat2|__x64_sys_openat)\b/)]))
+    // kspec's own groups are its own; a group without probes is a mistake.
+    expect(() => defineTrace({ probeGroup: 'kspec_1_1', kprobes: [kprobe('vfs_read')] })).toThrow(/probe groups kspec_\* are kspec's own/)
+    expect(() => defineTrace({ probeGroup: 'mine', events: ['sched:sched_switch'] })).toThrow(/probeGroup names the group of the declaration's probes, and it has none/)
+  })
+
   test("a dead run's top level (function_graph is top-level only on 6.1) is put back by the next run that takes it", async () => {
     await r.features()
     // The dead run had turned on an event and a filter of its own at the top level.

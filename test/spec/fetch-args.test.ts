@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import { fetchArgProblem } from '../../src/spec/fetch-args.js'
-import { kprobe, kretprobe, uprobe } from '../../src/spec/probes.js'
+import { fprobe, fretprobe, kprobe, kretprobe, tprobe, uprobe } from '../../src/spec/probes.js'
 
 /**
  * The fetch-argument lines of the kernel's own kprobe_syntax_errors.tc (caret `^` where
@@ -81,4 +81,27 @@ test('the declaration says which argument, with the kernel caret under it', () =
   expect(() => kprobe('vfs_read', { [`a${'b'.repeat(32)}`]: '$arg1' })).toThrow(/at most 32 characters/)
   expect(kretprobe('vfs_read', { ret: '$retval:s64' }).args).toEqual({ ret: '$retval:s64' })
   expect(uprobe('/usr/bin/cat', 'main', { argc: '%di:s32' }).args).toEqual({ argc: '%di:s32' })
+})
+
+test('fprobes, tprobes and BTF names: taken where the kernel can name them, refused with the fix where it cannot', () => {
+  // By BTF name, with fields through pointers and members, and through $retval/$argN: the kernel looks them up.
+  for (const arg of ['count', 'file->f_flags', 'p->se.group_node.next->prev', '$arg1->f_path.dentry']) expect(fetchArgProblem(arg, 'fprobe'), arg).toBeUndefined()
+  expect(fetchArgProblem('$retval->name:string', 'fretprobe')).toBeUndefined()
+  expect(fetchArgProblem('$arg1:%pd', 'fprobe')).toBeUndefined()
+  expect(fetchArgProblem('s->object_size', 'tprobe')).toBeUndefined()
+  expect(fetchArgProblem('object', 'kprobe')).toBeUndefined()
+  // A uprobe has no BTF; an eprobe reads $FIELDs.
+  expect(fetchArgProblem('count', 'uprobe')?.message).toMatch(/BAD_FETCH_ARG/)
+  expect(fetchArgProblem('count', 'eprobe')?.message).toMatch(/BAD_FETCH_ARG/)
+  expect(fetchArgProblem('$retval', 'fprobe')?.message).toMatch(/use kretprobe\(\), fretprobe\(\) or uretprobe\(\) \(RETVAL_ON_PROBE\)/)
+  expect(fetchArgProblem('$comm->x', 'fprobe')?.message).toMatch(/fields \(->, \.\) follow \$retval or \$argN/)
+  expect(fetchArgProblem('$arg1->', 'fprobe')).toMatchObject({ message: expect.stringMatching(/BAD_BTF_FIELD/), at: 5 })
+  expect(fetchArgProblem('$arg*', 'fprobe')?.message).toMatch(/pass '\$arg\*' as the probe's arguments \(fprobe\(fn, '\$arg\*'\)\)/)
+  // The builders: places, $arg*, default names as the kernel's.
+  expect(fprobe('vfs_read')).toMatchObject({ type: 'fprobe', at: 'vfs_read', name: 'vfs_read__entry', args: {} })
+  expect(fretprobe('vfs_read')).toMatchObject({ type: 'fretprobe', name: 'vfs_read__exit', args: { ret: '$retval' } })
+  expect(tprobe('kfree', '$arg*')).toMatchObject({ type: 'tprobe', at: 'kfree', allArgs: true, args: {} })
+  expect(() => fprobe('vfs_read+4')).toThrow(/an fprobe goes on a kernel function by its name, at its entry or exit: no offset or address/)
+  expect(() => tprobe('sched:sched_switch')).toThrow(/a tprobe goes on a tracepoint by its name \(e\.g\. sched_switch, kfree\), without its system/)
+  expect(() => uprobe('/bin/true', 'main', { x: 'count' })).toThrow(/BAD_FETCH_ARG/)
 })
