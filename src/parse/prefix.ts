@@ -29,6 +29,7 @@ export interface Prefix {
 }
 
 const SPACE = 32
+const isBlank = (c: number): boolean => c === SPACE || c === 9
 const isDigit = (c: number): boolean => c >= 48 && c <= 57
 
 /** Parses the default prefix; returns false when the line has none. */
@@ -69,7 +70,7 @@ function atColumns(s: string, from: number, to: number, out: Prefix): boolean {
     cpu = cpu * 10 + c - 48
   }
   let start = from
-  while (start < from + 16 && s.charCodeAt(start) === SPACE) start++
+  while (start < from + 16 && isBlank(s.charCodeAt(start))) start++
   if (start === from + 16) return false
   out.taskFrom = start
   out.taskTo = from + 16
@@ -113,8 +114,9 @@ function taskBefore(s: string, from: number, open: number, out: Prefix): boolean
   }
   if (p === end || p < from || s.charCodeAt(p) !== 45 /* - */) return false
   out.pid = pid
+  // Padding before the task: spaces, or a tab where a tool indented the line (trappy's test traces).
   let start = from
-  while (s.charCodeAt(start) === SPACE) start++
+  while (isBlank(s.charCodeAt(start))) start++
   out.taskFrom = start
   out.taskTo = p
   return true

@@ -178,3 +178,47 @@ describe('the kernel documentation\'s latency tracer examples (Linux 3.8)', () =
     expect(trace).toHaveEvent('context_switch', { next_pid: 312 })
   })
 })
+
+describe("trappy's test traces (ARM's trace parser: arm64 and Android boards, a Chromebook)", () => {
+  test('lines that begin with a tab read as the others; the file\'s order is kept, unsorted times and all; a line cut short keeps what it has', async () => {
+    const trace = await corpus('trappy/trace_idle_unsorted.txt')
+    expect(trace.problems).toEqual([])
+    expect(trace.header.cpus).toBe(8)
+    const events = trace.ofKind('event') as EventRecord[]
+    expect(events).toHaveLength(15)
+    const { task, pid, cpu, name } = events[1]
+    expect({ task, pid, cpu, name }).toEqual({ task: '<idle>', pid: 0, cpu: 6, name: 'sched_switch' })
+    // 7115.449811 is printed before 7115.449809: the file's order, as the kernel's per-CPU buffers merged it.
+    expect([events[6].ts, events[7].ts]).toEqual([7115.449811, 7115.449809])
+    expect(events[14].fields).toEqual({ prev_comm: 'bash', prev_pid: 14840 })
+  })
+
+  test('a tracefs trace whose last line has no newline: the line is read', async () => {
+    const trace = await corpus('trappy/trace_no_trailing_line.txt')
+    const events = trace.ofKind('event') as EventRecord[]
+    expect(events).toHaveLength(10)
+    expect([events[9].flags, events[9].name, events[9].fields]).toEqual(['d..2', 'cpu_idle', { state: 4294967295, cpu_id: 0 }])
+    expect(trace.eventsNamed('sched_switch')[0].fields).toMatchObject({ prev_comm: 'chrome', prev_state: 'S', next_comm: 'swapper/3' })
+  })
+
+  test('units in brackets (`runtime=7778999 [ns]`) leave the value a number, the unit beside it', async () => {
+    const trace = await corpus('trappy/trace_empty.txt')
+    expect(trace.eventsNamed('sched_stat_runtime')[0].fields).toEqual({ comm: 'trace-cmd', pid: 2461, runtime: 7778999, runtime_note: 'ns', vruntime: 6087430069, vruntime_note: 'ns' })
+  })
+
+  test('`[FAILED TO PARSE]` events: the fields trace-cmd printed after it are read, ARRAY[…] values and cpumasks as text', async () => {
+    const trace = await corpus('trappy/trace_failed_to_parse.txt')
+    expect(trace.problems).toEqual([])
+    const [power] = trace.eventsNamed('thermal_power_cpu_get_power')
+    expect(power.fields).toMatchObject({ cpumask: 'ARRAY[0f, 00, 00, 00, 00, 00, 00, 00]', freq: 0x82208, load_len: 4, dynamic_power: 0 })
+    expect(trace.eventsNamed('thermal_power_cpu_limit')[0].fields).toMatchObject({ cpus: '00000000,0000000f', freq: 533000 })
+    expect(trace.eventsNamed('thermal_power_allocator_pid')[0].fields).toMatchObject({ err: -4553, p: -2046 })
+  })
+
+  test('a bputs whose caller trace-cmd could not name: values holding `=` are kept whole', async () => {
+    const trace = await corpus('trappy/trace_equals.txt')
+    const events = trace.eventsNamed('bputs')
+    expect(events.map((e) => e.fields.my_field)).toEqual(['foo', 'foo=bar', 'foo=bar=baz', 1, '1=2', '1=foo', '1foo=2'])
+    expect(events[0].body).toBe('equals_event: my_field=foo')
+  })
+})

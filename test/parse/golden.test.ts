@@ -11,7 +11,7 @@ const traces = (root: string, dir: string): string[] =>
 
 describe.each([
   ['shared', SHARED, shared, ['qemu-debian-6.1', 'host-6.18']],
-  ['fixtures', FIXTURES, fixture, ['host-6.18', 'constructed', 'corpus/perf-tools', 'corpus/lisa', 'corpus/trace-cmd-arm', 'corpus/kernel-docs']],
+  ['fixtures', FIXTURES, fixture, ['host-6.18', 'constructed', 'corpus/perf-tools', 'corpus/lisa', 'corpus/trace-cmd-arm', 'corpus/kernel-docs', 'corpus/trappy']],
 ] as const)('%s captures', (_, root, load, dirs) => {
   const files = dirs.flatMap((d) => traces(root, d))
 
