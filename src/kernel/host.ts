@@ -7,7 +7,7 @@ import { TargetError, TracefsUnavailableError } from '../errors.js'
 import { exec } from './exec.js'
 import { pidAlive } from '../tempdir.js'
 import { hostSpawner } from './spawner.js'
-import { NOTE_KEY, sysctlPath, type Spawner, type Sysctl, type Target } from './target.js'
+import { noteFile, noteKeyOf, sysctlPath, type Spawner, type Sysctl, type Target } from './target.js'
 import { dependsOf, moduleError, moduleNameOf, moduleNames, newKernelLines } from './workload.js'
 import { buildModule } from './build.js'
 
@@ -16,10 +16,7 @@ const LOCK_DIR = process.env.KSPEC_LOCK_DIR ?? '/run/kspec'
 /** Notes of what to undo after a dead run (Target.writeNote), root's alone. */
 const NOTE_DIR = join(LOCK_DIR, 'undo')
 
-function notePath(key: string): string {
-  if (!NOTE_KEY.test(key)) throw new TargetError(`not a note key: ${JSON.stringify(key)}`, 'EINVAL', NOTE_DIR)
-  return join(NOTE_DIR, `${key}.json`)
-}
+const notePath = (key: string): string => noteFile(NOTE_DIR, key)
 
 /** This machine's kernel, through node:fs and execa. */
 export class HostTarget implements Target {
@@ -214,9 +211,9 @@ export class HostTarget implements Target {
     const names = await readdir(NOTE_DIR).catch(() => [] as string[])
     const out: { key: string; text: string }[] = []
     for (const name of names) {
-      const key = name.replace(/\.json$/, '')
-      if (!name.endsWith('.json') || !NOTE_KEY.test(key)) continue
-      const text = await readFile(join(NOTE_DIR, name), 'utf8').catch(() => undefined)
+      const key = noteKeyOf(name)
+      if (key === undefined) continue
+      const text = await readFile(notePath(key), 'utf8').catch(() => undefined)
       if (text !== undefined) out.push({ key, text })
     }
     return out

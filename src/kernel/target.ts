@@ -1,3 +1,4 @@
+import { TargetError } from '../errors.js'
 /**
  * A target: somewhere a tracefs lives and workloads run. src/tracefs is written once
  * against this interface; `host` and `qemu` implement it. Paths are relative to the
@@ -141,6 +142,18 @@ export interface Background {
 
 /** What a note's key looks like: its owner's pid, then what it is about. */
 export const NOTE_KEY = /^(\d+)-[a-z0-9_-]+$/
+
+/** A note's file in `dir`, for a key checked first: keys become file names. */
+export function noteFile(dir: string, key: string): string {
+  if (!NOTE_KEY.test(key)) throw new TargetError(`not a note key: ${JSON.stringify(key)}`, 'EINVAL', dir)
+  return `${dir}/${key}.json`
+}
+
+/** The key of a note's file name, or undefined for a file that is none. */
+export function noteKeyOf(name: string): string | undefined {
+  const key = name.replace(/\.json$/, '')
+  return name.endsWith('.json') && NOTE_KEY.test(key) ? key : undefined
+}
 
 /** The kernel settings kspec reads and writes: the stack tracer's switch. */
 export type Sysctl = 'kernel.stack_tracer_enabled'

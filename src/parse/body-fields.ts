@@ -70,7 +70,7 @@ export function keyValuesInto(s: string, from: number, to: number, keys: readonl
     let vFrom = i
     let vTo: number
     if (s.charCodeAt(i) === 34 /* " */) {
-      vTo = closingQuoteIn(s, i + 1, to)
+      vTo = closingQuote(s, i + 1, to)
       vFrom = i + 1
       i = vTo + 1
     } else {
@@ -118,30 +118,6 @@ function typeInto(s: string, from: number, to: number, f: FieldFormat | undefine
   const v = typeKeyValue(s.slice(from, to), f)
   if (typeof v === 'string') table.putSpan(at, from, to - from)
   else table.put(at, v)
-}
-
-/** closingQuote within `s[.., to)`: the last quote before the next ` key=` or `to`. */
-function closingQuoteIn(s: string, i: number, to: number): number {
-  for (let j = s.indexOf('"', i); j !== -1 && j < to; j = s.indexOf('"', j + 1)) {
-    if (j + 1 === to) return j
-    if (s.charCodeAt(j + 1) === 32) {
-      let k = j + 1
-      while (k < to && s.charCodeAt(k) === 32) k++
-      if (k === to || keyAtIn(s, k, to) !== -1) return j
-    }
-  }
-  return to
-}
-
-function keyAtIn(s: string, i: number, to: number): number {
-  const c = s.charCodeAt(i)
-  if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95)) return -1
-  for (let j = i + 1; j < to; j++) {
-    const d = s.charCodeAt(j)
-    if (d === 61 /* = */) return j
-    if (!((d >= 48 && d <= 57) || (d >= 65 && d <= 90) || (d >= 97 && d <= 122) || d === 95 || d === 46)) return -1
-  }
-  return -1
 }
 
 /** A syscall exit's value `s[from, to)`: signed, as `ret` always is. */
@@ -227,10 +203,11 @@ function splitKeyValues(body: string): Record<string, string> {
   return out
 }
 
-function keyAt(s: string, i: number): number {
+/** Where the `=` of a `key=` at `i` is (before `to`), or -1. */
+function keyAt(s: string, i: number, to = s.length): number {
   const c = s.charCodeAt(i)
   if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95)) return -1
-  for (let j = i + 1; j < s.length; j++) {
+  for (let j = i + 1; j < to; j++) {
     const d = s.charCodeAt(j)
     if (d === 61 /* = */) return j
     if (!((d >= 48 && d <= 57) || (d >= 65 && d <= 90) || (d >= 97 && d <= 122) || d === 95 || d === 46)) return -1
@@ -247,16 +224,16 @@ function tokenEnd(s: string, i: number): number {
  * Where a quoted value ends. The kernel prints strings unescaped (`arg1="grep "a b" c"`):
  * the value runs to the last quote before the next ` key=` or the end of the text.
  */
-function closingQuote(s: string, i: number): number {
-  for (let j = s.indexOf('"', i); j !== -1; j = s.indexOf('"', j + 1)) {
-    if (j + 1 === s.length) return j
+function closingQuote(s: string, i: number, to = s.length): number {
+  for (let j = s.indexOf('"', i); j !== -1 && j < to; j = s.indexOf('"', j + 1)) {
+    if (j + 1 === to) return j
     if (s.charCodeAt(j + 1) === 32) {
       let k = j + 1
-      while (s.charCodeAt(k) === 32) k++
-      if (k === s.length || keyAt(s, k) !== -1) return j
+      while (k < to && s.charCodeAt(k) === 32) k++
+      if (k === to || keyAt(s, k, to) !== -1) return j
     }
   }
-  return s.length
+  return to
 }
 
 /** A hex number of up to 13 digits (`0x` optional) between from and to, else undefined. */

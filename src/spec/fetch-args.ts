@@ -13,6 +13,12 @@ export type ProbeType = 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe' | 'eprob
 const KERNEL_PROBES: readonly ProbeType[] = ['kprobe', 'kretprobe', 'eprobe', 'fprobe', 'fretprobe', 'tprobe']
 /** Probes whose arguments may be named as BTF names them (`count`, `file->f_flags`, `$retval->name`): Linux 6.8+ with CONFIG_PROBE_EVENTS_BTF_ARGS, which the kernel checks. */
 const BTF_PROBES: readonly ProbeType[] = ['kprobe', 'kretprobe', 'fprobe', 'fretprobe', 'tprobe']
+/**
+ * Whether an argument's body names what it fetches as BTF names it (a bare name, or fields
+ * through `$retval`/`$argN`): what needs CONFIG_PROBE_EVENTS_BTF_ARGS.
+ */
+export const namesByBtf = (body: string): boolean => /^[A-Za-z_]/.test(body) || /^\$(retval|arg\d+)(->|\.)/.test(body)
+
 /** A BTF name, with fields through pointers (`->`) or members (`.`). */
 const BTF_NAME = /^[A-Za-z_]\w*((->|\.)[A-Za-z_]\w*)*$/
 

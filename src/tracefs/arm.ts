@@ -12,7 +12,7 @@ import { withDynamicEvents } from './locks.js'
 import { checkFunctions } from './functions.js'
 import { restoreStackTracer, saveTopLevel, STACK_TRACER, type SavedStackTracer, type SavedState } from './toplevel.js'
 import { parseStackTrace } from '../parse/stack-trace.js'
-import { deadOwner, finishArmings, needsNote, noteArming, noteStackTracer, stackNoteKey, undoArmings, undoStackTracers } from './undo.js'
+import { deadNotes, deadOwner, finishArmings, needsNote, noteArming, noteStackTracer, stackNoteKey, undoArmings, undoStackTracers } from './undo.js'
 import type { DeepestStack } from '../trace/state.js'
 
 /** A declaration applied to tracefs: where (an instance or the top level) and what was created. */
@@ -72,7 +72,7 @@ export async function arm(t: Target, decl: TraceDeclaration, features: Features,
     try {
       // A run killed while it held the top level left it changed: put back first, or it would be saved as found.
       const out = { undone: [], unreadable: [] }
-      await finishArmings(t, await undoArmings(t, deadOwner(t), out, 'toplevel'), out)
+      await finishArmings(t, await undoArmings(t, await deadNotes(t, deadOwner(t)), out, 'toplevel'), out)
       a.saved = await saveTopLevel(t, decl)
     } catch (e) {
       await a.releaseLock()
@@ -106,7 +106,7 @@ export async function arm(t: Target, decl: TraceDeclaration, features: Features,
     ;(a.heldLocks ??= []).push(await t.lock(`probe_group_${decl.probeGroup}`, 60_000))
     // A run killed while it held the group left its probes there: removed first, or this one's would clash.
     const out = { undone: [], unreadable: [] }
-    await finishArmings(t, await undoArmings(t, deadOwner(t), out, { probeGroup: decl.probeGroup }), out, true)
+    await finishArmings(t, await undoArmings(t, await deadNotes(t, deadOwner(t)), out, { probeGroup: decl.probeGroup }), out, true)
   }
   await defineProbes(t, a, [...decl.kprobes, ...decl.uprobes, ...decl.eprobes, ...decl.fprobes])
   await defineSynthetic(t, a, decl.syntheticEvents)
@@ -140,7 +140,7 @@ export async function startStackTracer(t: Target, a: Arming): Promise<void> {
   const release = await t.lock('stack_tracer', 60_000)
   try {
     // A run killed while it held the stack tracer left it on: put back first, or it would be saved as found.
-    await undoStackTracers(t, deadOwner(t), { undone: [], unreadable: [] }, true)
+    await undoStackTracers(t, await deadNotes(t, deadOwner(t)), { undone: [], unreadable: [] }, true)
     const saved: SavedStackTracer = { enabled: (await t.readSysctl(STACK_TRACER))?.trim() ?? '0', maxSize: (await t.read('stack_max_size')).trim(), filter: await t.read('stack_trace_filter') }
     await noteStackTracer(t, saved)
     a.stack = { saved, release }

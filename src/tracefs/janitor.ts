@@ -1,5 +1,5 @@
 import type { Target } from '../kernel/target.js'
-import { finishArmings, undoArmings, undoStackTracers } from './undo.js'
+import { deadNotes, deadOwner, finishArmings, undoArmings, undoStackTracers } from './undo.js'
 
 const OWNED = /^kspec_(\d+)_\w+$/
 
@@ -26,10 +26,10 @@ export async function sweep(t: Target, onlyPid?: number): Promise<Swept> {
     const pid = Number(m[1])
     return onlyPid !== undefined ? pid === onlyPid : !(await t.alive(pid))
   }
-  const deadPid = async (pid: number): Promise<boolean> => (onlyPid !== undefined ? pid === onlyPid : pid !== process.pid && !(await t.alive(pid)))
-  const out = { undone: [] as string[], unreadable: [] as string[] }
+  const notes = await deadNotes(t, onlyPid !== undefined ? async (pid) => pid === onlyPid : deadOwner(t))
+  const out = { undone: [] as string[], unreadable: notes.unreadable }
   // Triggers that keep a dead run's instance busy go first, and the top level it changed is put back.
-  const armings = await undoArmings(t, deadPid, out)
+  const armings = await undoArmings(t, notes, out)
   const swept: Swept = { instances: [], probes: [], undone: out.undone, unreadableNotes: out.unreadable }
   const instances = await t.list('instances').catch(() => [] as string[])
   for (const name of instances) {
@@ -57,6 +57,6 @@ export async function sweep(t: Target, onlyPid?: number): Promise<Swept> {
       )
     }
   }
-  await undoStackTracers(t, deadPid, out)
+  await undoStackTracers(t, notes, out)
   return swept
 }

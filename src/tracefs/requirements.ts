@@ -1,4 +1,5 @@
 import type { Probe } from '../spec/probes.js'
+import { namesByBtf } from '../spec/fetch-args.js'
 import { eventNames, type TraceDeclaration } from '../spec/declaration.js'
 import type { Features } from './features.js'
 
@@ -28,7 +29,7 @@ export const FEATURE_CONFIG: { feature: string; option: string }[] = [
 
 /** A probe that names arguments as BTF names them: `$arg*`, a bare name, or fields through `$retval`/`$argN`. */
 export function usesBtf(p: Probe): boolean {
-  return p.allArgs === true || Object.values(p.args).some((a) => /^[A-Za-z_]/.test(a) || /^\$(retval|arg\d+)(->|\.)/.test(a))
+  return p.allArgs === true || Object.values(p.args).some(namesByBtf)
 }
 
 /** The kernel option a tracer needs. */

@@ -125,7 +125,14 @@ interface DeadNote<N extends Note> {
 }
 
 /** The notes of processes that are gone (or of `onlyPid`), read and checked; those that do not read are named in `unreadable`. */
-async function deadNotes(t: Target, dead: (pid: number) => Promise<boolean>): Promise<{ armings: DeadNote<ArmingNote>[]; stacks: DeadNote<StackNote>[]; unreadable: string[] }> {
+export interface DeadNotes {
+  armings: DeadNote<ArmingNote>[]
+  stacks: DeadNote<StackNote>[]
+  unreadable: string[]
+}
+
+/** The notes of processes that are gone (`dead`), read once for what undoes them below. */
+export async function deadNotes(t: Target, dead: (pid: number) => Promise<boolean>): Promise<DeadNotes> {
   const out = { armings: [] as DeadNote<ArmingNote>[], stacks: [] as DeadNote<StackNote>[], unreadable: [] as string[] }
   for (const { key, text } of await t.notes()) {
     const pid = Number(NOTE_KEY.exec(key)?.[1])
@@ -157,9 +164,7 @@ export interface Undone {
  * triggers that would keep an instance busy, and the top level put back (under its lock,
  * unless the caller holds it: `topLevelLocked`). Returns the notes, for `finishArmings`.
  */
-export async function undoArmings(t: Target, dead: (pid: number) => Promise<boolean>, out: Undone, only?: 'toplevel' | { probeGroup: string }): Promise<DeadNote<ArmingNote>[]> {
-  const notes = await deadNotes(t, dead)
-  out.unreadable.push(...notes.unreadable)
+export async function undoArmings(t: Target, notes: DeadNotes, out: Undone, only?: 'toplevel' | { probeGroup: string }): Promise<DeadNote<ArmingNote>[]> {
   // Under the top level's lock, or a probe group's, only that is the caller's business.
   const topLevelLocked = only === 'toplevel'
   const armings = only === undefined ? notes.armings : only === 'toplevel' ? notes.armings.filter((n) => n.note.dir === '') : notes.armings.filter((n) => n.note.probes.some((p) => p.group === only.probeGroup))
@@ -217,8 +222,7 @@ export async function finishArmings(t: Target, armings: DeadNote<ArmingNote>[], 
 }
 
 /** Puts the stack tracer back as a dead run found it (the caller holds its lock, or it is taken here). */
-export async function undoStackTracers(t: Target, dead: (pid: number) => Promise<boolean>, out: Undone, locked = false): Promise<void> {
-  const notes = await deadNotes(t, dead)
+export async function undoStackTracers(t: Target, notes: DeadNotes, out: Undone, locked = false): Promise<void> {
   for (const { key, note } of notes.stacks) {
     const restore = async () => {
       if ((await restoreStackTracer(t, note.saved)).length === 0) {

@@ -93,7 +93,8 @@ const backportsDir = (): Promise<string> => cacheDir('apt-backports')
 async function debianMirror(): Promise<string> {
   const texts = await Promise.all(['/etc/apt/sources.list', ...(await readdir('/etc/apt/sources.list.d').catch(() => [] as string[])).map((f) => join('/etc/apt/sources.list.d', f))].map((f) => readFile(f, 'utf8').catch(() => '')))
   for (const t of texts) {
-    const m = /^(?:deb\s+(?:\[[^\]]*\]\s+)?|URIs:\s+)(https?:\/\/\S+\/debian)\/?\s*$/m.exec(t) ?? /^(?:deb\s+(?:\[[^\]]*\]\s+)?|URIs:\s+)(https?:\/\/\S+\/debian)\/?\s/m.exec(t)
+    // `deb [opts] URL suite …` (one-line sources) or `URIs: URL` (deb822), the archive's `…/debian`.
+    const m = /^(?:deb\s+(?:\[[^\]]*\]\s+)?|URIs:\s+)(https?:\/\/\S+\/debian)\/?(?=\s|$)/m.exec(t)
     if (m) return m[1]
   }
   return 'http://deb.debian.org/debian'

@@ -3,7 +3,7 @@ import { constants } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { TargetError } from '../../errors.js'
-import { NOTE_KEY, sysctlPath, type BackgroundPolicy, type PreparedJob, type Spawner, type Sysctl, type Target, type WorkloadResult, type WorkloadSpec } from '../target.js'
+import { noteFile, noteKeyOf, sysctlPath, type BackgroundPolicy, type PreparedJob, type Spawner, type Sysctl, type Target, type WorkloadResult, type WorkloadSpec } from '../target.js'
 import { argvOf, control, envOf, dependsOf, moduleError, moduleNameOf, moduleNames, newKernelLines, parseStat, pollUntil, waitStopped, type Container } from '../workload.js'
 import { buildModule, debianHeaders } from '../build.js'
 import { lease } from './broker.js'
@@ -18,10 +18,7 @@ const TRACEFS = '/sys/kernel/tracing/'
 /** The guest's notes (Target.writeNote): its /tmp is its own (a tmpfs, or the overlay's upper layer). */
 const GUEST_NOTES = '/tmp/kspec-undo'
 
-function guestNote(key: string): string {
-  if (!NOTE_KEY.test(key)) throw new TargetError(`not a note key: ${JSON.stringify(key)}`, 'EINVAL', GUEST_NOTES)
-  return `${GUEST_NOTES}/${key}.json`
-}
+const guestNote = (key: string): string => noteFile(GUEST_NOTES, key)
 
 /**
  * A kernel booted under QEMU, driven through the guest agent over a serial port. Boots
@@ -308,8 +305,8 @@ export class QemuTarget implements Target {
     const names = await this.#req(Op.LIST, [GUEST_NOTES], GUEST_NOTES).then((b) => b.toString().split('\0').filter(Boolean), () => [] as string[])
     const out: { key: string; text: string }[] = []
     for (const name of names) {
-      const key = name.replace(/\.json$/, '')
-      if (!name.endsWith('.json') || !NOTE_KEY.test(key)) continue
+      const key = noteKeyOf(name)
+      if (key === undefined) continue
       const text = await this.#req(Op.READ, [guestNote(key)], guestNote(key)).then((b) => b.toString(), () => undefined)
       if (text !== undefined) out.push({ key, text })
     }
