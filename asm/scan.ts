@@ -14,14 +14,16 @@ declare function intern(kind: i32, from: usize, to: usize): i32
 declare function layoutOf(keys: usize, count: i32): i32
 
 import {
-  COL_AT, COL_BODY_FROM, COL_BODY_TO, COL_CPU, COL_FLAGS, COL_KEYS, COL_LAST_ROW, COL_LAYOUT, COL_LINE, COL_NAME, COL_PID, COL_POOL, COL_TASK, COL_TS,
-  GRAPH_FLOATS, GRAPH_INTS, NAME_ENTER, NAME_EXIT, NAME_TASK, OP_ENTRY, OP_EXIT, OP_LEAF,
+  COL_AT, COL_BODY_FROM, COL_BODY_TO, COL_CPU, COL_FLAGS, COL_KEYS, COL_KINDS, COL_LAST_ROW, COL_LAYOUT, COL_LINE, COL_NAME, COL_PID, COL_POOL, COL_SITE, COL_TASK, COL_TGID, COL_TS,
+  GRAPH_FLOATS, GRAPH_INTS, NAME_ENTER, NAME_EXIT, NAME_PLAIN, NAME_SITE, NAME_TASK, OP_ENTRY, OP_EXIT, OP_LEAF, POOL_SPAN, POOL_VALUE,
 } from '../src/parse/layout'
 
-// Names: tasks and flags, syscall entries, syscall exits (src/parse/layout.ts).
+// Names: tasks and flags, syscall entries, syscall exits, other events by their printed name, probe sites (src/parse/layout.ts).
 const TASK: i32 = NAME_TASK
 const ENTER: i32 = NAME_ENTER
 const EXIT: i32 = NAME_EXIT
+const PLAIN: i32 = NAME_PLAIN
+const SITE: i32 = NAME_SITE
 
 export const ROWS: i32 = 8192
 export const MAX_KEYS: i32 = 16
@@ -44,7 +46,11 @@ let cBodyFrom: usize = 0
 let cBodyTo: usize = 0
 let cLayout: usize = 0
 let cAt: usize = 0
+let cTgid: usize = 0
+let cSite: usize = 0
 let pool: usize = 0
+/** Per pool place, what it holds: a number or a span of the chunk (POOL_VALUE, POOL_SPAN). */
+let kinds: usize = 0
 /** Per CPU, the last row scanned on it (global row number), -1 for none. */
 let lastRow: usize = 0
 let maxCpu: i32 = -1
@@ -88,7 +94,10 @@ export function init(capacity: i32): void {
   cBodyTo = heap.alloc(ROWS * 4)
   cLayout = heap.alloc(ROWS * 4)
   cAt = heap.alloc(ROWS * 4)
+  cTgid = heap.alloc(ROWS * 4)
+  cSite = heap.alloc(ROWS * 4)
   pool = heap.alloc(<usize>POOL * 8)
+  kinds = heap.alloc(<usize>POOL)
   lastRow = heap.alloc(MAX_CPUS * 4)
   for (let i = 0; i < MAX_CPUS; i++) store<i32>(lastRow + (<usize>i << 2), -1)
   names = heap.alloc(<usize>NAME_SLOTS * 24)
@@ -120,6 +129,9 @@ export function column(k: i32): usize {
     case COL_POOL: return pool
     case COL_LAST_ROW: return lastRow
     case COL_KEYS: return keys
+    case COL_TGID: return cTgid
+    case COL_SITE: return cSite
+    case COL_KINDS: return kinds
   }
   return 0
 }
@@ -287,14 +299,424 @@ function hexValue(from: usize, to: usize, signed: bool): f64 {
   return hi < 2097152 ? hi * 4294967296 + lo : NaN
 }
 
+// The prefix of the line being read (prefixAt): pid, tgid (-1: none), CPU, task and flags
+// ids (flags -1: none), timestamp, where the body starts.
+let pPid: i32 = 0
+let pTgid: i32 = -1
+let pCpu: i32 = 0
+let pTask: i32 = -1
+let pFlags: i32 = -1
+let pTs: f64 = 0
+let pBody: usize = 0
+
 /**
- * Reads lines from input[from, to) (whole lines, each ending in \n) until one that is not
- * a syscall entry or exit in the default layout, or the columns are full. Rows get the
- * global numbers rowBase.., lines firstLine.., pool places poolBase..; exits take the
- * layout retLayout (`ret`). Returns the rows read; stoppedAt() is where reading stopped
- * (a line's start).
+ * The common prefix of the line input[line, e), as src/parse/prefix.ts parsePrefixAt reads
+ * it: the default columns first (`%16s-%-7d [%03d] `), else a search for ` [CPU]` with
+ * `TASK-PID` (and a record-tgid `(TGID)`) before it; then flags (optional: irq-info
+ * off) and the timestamp. False when the line has none, or it is one to leave to
+ * JavaScript; a full name table leaves pTask -1.
  */
-export function scan(from: i32, to: i32, firstLine: i32, rowBase: i32, poolBase: i32, excludePid: i32, retLayout: i32): i32 {
+function prefixAt(line: usize, e: usize): bool {
+  if (e - line >= 34 && at(line + 16) == 45 && at(line + 25) == 91 && at(line + 29) == 93 && columnsAt(line)) return pTask >= 0 && afterCpu(line + 30, e)
+  for (let open = line + 1; open < e; open++) {
+    if (at(open) != 91 || at(open - 1) != 32) continue
+    let i = open + 1
+    let cpu = 0
+    while (i < e && isDigit(at(i))) {
+      cpu = cpu * 10 + at(i) - 48
+      i++
+    }
+    if (i == open + 1 || i >= e || at(i) != 93) continue
+    pCpu = cpu
+    return taskBefore(line, open) && pTask >= 0 && afterCpu(i + 1, e)
+  }
+  return false
+}
+
+/** The default columns (atColumns); most lines repeat the last one's task and pid: 24 bytes compared at once. */
+function columnsAt(line: usize): bool {
+  const head0 = load<u64>(input + line)
+  const head1 = load<u64>(input + line, 8)
+  const head2 = load<u64>(input + line, 16)
+  if (lastTask >= 0 && head0 == lastHead0 && head1 == lastHead1 && head2 == lastHead2 && at(line + 24) == 32) {
+    pPid = lastPid
+    pTask = lastTask
+  } else {
+    let pid = 0
+    let i = line + 17
+    while (i < line + 24 && isDigit(at(i))) {
+      pid = pid * 10 + at(i) - 48
+      i++
+    }
+    if (i == line + 17) return false
+    for (; i < line + 25; i++) if (at(i) != 32) return false
+    let task = line
+    while (task < line + 16 && (at(task) == 32 || at(task) == 9)) task++
+    if (task == line + 16) return false
+    pPid = pid
+    pTask = nameId(TASK, task, line + 16)
+    if (pTask < 0) return true
+    lastHead0 = head0
+    lastHead1 = head1
+    lastHead2 = head2
+    lastTask = pTask
+    lastPid = pid
+  }
+  let cpu = 0
+  for (let i = line + 26; i < line + 29; i++) {
+    const c = at(i)
+    if (!isDigit(c)) return false
+    cpu = cpu * 10 + c - 48
+  }
+  pCpu = cpu
+  pTgid = -1
+  return true
+}
+
+/** `TASK-PID` before the CPU's bracket at `open`, optionally followed by `(  TGID)` (taskBefore). */
+function taskBefore(line: usize, open: usize): bool {
+  let end = <isize>open - 1
+  const first = <isize>line
+  while (end >= first && at(<usize>end) == 32) end--
+  pTgid = -1
+  if (end >= first && at(<usize>end) == 41) {
+    let paren = end - 1
+    while (paren >= first && at(<usize>paren) != 40) paren--
+    if (paren < first) return false
+    // Digits between spaces, or dashes for an unknown tgid (`(-----)`); JavaScript reads anything else.
+    let i = paren + 1
+    while (i < end && at(<usize>i) == 32) i++
+    let tgid = 0
+    const digits = i
+    while (i < end && isDigit(at(<usize>i))) {
+      tgid = tgid * 10 + at(<usize>i) - 48
+      i++
+    }
+    if (i > digits) {
+      while (i < end && at(<usize>i) == 32) i++
+      if (i != end) return false
+      pTgid = tgid
+    } else {
+      while (i < end && at(<usize>i) == 45) i++
+      if (i == digits || i != end) return false
+    }
+    end = paren - 1
+    while (end >= first && at(<usize>end) == 32) end--
+  }
+  let p = end
+  let pid = 0
+  let scale = 1
+  while (p >= first && isDigit(at(<usize>p))) {
+    pid += (at(<usize>p) - 48) * scale
+    scale *= 10
+    p--
+  }
+  if (p == end || p < first || at(<usize>p) != 45 || end - p > 9) return false
+  let start = line
+  while (at(start) == 32 || at(start) == 9) start++
+  pPid = pid
+  pTask = nameId(TASK, start, <usize>p)
+  return true
+}
+
+/** `] FLAGS   TS: ` or `]   TS: ` from i (afterCpu); sets the flags, timestamp and body. */
+function afterCpu(from: usize, e: usize): bool {
+  let i = from
+  while (i < e && at(i) == 32) i++
+  let tokenEnd = i
+  while (tokenEnd < e && at(tokenEnd) != 32) tokenEnd++
+  if (tokenEnd == e) return false
+  pFlags = -1
+  if (at(tokenEnd - 1) != 58) {
+    pFlags = flagsId(i, tokenEnd)
+    if (pFlags < 0) return false
+    i = tokenEnd
+    while (i < e && at(i) == 32) i++
+    tokenEnd = i
+    while (tokenEnd < e && at(tokenEnd) != 32) tokenEnd++
+    if (tokenEnd == e || at(tokenEnd - 1) != 58) return false
+  }
+  pTs = decimal(i, tokenEnd - 1)
+  if (isNaN(pTs)) return false
+  pBody = tokenEnd + 1
+  return true
+}
+
+/** The flags' id: up to 8 bytes compared with the last line's at once. */
+function flagsId(from: usize, to: usize): i32 {
+  const len = <i32>(to - from)
+  if (len > 8) return nameId(TASK, from, to)
+  const bits = load<u64>(input + from) & (len == 8 ? <u64>-1 : ((<u64>1 << (<u64>len << 3)) - 1))
+  if (lastFlagsId >= 0 && len == lastFlagsLen && bits == lastFlags) return lastFlagsId
+  lastFlags = bits
+  lastFlagsLen = len
+  lastFlagsId = nameId(TASK, from, to)
+  return lastFlagsId
+}
+
+/** Event names' characters (isName): a group (`grp:probe`), dots, dashes. */
+@inline function isNameChar(c: i32): bool { return isIdentChar(c) || c == 46 || c == 58 || c == 45 }
+
+/** Whether input[from, ...) starts with the ASCII text of `word` (a short literal). */
+function startsWith(from: usize, to: usize, word: string): bool {
+  const n = word.length
+  if (to - from < <usize>n) return false
+  for (let k = 0; k < n; k++) if (at(from + <usize>k) != word.charCodeAt(k)) return false
+  return true
+}
+
+/** Where the `=` of a `key=` at i is, before `to` (keyAt), or 0 for none. */
+function keyAt(i: usize, to: usize): usize {
+  const c = at(i)
+  if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95)) return 0
+  for (let j = i + 1; j < to; j++) {
+    const d = at(j)
+    if (d == 61) return j
+    if (!(isIdentChar(d) || d == 46)) return 0
+  }
+  return 0
+}
+
+/** Where a quoted value that opened before i ends (closingQuote): its last quote before the next ` key=` or `to`; `to` for none. */
+function closingQuote(i: usize, to: usize): usize {
+  for (let j = i; j < to; j++) {
+    if (at(j) != 34) continue
+    if (j + 1 == to) return j
+    if (at(j + 1) == 32) {
+      let k = j + 1
+      while (k < to && at(k) == 32) k++
+      if (k == to || keyAt(k, to) != 0) return j
+    }
+  }
+  return to
+}
+
+/** Pool place kinds, as the event table keeps them (src/parse/layout.ts). */
+const VALUE: u8 = <u8>POOL_VALUE
+const SPAN: u8 = <u8>POOL_SPAN
+
+/**
+ * A key=value value input[from, to) typed as body-fields.ts typeInto types it (no format:
+ * names with one are JavaScript's) into pool place `place`. False for what only
+ * JavaScript makes: a bigint, a string of 64 KiB or more.
+ */
+function typeValue(from: usize, to: usize, place: i32): bool {
+  const len = to - from
+  if (len >= 65536) return false
+  const c = len > 0 ? at(from) : 0
+  if (!(c == 45 || isDigit(c))) return span(from, len, place)
+  // Decimal while it stays exact (15 digits).
+  let i = c == 45 ? from + 1 : from
+  if (i < to && to - i <= 15) {
+    let v: f64 = 0
+    while (i < to && isDigit(at(i))) {
+      v = v * 10 + <f64>(at(i) - 48)
+      i++
+    }
+    if (i == to) return number(c == 45 ? -v : v, place)
+  }
+  // 0x hex of up to 13 digits.
+  if (c == 48 && len > 2 && at(from + 1) == 120) {
+    let j = from + 2
+    while (j < to && hexDigit(at(j)) >= 0) j++
+    if (j == to) return len - 2 <= 13 ? number(hexValue(from, to, false), place) : false
+  }
+  // All digits beyond 15, kept exact by a bigint: JavaScript's.
+  i = c == 45 ? from + 1 : from
+  while (i < to && isDigit(at(i))) i++
+  if (i == to && i > (c == 45 ? from + 1 : from)) return false
+  return span(from, len, place)
+}
+
+@inline function number(v: f64, place: i32): bool {
+  store<f64>(pool + (<usize>place << 3), v)
+  store<u8>(kinds + <usize>place, VALUE)
+  return true
+}
+
+/** A string value: where it stands in the chunk, `from * 2^16 + length` (EventTable.putSpan). */
+@inline function span(from: usize, len: usize, place: i32): bool {
+  store<f64>(pool + (<usize>place << 3), <f64>from * 65536 + <f64>len)
+  store<u8>(kinds + <usize>place, SPAN)
+  return true
+}
+
+/**
+ * `key=value key2="str"` from i to e (keyValuesInto's plain shape: single spaces, values
+ * of one word or quoted, sched_switch's `==>`), keys into `keys`, values typed into the
+ * pool from `place`. The number of keys, or -1 for a line JavaScript reads.
+ */
+function keyValues(i: usize, e: usize, place: i32): i32 {
+  let count = 0
+  while (i < e) {
+    if (count == MAX_KEYS) return -1
+    const eq = keyAt(i, e)
+    if (eq == 0) return -1
+    store<i32>(keys + (<usize>count << 3), <i32>i)
+    store<i32>(keys + (<usize>count << 3), <i32>eq, 4)
+    let vFrom = eq + 1
+    let vTo = vFrom
+    if (vFrom < e && at(vFrom) == 34) {
+      vTo = closingQuote(vFrom + 1, e)
+      if (vTo == e) return -1
+      vFrom++
+      i = vTo + 1
+    } else {
+      while (vTo < e && at(vTo) != 32) vTo++
+      i = vTo
+    }
+    if (!typeValue(vFrom, vTo, place + count)) return -1
+    count++
+    if (i == e) return count
+    if (at(i) != 32) return -1
+    i++
+    if (startsWith(i, e, '==> ')) i += 4
+    if (i >= e) return -1
+  }
+  return count
+}
+
+/**
+ * `key: value, key: value` from i to close, every value hex (a syscall's arguments, as
+ * syscallArgsInto reads them), keys into `keys`, values into the pool from `place`.
+ * The number of keys, or -1.
+ */
+function syscallArgs(i: usize, close: usize, place: i32): i32 {
+  let count = 0
+  while (i < close) {
+    if (count == MAX_KEYS) return -1
+    const keyFrom = i
+    while (i < close && at(i) != 58) i++
+    if (i + 1 >= close || at(i + 1) != 32 || i == keyFrom) return -1
+    store<i32>(keys + (<usize>count << 3), <i32>keyFrom)
+    store<i32>(keys + (<usize>count << 3), <i32>i, 4)
+    const valueFrom = i + 2
+    let valueTo = valueFrom
+    while (valueTo < close && at(valueTo) != 44) valueTo++
+    const v = hexValue(valueFrom, valueTo, false)
+    if (isNaN(v)) return -1
+    number(v, place + count)
+    count++
+    if (valueTo == close) return count
+    if (valueTo + 1 >= close || at(valueTo + 1) != 32) return -1
+    i = valueTo + 2
+  }
+  return count
+}
+
+/** What the body just read was: its name, layout, values, site (-1: none), text. */
+let bName: i32 = -1
+let bLayout: i32 = -1
+let bCount: i32 = 0
+let bSite: i32 = -1
+let bFrom: usize = 0
+let bTo: usize = 0
+
+/**
+ * The event body input[body, e) as event.ts eventShapeAt and EventRows.add read it:
+ * `sys_x(args)`, `sys_x -> ret`, or `name: rest`, where rest is trace-cmd's
+ * `sys_enter_x: args` or `sys_exit_x: ret`, or `key=value`s after a probe's `(site)`.
+ * Values go to the pool from `place`. False for a line JavaScript reads.
+ */
+function bodyAt(body: usize, e: usize, place: i32, retLayout: i32): bool {
+  let j = body
+  let h: u32 = 0
+  let c = 0
+  while (j < e) {
+    c = at(j)
+    if (!isIdentChar(c)) break
+    h = (h ^ <u32>c) * 0x01000193
+    j++
+  }
+  if (j == body || j == e) return false
+  bSite = -1
+  if (c == 40 && at(e - 1) == 41) {
+    const n = syscallArgs(j + 1, e - 1, place)
+    if (n < 0) return false
+    const slot = nameSlot(ENTER, body, j, seeded(ENTER, h))
+    bName = load<i32>(slot, 16)
+    if (bName < 0) return false
+    bLayout = layoutFor(slot, n)
+    bCount = n
+    bFrom = j + 1
+    bTo = e - 1
+    return bLayout >= 0
+  }
+  if (c == 32 && j + 4 < e && at(j + 1) == 45 && at(j + 2) == 62 && at(j + 3) == 32) {
+    const v = hexValue(j + 4, e, true)
+    if (isNaN(v)) return false
+    bName = load<i32>(nameSlot(EXIT, body, j, seeded(EXIT, h)), 16)
+    if (bName < 0) return false
+    number(v, place)
+    bLayout = retLayout
+    bCount = 1
+    bFrom = j + 4
+    bTo = e
+    return true
+  }
+  // `name: `, the name up to the line's first `: `, of name characters only.
+  while (j < e && !(at(j) == 58 && j + 1 < e && at(j + 1) == 32)) {
+    c = at(j)
+    if (!isNameChar(c)) return false
+    h = (h ^ <u32>c) * 0x01000193
+    j++
+  }
+  if (j >= e) return false
+  const slot = nameSlot(PLAIN, body, j, seeded(PLAIN, h))
+  bName = load<i32>(slot, 16)
+  if (bName < 0) return false
+  let rest = j + 2
+  while (rest < e && at(rest) == 32) rest++
+  bFrom = rest
+  bTo = e
+  if (startsWith(body, j, 'sys_enter_')) {
+    const n = syscallArgs(rest, e, place)
+    if (n < 0) return false
+    bLayout = layoutFor(slot, n)
+    bCount = n
+    return bLayout >= 0
+  }
+  if (startsWith(body, j, 'sys_exit_')) {
+    let to = e
+    while (to > rest && at(to - 1) <= 32) to--
+    const v = hexValue(rest, to, true)
+    if (isNaN(v)) return false
+    number(v, place)
+    bLayout = retLayout
+    bCount = 1
+    return true
+  }
+  // trace-cmd's own sched_switch text has no `prev_comm=`: JavaScript's.
+  if (j - body == 12 && startsWith(body, j, 'sched_switch') && !startsWith(rest, e, 'prev_comm=')) return false
+  if (rest < e && at(rest) == 40) {
+    let close = rest + 1
+    while (close < e && at(close) != 41) close++
+    if (close < e) {
+      bSite = nameId(SITE, rest + 1, close)
+      if (bSite < 0) return false
+      bFrom = close + 1
+      while (bFrom < e && at(bFrom) == 32) bFrom++
+    }
+  }
+  const n = keyValues(bFrom, e, place)
+  if (n < 0) return false
+  bLayout = layoutFor(slot, n)
+  bCount = n
+  return bLayout >= 0
+}
+
+/**
+ * Reads lines from input[from, to) (whole lines, each ending in \n) until one it leaves
+ * to JavaScript, or the columns are full: events with the common prefix in any of its
+ * forms (default, record-tgid, irq-info off, trace-cmd report's), whose body is a
+ * syscall's, trace-cmd's syscall text, or key=value fields (tracepoints, probes). Rows
+ * get the global numbers rowBase.., lines firstLine.., pool places poolBase..; exits take
+ * the layout retLayout (`ret`); lines of the pids `excludePid` and `launcherPid` are
+ * JavaScript's (it drops them). With `traceCmd`, a line not starting with a space may
+ * carry an instance's name: JavaScript's. Returns the rows read; stoppedAt() is where
+ * reading stopped (a line's start).
+ */
+export function scan(from: i32, to: i32, firstLine: i32, rowBase: i32, poolBase: i32, excludePid: i32, launcherPid: i32, retLayout: i32, traceCmd: bool): i32 {
   let rows = 0
   let used = 0
   let p = <usize>from
@@ -305,162 +727,27 @@ export function scan(from: i32, to: i32, firstLine: i32, rowBase: i32, poolBase:
     let nl = line
     while (nl < end && at(nl) != 10) nl++
     const e = nl
-    if (e - line < 40 || at(e - 1) == 13 || at(line + 16) != 45 || at(line + 25) != 91 || at(line + 29) != 93 || at(line + 30) != 32) break
-    // Most lines repeat the task and pid of the line before: 24 bytes compared at once.
-    const head0 = load<u64>(input + line)
-    const head1 = load<u64>(input + line, 8)
-    const head2 = load<u64>(input + line, 16)
-    let pid = 0
-    let taskId = -1
-    let task = line
-    let ok = true
-    if (lastTask >= 0 && head0 == lastHead0 && head1 == lastHead1 && head2 == lastHead2 && at(line + 24) == 32) {
-      pid = lastPid
-      taskId = lastTask
-      task = line + 16
-    } else {
-      let i = line + 17
-      let c = at(i)
-      while (i < line + 24 && isDigit(c)) {
-        pid = pid * 10 + c - 48
-        i++
-        c = at(i)
-      }
-      if (i == line + 17) break
-      while (ok && i < line + 25) { ok = at(i) == 32; i++ }
-      while (task < line + 16 && at(task) == 32) task++
-      if (!ok || task == line + 16 || at(task) == 35) break
-      taskId = nameId(TASK, task, line + 16)
-      if (taskId < 0) break
-      lastHead0 = head0
-      lastHead1 = head1
-      lastHead2 = head2
-      lastTask = taskId
-      lastPid = pid
-    }
-    if (pid == excludePid) break
-    let cpu = 0
-    let c = 0
-    for (let i = line + 26; ok && i < line + 29; i++) {
-      c = at(i)
-      ok = isDigit(c)
-      cpu = cpu * 10 + c - 48
-    }
-    const flagsFrom = line + 31
-    let flagsTo = flagsFrom
-    while (flagsTo < e) {
-      c = at(flagsTo)
-      if (c == 32 || c == 58) break
-      flagsTo++
-    }
-    let i = flagsTo
-    while (i < e && at(i) == 32) i++
-    const tsFrom = i
-    let whole: f64 = 0
-    let scale: f64 = 1
-    c = 0
-    while (i < e) {
-      c = at(i)
-      if (!isDigit(c)) break
-      whole = whole * 10 + <f64>(c - 48)
-      i++
-    }
-    if (c == 46 && i < e) {
-      i++
-      while (i < e) {
-        c = at(i)
-        if (!isDigit(c)) break
-        whole = whole * 10 + <f64>(c - 48)
-        scale *= 10
-        i++
-      }
-    }
-    ok = ok && flagsTo > flagsFrom && c == 58 && i < e && at(flagsTo) == 32 && i > tsFrom && i + 1 < e && at(i + 1) == 32
-    if (!ok) break
-    const body = i + 2
-    let j = body
-    let h: u32 = 0
-    while (j < e) {
-      c = at(j)
-      if (!isIdentChar(c)) break
-      h = (h ^ <u32>c) * 0x01000193
-      j++
-    }
-    if (j == body) break
+    if (e - line < 20 || at(e - 1) == 13 || at(line) == 35 || (traceCmd && at(line) != 32)) break
+    if (!prefixAt(line, e) || pTask < 0 || pCpu >= MAX_CPUS) break
+    if (pPid == excludePid || pPid == launcherPid) break
+    if (!bodyAt(pBody, e, used, retLayout)) break
     const row = rows
-    let name = -1
-    let layout = -1
-    let start = poolBase + used
-    if (c == 40 && at(e - 1) == 41) {
-      // sys_x(key: value, key: value): every key checked against the layout, values typed.
-      let k = j + 1
-      const close = e - 1
-      let count = 0
-      let good = true
-      while (k < close) {
-        if (count == MAX_KEYS) { good = false; break }
-        const keyFrom = k
-        while (k < close && at(k) != 58) k++
-        if (k + 1 >= close || at(k + 1) != 32 || k == keyFrom) { good = false; break }
-        store<i32>(keys + (<usize>count << 3), <i32>keyFrom)
-        store<i32>(keys + (<usize>count << 3), <i32>k, 4)
-        const valueFrom = k + 2
-        let valueTo = valueFrom
-        while (valueTo < close && at(valueTo) != 44) valueTo++
-        const v = hexValue(valueFrom, valueTo, false)
-        if (isNaN(v)) { good = false; break }
-        store<f64>(pool + (<usize>(used + count) << 3), v)
-        count++
-        if (valueTo == close) { k = close; break }
-        if (valueTo + 1 >= close || at(valueTo + 1) != 32) { good = false; break }
-        k = valueTo + 2
-      }
-      if (!good) break
-      const slot = nameSlot(ENTER, body, j, seeded(ENTER, h))
-      name = load<i32>(slot, 16)
-      if (name < 0) break
-      layout = layoutFor(slot, count)
-      if (layout < 0) break
-      used += count
-      store<i32>(cBodyFrom + (<usize>row << 2), <i32>(j + 1))
-      store<i32>(cBodyTo + (<usize>row << 2), <i32>close)
-    } else if (c == 32 && j + 4 < e && at(j + 1) == 45 && at(j + 2) == 62 && at(j + 3) == 32) {
-      // sys_x -> ret: a signed value.
-      const v = hexValue(j + 4, e, true)
-      if (isNaN(v)) break
-      name = load<i32>(nameSlot(EXIT, body, j, seeded(EXIT, h)), 16)
-      layout = retLayout
-      if (name < 0) break
-      store<f64>(pool + (<usize>used << 3), v)
-      used++
-      store<i32>(cBodyFrom + (<usize>row << 2), <i32>(j + 4))
-      store<i32>(cBodyTo + (<usize>row << 2), <i32>e)
-    } else break
-    // The flags, up to 8 bytes, compared with the last line's at once.
-    const flagsLen = <i32>(flagsTo - flagsFrom)
-    let flagsId = -1
-    if (flagsLen <= 8) {
-      const bits = load<u64>(input + flagsFrom) & (flagsLen == 8 ? <u64>-1 : ((<u64>1 << (<u64>flagsLen << 3)) - 1))
-      if (lastFlagsId >= 0 && flagsLen == lastFlagsLen && bits == lastFlags) flagsId = lastFlagsId
-      else {
-        flagsId = nameId(TASK, flagsFrom, flagsTo)
-        lastFlags = bits
-        lastFlagsLen = flagsLen
-        lastFlagsId = flagsId
-      }
-    } else flagsId = nameId(TASK, flagsFrom, flagsTo)
-    if (flagsId < 0 || cpu >= MAX_CPUS) break
     store<i32>(cLine + (<usize>row << 2), lineNo)
-    store<i32>(cCpu + (<usize>row << 2), cpu)
-    store<i32>(cPid + (<usize>row << 2), pid)
-    store<i32>(cTask + (<usize>row << 2), taskId)
-    store<i32>(cFlags + (<usize>row << 2), flagsId)
-    store<i32>(cName + (<usize>row << 2), name)
-    store<f64>(cTs + (<usize>row << 3), scale == 1 ? whole : whole / scale)
-    store<i32>(cLayout + (<usize>row << 2), layout)
-    store<i32>(cAt + (<usize>row << 2), start)
-    store<i32>(lastRow + (<usize>cpu << 2), rowBase + row)
-    if (cpu > maxCpu) maxCpu = cpu
+    store<i32>(cCpu + (<usize>row << 2), pCpu)
+    store<i32>(cPid + (<usize>row << 2), pPid)
+    store<i32>(cTgid + (<usize>row << 2), pTgid)
+    store<i32>(cTask + (<usize>row << 2), pTask)
+    store<i32>(cFlags + (<usize>row << 2), pFlags)
+    store<i32>(cName + (<usize>row << 2), bName)
+    store<f64>(cTs + (<usize>row << 3), pTs)
+    store<i32>(cBodyFrom + (<usize>row << 2), <i32>bFrom)
+    store<i32>(cBodyTo + (<usize>row << 2), <i32>bTo)
+    store<i32>(cLayout + (<usize>row << 2), bLayout)
+    store<i32>(cSite + (<usize>row << 2), bSite)
+    store<i32>(cAt + (<usize>row << 2), poolBase + used)
+    store<i32>(lastRow + (<usize>pCpu << 2), rowBase + row)
+    if (pCpu > maxCpu) maxCpu = pCpu
+    used += bCount
     rows++
     lineNo++
     p = nl + 1

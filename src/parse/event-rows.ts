@@ -4,7 +4,7 @@ import { keyValuesInto, parseFields, retValue, syscallArgsInto } from './body-fi
 import type { EventFormat, FieldFormat } from './format.js'
 import type { FieldValue } from '../trace/records.js'
 import { NameTable } from './name-table.js'
-import { ENTER, TASK, type ScannerHost } from './scanner.js'
+import { ENTER, EXIT, PLAIN, SITE, TASK, type ScannerHost } from './scanner.js'
 
 const RET = ['ret']
 /** Lines of one event name in a row that its learned keys did not take before it stops being tried. */
@@ -162,14 +162,19 @@ export class EventRows {
     return f ?? undefined
   }
 
-  /** What the scanner asks for: the same ids, and the same layouts, as reading the text gives. */
-  scannerHost(): ScannerHost {
+  /**
+   * What the scanner asks for: the same ids, and the same layouts, as reading the text
+   * gives. Events the parser treats apart are left to it: those a format types, markers,
+   * trace_printk's trace-cmd names, and those `leave` names (kspec's own scheduling).
+   */
+  scannerHost(leave: (name: number) => boolean): ScannerHost {
     return {
       intern: (kind, text) => {
         if (kind === TASK) return this.strings.idOf(text)
-        const id = this.names.syscall(kind === ENTER, text)
-        // Events with a format are typed by it, which the parser does.
-        return this.formatOf(id) === undefined ? id : -1
+        if (kind === SITE) return this.siteId(text, 0, text.length)
+        const id = kind === PLAIN ? this.names.plain(text) : this.names.syscall(kind === ENTER, text)
+        if (kind === ENTER || kind === EXIT) return this.formatOf(id) === undefined ? id : -1
+        return this.formatOf(id) !== undefined || this.isMarker(id) || this.isPrintk(id) || leave(id) ? -1 : id
       },
       layout: (keys) => (new Set(keys).size === keys.length ? this.table.layoutOf(keys) : -1),
     }

@@ -137,19 +137,25 @@ export class EventNames {
   constructor(readonly names: NameTable) {}
 
   id(s: string, shape: EventShape): number {
-    if (shape.kind === 'plain') {
-      const printed = this.names.id(s, shape.nameFrom, shape.nameTo)
-      let full = this.#plainIds[printed]
-      if (full === undefined) {
-        const name = this.names.list[printed]
-        full = this.#plainIds[printed] = name.startsWith('sys_enter_') || name.startsWith('sys_exit_') ? this.names.idOf(`syscalls:${name}`) : printed
-      }
-      return full
-    }
+    if (shape.kind === 'plain') return this.#full(this.names.id(s, shape.nameFrom, shape.nameTo))
     const enter = shape.kind === 'enter'
     const table = enter ? this.#enter : this.#exit
     const printed = table.id(s, shape.nameFrom, shape.nameTo)
     return (enter ? this.#enterIds : this.#exitIds)[printed] ?? this.syscall(enter, table.list[printed])
+  }
+
+  /** The id `id()` gives an event printed as `printed: ` (trace-cmd's `sys_enter_x` is `syscalls:sys_enter_x`). */
+  plain(printed: string): number {
+    return this.#full(this.names.idOf(printed))
+  }
+
+  #full(printed: number): number {
+    let full = this.#plainIds[printed]
+    if (full === undefined) {
+      const name = this.names.list[printed]
+      full = this.#plainIds[printed] = name.startsWith('sys_enter_') || name.startsWith('sys_exit_') ? this.names.idOf(`syscalls:${name}`) : printed
+    }
+    return full
   }
 
   /** The id `id()` gives a syscall entry (or exit) printed as `printed`. */

@@ -19,11 +19,28 @@ export const COL_AT = 10
 export const COL_POOL = 11
 export const COL_LAST_ROW = 12
 export const COL_KEYS = 13
+export const COL_TGID = 14
+export const COL_SITE = 15
+export const COL_KINDS = 16
 
-/** Kinds of names the scanner asks its host to intern: tasks and flags, syscall entries, syscall exits. */
+/**
+ * What a pool place holds (EventTable.kinds): a number, or a string as a span of the row's
+ * chunk. The event table's own VALUE and SPAN (src/trace/events.ts, a layer this file's
+ * AssemblyScript cannot import); test/parse/scanner.test.ts holds them equal.
+ */
+export const POOL_VALUE = 0
+export const POOL_SPAN = 1
+
+/**
+ * Kinds of names the scanner asks its host to intern: tasks and flags, syscall entries,
+ * syscall exits, other events by their printed name (`sched_switch`, trace-cmd's
+ * `sys_enter_openat`), probe sites (`do_sys_openat2+0x0/0x170`).
+ */
 export const NAME_TASK = 0
 export const NAME_ENTER = 1
 export const NAME_EXIT = 2
+export const NAME_PLAIN = 3
+export const NAME_SITE = 4
 
 /**
  * function_graph ops, as the scanner writes them and the graph reader sends them: per

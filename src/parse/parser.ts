@@ -50,6 +50,8 @@ export class TraceParser {
   /** When the scanner is used: for texts of 64 KiB and more (`auto`), or for tests `always`/`never`. */
   scanning: 'auto' | 'always' | 'never' = 'auto'
   #scanner: Scanner | null | undefined
+  /** Lines the scanner read (for tests: that a comparison of both readings covered it). */
+  scanned = 0
   /** For tests: false reads every key=value line the general way, not against its name's learned keys. */
   set learnKeys(on: boolean) {
     this.rows.learning = on
@@ -138,7 +140,10 @@ export class TraceParser {
     if (graph) {
       stopped = drive(sc, bytes, {
         scan: (pos) => (free() ? sc.scanGraph(pos, bytes.length, this.lineNo + 1, sc.graphOps) : 0),
-        take: (ops) => this.takeGraphOps(sc.graphInts, sc.graphFloats, ops, (id) => id),
+        take: (ops) => {
+          this.scanned += ops
+          this.takeGraphOps(sc.graphInts, sc.graphFloats, ops, (id) => id)
+        },
         leftover,
         stop: (misses) => misses === MISSES,
       })
@@ -147,8 +152,11 @@ export class TraceParser {
       let chunk = -1
       let rowBase = 0
       stopped = drive(sc, bytes, {
-        scan: (pos) => (free() ? sc.scan(pos, bytes.length, this.lineNo + 1, (rowBase = t.size), t.used, this.excludePid ?? -1, this.rows.retLayout) : 0),
+        scan: (pos) => (free() ? sc.scan(pos, bytes.length, this.lineNo + 1, (rowBase = t.size), t.used, [this.excludePid ?? -1, this.launcherPid ?? -1], this.rows.retLayout, this.header.traceCmd) : 0),
         take: (rows) => {
+          // A line read here ends a marker: the next odd line is no continuation of it.
+          this.markerOpen = undefined
+          this.scanned += rows
           if (chunk === -1) chunk = t.chunks.push(bytes) - 1
           t.appendRows(sc, rows, sc.poolUsed, chunk)
           this.lineNo += rows
@@ -166,7 +174,7 @@ export class TraceParser {
 
   /** The parser's scanner, made on first use; undefined where it was not built. */
   private scanner(): Scanner | undefined {
-    if (this.#scanner === undefined) this.#scanner = Scanner.create(this.rows.scannerHost()) ?? null
+    if (this.#scanner === undefined) this.#scanner = Scanner.create(this.rows.scannerHost((name) => this.aboutKspec !== undefined && this.isSched(name))) ?? null
     return this.#scanner ?? undefined
   }
 
@@ -175,10 +183,10 @@ export class TraceParser {
     eachLine(s, (text, from, to) => this.line(text, from, to))
   }
 
-  /** Lines the scanner may read: no trace-cmd or latency-format text, no function tracers. */
+  /** Lines the scanner may read: no latency-format text, no function tracers. */
   private fastLines(): boolean {
     const h = this.header
-    return !h.traceCmd && !h.latencyFormat && h.tracer !== 'function_graph' && h.tracer !== 'function'
+    return !h.latencyFormat && h.tracer !== 'function_graph' && h.tracer !== 'function'
   }
 
   /** The line `s[from, to)`: function_graph lines are parsed where they stand, uncut. */
@@ -241,6 +249,8 @@ export class TraceParser {
     const launcher = /^# kspec: launcher pid (\d+)/.exec(line)
     if (launcher) this.launcherPid = Number(launcher[1])
     if (spawner || launcher) {
+      // The scanner asked which events are kspec's scheduling before: it starts again.
+      this.#scanner = undefined
       const pids = [this.excludePid, this.launcherPid].filter((p) => p !== undefined).join('|')
       this.aboutKspec = new RegExp(`(?:^|\\s)(?:next_pid|prev_pid|pid)=(?:${pids})(?:\\s|$)`)
     }
@@ -252,9 +262,13 @@ export class TraceParser {
    * is in the pid filter.
    */
   private kspecSched(s: string, shape: EventShape, name: number): boolean {
+    return this.isSched(name) && this.aboutKspec!.test(s.slice(shape.bodyFrom, shape.bodyTo))
+  }
+
+  private isSched(name: number): boolean {
     let sched = this.schedNames[name]
     if (sched === undefined) sched = this.schedNames[name] = /(^|:)sched_(switch|waking|wakeup|wakeup_new)$/.test(this.names.list[name])
-    return sched && this.aboutKspec!.test(s.slice(shape.bodyFrom, shape.bodyTo))
+    return sched
   }
 
   /** A line whose prefix was just parsed; its body is `s[prefix.body, to)`. */

@@ -10,7 +10,7 @@ import * as L from './layout.js'
 export const SCANNER_WASM = fileURLToPath(new URL('../../asm/build/scan.wasm', import.meta.url))
 
 /** function_graph ops and name kinds, as the scanner and its readers share them (layout.ts). */
-export { GRAPH_FLOATS as FLOATS, GRAPH_INTS as INTS, NAME_ENTER as ENTER, NAME_EXIT as EXIT, NAME_TASK as TASK, OP_ENTRY, OP_EXIT, OP_LEAF, OP_TEXT } from './layout.js'
+export { GRAPH_FLOATS as FLOATS, GRAPH_INTS as INTS, NAME_ENTER as ENTER, NAME_EXIT as EXIT, NAME_PLAIN as PLAIN, NAME_SITE as SITE, NAME_TASK as TASK, OP_ENTRY, OP_EXIT, OP_LEAF, OP_TEXT } from './layout.js'
 
 interface Exports {
   memory: WebAssembly.Memory
@@ -23,7 +23,7 @@ interface Exports {
   stoppedAt(): number
   poolSize(): number
   cpus(): number
-  scan(from: number, to: number, firstLine: number, rowBase: number, poolBase: number, excludePid: number, retLayout: number): number
+  scan(from: number, to: number, firstLine: number, rowBase: number, poolBase: number, excludePid: number, launcherPid: number, retLayout: number, traceCmd: boolean): number
   graphOps(): number
   graphInts(): number
   graphFloats(): number
@@ -32,9 +32,13 @@ interface Exports {
 
 /** What the scanner asks of its parser: ids for names and key lists it meets first. */
 export interface ScannerHost {
-  /** The id of a task, flags or function name (TASK), or of a syscall's event by its printed name (ENTER, EXIT); -1 leaves the line to the parser. */
+  /**
+   * The id of a task, flags or function name (TASK), of an event by its printed name
+   * (ENTER, EXIT: a syscall's; PLAIN: `name: ` of any other), or of a probe's site (SITE);
+   * -1 leaves the line to the parser.
+   */
   intern(kind: number, text: string): number
-  /** The layout of a syscall's argument keys; -1 leaves the line to the parser. */
+  /** The layout of an event's keys; -1 leaves the line to the parser. */
   layout(keys: string[]): number
 }
 
@@ -73,7 +77,11 @@ export class Scanner {
   readonly bodyTo: Int32Array
   readonly layout: Int32Array
   readonly at: Int32Array
+  readonly tgid: Int32Array
+  readonly site: Int32Array
   readonly pool: Float64Array
+  /** Per pool place: a number (POOL_VALUE) or a span of the chunk (POOL_SPAN). */
+  readonly kinds: Uint8Array
   readonly lastRow: Int32Array
   /** function_graph ops, as graph-reader packs them: INTS int32 and FLOATS float64 each. */
   readonly graphOps: number
@@ -123,8 +131,11 @@ export class Scanner {
     this.bodyTo = ints(L.COL_BODY_TO)
     this.layout = ints(L.COL_LAYOUT)
     this.at = ints(L.COL_AT)
+    this.tgid = ints(L.COL_TGID)
+    this.site = ints(L.COL_SITE)
     const keys = x.MAX_KEYS.value as number
     this.pool = new Float64Array(buf, x.column(L.COL_POOL), this.rows * keys)
+    this.kinds = new Uint8Array(buf, x.column(L.COL_KINDS), this.rows * keys)
     this.lastRow = ints(L.COL_LAST_ROW, x.MAX_CPUS.value as number)
     this.#keys = ints(L.COL_KEYS, 2 * keys)
     this.graphOps = x.graphOps()
@@ -144,11 +155,13 @@ export class Scanner {
   }
 
   /**
-   * Reads from `from` until a line it leaves to the parser or the columns are full.
-   * Returns the rows read (their numbers start at rowBase, their lines at firstLine).
+   * Reads events from `from` until a line it leaves to the parser or the columns are
+   * full. Returns the rows read (their numbers start at rowBase, their lines at
+   * firstLine). Lines of the pids `drop` are the parser's; `traceCmd`: the text is
+   * trace-cmd report's.
    */
-  scan(from: number, to: number, firstLine: number, rowBase: number, poolBase: number, excludePid: number, retLayout: number): number {
-    return this.#x.scan(from, to, firstLine, rowBase, poolBase, excludePid, retLayout)
+  scan(from: number, to: number, firstLine: number, rowBase: number, poolBase: number, drop: readonly [number, number], retLayout: number, traceCmd: boolean): number {
+    return this.#x.scan(from, to, firstLine, rowBase, poolBase, drop[0], drop[1], retLayout, traceCmd)
   }
 
   /**

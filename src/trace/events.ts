@@ -1,11 +1,12 @@
 import { NONE, rowAtLine, widen } from './columns.js'
 import type { EventRecord, FieldValue, ProbeSite, Stack } from './records.js'
 
+/** What a pool place holds (EventTable.kinds); the scanner writes them too (src/parse/layout.ts, POOL_*). */
+export const VALUE = 0
+export const SPAN = 1
+
 /** A row whose fields are an object kept aside rather than a run of values in the pool. */
 const OWN_OBJECT = -1
-/** What a pool place holds (EventTable.kinds). */
-const VALUE = 0
-const SPAN = 1
 
 /** The keys a run of values in the pool stands for, in order, and how to make them an object. */
 export interface FieldLayout {
@@ -194,12 +195,10 @@ export class EventTable {
     while (this.line.length < this.size + rows) this.grow()
     const base = this.size
     for (const c of ROW_COLUMNS) (this[c] as Int32Array | Float64Array).set(src[c].subarray(0, rows) as never, base)
-    this.tgid.fill(NONE, base, base + rows)
-    this.site.fill(NONE, base, base + rows)
     this.chunk.fill(chunk, base, base + rows)
     const start = this.reserve(values)
     this.values.set(src.pool.subarray(0, values), start)
-    this.kinds.fill(VALUE, start, start + values)
+    this.kinds.set(src.kinds.subarray(0, values), start)
     this.size = base + rows
   }
 
@@ -232,10 +231,10 @@ export class EventTable {
   }
 }
 
-const ROW_COLUMNS = ['line', 'cpu', 'pid', 'task', 'flags', 'name', 'ts', 'bodyFrom', 'bodyTo', 'layout', 'at'] as const
+const ROW_COLUMNS = ['line', 'cpu', 'pid', 'tgid', 'task', 'flags', 'name', 'ts', 'bodyFrom', 'bodyTo', 'layout', 'site', 'at'] as const
 
 /** Rows in columns, as the scanner gives them; `at` already counts from the pool's end. */
-export type RowColumns = { [C in (typeof ROW_COLUMNS)[number]]: C extends 'ts' ? Float64Array : Int32Array } & { pool: Float64Array }
+export type RowColumns = { [C in (typeof ROW_COLUMNS)[number]]: C extends 'ts' ? Float64Array : Int32Array } & { pool: Float64Array; kinds: Uint8Array }
 
 const scratch: FieldValue[] = []
 

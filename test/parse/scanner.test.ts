@@ -14,6 +14,9 @@ import { FIXTURES, SHARED } from '../helpers.js'
  * other line to the JavaScript parser. Whatever it reads must come out exactly as the
  * parser alone reads it: each trace here is parsed both ways and compared record by record.
  */
+/** Lines the scanner read in the last parse with it. */
+let scanned = 0
+
 async function parse(text: Buffer, scanning: 'always' | 'never', formats: string[] = [], chunk = 1 << 20): Promise<Trace> {
   const parser = new TraceParser('<text>')
   parser.scanning = scanning
@@ -21,6 +24,7 @@ async function parse(text: Buffer, scanning: 'always' | 'never', formats: string
   const chunks: Buffer[] = []
   for (let i = 0; i < text.length; i += chunk) chunks.push(text.subarray(i, i + chunk))
   await parser.read(chunks)
+  if (scanning === 'always') scanned = parser.scanned
   return parser.finish()
 }
 
@@ -164,3 +168,117 @@ test('a text larger than the scanner holds at once (a recording read whole) is s
   expect(whole.eventCount).toBe(412_203)
   expect(said(whole)).toEqual(said(chunked))
 }, 120_000)
+
+test('with the scanner: the launcher pid header drops its lines as the parser does', async () => {
+  const lines = ['# tracer: nop', '# kspec: spawner pid 77', '# kspec: launcher pid 78']
+  for (let k = 0; k < 200; k++) {
+    const pid = k % 5 === 0 ? 78 : 1000 + k
+    lines.push(LINE(`t${k}`, pid, '000', '.....', `${k}.000001`, `sys_read(fd: 0x3, buf: 0x${k.toString(16)}, count: 0x10)`))
+  }
+  const trace = await same(Buffer.from(lines.join('\n') + '\n'))
+  expect(trace.records.some((r) => r.pid === 78)).toBe(false)
+  expect(trace.eventCount).toBe(160)
+})
+
+test('with the scanner: a line the scanner reads ends a marker, so a later odd line is not taken as its continuation', async () => {
+  const lines = [
+    '# tracer: nop',
+    LINE('sh', 10, '000', '.....', '1.000001', 'tracing_mark_write: step one'),
+    LINE('sh', 10, '000', '.....', '1.000002', 'sys_read(fd: 0x3, buf: 0x1, count: 0x10)'),
+    'an odd line',
+  ]
+  const trace = await same(Buffer.from(lines.join('\n') + '\n'))
+  expect(trace.problems.map((p) => p.text)).toEqual(['an odd line'])
+})
+
+test("the scanner's pool kinds are the event table's", async () => {
+  const L = await import('../../src/parse/layout.js')
+  const T = await import('../../src/trace/events.js')
+  expect([L.POOL_VALUE, L.POOL_SPAN]).toEqual([T.VALUE, T.SPAN])
+})
+
+test('key=value events, record-tgid and irq-info-off prefixes: the scanner reads them as the parser does, or leaves them', async () => {
+  const kv = (body: string, ts: number) => LINE('sh', 300, '001', 'd..2.', `2.${String(ts).padStart(6, '0')}`, body)
+  const bodies = [
+    'sched_switch: prev_comm=sh prev_pid=300 prev_prio=120 prev_state=S ==> next_comm=swapper/1 next_pid=0 next_prio=120',
+    'sched_switch: prev_comm=Web Content prev_pid=301 prev_prio=120 prev_state=R+ ==> next_comm=sh next_pid=300 next_prio=120',
+    'sched_switch: sh:300 [120] S ==> swapper/1:0 [120]',
+    'sched_waking: comm=sh pid=300 prio=120 target_cpu=001',
+    'softirq_raise: vec=3 [action=NET_RX]',
+    'kp: (do_sys_openat2+0x0/0x170) dfd=-100 fname="/etc/passwd" flags=0x8000',
+    'kp: (do_sys_openat2+0x0/0x170) dfd=-100 fname="/etc/pass wd" flags=0x8000',
+    'kp: (do_sys_openat2+0x0/0x170) dfd=-100 fname="grep "a b" c" flags=0x8000',
+    'kp: (do_sys_openat2+0x0/0x170) dfd=-100 fname="unclosed flags=0x8000',
+    'kp: (do_sys_openat2+0x0/0x170) dfd=-100 fname="" flags=0x8000',
+    'kr: (vfs_read+0x0/0x1a0 <- ksys_read) ret=0x10',
+    'kr: (no closing paren ret=0x10',
+    'grp:ev-1.x: a=1 b=-2 c=-0 d=- e=0x e=0xzz',
+    'grp:ev-1.x: a=1 b=-2 c=-0 d=- e=0x f=0xzz',
+    'nums: a=123456789012345 b=1234567890123456 c=00000000000000001 d=0xfffffffffffff e=0x00000000000003 f=1.5 g=-12a h=0x1F',
+    'nums: a=1 b=',
+    'nums: a= b=1',
+    'nums: a=1  b=2',
+    'nums: a=1 b=2 ',
+    'nums: a.b=1 c=x=y',
+    'nums: 1a=2',
+    'nums: a=1 a=2',
+    'nums: k1=1 k2=2 k3=3 k4=4 k5=5 k6=6 k7=7 k8=8 k9=9 k10=10 k11=11 k12=12 k13=13 k14=14 k15=15 k16=16 k17=17',
+    'empty: ',
+    'tracing_mark_write: kspec step: open',
+    'bprint: my_fn: hello',
+    '0: B|1234|name',
+    'my_probe+0x3c/0x90: irq 17 bound',
+    'sys_enter_openat: dfd: 0xffffff9c, filename: 0x7ffd5e1c2f60, flags: 0x241, mode: 0x1b6',
+    'sys_enter_getpid: ',
+    'sys_exit_openat: 0x3',
+    'sys_exit_openat: zz',
+    'sys_exit_openat: 0xfffffffffffffffe  ',
+    'ext4_da_write_begin: dev 8,13 ino 1835041 pos 0 len 6 flags 0',
+  ]
+  const lines = ['# tracer: nop', ...bodies.map((b, k) => kv(b, k))]
+  // record-tgid, known and unknown; odd tgid columns; irq-info off; a longer task moving the bracket.
+  lines.push(`              sh-300     (    300) [001] d..2.     3.000001: sched_waking: comm=sh pid=300 prio=120 target_cpu=001`)
+  lines.push(`              sh-300     (-------) [001] d..2.     3.000002: sched_waking: comm=sh pid=300 prio=120 target_cpu=001`)
+  lines.push(`              sh-300     () [001] d..2.     3.000003: sched_waking: comm=sh pid=300 prio=120 target_cpu=001`)
+  lines.push(`              sh-300     ( 12 3) [001] d..2.     3.000004: sched_waking: comm=sh pid=300 prio=120 target_cpu=001`)
+  lines.push(`              sh-300     (0x10) [001] d..2.     3.000005: sched_waking: comm=sh pid=300 prio=120 target_cpu=001`)
+  lines.push(`              sh-300     [001]     3.000006: sched_waking: comm=sh pid=300 prio=120 target_cpu=001`)
+  lines.push(`   a-very-long-task-name-300     [001] d..2.     3.000007: sched_waking: comm=sh pid=300 prio=120 target_cpu=001`)
+  lines.push(`              sh-300     [001] d..2.     3.000008:`)
+  lines.push(`              sh-12345678901 [001] d..2.     3.000009: sched_waking: comm=sh pid=300 prio=120 target_cpu=001`)
+  const text = Buffer.from(lines.join('\n') + '\n')
+  const trace = await same(text)
+  // The comparison covered the scanner: it read most of these lines itself.
+  expect(scanned).toBeGreaterThanOrEqual(20)
+  for (const chunk of [97, 333]) await same(text, [], chunk)
+  expect(trace.eventsNamed('kp').map((e) => e.fields.fname)).toEqual(['/etc/passwd', '/etc/pass wd', 'grep "a b" c', 'unclosed flags=0x8000', ''])
+  expect(trace.eventsNamed('sched_waking')[0].fields).toEqual({ comm: 'sh', pid: 300, prio: 120, target_cpu: 1 })
+  // A format types a key=value event: the parser's.
+  const format = ['name: sched_waking', 'ID: 1', 'format:', '\tfield:char comm[16];\toffset:8;\tsize:16;\tsigned:0;', '\tfield:pid_t pid;\toffset:24;\tsize:4;\tsigned:1;', '\tfield:int prio;\toffset:28;\tsize:4;\tsigned:1;', '\tfield:int target_cpu;\toffset:32;\tsize:4;\tsigned:1;', '', 'print fmt: "comm=%s"'].join('\n')
+  await same(text, [format])
+})
+
+test('trace-cmd report text and kspec scheduling: the scanner reads them as the parser does, or leaves them', async () => {
+  const tc = (body: string, k: number) => `              ls-${8250 + (k % 3)}  [00${k % 2}]  ${(1053 + k / 1e6).toFixed(6)}: ${body}`
+  const lines = ['version = 6', 'cpus=2']
+  for (let k = 0; k < 40; k++) {
+    lines.push(tc(`sys_enter_statx:      dfd: 0xffffff9c, filename: 0x7ffdb02ced20, flags: 0x00000900, mask: 0x0000025e, buffer: 0x7ffdb02cebf0`, 3 * k))
+    lines.push(tc(`sys_exit_statx:       0x${(k % 5).toString(16)}`, 3 * k + 1))
+    lines.push(tc(k % 4 ? 'sched_switch:         ls:8250 [120] S ==> swapper/0:0 [120]' : 'print:                tracing_mark_write: hello', 3 * k + 2))
+  }
+  lines.push(`inst: ${tc('sched_waking:         comm=ls pid=8250 prio=120 target_cpu=000', 999)}`)
+  const traceCmd = await same(Buffer.from(lines.join('\n') + '\n'))
+  expect(scanned).toBe(80)
+  expect(traceCmd.eventsNamed('sys_exit_statx').length).toBe(40)
+  // kspec's spawner and launcher: their scheduling is dropped, whoever reads the line.
+  const ks = ['# tracer: nop', '# kspec: spawner pid 77', '# kspec: launcher pid 78']
+  for (let k = 0; k < 60; k++) {
+    ks.push(LINE('sh', 300, '000', 'd..2.', `4.${String(k).padStart(6, '0')}`, `sched_switch: prev_comm=sh prev_pid=300 prev_prio=120 prev_state=S ==> next_comm=x next_pid=${k % 3 ? 77 : 301} next_prio=120`))
+    ks.push(LINE('sh', 300, '000', 'd..2.', `4.${String(k).padStart(6, '0')}`, `sched_waking: comm=sh pid=${k % 2 ? 78 : 302} prio=120 target_cpu=000`))
+  }
+  const kspec = await same(Buffer.from(ks.join('\n') + '\n'))
+  // While kspec's pids are known, scheduler events are the parser's, which tells kspec's own apart.
+  expect(scanned).toBe(0)
+  expect(kspec.eventsNamed('sched_switch').length).toBe(20)
+  expect(kspec.eventsNamed('sched_waking').length).toBe(30)
+})
