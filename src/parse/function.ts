@@ -13,15 +13,49 @@ export function functionBody(origin: Origin, s: string, from: number, to: number
 
 /** functionBody with the prefix's fields as they were parsed: no origin object per line (a third of a function trace's parse was the collector's). */
 export function functionAt(line: number, cpu: number | undefined, task: string | undefined, pid: number | undefined, ts: number | undefined, tgid: number | undefined, flags: string | undefined, s: string, from: number, to: number, name: (s: string, from: number, to: number) => string): FunctionRecord | undefined {
+  const f = functionShapeAt(s, from, to, SHAPE)
+  if (f === undefined) return undefined
+  // Built field by field: a spread of the origin took V8's slow object-cloning path here.
+  const rec: FunctionRecord = { kind: 'function', line, cpu, task, pid, ts, func: name(s, from, f.funcTo), parent: undefined }
+  if (tgid !== undefined) rec.tgid = tgid
+  if (flags !== undefined) rec.flags = flags
+  if (f.offsetTo > f.funcTo) rec.offset = s.slice(f.funcTo, f.offsetTo)
+  if (f.parentFrom !== -1) {
+    rec.parent = name(s, f.parentFrom, f.parentTo)
+    if (f.parentOffsetTo > f.parentTo) rec.parentOffset = s.slice(f.parentTo, f.parentOffsetTo)
+  }
+  if (f.repeats !== -1) rec.repeats = f.repeats
+  return rec
+}
+
+/**
+ * Where a function tracer body's parts stand in `s`: the function `[from, funcTo)` and its
+ * sym-offset `[funcTo, offsetTo)` (empty without), the parent likewise (parentFrom -1 for
+ * none), func-no-repeats' count (-1 for none).
+ */
+export interface FunctionShape {
+  funcTo: number
+  offsetTo: number
+  parentFrom: number
+  parentTo: number
+  parentOffsetTo: number
+  repeats: number
+}
+
+const SHAPE: FunctionShape = { funcTo: 0, offsetTo: 0, parentFrom: -1, parentTo: -1, parentOffsetTo: -1, repeats: -1 }
+
+/** A function tracer body `s[from, to)` (`func <-parent`, sym-offset, sym-addr, func-no-repeats) into `out`; undefined when it is not one. */
+export function functionShapeAt(s: string, from: number, to: number, out: FunctionShape): FunctionShape | undefined {
   // Read by hand: the one regular expression for all of it backtracked over every line
   // (two thirds of a function trace's parse).
   let end = to
-  let repeats: number | undefined
+  out.repeats = -1
   if (s.charCodeAt(end - 1) === 41 /* ) */) {
     const r = s.lastIndexOf(' (repeats: ', end)
     if (r >= from) {
-      repeats = parseInt(s.slice(r + 11, end), 10)
+      const repeats = parseInt(s.slice(r + 11, end), 10)
       if (!Number.isInteger(repeats)) return undefined
+      out.repeats = repeats
       end = r
     }
   }
@@ -29,23 +63,21 @@ export function functionAt(line: number, cpu: number | undefined, task: string |
   const head = arrow === -1 || arrow >= end ? end : arrow
   const funcEnd = nameEnd(s, from, head)
   if (funcEnd === from) return undefined
-  const funcOffset = funcEnd === head ? undefined : decoration(s, funcEnd, head)
-  if (funcOffset === null) return undefined
-  // Built field by field: a spread of the origin took V8's slow object-cloning path here.
-  const rec: FunctionRecord = { kind: 'function', line, cpu, task, pid, ts, func: name(s, from, funcEnd), parent: undefined }
-  if (tgid !== undefined) rec.tgid = tgid
-  if (flags !== undefined) rec.flags = flags
-  if (funcOffset) rec.offset = funcOffset
+  const offsetTo = funcEnd === head ? funcEnd : decoration(s, funcEnd, head)
+  if (offsetTo === -1) return undefined
+  out.funcTo = funcEnd
+  out.offsetTo = offsetTo
+  out.parentFrom = -1
   if (head < end) {
     const parentEnd = nameEnd(s, head + 3, end)
     if (parentEnd === head + 3) return undefined
-    const parentOffset = parentEnd === end ? undefined : decoration(s, parentEnd, end)
-    if (parentOffset === null) return undefined
-    rec.parent = name(s, head + 3, parentEnd)
-    if (parentOffset) rec.parentOffset = parentOffset
+    const parentOffsetTo = parentEnd === end ? parentEnd : decoration(s, parentEnd, end)
+    if (parentOffsetTo === -1) return undefined
+    out.parentFrom = head + 3
+    out.parentTo = parentEnd
+    out.parentOffsetTo = parentOffsetTo
   }
-  if (repeats !== undefined) rec.repeats = repeats
-  return rec
+  return out
 }
 
 /** Where a name in `s[from, to)` ends: at a space, a `+` (sym-offset) or `to`. */
@@ -59,10 +91,10 @@ function nameEnd(s: string, from: number, to: number): number {
   return i
 }
 
-/** What follows a name: `+0x4/0xa0`, ` <ffff..>` or both; the offset (or undefined), null when it is neither. */
-function decoration(s: string, from: number, to: number): string | undefined | null {
+/** What follows a name: `+0x4/0xa0`, ` <ffff..>` or both; where the offset ends (`from` for none), -1 when it is neither. */
+function decoration(s: string, from: number, to: number): number {
   const m = DECORATION.exec(s.slice(from, to))
-  return m === null ? null : m[1]
+  return m === null ? -1 : from + (m[1]?.length ?? 0)
 }
 
 const DECORATION = /^(\+0x[0-9a-f]+\/0x[0-9a-f]+)?(?: <[0-9a-f]+>)?$/

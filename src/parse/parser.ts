@@ -1,9 +1,10 @@
 import { isAscii } from 'node:buffer'
 import { UNKNOWN_FUNCTION, type LostRecord, type MarkerRecord, type Origin, type ParseProblem, type Stack, type TraceRecord } from '../trace/records.js'
+import { FunctionTable } from '../trace/functions.js'
 import { Trace, type Loss, type TraceHeader } from '../trace/trace.js'
 import { eventShapeAt, newShape, type EventShape } from './event.js'
 import { EventRows } from './event-rows.js'
-import { functionAt, functionBody, isFunctionLine } from './function.js'
+import { functionBody, functionShapeAt, isFunctionLine, type FunctionShape } from './function.js'
 import { parseGraphLine, type GraphLine } from './graph.js'
 import { CallTreeBuilder } from './call-trees.js'
 import { decode, eachLine, lineAt, WholeLines } from './lines.js'
@@ -30,11 +31,17 @@ export class TraceParser {
   private readonly graph: GraphLine = { kind: 'leaf', ts: undefined, cpu: undefined, proc: undefined, duration: undefined, depth: 0, text: '', to: '', nameFrom: 0, nameTo: 0 }
   private readonly names = new NameTable()
   private readonly tree = new CallTreeBuilder(this.names.list, this.names.idOf(UNKNOWN_FUNCTION))
-  /** The stack block being read, and the record (or event row) it belongs to. */
+  /**
+   * The stack block being read, and what it belongs to: a record, an event row (n ≥ 0)
+   * or a function row (~n, below 0); per CPU, the last of them.
+   */
   private stackFrames: string[] | undefined
   private stackOwner: TraceRecord | number | undefined
   private stackIsUser = false
   private readonly lastByCpu: (TraceRecord | number | undefined)[] = []
+  /** The function tracer's lines. */
+  private readonly functions = new FunctionTable(this.names.list)
+  private readonly fnShape: FunctionShape = { funcTo: 0, offsetTo: 0, parentFrom: -1, parentTo: -1, parentOffsetTo: -1, repeats: -1 }
   private excludePid: number | undefined
   private launcherPid: number | undefined
   private aboutKspec: RegExp | undefined
@@ -66,6 +73,7 @@ export class TraceParser {
     // a table that does not outgrow its first 1024 rows never makes room for more.
     this.events.expected = Math.ceil(bytes / 100)
     this.tree.table.expected = Math.ceil(bytes / 70)
+    this.functions.expected = Math.ceil(bytes / 90)
   }
 
   /**
@@ -303,11 +311,13 @@ export class TraceParser {
       }
     }
     if (fn) {
-      const rec = functionAt(this.lineNo, p.cpu, this.names.list[task], p.pid, p.ts, p.tgid, flags === -1 ? undefined : this.names.list[flags], s, p.body, to, this.nameAt)
-      if (rec) {
-        this.records.push(rec)
-        this.lastByCpu[p.cpu] = rec
-      } else this.problem(s.slice(p.body, to), FUNCTION_OR_EVENT)
+      const f = functionShapeAt(s, p.body, to, this.fnShape)
+      if (f === undefined) return this.problem(s.slice(p.body, to), FUNCTION_OR_EVENT)
+      const id = (from: number, to: number): number => (to > from ? this.names.id(s, from, to) : -1)
+      const parent = f.parentFrom === -1 ? -1 : id(f.parentFrom, f.parentTo)
+      const parentOffset = f.parentFrom === -1 ? -1 : id(f.parentTo, f.parentOffsetTo)
+      const row = this.functions.add(this.lineNo, p.cpu, task, p.pid, p.tgid, flags, p.ts, id(p.body, f.funcTo), parent, id(f.funcTo, f.offsetTo), parentOffset, f.repeats)
+      this.lastByCpu[p.cpu] = ~row
       return
     }
     const origin: Origin = { line: this.lineNo, cpu: p.cpu, task: this.names.list[task], pid: p.pid, ts: p.ts }
@@ -458,7 +468,10 @@ export class TraceParser {
   private closeStack(): void {
     const frames: Stack = this.stackFrames!
     const owner = this.stackOwner
-    if (typeof owner === 'number') (this.stackIsUser ? this.events.userStacks : this.events.stacks).set(owner, frames)
+    if (typeof owner === 'number') {
+      const table = owner >= 0 ? this.events : this.functions
+      ;(this.stackIsUser ? table.userStacks : table.stacks).set(owner >= 0 ? owner : ~owner, frames)
+    }
     else if (owner !== undefined) {
       const r = owner as { stack?: Stack; userStack?: Stack }
       if (this.stackIsUser) r.userStack = frames
@@ -503,7 +516,12 @@ export class TraceParser {
       })
     }
     const gaps = { entriesMissing: this.tree.entriesMissing, exitsMissing: this.tree.exitsMissing }
-    const held = { objects: this.records, events: { table: this.events, from: 0, to: this.events.size }, calls: { table: this.tree.table, from: 0, to: this.tree.table.size } }
+    const held = {
+      objects: this.records,
+      events: { table: this.events, from: 0, to: this.events.size },
+      calls: { table: this.tree.table, from: 0, to: this.tree.table.size },
+      functions: { table: this.functions, from: 0, to: this.functions.size },
+    }
     return new Trace(this.source, this.header, held, roots, this.loss, this.problems, gaps)
   }
 }

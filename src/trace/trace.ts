@@ -3,6 +3,7 @@ import { sameFunction } from './calls.js'
 import { globRegExp } from './glob.js'
 import type { CallTable } from './calltree.js'
 import type { EventTable } from './events.js'
+import type { FunctionTable } from './functions.js'
 import type { CallRecord, EventRecord, MarkerRecord, ParseProblem, RecordKind, Stack, TraceRecord } from './records.js'
 
 /** What the header and the text itself say about events that did not make it into the trace. */
@@ -42,25 +43,28 @@ export interface TraceHeader {
   entriesRead: number
 }
 
-/** Rows `from` to `to` of a column table (events or calls), in file order. */
-export interface Rows<T extends EventTable | CallTable> {
+type Table = EventTable | CallTable | FunctionTable
+
+/** Rows `from` to `to` of a column table (events, calls or function tracer lines), in file order. */
+export interface Rows<T extends Table> {
   table: T
   from: number
   to: number
 }
 
-/** The records a Trace holds: events and function_graph calls as rows of their tables, the rest as objects. */
+/** The records a Trace holds: events, function_graph calls and function tracer lines as rows of their tables, the rest as objects. */
 export interface TraceRecords {
-  /** Records that are neither events nor calls, in file order. */
+  /** Records that are in no table, in file order. */
   objects: TraceRecord[]
   events?: Rows<EventTable>
   calls?: Rows<CallTable>
+  functions?: Rows<FunctionTable>
 }
 
-const count = (rows: Rows<EventTable | CallTable> | undefined): number => (rows === undefined ? 0 : rows.to - rows.from)
+const count = (rows: Rows<Table> | undefined): number => (rows === undefined ? 0 : rows.to - rows.from)
 
 /** The rows whose lines lie in [first, last), from `rows`; `last` may be Infinity. */
-function rowsWithin<T extends EventTable | CallTable>(rows: Rows<T> | undefined, first: number, last: number): Rows<T> | undefined {
+function rowsWithin<T extends Table>(rows: Rows<T> | undefined, first: number, last: number): Rows<T> | undefined {
   if (rows === undefined) return undefined
   const { table, from, to } = rows
   return { table, from: table.rowAtLine(first, from, to), to: last === Infinity ? to : table.rowAtLine(last, from, to) }
@@ -93,27 +97,11 @@ export class Trace {
     this.#held = held
   }
 
-  /** Every record, in file order: the events', the calls' and the other records merged by line. */
+  /** Every record, in file order: the tables' rows and the other records merged by line. */
   get records(): TraceRecord[] {
     if (this.#records === undefined) {
-      const { objects, events, calls } = this.#held
-      const n = objects.length + count(events) + count(calls)
-      if (n === objects.length) this.#records = objects
-      else {
-        const out: TraceRecord[] = new Array(n)
-        let e = events?.from ?? 0
-        let c = calls?.from ?? 0
-        let o = 0
-        for (let k = 0; k < n; k++) {
-          const eLine = events !== undefined && e < events.to ? events.table.line[e] : Infinity
-          const cLine = calls !== undefined && c < calls.to ? calls.table.line[c] : Infinity
-          const oLine = o < objects.length ? objects[o].line : Infinity
-          if (eLine < cLine && eLine < oLine) out[k] = events!.table.view(e++)
-          else if (cLine < oLine) out[k] = calls!.table.view(c++)
-          else out[k] = objects[o++]
-        }
-        this.#records = out
-      }
+      const { objects, events, calls, functions } = this.#held
+      this.#records = count(events) + count(calls) + count(functions) === 0 ? objects : merged(objects, [events, calls, functions])
     }
     return this.#records
   }
@@ -137,9 +125,10 @@ export class Trace {
     return this.lost === 0 && this.loss.droppedBlocks === 0 && !this.loss.cutShort
   }
 
-  /** How many records (events, calls, others) the trace holds, without making them. */
+  /** How many records (events, calls, function tracer lines, others) the trace holds, without making them. */
   get recordCount(): number {
-    return this.#held.objects.length + count(this.#held.events) + count(this.#held.calls)
+    const h = this.#held
+    return h.objects.length + count(h.events) + count(h.calls) + count(h.functions)
   }
 
   ofKind<K extends RecordKind>(kind: K): Extract<TraceRecord, { kind: K }>[] {
@@ -150,17 +139,22 @@ export class Trace {
       if (calls !== undefined) for (let i = calls.from; i < calls.to; i++) out.push(calls.table.view(i))
       return out as Extract<TraceRecord, { kind: K }>[]
     }
-    return this.#held.objects.filter((r) => r.kind === kind) as Extract<TraceRecord, { kind: K }>[]
+    const objects = this.#held.objects.filter((r) => r.kind === kind)
+    if (kind === 'function') return merged(objects, [this.#held.functions]) as Extract<TraceRecord, { kind: K }>[]
+    return objects as Extract<TraceRecord, { kind: K }>[]
   }
 
   /** Records that carry a kernel stack, in file order. */
   withStacks(): TraceRecord[] {
-    const { objects, events } = this.#held
+    const { objects, events, functions } = this.#held
     const stacked = objects.filter((r) => (r as { stack?: Stack }).stack !== undefined)
-    if (events === undefined || events.table.stacks.size === 0) return stacked
-    const { table, from, to } = events
-    const rows = [...table.stacks.keys()].filter((row) => row >= from && row < to).map((row) => table.view(row))
-    return [...stacked, ...rows].sort((a, b) => a.line - b.line)
+    const rows: TraceRecord[] = []
+    for (const held of [events, functions]) {
+      if (held === undefined || held.table.stacks.size === 0) continue
+      const { table, from, to } = held
+      for (const row of table.stacks.keys()) if (row >= from && row < to) rows.push(table.view(row))
+    }
+    return rows.length === 0 ? stacked : [...stacked, ...rows].sort((a, b) => a.line - b.line)
   }
 
   /** Every function_graph call of `name`, at any depth. */
@@ -225,7 +219,7 @@ export class Trace {
    * @example expect(trace.between('step: open', 'step: done')).toHaveEvent('syscalls:sys_enter_openat')
    */
   between(startText: string, endText?: string): Trace {
-    const { objects, events, calls } = this.#held
+    const { objects, events, calls, functions } = this.#held
     const markers = objects.filter((r): r is MarkerRecord => r.kind === 'marker')
     const start = markers.find((r) => r.text === startText)
     if (start === undefined) throw new TypeError(`trace.between(): no trace_marker write "${startText}" in ${this.source}; markers seen: ${JSON.stringify(markers.map((r) => r.text).slice(0, 5))}`)
@@ -233,7 +227,7 @@ export class Trace {
     if (endText !== undefined && end === undefined) throw new TypeError(`trace.between(): no trace_marker write "${endText}" after "${startText}" in ${this.source}`)
     const last = end?.line ?? Infinity
     const inside = (r: { line: number }): boolean => r.line > start.line && r.line < last
-    const held = { objects: objects.filter(inside), events: rowsWithin(events, start.line + 1, last), calls: rowsWithin(calls, start.line + 1, last) }
+    const held = { objects: objects.filter(inside), events: rowsWithin(events, start.line + 1, last), calls: rowsWithin(calls, start.line + 1, last), functions: rowsWithin(functions, start.line + 1, last) }
     const part = new Trace(this.source, this.header, held, this.roots.filter(inside), this.loss, this.problems, this.graphGaps)
     part.kernel = this.kernel
     part.state = this.state
@@ -246,9 +240,33 @@ export class Trace {
     this.callsOf('')
     for (const k of this.#callsByName!.keys()) if (k) out.add(k)
     for (const r of this.#held.objects) if (r.kind === 'function') out.add(r.func)
+    const functions = this.#held.functions
+    if (functions !== undefined) for (let i = functions.from; i < functions.to; i++) out.add(functions.table.strings[functions.table.func[i]])
     for (const name of this.eventNames().keys()) out.add(name)
     return out
   }
+}
+
+/** Objects (in file order) and the tables' rows, merged by line into records. */
+function merged(objects: readonly TraceRecord[], tables: (Rows<Table> | undefined)[]): TraceRecord[] {
+  const held = tables.filter((t): t is Rows<Table> => t !== undefined && t.to > t.from)
+  const next = held.map((t) => t.from)
+  const n = objects.length + held.reduce((a, t) => a + t.to - t.from, 0)
+  const out: TraceRecord[] = new Array(n)
+  let o = 0
+  for (let k = 0; k < n; k++) {
+    let best = -1
+    let bestLine = o < objects.length ? objects[o].line : Infinity
+    for (let t = 0; t < held.length; t++) {
+      const line = next[t] < held[t].to ? held[t].table.line[next[t]] : Infinity
+      if (line < bestLine) {
+        best = t
+        bestLine = line
+      }
+    }
+    out[k] = best === -1 ? objects[o++] : held[best].table.view(next[best]++)
+  }
+  return out
 }
 
 /** `sched_switch` matches `sched:sched_switch`; `*` and `?` are globs. */
