@@ -14,7 +14,7 @@ declare function intern(kind: i32, from: usize, to: usize): i32
 declare function layoutOf(keys: usize, count: i32): i32
 
 import {
-  COL_AT, COL_BODY_FROM, COL_BODY_TO, COL_CPU, COL_FLAGS, COL_KEYS, COL_KINDS, COL_LAST_ROW, COL_LAYOUT, COL_LINE, COL_NAME, COL_PID, COL_POOL, COL_SITE, COL_TASK, COL_TGID, COL_TS,
+  COL_AT, COL_BODY_FROM, COL_BODY_TO, COL_CPU, COL_FLAGS, COL_KEYS, COL_KINDS, COL_LAYOUT, COL_LINE, COL_NAME, COL_PID, COL_POOL, COL_SITE, COL_TASK, COL_TGID, COL_TS,
   GRAPH_FLOATS, GRAPH_INTS, NAME_ENTER, NAME_EXIT, NAME_PLAIN, NAME_SITE, NAME_TASK, OP_ENTRY, OP_EXIT, OP_LEAF, POOL_SPAN, POOL_VALUE,
 } from '../src/parse/layout'
 
@@ -28,7 +28,6 @@ const SITE: i32 = NAME_SITE
 export const ROWS: i32 = 8192
 export const MAX_KEYS: i32 = 16
 const POOL: i32 = ROWS * MAX_KEYS
-export const MAX_CPUS: i32 = 4096
 const NAME_SLOTS: i32 = 1 << 16
 const NAME_BYTES: i32 = 1 << 20
 const LAYOUT_SLOTS: i32 = 1 << 12
@@ -51,9 +50,6 @@ let cSite: usize = 0
 let pool: usize = 0
 /** Per pool place, what it holds: a number or a span of the chunk (POOL_VALUE, POOL_SPAN). */
 let kinds: usize = 0
-/** Per CPU, the last row scanned on it (global row number), -1 for none. */
-let lastRow: usize = 0
-let maxCpu: i32 = -1
 // Interned names: slots of (hash, offset of the bytes, length, kind, id, last layout slot + 1).
 let names: usize = 0
 let nameBytes: usize = 0
@@ -98,14 +94,13 @@ export function init(capacity: i32): void {
   cSite = heap.alloc(ROWS * 4)
   pool = heap.alloc(<usize>POOL * 8)
   kinds = heap.alloc(<usize>POOL)
-  lastRow = heap.alloc(MAX_CPUS * 4)
-  for (let i = 0; i < MAX_CPUS; i++) store<i32>(lastRow + (<usize>i << 2), -1)
   names = heap.alloc(<usize>NAME_SLOTS * 24)
   memory.fill(names, 0, <usize>NAME_SLOTS * 24)
   nameBytes = heap.alloc(NAME_BYTES)
   layouts = heap.alloc(<usize>LAYOUT_SLOTS * 16)
   memory.fill(layouts, 0, <usize>LAYOUT_SLOTS * 16)
   keys = heap.alloc(<usize>MAX_KEYS * 8)
+  stackBuf = heap.alloc(<usize>STACK_INTS * 4)
   initGraph()
   full = heap.alloc(24)
   memory.fill(full, 0, 24)
@@ -127,7 +122,6 @@ export function column(k: i32): usize {
     case COL_LAYOUT: return cLayout
     case COL_AT: return cAt
     case COL_POOL: return pool
-    case COL_LAST_ROW: return lastRow
     case COL_KEYS: return keys
     case COL_TGID: return cTgid
     case COL_SITE: return cSite
@@ -137,7 +131,6 @@ export function column(k: i32): usize {
 }
 export function stoppedAt(): i32 { return stopAt }
 export function poolSize(): i32 { return poolUsed }
-export function cpus(): i32 { return maxCpu + 1 }
 
 @inline function at(i: usize): i32 { return <i32>load<u8>(input + i) }
 @inline function isDigit(c: i32): bool { return c >= 48 && c <= 57 }
@@ -705,34 +698,171 @@ function bodyAt(body: usize, e: usize, place: i32, retLayout: i32): bool {
   return bLayout >= 0
 }
 
+@inline function isLowerHex(c: i32): bool { return isDigit(c) || (c >= 97 && c <= 102) }
+
+/** Where a run of lowercase hex digits from i (before `to`) ends. */
+function hexRun(i: usize, to: usize): usize {
+  while (i < to && isLowerHex(at(i))) i++
+  return i
+}
+
+/**
+ * What follows a function's name in [from, to): sym-offset's `+0x4/0xa0`, sym-addr's
+ * ` <ffff..>`, both or neither (function.ts decoration). Where the offset ends (`from`
+ * for none), or -1 for anything else.
+ */
+function decorationEnd(from: usize, to: usize): isize {
+  let i = from
+  if (i < to && at(i) == 43) {
+    if (i + 3 > to || at(i + 1) != 48 || at(i + 2) != 120) return -1
+    let j = hexRun(i + 3, to)
+    if (j == i + 3 || j + 3 > to || at(j) != 47 || at(j + 1) != 48 || at(j + 2) != 120) return -1
+    i = hexRun(j + 3, to)
+    if (i == j + 3) return -1
+  }
+  const offsetEnd = i
+  if (i == to) return <isize>offsetEnd
+  if (i + 2 > to || at(i) != 32 || at(i + 1) != 60) return -1
+  const j = hexRun(i + 2, to)
+  if (j == i + 2 || j + 1 != to || at(j) != 62) return -1
+  return <isize>offsetEnd
+}
+
+/** Where a name from i ends: at a space, a `+` (sym-offset) or `to` (function.ts nameEnd). */
+function nameEnd(i: usize, to: usize): usize {
+  while (i < to && at(i) != 32 && at(i) != 43) i++
+  return i
+}
+
+/**
+ * A function tracer body input[body, e), `func <-parent` with sym-offset or sym-addr, as
+ * function.ts reads it (isFunctionLine, functionShapeAt): the function's id in bName,
+ * its parent's in bLayout, their offsets' in bFrom and bTo (-1: none). False for a line
+ * JavaScript reads (an event, func-no-repeats' count, no parent).
+ */
+function functionAt(body: usize, e: usize): bool {
+  let arrow: usize = 0
+  for (let i = body; i + 1 < e; i++) {
+    const c = at(i)
+    if (c == 58 && at(i + 1) == 32) return false
+    if (arrow == 0 && c == 32 && at(i + 1) == 60 && i + 2 < e && at(i + 2) == 45) arrow = i
+  }
+  if (arrow == 0 || at(e - 1) == 41) return false
+  const funcEnd = nameEnd(body, arrow)
+  if (funcEnd == body) return false
+  const offset = funcEnd == arrow ? <isize>funcEnd : decorationEnd(funcEnd, arrow)
+  if (offset < 0) return false
+  const parent = arrow + 3
+  const parentEnd = nameEnd(parent, e)
+  if (parentEnd == parent) return false
+  const parentOffset = parentEnd == e ? <isize>parentEnd : decorationEnd(parentEnd, e)
+  if (parentOffset < 0) return false
+  bName = nameId(TASK, body, funcEnd)
+  bLayout = nameId(TASK, parent, parentEnd)
+  bFrom = <usize>(<usize>offset > funcEnd ? nameId(TASK, funcEnd, <usize>offset) : -1)
+  bTo = <usize>(<usize>parentOffset > parentEnd ? nameId(TASK, parentEnd, <usize>parentOffset) : -1)
+  bSite = -1
+  bCount = 0
+  return bName >= 0 && bLayout >= 0 && <i32>bFrom >= -1 && <i32>bTo >= -1
+}
+
+// Stack blocks read with their owner: per block, i32s (row, user (1) or kernel (0), frame
+// count, the frames' name ids), STACK_INTS in all at once.
+const STACK_INTS: i32 = 1 << 16
+let stackBuf: usize = 0
+let stackUsed: i32 = 0
+/** Lines the last scan read (rows, stack lines and frames), and its stack lines (entries of their own). */
+let linesRead: i32 = 0
+let stackLines: i32 = 0
+export function stacks(): usize { return stackBuf }
+export function stacksSize(): i32 { return stackUsed }
+export function lines(): i32 { return linesRead }
+export function stackEntries(): i32 { return stackLines }
+
+@inline function isTrimmed(c: i32): bool { return c == 32 || (c >= 9 && c <= 13) }
+
+/**
+ * The stack block at p, when it belongs to `row`, the line just read on CPU `cpu`: a
+ * `<stack trace>` or `<user stack trace>` line of that CPU and then ` => frame` lines,
+ * each frame trimmed as the parser trims it. Where the line after the block starts, or
+ * 0 to leave the block to JavaScript: another CPU's, an excluded pid's, one that reaches
+ * the end of the input (the next text may go on with it), or one with an odd line in it
+ * or after it (an empty line does not end a block).
+ */
+function stackBlock(p: usize, end: usize, cpu: i32, row: i32, excludePid: i32, launcherPid: i32): usize {
+  let e = p
+  while (e < end && at(e) != 10) e++
+  if (e >= end || e - p < 20 || !startsWith(e - 6, e, 'trace>')) return 0
+  if (at(e - 1) == 13 || at(p) == 35 || !prefixAt(p, e) || pTask < 0 || pCpu != cpu || pPid == excludePid || pPid == launcherPid) return 0
+  const body = pBody
+  let user = 0
+  if (e - body == 18 && startsWith(body, e, '<user stack trace>')) user = 1
+  else if (!(e - body == 13 && startsWith(body, e, '<stack trace>'))) return 0
+  const head = stackUsed
+  if (head + 3 > STACK_INTS) return 0
+  let count = 0
+  let q = e + 1
+  while (true) {
+    let nl = q
+    while (nl < end && at(nl) != 10) nl++
+    if (nl >= end) return 0
+    if (!(nl - q >= 4 && at(q) == 32 && at(q + 1) == 61 && at(q + 2) == 62 && at(q + 3) == 32)) {
+      // The line after the block: the next one's, unless it is empty (the block would go on) or a carriage return's.
+      if (nl == q || at(nl - 1) == 13) return 0
+      break
+    }
+    let from = q + 4
+    let to = nl
+    if (at(to - 1) == 13) return 0
+    while (from < to && isTrimmed(at(from))) from++
+    while (to > from && isTrimmed(at(to - 1))) to--
+    const id = nameId(TASK, from, to)
+    if (id < 0 || head + 3 + count >= STACK_INTS) return 0
+    store<i32>(stackBuf + (<usize>(head + 3 + count) << 2), id)
+    count++
+    q = nl + 1
+  }
+  store<i32>(stackBuf + (<usize>head << 2), row)
+  store<i32>(stackBuf + (<usize>head << 2), user, 4)
+  store<i32>(stackBuf + (<usize>head << 2), count, 8)
+  stackUsed = head + 3 + count
+  linesRead += 1 + count
+  stackLines++
+  return q
+}
+
 /**
  * Reads lines from input[from, to) (whole lines, each ending in \n) until one it leaves
  * to JavaScript, or the columns are full: events with the common prefix in any of its
  * forms (default, record-tgid, irq-info off, trace-cmd report's), whose body is a
  * syscall's, trace-cmd's syscall text, or key=value fields (tracepoints, probes). Rows
- * get the global numbers rowBase.., lines firstLine.., pool places poolBase..; exits take
+ * get the lines firstLine.., pool places poolBase..; exits take
  * the layout retLayout (`ret`); lines of the pids `excludePid` and `launcherPid` are
  * JavaScript's (it drops them). With `traceCmd`, a line not starting with a space may
- * carry an instance's name: JavaScript's. Returns the rows read; stoppedAt() is where
+ * carry an instance's name: JavaScript's. With `functions`, the bodies read are the
+ * function tracer's instead (functionAt: a row's name is the function, its layout the
+ * parent, bodyFrom and bodyTo the offsets). Returns the rows read; stoppedAt() is where
  * reading stopped (a line's start).
  */
-export function scan(from: i32, to: i32, firstLine: i32, rowBase: i32, poolBase: i32, excludePid: i32, launcherPid: i32, retLayout: i32, traceCmd: bool): i32 {
+export function scan(from: i32, to: i32, firstLine: i32, poolBase: i32, excludePid: i32, launcherPid: i32, retLayout: i32, traceCmd: bool, functions: bool): i32 {
   let rows = 0
   let used = 0
   let p = <usize>from
   const end = <usize>to
-  let lineNo = firstLine
+  linesRead = 0
+  stackLines = 0
+  stackUsed = 0
   while (p < end && rows < ROWS && used + MAX_KEYS <= POOL) {
     const line = p
     let nl = line
     while (nl < end && at(nl) != 10) nl++
     const e = nl
     if (e - line < 20 || at(e - 1) == 13 || at(line) == 35 || (traceCmd && at(line) != 32)) break
-    if (!prefixAt(line, e) || pTask < 0 || pCpu >= MAX_CPUS) break
+    if (!prefixAt(line, e) || pTask < 0) break
     if (pPid == excludePid || pPid == launcherPid) break
-    if (!bodyAt(pBody, e, used, retLayout)) break
+    if (functions ? !functionAt(pBody, e) : !bodyAt(pBody, e, used, retLayout)) break
     const row = rows
-    store<i32>(cLine + (<usize>row << 2), lineNo)
+    store<i32>(cLine + (<usize>row << 2), firstLine + linesRead)
     store<i32>(cCpu + (<usize>row << 2), pCpu)
     store<i32>(cPid + (<usize>row << 2), pPid)
     store<i32>(cTgid + (<usize>row << 2), pTgid)
@@ -745,12 +875,14 @@ export function scan(from: i32, to: i32, firstLine: i32, rowBase: i32, poolBase:
     store<i32>(cLayout + (<usize>row << 2), bLayout)
     store<i32>(cSite + (<usize>row << 2), bSite)
     store<i32>(cAt + (<usize>row << 2), poolBase + used)
-    store<i32>(lastRow + (<usize>pCpu << 2), rowBase + row)
-    if (pCpu > maxCpu) maxCpu = pCpu
     used += bCount
     rows++
-    lineNo++
+    linesRead++
     p = nl + 1
+    if (p < end) {
+      const next = stackBlock(p, end, pCpu, row, excludePid, launcherPid)
+      if (next != 0) p = next
+    }
   }
   stopAt = <i32>p
   poolUsed = used

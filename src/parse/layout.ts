@@ -17,7 +17,6 @@ export const COL_BODY_TO = 8
 export const COL_LAYOUT = 9
 export const COL_AT = 10
 export const COL_POOL = 11
-export const COL_LAST_ROW = 12
 export const COL_KEYS = 13
 export const COL_TGID = 14
 export const COL_SITE = 15

@@ -142,12 +142,19 @@ export class TraceParser {
     }
     sc.load(bytes)
     const leftover = (pos: number) => lineAt(bytes, pos, (s, from, to) => this.line(s, from, to))
-    // An open stack block is the parser's: its frames, and the line that ends it.
-    const free = () => this.stackFrames === undefined
+    // An open stack block is the parser's: its frames, and the empty lines in it. The
+    // line after it ends it, as line() would, and goes to the scanner (else every block
+    // the parser read would hand it the next record, and that record's block, and so on).
+    const free = (pos: number): boolean => {
+      if (this.stackFrames === undefined) return true
+      if (bytes[pos] === 10 || (bytes[pos] === 32 && bytes[pos + 1] === 61 && bytes[pos + 2] === 62 && bytes[pos + 3] === 32)) return false
+      this.closeStack()
+      return true
+    }
     let stopped: number
     if (graph) {
       stopped = drive(sc, bytes, {
-        scan: (pos) => (free() ? sc.scanGraph(pos, bytes.length, this.lineNo + 1, sc.graphOps) : 0),
+        scan: (pos) => (free(pos) ? sc.scanGraph(pos, bytes.length, this.lineNo + 1, sc.graphOps) : 0),
         take: (ops) => {
           this.scanned += ops
           this.takeGraphOps(sc.graphInts, sc.graphFloats, ops, (id) => id)
@@ -157,19 +164,39 @@ export class TraceParser {
       })
     } else {
       const t = this.events
+      const f = this.functions
       let chunk = -1
       let rowBase = 0
+      // The function tracer's lines go to their own table; which tracer it is, the header says (read on the way).
+      let functions = false
       stopped = drive(sc, bytes, {
-        scan: (pos) => (free() ? sc.scan(pos, bytes.length, this.lineNo + 1, (rowBase = t.size), t.used, [this.excludePid ?? -1, this.launcherPid ?? -1], this.rows.retLayout, this.header.traceCmd) : 0),
+        scan: (pos) => {
+          if (!free(pos)) return 0
+          const drop = [this.excludePid ?? -1, this.launcherPid ?? -1] as const
+          functions = this.header.tracer === 'function'
+          rowBase = functions ? f.size : t.size
+          if (functions) return sc.scanFunctions(pos, bytes.length, this.lineNo + 1, drop, this.header.traceCmd)
+          return sc.scan(pos, bytes.length, this.lineNo + 1, t.used, drop, this.rows.retLayout, this.header.traceCmd)
+        },
         take: (rows) => {
           // A line read here ends a marker: the next odd line is no continuation of it.
           this.markerOpen = undefined
-          this.scanned += rows
-          if (chunk === -1) chunk = t.chunks.push(bytes) - 1
-          t.appendRows(sc, rows, sc.poolUsed, chunk)
-          this.lineNo += rows
-          this.entries += rows
-          for (let cpu = 0; cpu < sc.cpus; cpu++) if (sc.lastRow[cpu] >= rowBase) this.lastByCpu[cpu] = sc.lastRow[cpu]
+          this.scanned += sc.linesRead
+          this.lineNo += sc.linesRead
+          this.entries += rows + sc.stackEntries
+          const table = functions ? f : t
+          if (functions) f.appendRows(sc.functions, rows)
+          else {
+            if (chunk === -1) chunk = t.chunks.push(bytes) - 1
+            t.appendRows(sc, rows, sc.poolUsed, chunk)
+          }
+          for (let r = 0; r < rows; r++) this.lastByCpu[sc.cpu[r]] = functions ? ~(rowBase + r) : rowBase + r
+          const names = this.names.list
+          sc.eachStack((row, user, ids) => {
+            const frames: string[] = new Array(ids.length)
+            for (let k = 0; k < ids.length; k++) frames[k] = names[ids[k]]
+            ;(user ? table.userStacks : table.stacks).set(rowBase + row, frames)
+          })
         },
         leftover,
         // A text the scanner keeps leaving to the parser (tracepoints, not syscalls), or
@@ -191,10 +218,10 @@ export class TraceParser {
     eachLine(s, (text, from, to) => this.line(text, from, to))
   }
 
-  /** Lines the scanner may read: no latency-format text, no function tracers. */
+  /** Lines the scanner may read: no latency-format text; function_graph has its own scanner. */
   private fastLines(): boolean {
     const h = this.header
-    return !h.latencyFormat && h.tracer !== 'function_graph' && h.tracer !== 'function'
+    return !h.latencyFormat && h.tracer !== 'function_graph'
   }
 
   /** The line `s[from, to)`: function_graph lines are parsed where they stand, uncut. */

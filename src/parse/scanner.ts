@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import type { FunctionColumns } from '../trace/functions.js'
 import * as L from './layout.js'
 
 /**
@@ -16,18 +17,20 @@ interface Exports {
   memory: WebAssembly.Memory
   ROWS: WebAssembly.Global
   MAX_KEYS: WebAssembly.Global
-  MAX_CPUS: WebAssembly.Global
   init(capacity: number): void
   inputAt(): number
   column(k: number): number
   stoppedAt(): number
   poolSize(): number
-  cpus(): number
-  scan(from: number, to: number, firstLine: number, rowBase: number, poolBase: number, excludePid: number, launcherPid: number, retLayout: number, traceCmd: boolean): number
+  scan(from: number, to: number, firstLine: number, poolBase: number, excludePid: number, launcherPid: number, retLayout: number, traceCmd: boolean, functions: boolean): number
   graphOps(): number
   graphInts(): number
   graphFloats(): number
   scanGraph(from: number, to: number, firstLine: number, max: number): number
+  stacks(): number
+  stacksSize(): number
+  lines(): number
+  stackEntries(): number
 }
 
 /** What the scanner asks of its parser: ids for names and key lists it meets first. */
@@ -82,12 +85,12 @@ export class Scanner {
   readonly pool: Float64Array
   /** Per pool place: a number (POOL_VALUE) or a span of the chunk (POOL_SPAN). */
   readonly kinds: Uint8Array
-  readonly lastRow: Int32Array
   /** function_graph ops, as graph-reader packs them: INTS int32 and FLOATS float64 each. */
   readonly graphOps: number
   readonly graphInts: Int32Array
   readonly graphFloats: Float64Array
   readonly #x: Exports
+  readonly #stacks: Int32Array
   readonly #input: Buffer
   readonly #keys: Int32Array
 
@@ -136,12 +139,12 @@ export class Scanner {
     const keys = x.MAX_KEYS.value as number
     this.pool = new Float64Array(buf, x.column(L.COL_POOL), this.rows * keys)
     this.kinds = new Uint8Array(buf, x.column(L.COL_KINDS), this.rows * keys)
-    this.lastRow = ints(L.COL_LAST_ROW, x.MAX_CPUS.value as number)
     this.#keys = ints(L.COL_KEYS, 2 * keys)
     this.graphOps = x.graphOps()
     this.graphInts = new Int32Array(buf, x.graphInts(), this.graphOps * L.GRAPH_INTS)
     this.graphFloats = new Float64Array(buf, x.graphFloats(), this.graphOps * L.GRAPH_FLOATS)
     this.#input = Buffer.from(buf, x.inputAt(), CAPACITY)
+    this.#stacks = new Int32Array(buf, x.stacks(), 1 << 16)
   }
 
   /** Bytes the input holds at once. */
@@ -156,12 +159,24 @@ export class Scanner {
 
   /**
    * Reads events from `from` until a line it leaves to the parser or the columns are
-   * full. Returns the rows read (their numbers start at rowBase, their lines at
-   * firstLine). Lines of the pids `drop` are the parser's; `traceCmd`: the text is
+   * full. Returns the rows read (their lines start at firstLine). Lines of the pids `drop` are the parser's; `traceCmd`: the text is
    * trace-cmd report's.
    */
-  scan(from: number, to: number, firstLine: number, rowBase: number, poolBase: number, drop: readonly [number, number], retLayout: number, traceCmd: boolean): number {
-    return this.#x.scan(from, to, firstLine, rowBase, poolBase, drop[0], drop[1], retLayout, traceCmd)
+  scan(from: number, to: number, firstLine: number, poolBase: number, drop: readonly [number, number], retLayout: number, traceCmd: boolean): number {
+    return this.#x.scan(from, to, firstLine, poolBase, drop[0], drop[1], retLayout, traceCmd, false)
+  }
+
+  /**
+   * The same for the function tracer's lines (`func <-parent`), whose rows are read as
+   * `functions`: the function, its parent and their sym-offsets' ids.
+   */
+  scanFunctions(from: number, to: number, firstLine: number, drop: readonly [number, number], traceCmd: boolean): number {
+    return this.#x.scan(from, to, firstLine, 0, drop[0], drop[1], -1, traceCmd, true)
+  }
+
+  /** The rows scanFunctions read, as the function table's columns. */
+  get functions(): FunctionColumns {
+    return { line: this.line, cpu: this.cpu, pid: this.pid, tgid: this.tgid, task: this.task, flags: this.flags, ts: this.ts, func: this.name, parent: this.layout, offset: this.bodyFrom, parentOffset: this.bodyTo }
   }
 
   /**
@@ -172,16 +187,29 @@ export class Scanner {
     return this.#x.scanGraph(from, to, firstLine, max)
   }
 
+  /** Lines the last scan read: its rows', and the stack blocks' it read with them. */
+  get linesRead(): number {
+    return this.#x.lines()
+  }
+
+  /** Stack lines (`<stack trace>`) the last scan read: entries of the buffer, as rows are. */
+  get stackEntries(): number {
+    return this.#x.stackEntries()
+  }
+
+  /** The stack blocks the last scan read: `each(row, user, frames)`, frames as name ids, row counted from the scan's first. */
+  eachStack(each: (row: number, user: boolean, frames: Int32Array) => void): void {
+    const n = this.#x.stacksSize()
+    const b = this.#stacks
+    for (let i = 0; i < n; i += 3 + b[i + 2]) each(b[i], b[i + 1] === 1, b.subarray(i + 3, i + 3 + b[i + 2]))
+  }
+
   /** Where the last scan stopped: the start of the line it did not read. */
   get stoppedAt(): number {
     return this.#x.stoppedAt()
   }
   get poolUsed(): number {
     return this.#x.poolSize()
-  }
-  /** One past the highest CPU number scanned so far. */
-  get cpus(): number {
-    return this.#x.cpus()
   }
 }
 

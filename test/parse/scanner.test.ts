@@ -282,3 +282,37 @@ test('trace-cmd report text and kspec scheduling: the scanner reads them as the 
   expect(kspec.eventsNamed('sched_switch').length).toBe(20)
   expect(kspec.eventsNamed('sched_waking').length).toBe(30)
 })
+
+test('function tracer lines: the scanner reads them into the function table as the parser does, or leaves them', async () => {
+  const fn = (body: string, k: number, tgid = false) => (tgid ? `              sh-300     (    300) [001] d..2.     5.${String(k).padStart(6, '0')}: ${body}` : LINE('sh', 300 + (k % 3), `00${k % 2}`, k % 5 ? '.....' : 'd..2.', `5.${String(k).padStart(6, '0')}`, body))
+  const bodies = [
+    'vfs_read <-ksys_read',
+    'vfs_read+0x4/0x1b0 <ffffffff81300000> <-ksys_read+0x6e/0x100 <ffffffff81001234>',
+    'vfs_read+0x4/0x1b0 <-ksys_read+0x6e/0x100',
+    'vfs_read <ffffffff81300000> <-ksys_read <ffffffff81001234>',
+    'vfs_read+0x4/0X1b0 <-ksys_read',
+    'vfs_read+0x4 <-ksys_read',
+    'vfs_read <-ksys_read (repeats: 3 delta: -3)',
+    'vfs_read <-ksys_read (repeats: 3)',
+    'vfs_read',
+    'vfs_read <-',
+    'my fn <-x',
+    'syscall_trace_enter.constprop.0 <-do_syscall_64',
+    'sched_switch: prev_comm=sh prev_pid=300 prev_prio=120 prev_state=S ==> next_comm=x next_pid=0 next_prio=120',
+    'tracing_mark_write: hi',
+  ]
+  const lines = ['# tracer: function', '#']
+  for (let k = 0; k < 30; k++) lines.push(fn('vfs_read <-ksys_read', k))
+  bodies.forEach((b, k) => lines.push(fn(b, 100 + k)))
+  lines.push(fn('kernel_clone <-__do_sys_clone', 200), fn('<stack trace>', 202), ' => kernel_clone+0xc0/0x41c', ' => __do_sys_clone', fn('do_exit <-x', 203, true), fn('do_exit <-x', 204) + '\r', fn('do_exit <-x', 205))
+  // Stack blocks: a user stack, an empty line inside a block, one on another CPU than its owner, one with no frames, one at the text's end.
+  lines.push(fn('a <-b', 210), fn('<user stack trace>', 210), ' =>  <00007f0000001000>', ' => 0x7f0000002000  ', fn('c <-d', 212), fn('<stack trace>', 212), ' => x', '', ' => y', fn('e <-f', 214), fn('<stack trace>', 215), ' => z', fn('g <-h', 216), fn('<stack trace>', 216))
+  lines.push(fn('i <-j', 218), fn('<stack trace>', 218), ' => last')
+  const text = Buffer.from(lines.join('\n') + '\n')
+  const trace = await same(text)
+  expect(scanned).toBeGreaterThanOrEqual(35)
+  for (const chunk of [97, 333]) await same(text, [], chunk)
+  const clone = trace.ofKind('function').find((r) => r.func === 'kernel_clone')!
+  expect(clone.stack).toEqual(['kernel_clone+0xc0/0x41c', '__do_sys_clone'])
+  expect(trace.ofKind('function').find((r) => r.line === 3 + 30 + 1)).toMatchObject({ func: 'vfs_read', offset: '+0x4/0x1b0', parent: 'ksys_read', parentOffset: '+0x6e/0x100' })
+})
