@@ -930,10 +930,16 @@ function decimal(from: usize, to: usize): f64 {
   return i == to ? v : NaN
 }
 
+/** Where scanGraph stops: before the line at p, `ops` read. */
+function stopGraph(p: usize, ops: i32): i32 {
+  stopAt = <i32>p
+  return ops
+}
+
 /**
  * Reads function_graph lines from input[from, to) (whole lines, each ending in \n) into
  * at most `max` ops: ` 1) + 16.064 us   |    f() {` (entry), `f();` (leaf), `}` (exit),
- * with or without a duration. Stops at any other line (comments, banners, irq marks,
+ * with or without a duration, or without the duration column (` 1)   f();`). Stops at any other line (comments, banners, irq marks,
  * other columns, a tail comment, a carriage return), which the reader's JavaScript
  * reads. Returns the ops written; stoppedAt() is where reading stopped.
  */
@@ -961,14 +967,24 @@ export function scanGraph(from: i32, to: i32, firstLine: i32, max: i32): i32 {
     }
     if (i == cpuFrom || i >= e || at(i) != 41) break
     i++
+    const afterCpu = i
     while (i < e && at(i) == 32) i++
     if (i >= e) break
     let c = at(i)
     let duration: f64 = NaN
-    if (c != 124) {
+    // Where the call text's column starts, and the spaces before its first level.
+    let text = i + 1
+    let pad = 2
+    const isMark = c == 43 || c == 33 || c == 35 || c == 42 || c == 64 || c == 36
+    if (c != 124 && !isDigit(c) && !(isMark && at(i + 1) == 32)) {
+      // funcgraph-duration off: ` 1) vfs_write() {`, the call one space after the CPU
+      // column, and no `|` in the line (else it is another column set: JavaScript's).
+      for (let k = i; k < e; k++) if (at(k) == 124) return stopGraph(p, ops)
+      text = afterCpu
+      pad = 1
+    } else if (c != 124) {
       // `+ 16.064 us  |` or `1.973 us  |`: a mark, then the duration.
       if (!isDigit(c)) {
-        if (!(c == 43 || c == 33 || c == 35 || c == 42 || c == 64 || c == 36) || at(i + 1) != 32) break
         i++
         while (i < e && at(i) == 32) i++
       }
@@ -982,13 +998,13 @@ export function scanGraph(from: i32, to: i32, firstLine: i32, max: i32): i32 {
       i = us + 3
       while (i < e && at(i) == 32) i++
       if (i >= e || at(i) != 124) break
+      text = i + 1
     }
-    // The call text after `|`, indented two spaces a level.
-    const text = i + 1
+    // The call text, indented two spaces a level.
     let start = text
     while (start < e && at(start) == 32) start++
     if (start >= e) break
-    let depth = <i32>(start - text) - 2
+    let depth = <i32>(start - text) - pad
     depth = depth > 0 ? depth >> 1 : 0
     c = at(start)
     let op = 0

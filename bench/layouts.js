@@ -58,3 +58,14 @@ export function generate(layout, bytes) {
   }
   return out.join('')
 }
+
+/**
+ * A function_graph capture with the duration column removed, as the kernel prints it with
+ * `funcgraph-duration` off (` 1) vfs_write() {`, the call one space after the CPU column,
+ * two spaces a level): the bench's row for that layout, converted from a real capture.
+ * Lines without a `|` column (banners, comments, irq marks) stay as they are.
+ */
+/** @param {string} text @returns {string} */
+export function withoutDuration(text) {
+  return text.replace(/^( *\d+\)) +(?:[+!#*@$] +)?(?:[\d.]+ us +)?\|  (.*)$/gm, '$1 $2')
+}

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { generate, LAYOUTS } from './layouts.js'
+import { generate, LAYOUTS, withoutDuration } from './layouts.js'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
 const BENCH = process.env.KSPEC_BENCH_DIR ?? join(here, '../../shared/traces/bench')
@@ -86,6 +86,14 @@ try {
     writeFileSync(file, generate(layout, layoutMB * 1e6))
     const r = measure(file, 'events', {}, undefined, 3)
     rmSync(file)
+    rows.push({ layout, mbs: r.bytes / 1e6 / (r.ms / 1000), rss: r.maxRssMB, records: r.records })
+  }
+  // And the real captures, whole: the events and function_graph ones above, and the
+  // function_graph one with its duration column removed (withoutDuration in layouts.js).
+  const noDuration = join(tmp, 'graph-no-duration.txt')
+  writeFileSync(noDuration, withoutDuration(readFileSync(graph, 'latin1')), 'latin1')
+  for (const [layout, file] of [['real: host events 412k', events], ['real: qemu function_graph 2.2M lines', graph], ['real, converted: the same, no duration', noDuration]]) {
+    const r = measure(file, 'events', {}, undefined, 3)
     rows.push({ layout, mbs: r.bytes / 1e6 / (r.ms / 1000), rss: r.maxRssMB, records: r.records })
   }
   const fastest = Math.max(...rows.map((r) => r.mbs))

@@ -204,6 +204,8 @@ export class TraceParser {
         stop: (misses) => misses === MISSES || (misses > 0 && !this.fastLines()),
       })
     }
+    // The header read on the way said function_graph: the rest goes to the graph scanner.
+    if (stopped < bytes.length && !graph && this.header.tracer === 'function_graph') return this.#bytes(bytes.subarray(stopped))
     if (stopped < bytes.length) this.#text(bytes.toString('latin1', stopped))
   }
 

@@ -316,3 +316,27 @@ test('function tracer lines: the scanner reads them into the function table as t
   expect(clone.stack).toEqual(['kernel_clone+0xc0/0x41c', '__do_sys_clone'])
   expect(trace.ofKind('function').find((r) => r.line === 3 + 30 + 1)).toMatchObject({ func: 'vfs_read', offset: '+0x4/0x1b0', parent: 'ksys_read', parentOffset: '+0x6e/0x100' })
 })
+
+test('function_graph without the duration column: the scanner reads it as the parser does, or leaves it', async () => {
+  const lines = ['# tracer: function_graph', '#', '# CPU  TASK/PID         DURATION                  FUNCTION CALLS', '#']
+  for (let k = 0; k < 20; k++) lines.push(' 1) vfs_write() {', ' 1)   rw_verify_area();', ' 1)   __fsnotify_parent() {', ' 1)     dget_parent();', ' 1)   }', ' 1) }')
+  lines.push(
+    ' 0) ==========>',
+    ' 0)   do_IRQ();',
+    ' 0) <==========',
+    ' 0) ls-99 => sh-100',
+    ' 1) } /* vfs_write */',
+    ' 1)   /* sched_switch: prev_comm=ls */',
+    ' 1) a | b() {',
+    ' 1)  odd();',
+    ' 1)      deep_leaf();',
+    ' 1) }   ',
+    ' 1) f()',
+    '12) g();',
+  )
+  const text = Buffer.from(lines.join('\n') + '\n')
+  const trace = await same(text)
+  expect(scanned).toBeGreaterThanOrEqual(120)
+  for (const chunk of [61, 256]) await same(text, [], chunk)
+  expect(trace.callsOf('dget_parent')[0].parent?.name).toBe('__fsnotify_parent')
+})
