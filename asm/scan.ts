@@ -930,18 +930,18 @@ function decimal(from: usize, to: usize): f64 {
   return i == to ? v : NaN
 }
 
-/** Where scanGraph stops: before the line at p, `ops` read. */
-function stopGraph(p: usize, ops: i32): i32 {
-  stopAt = <i32>p
-  return ops
+/** A duration's mark (`+` >10us, `!` >100us, `#` >1ms, `*` >10ms, `@` >100ms, `$` >1s) at i, followed by a space. */
+function isMarkAt(i: usize, e: usize): bool {
+  const c = at(i)
+  return (c == 43 || c == 33 || c == 35 || c == 42 || c == 64 || c == 36) && i + 1 < e && at(i + 1) == 32
 }
 
 /**
  * Reads function_graph lines from input[from, to) (whole lines, each ending in \n) into
  * at most `max` ops: ` 1) + 16.064 us   |    f() {` (entry), `f();` (leaf), `}` (exit),
- * with or without a duration, or without the duration column (` 1)   f();`). Stops at any other line (comments, banners, irq marks,
- * other columns, a tail comment, a carriage return), which the reader's JavaScript
- * reads. Returns the ops written; stoppedAt() is where reading stopped.
+ * with or without a duration, or without the duration column (` 1)   f();`), with the
+ * abstime and proc columns, `} /* f *\/` exits (funcgraph-tail). Stops at any other line
+ * (comments, banners, irq marks, a carriage return), which the reader's JavaScript reads. Returns the ops written; stoppedAt() is where reading stopped.
  */
 export function scanGraph(from: i32, to: i32, firstLine: i32, max: i32): i32 {
   let ops = 0
@@ -958,6 +958,21 @@ export function scanGraph(from: i32, to: i32, firstLine: i32, max: i32): i32 {
     while (e > line && at(e - 1) == 32) e--
     let i = line
     while (i < e && at(i) == 32) i++
+    // funcgraph-abstime: `  376.101459 |` before the CPU column.
+    let ts: f64 = NaN
+    let j = i
+    while (j < e && isDigit(at(j))) j++
+    if (j > i && j < e && at(j) == 46) {
+      let k = j + 1
+      while (k < e && isDigit(at(k))) k++
+      let bar = k
+      while (bar < e && at(bar) == 32) bar++
+      if (bar < e && at(bar) == 124) {
+        ts = decimal(i, k)
+        i = bar + 1
+        while (i < e && at(i) == 32) i++
+      }
+    }
     // ` 1) `: the CPU column (required here; other layouts go to JavaScript).
     const cpuFrom = i
     let cpu = 0
@@ -972,17 +987,33 @@ export function scanGraph(from: i32, to: i32, firstLine: i32, max: i32): i32 {
     if (i >= e) break
     let c = at(i)
     let duration: f64 = NaN
+    let proc = -1
     // Where the call text's column starts, and the spaces before its first level.
     let text = i + 1
     let pad = 2
-    const isMark = c == 43 || c == 33 || c == 35 || c == 42 || c == 64 || c == 36
-    if (c != 124 && !isDigit(c) && !(isMark && at(i + 1) == 32)) {
-      // funcgraph-duration off: ` 1) vfs_write() {`, the call one space after the CPU
-      // column, and no `|` in the line (else it is another column set: JavaScript's).
-      for (let k = i; k < e; k++) if (at(k) == 124) return stopGraph(p, ops)
-      text = afterCpu
-      pad = 1
-    } else if (c != 124) {
+    if (c != 124 && !isDigit(c) && !(isMarkAt(i, e))) {
+      let bar = i
+      while (bar < e && at(bar) != 124) bar++
+      if (bar == e) {
+        // funcgraph-duration off: ` 1) vfs_write() {`, the call one space after the CPU column.
+        text = afterCpu
+        pad = 1
+      } else {
+        // funcgraph-proc: `  ls-99    |`, centred; then the duration column, which must be there.
+        if (startsWith(i, e, '==========>') || startsWith(i, e, '<==========') || at(bar - 1) != 32) break
+        let procTo = bar - 1
+        while (procTo > i && isTrimmed(at(procTo - 1))) procTo--
+        proc = nameId(TASK, i, procTo)
+        if (proc < 0) break
+        i = bar + 1
+        while (i < e && at(i) == 32) i++
+        if (i >= e) break
+        c = at(i)
+        if (c != 124 && !isDigit(c) && !isMarkAt(i, e)) break
+        text = i + 1
+      }
+    }
+    if (pad == 2 && c != 124) {
       // `+ 16.064 us  |` or `1.973 us  |`: a mark, then the duration.
       if (!isDigit(c)) {
         i++
@@ -1010,11 +1041,18 @@ export function scanGraph(from: i32, to: i32, firstLine: i32, max: i32): i32 {
     let op = 0
     let name = -1
     if (c == 125) {
-      // `}` alone; `} /* f */` (funcgraph-tail) goes to JavaScript.
-      if (start + 1 != e) break
       op = OP_EXIT
-      if (emptyName < 0) emptyName = intern(TASK, start, start)
-      name = emptyName
+      if (start + 1 == e) {
+        if (emptyName < 0) emptyName = intern(TASK, start, start)
+        name = emptyName
+      } else {
+        // funcgraph-tail: `} /* f */`, or `} /* f = 0x0 */` with funcgraph-retval: the first word.
+        if (e < start + 8 || !startsWith(start + 1, e, ' /* ') || !startsWith(e - 3, e, ' */')) break
+        let word = start + 5
+        while (word < e - 3 && at(word) != 32) word++
+        name = nameId(TASK, start + 5, word)
+        if (name < 0) break
+      }
     } else {
       if (c == 47) break
       let call = start
@@ -1032,10 +1070,10 @@ export function scanGraph(from: i32, to: i32, firstLine: i32, max: i32): i32 {
     store<i32>(ints, cpu, 8)
     store<i32>(ints, depth, 12)
     store<i32>(ints, name, 16)
-    store<i32>(ints, -1, 20)
+    store<i32>(ints, proc, 20)
     const floats = gFloats + (<usize>ops * FLOATS << 3)
     store<f64>(floats, duration)
-    store<f64>(floats, NaN, 8)
+    store<f64>(floats, ts, 8)
     ops++
     lineNo++
     p = nl + 1

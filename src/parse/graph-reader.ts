@@ -92,6 +92,11 @@ if (parentPort) {
       take: (ops) => {
         batch.ints.set(scanner.graphInts.subarray(0, ops * INTS), batch.count * INTS)
         batch.floats.set(scanner.graphFloats.subarray(0, ops * FLOATS), batch.count * FLOATS)
+        // Procs come as name ids: the batch sends them as procs of its own.
+        for (let k = batch.count; k < batch.count + ops; k++) {
+          const proc = batch.ints[k * INTS + 5]
+          if (proc >= 0) batch.ints[k * INTS + 5] = id(names.list[proc], procIds, batch.procs)
+        }
         batch.count += ops
         lineNo += ops
         if (batch.count === size) next()

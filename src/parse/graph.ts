@@ -123,8 +123,12 @@ function callText(s: string, i: number, end: number, out: GraphLine, pad = 2): b
   const c = s.charCodeAt(start)
   if (c === 125 /* } */) {
     out.kind = 'exit'
-    // funcgraph-tail: `} /* name */`
-    out.text = s.startsWith(' /* ', start + 1) ? firstWord(s.slice(start + 5, s.lastIndexOf(' */', end))) : ''
+    // funcgraph-tail: `} /* name */` (an unclosed comment runs to the line's end; the
+    // search for its close stays inside the line, which may stand in a larger text).
+    if (s.startsWith(' /* ', start + 1)) {
+      const close = s.lastIndexOf(' */', end - 3)
+      out.text = firstWord(s.slice(start + 5, close >= start + 5 ? close : end))
+    } else out.text = ''
     return true
   }
   if (c === 47 /* / */ && s.charCodeAt(start + 1) === 42) {

@@ -157,7 +157,7 @@ export class TraceParser {
         scan: (pos) => (free(pos) ? sc.scanGraph(pos, bytes.length, this.lineNo + 1, sc.graphOps) : 0),
         take: (ops) => {
           this.scanned += ops
-          this.takeGraphOps(sc.graphInts, sc.graphFloats, ops, (id) => id)
+          this.takeGraphOps(sc.graphInts, sc.graphFloats, ops, (id) => id, (id) => this.names.list[id])
         },
         leftover,
         stop: (misses) => misses === MISSES,

@@ -340,3 +340,32 @@ test('function_graph without the duration column: the scanner reads it as the pa
   for (const chunk of [61, 256]) await same(text, [], chunk)
   expect(trace.callsOf('dget_parent')[0].parent?.name).toBe('__fsnotify_parent')
 })
+
+test('function_graph with the abstime and proc columns and tail comments: the scanner reads them as the parser does, or leaves them', async () => {
+  const row = (ts: string, cpu: number, proc: string, dur: string, text: string) => `  ${ts} |   ${cpu})   ${proc.padStart(8)}   | ${dur.padEnd(13)} |  ${text}`
+  const lines = ['# tracer: function_graph', '#']
+  for (let k = 0; k < 20; k++) {
+    const ts = (100 + k / 1000).toFixed(6)
+    lines.push(row(ts, 0, 'ls-99', '', '__x64_sys_openat() {'), row(ts, 0, 'ls-99', '  1.000 us', '  getname();'), row(ts, 1, '<idle>-0', '+ 12.345 us', 'x();'), row(ts, 0, 'ls-99', '! 121.000 us', '} /* __x64_sys_openat */'))
+  }
+  lines.push(
+    row('200.000001', 0, 'ls-99', '', 'f() {'),
+    row('200.000002', 0, 'ls-99', '  1.000 us', '} /* f = 0x0 */'),
+    row('200.000003', 0, 'ls-99', '', 'g() {'),
+    row('200.000004', 0, 'ls-99', '  1.000 us', '}  /* g */'),
+    row('200.000005', 0, 'ls-99', '  1.000 us', '} /* g'),
+    row('200.000006', 0, 'ls-99', '  1.000 us', '} /* */'),
+    row('200.000007', 0, 'ls-99', '', '/* sched_switch: prev_comm=ls */'),
+    '  200.000008 |   0)    ls-99    |  h();',
+    '  200.000009 |  h();',
+    '  200.000010 |   0)    ls-99    |  ==========> |',
+    ' 0)    ls-99    |   1.000 us    |  h();',
+    ' 0)  ls|-99    |   1.000 us    |  h();',
+  )
+  const text = Buffer.from(lines.join('\n') + '\n')
+  const trace = await same(text)
+  expect(scanned).toBeGreaterThanOrEqual(80)
+  for (const chunk of [77, 300]) await same(text, [], chunk)
+  expect(trace.callsOf('getname')[0]).toMatchObject({ ts: 100, task: 'ls', pid: 99 })
+  expect(trace.callsOf('__x64_sys_openat')[0].duration).toBe(121)
+})
