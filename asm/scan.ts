@@ -326,6 +326,53 @@ function prefixAt(line: usize, e: usize): bool {
   return false
 }
 
+/**
+ * latency-format's prefix (prefix.ts parseLatencyPrefix): `%8.8s-%-7d %3d`, the flags glued
+ * to the CPU, then ` 20597us : ` with a one-character delay mark before the colon.
+ */
+function latencyPrefixAt(line: usize, e: usize): bool {
+  if (e - line < 22 || at(line + 8) != 45) return false
+  let i = line + 9
+  let pid = 0
+  while (i < e && isDigit(at(i)) && i < line + 18) {
+    pid = pid * 10 + at(i) - 48
+    i++
+  }
+  if (i == line + 9 || i >= e || at(i) != 32) return false
+  while (i < e && at(i) == 32) i++
+  const cpuFrom = i
+  let cpu = 0
+  while (i < e && isDigit(at(i)) && i < cpuFrom + 5) {
+    cpu = cpu * 10 + at(i) - 48
+    i++
+  }
+  if (i == cpuFrom) return false
+  const flagsFrom = i
+  while (i < e && at(i) != 32) i++
+  if (i >= e) return false
+  const flagsTo = i
+  while (i < e && at(i) == 32) i++
+  // The time: digits (and a fraction) up to `us`, then at most a mark and spaces before `: `.
+  const tsFrom = i
+  while (i < e && (isDigit(at(i)) || at(i) == 46)) i++
+  if (i == tsFrom || i + 1 >= e || at(i) != 117 || at(i + 1) != 115) return false
+  const ts = decimal(tsFrom, i)
+  if (isNaN(ts)) return false
+  let colon = i + 2
+  while (colon < e && colon <= i + 4 && !(at(colon) == 58 && colon + 1 < e && at(colon + 1) == 32)) colon++
+  if (colon > i + 4 || colon >= e) return false
+  let task = line
+  while (task < line + 8 && at(task) == 32) task++
+  pPid = pid
+  pTgid = -1
+  pCpu = cpu
+  pTs = ts
+  pTask = nameId(TASK, task, line + 8)
+  pFlags = flagsTo > flagsFrom ? flagsId(flagsFrom, flagsTo) : nameId(TASK, flagsFrom, flagsTo)
+  pBody = colon + 2
+  return pFlags >= 0
+}
+
 /** The default columns (atColumns); most lines repeat the last one's task and pid: 24 bytes compared at once. */
 function columnsAt(line: usize): bool {
   const head0 = load<u64>(input + line)
@@ -841,10 +888,11 @@ function stackBlock(p: usize, end: usize, cpu: i32, row: i32, excludePid: i32, l
  * JavaScript's (it drops them). With `traceCmd`, a line not starting with a space may
  * carry an instance's name: JavaScript's. With `functions`, the bodies read are the
  * function tracer's instead (functionAt: a row's name is the function, its layout the
- * parent, bodyFrom and bodyTo the offsets). Returns the rows read; stoppedAt() is where
+ * parent, bodyFrom and bodyTo the offsets). With `latency`, the prefix is
+ * latency-format's. Returns the rows read; stoppedAt() is where
  * reading stopped (a line's start).
  */
-export function scan(from: i32, to: i32, firstLine: i32, poolBase: i32, excludePid: i32, launcherPid: i32, retLayout: i32, traceCmd: bool, functions: bool): i32 {
+export function scan(from: i32, to: i32, firstLine: i32, poolBase: i32, excludePid: i32, launcherPid: i32, retLayout: i32, traceCmd: bool, functions: bool, latency: bool): i32 {
   let rows = 0
   let used = 0
   let p = <usize>from
@@ -858,7 +906,7 @@ export function scan(from: i32, to: i32, firstLine: i32, poolBase: i32, excludeP
     while (nl < end && at(nl) != 10) nl++
     const e = nl
     if (e - line < 20 || at(e - 1) == 13 || at(line) == 35 || (traceCmd && at(line) != 32)) break
-    if (!prefixAt(line, e) || pTask < 0) break
+    if (!(latency ? latencyPrefixAt(line, e) : prefixAt(line, e)) || pTask < 0) break
     if (pPid == excludePid || pPid == launcherPid) break
     if (functions ? !functionAt(pBody, e) : !bodyAt(pBody, e, used, retLayout)) break
     const row = rows
@@ -879,7 +927,7 @@ export function scan(from: i32, to: i32, firstLine: i32, poolBase: i32, excludeP
     rows++
     linesRead++
     p = nl + 1
-    if (p < end) {
+    if (p < end && !latency) {
       const next = stackBlock(p, end, pCpu, row, excludePid, launcherPid)
       if (next != 0) p = next
     }

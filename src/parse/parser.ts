@@ -173,10 +173,12 @@ export class TraceParser {
         scan: (pos) => {
           if (!free(pos)) return 0
           const drop = [this.excludePid ?? -1, this.launcherPid ?? -1] as const
-          functions = this.header.tracer === 'function'
+          const { tracer, traceCmd, latencyFormat } = this.header
+          // The latency tracers print the functions they saw in latency-format too.
+          functions = tracer === 'function' || (latencyFormat && tracer !== undefined && LATENCY_TRACERS.has(tracer))
           rowBase = functions ? f.size : t.size
-          if (functions) return sc.scanFunctions(pos, bytes.length, this.lineNo + 1, drop, this.header.traceCmd)
-          return sc.scan(pos, bytes.length, this.lineNo + 1, t.used, drop, this.rows.retLayout, this.header.traceCmd)
+          if (functions) return sc.scanFunctions(pos, bytes.length, this.lineNo + 1, drop, traceCmd, latencyFormat)
+          return sc.scan(pos, bytes.length, this.lineNo + 1, t.used, drop, this.rows.retLayout, traceCmd, latencyFormat)
         },
         take: (rows) => {
           // A line read here ends a marker: the next odd line is no continuation of it.
@@ -220,10 +222,9 @@ export class TraceParser {
     eachLine(s, (text, from, to) => this.line(text, from, to))
   }
 
-  /** Lines the scanner may read: no latency-format text; function_graph has its own scanner. */
+  /** Lines the scanner may read: function_graph has its own scanner. */
   private fastLines(): boolean {
-    const h = this.header
-    return !h.latencyFormat && h.tracer !== 'function_graph'
+    return this.header.tracer !== 'function_graph'
   }
 
   /** The line `s[from, to)`: function_graph lines are parsed where they stand, uncut. */
@@ -554,6 +555,9 @@ export class TraceParser {
     return new Trace(this.source, this.header, held, roots, this.loss, this.problems, gaps)
   }
 }
+
+/** Tracers whose latency-format text shows the functions they saw, as `func <-parent`. */
+const LATENCY_TRACERS = new Set(['irqsoff', 'preemptoff', 'preemptirqsoff', 'wakeup', 'wakeup_rt', 'wakeup_dl'])
 
 /** Texts shorter than this are not worth a scanner's memory (a few MB). */
 const SCAN_FROM = 1 << 16

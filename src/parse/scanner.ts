@@ -22,7 +22,7 @@ interface Exports {
   column(k: number): number
   stoppedAt(): number
   poolSize(): number
-  scan(from: number, to: number, firstLine: number, poolBase: number, excludePid: number, launcherPid: number, retLayout: number, traceCmd: boolean, functions: boolean): number
+  scan(from: number, to: number, firstLine: number, poolBase: number, excludePid: number, launcherPid: number, retLayout: number, traceCmd: boolean, functions: boolean, latency: boolean): number
   graphOps(): number
   graphInts(): number
   graphFloats(): number
@@ -159,19 +159,20 @@ export class Scanner {
 
   /**
    * Reads events from `from` until a line it leaves to the parser or the columns are
-   * full. Returns the rows read (their lines start at firstLine). Lines of the pids `drop` are the parser's; `traceCmd`: the text is
-   * trace-cmd report's.
+   * full. Returns the rows read (their lines start at firstLine). Lines of the pids
+   * `drop` are the parser's; `traceCmd`: the text is trace-cmd report's; `latency`: its
+   * prefix is latency-format's.
    */
-  scan(from: number, to: number, firstLine: number, poolBase: number, drop: readonly [number, number], retLayout: number, traceCmd: boolean): number {
-    return this.#x.scan(from, to, firstLine, poolBase, drop[0], drop[1], retLayout, traceCmd, false)
+  scan(from: number, to: number, firstLine: number, poolBase: number, drop: readonly [number, number], retLayout: number, traceCmd: boolean, latency: boolean): number {
+    return this.#x.scan(from, to, firstLine, poolBase, drop[0], drop[1], retLayout, traceCmd, false, latency)
   }
 
   /**
    * The same for the function tracer's lines (`func <-parent`), whose rows are read as
    * `functions`: the function, its parent and their sym-offsets' ids.
    */
-  scanFunctions(from: number, to: number, firstLine: number, drop: readonly [number, number], traceCmd: boolean): number {
-    return this.#x.scan(from, to, firstLine, 0, drop[0], drop[1], -1, traceCmd, true)
+  scanFunctions(from: number, to: number, firstLine: number, drop: readonly [number, number], traceCmd: boolean, latency: boolean): number {
+    return this.#x.scan(from, to, firstLine, 0, drop[0], drop[1], -1, traceCmd, true, latency)
   }
 
   /** The rows scanFunctions read, as the function table's columns. */

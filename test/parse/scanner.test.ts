@@ -369,3 +369,37 @@ test('function_graph with the abstime and proc columns and tail comments: the sc
   expect(trace.callsOf('getname')[0]).toMatchObject({ ts: 100, task: 'ls', pid: 99 })
   expect(trace.callsOf('__x64_sys_openat')[0].duration).toBe(121)
 })
+
+test('latency-format text, events and a latency tracer: the scanner reads it as the parser does, or leaves it', async () => {
+  const lat = (task: string, pid: number, cpu: number, flags: string, us: string, body: string) => `${task.padStart(8).slice(0, 8)}-${String(pid).padEnd(7)} ${String(cpu).padStart(3)}${flags} ${us} ${body}`
+  const events = ['# tracer: nop', '#', '# nop latency trace v1.1.5 on 6.18.44', '#                    _------=> CPU#            ']
+  for (let k = 0; k < 30; k++) {
+    events.push(lat('sh', 2204 + (k % 3), k % 2, '.....', `${String(20562 + k).padStart(5)}us`, `: sys_openat(dfd: 0xffffff9c, filename: 0x565287a53f20, flags: 0x241, mode: 0x1b6)`))
+    events.push(lat('kworker/0:1', 12, 0, 'd..2.', `${String(20600 + k).padStart(5)}us`, `: sched_waking: comm=sh pid=2204 prio=120 target_cpu=000`))
+  }
+  events.push(
+    lat('sh', 2204, 0, '.....', '20700us', '+: sys_read -> 0x3'),
+    lat('sh', 2204, 0, '.....', '20701us', '!: sys_read -> 0x3'),
+    lat('sh', 2204, 0, '', '20702us', ': sys_read -> 0x3'),
+    lat('sh', 2204, 0, '.....', '1.5us', ': sys_read -> 0x3'),
+    lat('sh', 2204, 0, '.....', '20703', ': sys_read -> 0x3'),
+    lat('sh', 2204, 0, '.....', '20704us', '   : sys_read -> 0x3'),
+    '      sh-2204       0.....  20705us : sys_read -> 0x3',
+    '      sh-2204  0.....  20706us : <stack trace>',
+    ' => do_syscall_64',
+  )
+  const text = Buffer.from(events.join('\n') + '\n')
+  await same(text)
+  expect(scanned).toBeGreaterThanOrEqual(60)
+  for (const chunk of [101, 400]) await same(text, [], chunk)
+
+  const tracer = ['# tracer: preemptoff', '#', '# preemptoff latency trace v1.1.5 on 3.8.0-test+']
+  for (let k = 0; k < 30; k++) {
+    tracer.push(lat('bash', 1994, 1, 'd.h1', `${String(k).padStart(3)}us`, `: ${k % 2 ? 'vfs_read' : 'ksys_read'} <-do_syscall_64`))
+    tracer.push(lat('<idle>', 0, 3, 'd..3', `${String(k).padStart(3)}us`, `+:      0:120:R ==> [003]   312:100:R kworker/3:1H`))
+  }
+  const t2 = Buffer.from(tracer.join('\n') + '\n')
+  const trace = await same(t2)
+  expect(scanned).toBeGreaterThanOrEqual(30)
+  expect(trace.ofKind('function').length).toBe(30)
+})
