@@ -15,7 +15,7 @@ declare function layoutOf(keys: usize, count: i32): i32
 
 import {
   COL_AT, COL_BODY_FROM, COL_BODY_TO, COL_CPU, COL_FLAGS, COL_KEYS, COL_KINDS, COL_LAYOUT, COL_LINE, COL_NAME, COL_PID, COL_POOL, COL_SITE, COL_TASK, COL_TGID, COL_TS,
-  GRAPH_FLOATS, GRAPH_INTS, NAME_ENTER, NAME_EXIT, NAME_PLAIN, NAME_SITE, NAME_TASK, OP_ENTRY, OP_EXIT, OP_LEAF, POOL_SPAN, POOL_VALUE,
+  GRAPH_FLOATS, GRAPH_INTS, NAME_ENTER, NAME_EXIT, NAME_PLAIN, NAME_SITE, NAME_TASK, OP_ENTRY, OP_EXIT, OP_LEAF, POOL_SPAN, POOL_VALUE, POOL_WIDE,
 } from '../src/parse/layout'
 
 // Names: tasks and flags, syscall entries, syscall exits, other events by their printed name, probe sites (src/parse/layout.ts).
@@ -373,6 +373,88 @@ function latencyPrefixAt(line: usize, e: usize): bool {
   return pFlags >= 0
 }
 
+@inline function isSpace(c: i32): bool { return c == 32 || (c >= 9 && c <= 13) }
+
+/**
+ * `trace-cmd report -l`'s prefix (prefix.ts parseTraceCmdLatencyPrefix): `TASK-PID` (the
+ * first `-` after which the rest reads), the CPU and the flags glued, then the time:
+ * `bash-4127    1d..2. 8812.003344: `, or the raw clock glued to five flags:
+ * `trace-cm-6973    2d..4.259445106948920: `.
+ */
+function traceCmdLatencyAt(line: usize, e: usize): bool {
+  let start = line
+  while (start < e && isSpace(at(start))) start++
+  for (let glued = 0; glued < 2; glued++) {
+    for (let dash = start; dash < e; dash++) {
+      if (at(dash) != 45) continue
+      let i = dash + 1
+      let pid = 0
+      while (i < e && isDigit(at(i))) {
+        pid = pid * 10 + at(i) - 48
+        i++
+      }
+      if (i == dash + 1 || i >= e || !isSpace(at(i))) continue
+      // Numbers the columns cannot hold: JavaScript's.
+      if (i - dash > 10) return false
+      while (i < e && isSpace(at(i))) i++
+      const cpuFrom = i
+      let cpu = 0
+      while (i < e && isDigit(at(i))) {
+        cpu = cpu * 10 + at(i) - 48
+        i++
+      }
+      if (i == cpuFrom || i >= e || isSpace(at(i))) continue
+      if (i - cpuFrom > 5) return false
+      const flagsFrom = i
+      let tsFrom: usize = 0
+      let flagsTo: usize = 0
+      if (glued == 0) {
+        while (i < e && !isSpace(at(i))) i++
+        flagsTo = i
+        while (i < e && isSpace(at(i))) i++
+        if (i == flagsTo) continue
+        tsFrom = i
+        while (i < e && isDigit(at(i))) i++
+        if (i == tsFrom || i >= e || at(i) != 46) continue
+        i++
+        const frac = i
+        while (i < e && isDigit(at(i))) i++
+        if (i == frac) continue
+      } else {
+        if (flagsFrom + 5 > e) continue
+        let ok = true
+        for (let k = flagsFrom + 1; k < flagsFrom + 5; k++) if (isSpace(at(k))) ok = false
+        if (!ok) continue
+        flagsTo = flagsFrom + 5
+        tsFrom = flagsTo
+        i = tsFrom
+        while (i < e && isDigit(at(i))) i++
+        if (i - tsFrom < 12) continue
+      }
+      if (i + 1 >= e || at(i) != 58 || !isSpace(at(i + 1))) continue
+      if (i - tsFrom > 15) return false
+      pPid = pid
+      pTgid = -1
+      pCpu = cpu
+      pTs = decimal(tsFrom, i)
+      pTask = nameId(TASK, start, dash)
+      pFlags = flagsId(flagsFrom, flagsTo)
+      pBody = i + 2
+      return pFlags >= 0
+    }
+  }
+  return false
+}
+
+/** Whether trace-cmd's line at `line` may begin with an instance's `name: ` (withoutInstance): no space before its first `: `. */
+function instanceAt(line: usize, e: usize): bool {
+  for (let i = line; i + 1 < e; i++) {
+    if (at(i) == 32) return false
+    if (at(i) == 58 && at(i + 1) == 32) return true
+  }
+  return true
+}
+
 /** The default columns (atColumns); most lines repeat the last one's task and pid: 24 bytes compared at once. */
 function columnsAt(line: usize): bool {
   const head0 = load<u64>(input + line)
@@ -534,17 +616,19 @@ function closingQuote(i: usize, to: usize): usize {
 /** Pool place kinds, as the event table keeps them (src/parse/layout.ts). */
 const VALUE: u8 = <u8>POOL_VALUE
 const SPAN: u8 = <u8>POOL_SPAN
+const WIDE: u8 = <u8>POOL_WIDE
 
 /**
  * A key=value value input[from, to) typed as body-fields.ts typeInto types it (no format:
- * names with one are JavaScript's) into pool place `place`. False for what only
- * JavaScript makes: a bigint, a string of 64 KiB or more.
+ * names with one are JavaScript's) into pool place `place`: numbers past an exact
+ * float's digits as WIDE spans (the table makes them bigints when read). False for a
+ * string of 64 KiB or more.
  */
 function typeValue(from: usize, to: usize, place: i32): bool {
   const len = to - from
   if (len >= 65536) return false
   const c = len > 0 ? at(from) : 0
-  if (!(c == 45 || isDigit(c))) return span(from, len, place)
+  if (!(c == 45 || isDigit(c))) return span(from, len, place, SPAN)
   // Decimal while it stays exact (15 digits).
   let i = c == 45 ? from + 1 : from
   if (i < to && to - i <= 15) {
@@ -559,13 +643,13 @@ function typeValue(from: usize, to: usize, place: i32): bool {
   if (c == 48 && len > 2 && at(from + 1) == 120) {
     let j = from + 2
     while (j < to && hexDigit(at(j)) >= 0) j++
-    if (j == to) return len - 2 <= 13 ? number(hexValue(from, to, false), place) : false
+    if (j == to) return len - 2 <= 13 ? number(hexValue(from, to, false), place) : span(from, len, place, WIDE)
   }
-  // All digits beyond 15, kept exact by a bigint: JavaScript's.
+  // All digits beyond 15: a bigint, or a number when it is a safe integer (WIDE).
   i = c == 45 ? from + 1 : from
   while (i < to && isDigit(at(i))) i++
-  if (i == to && i > (c == 45 ? from + 1 : from)) return false
-  return span(from, len, place)
+  if (i == to && i > (c == 45 ? from + 1 : from)) return span(from, len, place, WIDE)
+  return span(from, len, place, SPAN)
 }
 
 @inline function number(v: f64, place: i32): bool {
@@ -574,10 +658,10 @@ function typeValue(from: usize, to: usize, place: i32): bool {
   return true
 }
 
-/** A string value: where it stands in the chunk, `from * 2^16 + length` (EventTable.putSpan). */
-@inline function span(from: usize, len: usize, place: i32): bool {
+/** A value kept as text where it stands in the chunk, `from * 2^16 + length` (EventTable.putSpan): a string (SPAN) or a WIDE number. */
+@inline function span(from: usize, len: usize, place: i32, kind: u8): bool {
   store<f64>(pool + (<usize>place << 3), <f64>from * 65536 + <f64>len)
-  store<u8>(kinds + <usize>place, SPAN)
+  store<u8>(kinds + <usize>place, kind)
   return true
 }
 
@@ -694,19 +778,29 @@ function bodyAt(body: usize, e: usize, place: i32, retLayout: i32): bool {
     bTo = e
     return true
   }
-  // `name: `, the name up to the line's first `: `, of name characters only.
+  return plainAt(body, j, h, e, place, retLayout, false)
+}
+
+/**
+ * `name: rest` from body, the name's first characters read up to j (their hash h): the
+ * name runs to the line's first `: `, of name characters only. trace-cmd's
+ * `bprint: CALLER: message` (and `bputs:`) is the caller's event, as the parser's
+ * printkCaller has it, when the caller is a plain name without a probe site (`inner`).
+ */
+function plainAt(body: usize, j: usize, h: u32, e: usize, place: i32, retLayout: i32, inner: bool): bool {
   while (j < e && !(at(j) == 58 && j + 1 < e && at(j + 1) == 32)) {
-    c = at(j)
+    const c = at(j)
     if (!isNameChar(c)) return false
     h = (h ^ <u32>c) * 0x01000193
     j++
   }
   if (j >= e) return false
+  let rest = j + 2
+  while (rest < e && at(rest) == 32) rest++
+  if (!inner && ((j - body == 6 && startsWith(body, j, 'bprint')) || (j - body == 5 && startsWith(body, j, 'bputs')))) return callerAt(rest, e, place, retLayout)
   const slot = nameSlot(PLAIN, body, j, seeded(PLAIN, h))
   bName = load<i32>(slot, 16)
   if (bName < 0) return false
-  let rest = j + 2
-  while (rest < e && at(rest) == 32) rest++
   bFrom = rest
   bTo = e
   if (startsWith(body, j, 'sys_enter_')) {
@@ -732,6 +826,7 @@ function bodyAt(body: usize, e: usize, place: i32, retLayout: i32): bool {
     let close = rest + 1
     while (close < e && at(close) != 41) close++
     if (close < e) {
+      if (inner) return false
       bSite = nameId(SITE, rest + 1, close)
       if (bSite < 0) return false
       bFrom = close + 1
@@ -743,6 +838,19 @@ function bodyAt(body: usize, e: usize, place: i32, retLayout: i32): bool {
   bLayout = layoutFor(slot, n)
   bCount = n
   return bLayout >= 0
+}
+
+/** A trace_printk's caller and message after trace-cmd's `bprint: ` (from): a plain `name: ` only; an address, a syscall's shape or a site is JavaScript's. */
+function callerAt(from: usize, e: usize, place: i32, retLayout: i32): bool {
+  if (startsWith(from, e, '0x')) return false
+  let j = from
+  let h: u32 = 0
+  while (j < e && isIdentChar(at(j))) {
+    h = (h ^ <u32>at(j)) * 0x01000193
+    j++
+  }
+  if (j == from || j == e || at(j) == 40 || at(j) == 32) return false
+  return plainAt(from, j, h, e, place, retLayout, true)
 }
 
 @inline function isLowerHex(c: i32): bool { return isDigit(c) || (c >= 97 && c <= 102) }
@@ -905,8 +1013,11 @@ export function scan(from: i32, to: i32, firstLine: i32, poolBase: i32, excludeP
     let nl = line
     while (nl < end && at(nl) != 10) nl++
     const e = nl
-    if (e - line < 20 || at(e - 1) == 13 || at(line) == 35 || (traceCmd && at(line) != 32)) break
-    if (!(latency ? latencyPrefixAt(line, e) : prefixAt(line, e)) || pTask < 0) break
+    if (e - line < 20 || at(e - 1) == 13 || at(line) == 35 || (traceCmd && at(line) != 32 && instanceAt(line, e))) break
+    pTask = 0
+    let prefixed = latency ? latencyPrefixAt(line, e) : prefixAt(line, e)
+    if (!prefixed && traceCmd && pTask >= 0) prefixed = traceCmdLatencyAt(line, e)
+    if (!prefixed || pTask < 0) break
     if (pPid == excludePid || pPid == launcherPid) break
     if (functions ? !functionAt(pBody, e) : !bodyAt(pBody, e, used, retLayout)) break
     const row = rows

@@ -29,6 +29,8 @@ export const COL_KINDS = 16
  */
 export const POOL_VALUE = 0
 export const POOL_SPAN = 1
+/** A whole number too long for an exact float (`0xffffffc97fed2f68`), as a span: a bigint (or number) when the fields are made. */
+export const POOL_WIDE = 2
 
 /**
  * Kinds of names the scanner asks its host to intern: tasks and flags, syscall entries,

@@ -4,6 +4,8 @@ import type { EventRecord, FieldValue, ProbeSite, Stack } from './records.js'
 /** What a pool place holds (EventTable.kinds); the scanner writes them too (src/parse/layout.ts, POOL_*). */
 export const VALUE = 0
 export const SPAN = 1
+/** A whole number as a span: decimal digits past 15, or hex past 13 (a kernel pointer), made a bigint or number when read. */
+export const WIDE = 2
 
 /** A row whose fields are an object kept aside rather than a run of values in the pool. */
 const OWN_OBJECT = -1
@@ -161,9 +163,11 @@ export class EventTable {
     out.length = n
     for (let k = 0; k < n; k++) {
       const v = this.values[start + k]
-      if (this.kinds[start + k] === SPAN) {
+      const kind = this.kinds[start + k]
+      if (kind !== VALUE) {
         const from = Math.floor(v / 65536)
-        out[k] = this.text(row).slice(from, from + (v % 65536))
+        const text = this.text(row).slice(from, from + (v % 65536))
+        out[k] = kind === SPAN ? text : wide(text)
       } else out[k] = v === v ? v : this.special.get(start + k)!
     }
     return layout.make(out)
@@ -237,6 +241,12 @@ const ROW_COLUMNS = ['line', 'cpu', 'pid', 'tgid', 'task', 'flags', 'name', 'ts'
 export type RowColumns = { [C in (typeof ROW_COLUMNS)[number]]: C extends 'ts' ? Float64Array : Int32Array } & { pool: Float64Array; kinds: Uint8Array }
 
 const scratch: FieldValue[] = []
+
+/** A WIDE value's text as a key=value field types it: a number while it is a safe integer, else a bigint. */
+function wide(text: string): FieldValue {
+  const big = BigInt(text)
+  return big <= BigInt(Number.MAX_SAFE_INTEGER) && big >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(big) : big
+}
 
 /** An object literal made for these keys, so every object of a layout shares one shape. */
 function maker(keys: readonly string[]): FieldLayout['make'] {

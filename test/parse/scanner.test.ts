@@ -194,7 +194,7 @@ test('with the scanner: a line the scanner reads ends a marker, so a later odd l
 test("the scanner's pool kinds are the event table's", async () => {
   const L = await import('../../src/parse/layout.js')
   const T = await import('../../src/trace/events.js')
-  expect([L.POOL_VALUE, L.POOL_SPAN]).toEqual([T.VALUE, T.SPAN])
+  expect([L.POOL_VALUE, L.POOL_SPAN, L.POOL_WIDE]).toEqual([T.VALUE, T.SPAN, T.WIDE])
 })
 
 test('key=value events, record-tgid and irq-info-off prefixes: the scanner reads them as the parser does, or leaves them', async () => {
@@ -215,6 +215,7 @@ test('key=value events, record-tgid and irq-info-off prefixes: the scanner reads
     'grp:ev-1.x: a=1 b=-2 c=-0 d=- e=0x e=0xzz',
     'grp:ev-1.x: a=1 b=-2 c=-0 d=- e=0x f=0xzz',
     'nums: a=123456789012345 b=1234567890123456 c=00000000000000001 d=0xfffffffffffff e=0x00000000000003 f=1.5 g=-12a h=0x1F',
+    'nums: rq=0xffffffc97fed2f68 big=123456789012345678901 neg=-123456789012345678901 safe=9007199254740991 unsafe=9007199254740993 hex14=0x1fffffffffffff',
     'nums: a=1 b=',
     'nums: a= b=1',
     'nums: a=1  b=2',
@@ -253,6 +254,7 @@ test('key=value events, record-tgid and irq-info-off prefixes: the scanner reads
   for (const chunk of [97, 333]) await same(text, [], chunk)
   expect(trace.eventsNamed('kp').map((e) => e.fields.fname)).toEqual(['/etc/passwd', '/etc/pass wd', 'grep "a b" c', 'unclosed flags=0x8000', ''])
   expect(trace.eventsNamed('sched_waking')[0].fields).toEqual({ comm: 'sh', pid: 300, prio: 120, target_cpu: 1 })
+  expect(trace.eventsNamed('nums').find((e) => 'rq' in e.fields)?.fields).toEqual({ rq: 0xffffffc97fed2f68n, big: 123456789012345678901n, neg: -123456789012345678901n, safe: 9007199254740991, unsafe: 9007199254740993n, hex14: 0x1fffffffffffff })
   // A format types a key=value event: the parser's.
   const format = ['name: sched_waking', 'ID: 1', 'format:', '\tfield:char comm[16];\toffset:8;\tsize:16;\tsigned:0;', '\tfield:pid_t pid;\toffset:24;\tsize:4;\tsigned:1;', '\tfield:int prio;\toffset:28;\tsize:4;\tsigned:1;', '\tfield:int target_cpu;\toffset:32;\tsize:4;\tsigned:1;', '', 'print fmt: "comm=%s"'].join('\n')
   await same(text, [format])
@@ -402,4 +404,34 @@ test('latency-format text, events and a latency tracer: the scanner reads it as 
   const trace = await same(t2)
   expect(scanned).toBeGreaterThanOrEqual(30)
   expect(trace.ofKind('function').length).toBe(30)
+})
+
+test('trace-cmd report -l text and trace_printk callers: the scanner reads them as the parser does, or leaves them', async () => {
+  const lines = ['cpus=6']
+  for (let k = 0; k < 30; k++) {
+    lines.push(`trace-cm-${6973 + (k % 3)}    ${k % 6}d..4.${259445106948920 + k * 4180}: bprint:               enqueue_task_fair: evt=util_est_rq step=pre pid=${6972 + k} comm=sudo cpu=1 q_est=${k}`)
+    lines.push(`    bash-4127    1d..2. ${(8812.003344 + k / 1e6).toFixed(6)}: sched_waking:         comm=sh pid=${k} prio=120 target_cpu=001`)
+    lines.push(`              ls-8250  [00${k % 2}]  ${(1053 + k / 1e6).toFixed(6)}: bprint:               my_probe: irq=${k} state=on`)
+  }
+  lines.push(
+    `    bash-4127    1d..2. 8813.000001: bprint:               0xffff00000819ff24s: raw message`,
+    `    bash-4127    1d..2. 8813.000002: bputs:                my_fn: constant message`,
+    `    bash-4127    1d..2. 8813.000003: bprint:               my_probe+0x3c/0x90: irq 17 bound`,
+    `    bash-4127    1d..2. 8813.000004: bprint:               my_work_fn <ffffffffc0a01234>: queue empty`,
+    `    bash-4127    1d..2. 8813.000005: bprint:               kp: (do_sys_openat2+0x0/0x170) dfd=1`,
+    `    bash-4127    1d..2. 8813.000006: bprint:               sys_x(a: 0x1)`,
+    `    bash-4127    1d..2. 8813.000007: print:                tracing_mark_write: hello`,
+    `    bash-4127    1d..2. 8813.000008: bprint:               tracing_mark_write: hello`,
+    `a-b-c-12    1d..2. 8813.000009: sched_waking:         comm=sh pid=1 prio=120 target_cpu=001`,
+    `    bash-12345678901    1d..2. 8813.000010: sched_waking:         comm=sh pid=1 prio=120 target_cpu=001`,
+    `    bash-4127    1234567d..2. 8813.000011: sched_waking:         comm=sh pid=1 prio=120 target_cpu=001`,
+    `trace-cm-6973    2d..4.1234567890123456789: sched_waking:         comm=sh pid=1 prio=120 target_cpu=001`,
+    `    bash-4127    1 8813.000012: sched_waking:         comm=sh pid=1 prio=120 target_cpu=001`,
+  )
+  const text = Buffer.from(lines.join('\n') + '\n')
+  const trace = await same(text)
+  expect(scanned).toBeGreaterThanOrEqual(90)
+  for (const chunk of [123, 500]) await same(text, [], chunk)
+  expect(trace.eventsNamed('enqueue_task_fair')[0].fields.evt).toBe('util_est_rq')
+  expect(trace.eventsNamed('my_probe').length).toBe(31)
 })
