@@ -800,7 +800,10 @@ function plainAt(body: usize, j: usize, h: u32, e: usize, place: i32, retLayout:
   if (!inner && ((j - body == 6 && startsWith(body, j, 'bprint')) || (j - body == 5 && startsWith(body, j, 'bputs')))) return callerAt(rest, e, place, retLayout)
   const slot = nameSlot(PLAIN, body, j, seeded(PLAIN, h))
   bName = load<i32>(slot, 16)
-  if (bName < 0) return false
+  if (bName == -1) return false
+  // -2 - id: a scheduler event while kspec's pids are known: its line is the parser's when it names them.
+  const sched = bName <= -2
+  if (sched) bName = -2 - bName
   bFrom = rest
   bTo = e
   if (startsWith(body, j, 'sys_enter_')) {
@@ -833,11 +836,45 @@ function plainAt(body: usize, j: usize, h: u32, e: usize, place: i32, retLayout:
       while (bFrom < e && at(bFrom) == 32) bFrom++
     }
   }
+  if (sched && namesPid(bFrom, e)) return false
   const n = keyValues(bFrom, e, place)
   if (n < 0) return false
   bLayout = layoutFor(slot, n)
   bCount = n
   return bLayout >= 0
+}
+
+/** The pids whose scheduling is kspec's own (the spawner's and the launcher's), for the scan under way. */
+let dropPid: i32 = -1
+let dropLauncher: i32 = -1
+
+/** Whether input[from, e) has `pid=`, `prev_pid=` or `next_pid=` of a dropped pid as a word (the parser's aboutKspec pattern). */
+function namesPid(from: usize, e: usize): bool {
+  for (let k = from; k < e; k++) {
+    if (k > from && !isSpace(at(k - 1))) continue
+    let v = k
+    if (startsWith(k, e, 'pid=')) v = k + 4
+    else if (startsWith(k, e, 'prev_pid=') || startsWith(k, e, 'next_pid=')) v = k + 9
+    else continue
+    if (isPidAt(v, e, dropPid) || isPidAt(v, e, dropLauncher)) return true
+  }
+  return false
+}
+
+/** Whether the decimal `pid` stands at v, followed by a space or the end. */
+function isPidAt(v: usize, e: usize, pid: i32): bool {
+  if (pid < 0) return false
+  let digits = 1
+  for (let p = pid; p >= 10; p /= 10) digits++
+  const end = v + <usize>digits
+  if (end > e || (end < e && !isSpace(at(end)))) return false
+  let p = pid
+  for (let i = end - 1; i >= v; i--) {
+    if (at(i) != 48 + p % 10) return false
+    p /= 10
+    if (i == v) break
+  }
+  return true
 }
 
 /** A trace_printk's caller and message after trace-cmd's `bprint: ` (from): a plain `name: ` only; an address, a syscall's shape or a site is JavaScript's. */
@@ -1008,6 +1045,8 @@ export function scan(from: i32, to: i32, firstLine: i32, poolBase: i32, excludeP
   linesRead = 0
   stackLines = 0
   stackUsed = 0
+  dropPid = excludePid
+  dropLauncher = launcherPid
   while (p < end && rows < ROWS && used + MAX_KEYS <= POOL) {
     const line = p
     let nl = line

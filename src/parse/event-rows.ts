@@ -165,16 +165,19 @@ export class EventRows {
   /**
    * What the scanner asks for: the same ids, and the same layouts, as reading the text
    * gives. Events the parser treats apart are left to it: those a format types, markers,
-   * trace_printk's trace-cmd names, and those `leave` names (kspec's own scheduling).
+   * trace_printk's trace-cmd names. Those `checked` names (scheduler events while
+   * kspec's pids are known) come back as -2 - id: the scanner leaves their lines that
+   * name those pids.
    */
-  scannerHost(leave: (name: number) => boolean): ScannerHost {
+  scannerHost(checked: (name: number) => boolean): ScannerHost {
     return {
       intern: (kind, text) => {
         if (kind === TASK) return this.strings.idOf(text)
         if (kind === SITE) return this.siteId(text, 0, text.length)
         const id = kind === PLAIN ? this.names.plain(text) : this.names.syscall(kind === ENTER, text)
         if (kind === ENTER || kind === EXIT) return this.formatOf(id) === undefined ? id : -1
-        return this.formatOf(id) !== undefined || this.isMarker(id) || this.isPrintk(id) || leave(id) ? -1 : id
+        if (this.formatOf(id) !== undefined || this.isMarker(id) || this.isPrintk(id)) return -1
+        return checked(id) ? -2 - id : id
       },
       layout: (keys) => (new Set(keys).size === keys.length ? this.table.layoutOf(keys) : -1),
     }

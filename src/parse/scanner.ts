@@ -38,7 +38,8 @@ export interface ScannerHost {
   /**
    * The id of a task, flags or function name (TASK), of an event by its printed name
    * (ENTER, EXIT: a syscall's; PLAIN: `name: ` of any other), or of a probe's site (SITE);
-   * -1 leaves the line to the parser.
+   * -1 leaves the line to the parser; -2 - id (PLAIN) is the id of a scheduler event whose
+   * lines naming kspec's pids (`pid=`, `prev_pid=`, `next_pid=`) are the parser's.
    */
   intern(kind: number, text: string): number
   /** The layout of an event's keys; -1 leaves the line to the parser. */
