@@ -1,11 +1,13 @@
 // AssemblyScript, compiled by `npm run build` to asm/build/scan.wasm (see asm/README.md).
 //
-// The hot loops of large traces, in WebAssembly. `scan`: syscall entries and exits in the
-// kernel's default layout, read from the bytes of a chunk into columns that the
-// EventTable copies in bulk. `scanGraph`: function_graph calls (entries, leaves, exits)
-// with the CPU and duration columns, into the packed ops the graph reader sends. WebAssembly is compiled before it runs, so the first lines
-// run as fast as the last: the same loop in JavaScript spends a large part of a
-// 400k-line parse in the interpreter, waiting for the JIT. Any line this code has the
+// The hot loops of large traces, in WebAssembly. `scan`: event lines (syscalls, trace-cmd's
+// syscall text, trace_printk, key=value tracepoints and probes) and the function tracer's
+// lines, with the common prefix in any of its forms, read from the bytes of a chunk into
+// columns the tables copy in bulk, with the stack blocks that follow their owner.
+// `scanGraph`: function_graph calls (entries, leaves, exits) in every column set, into
+// the packed ops the graph reader sends. WebAssembly is compiled before it runs, so the
+// first lines run as fast as the last: the same loop in JavaScript spends a large part of
+// a 400k-line parse in the interpreter, waiting for the JIT. Any line this code has the
 // least doubt about ends a scan, and the JavaScript parser reads it.
 
 @external("kspec", "intern")

@@ -123,10 +123,10 @@ export class TraceParser {
   }
 
   /**
-   * Whole lines as bytes. ASCII text in the default layout goes to the WebAssembly
-   * scanner, which reads syscall lines into the event table (or function_graph calls into
-   * the trees) in bulk and stops at any other line; the parser reads that line and the
-   * scanner goes on after it. Anything else is decoded and read as text.
+   * Whole lines as bytes. ASCII text goes to the WebAssembly scanner, which reads event
+   * and function tracer lines into their tables (or function_graph calls into the trees)
+   * in bulk and stops at any line it leaves; the parser reads that line and the scanner
+   * goes on after it. Anything else is decoded and read as text.
    */
   #bytes(bytes: Buffer): void {
     const wanted = this.scanning === 'auto' ? bytes.length >= SCAN_FROM : this.scanning === 'always'

@@ -4,7 +4,7 @@ import type { FunctionColumns } from '../trace/functions.js'
 import * as L from './layout.js'
 
 /**
- * The WebAssembly reader of syscall and function_graph lines (asm/scan.ts, built by
+ * The WebAssembly reader of event, function tracer and function_graph lines (asm/scan.ts, built by
  * `npm run build`). It sits beside src/ and dist/ alike, so both find it at the same
  * relative path.
  */
