@@ -48,6 +48,15 @@ function said(trace: Trace): unknown {
   }
 }
 
+/** `lines` read both ways, whole and then in pieces of each size: the whole reading's trace, and how many lines of it the scanner read. */
+async function bothWays(lines: string[], pieces: number[]): Promise<{ trace: Trace; read: number }> {
+  const text = Buffer.from(lines.join('\n') + '\n')
+  const trace = await same(text)
+  const read = scanned
+  for (const chunk of pieces) await same(text, [], chunk)
+  return { trace, read }
+}
+
 async function same(text: Buffer, formats: string[] = [], chunk?: number): Promise<Trace> {
   const scanned = await parse(text, 'always', formats, chunk)
   const parsed = await parse(text, 'never', formats, chunk)
@@ -247,17 +256,15 @@ test('key=value events, record-tgid and irq-info-off prefixes: the scanner reads
   lines.push(`   a-very-long-task-name-300     [001] d..2.     3.000007: sched_waking: comm=sh pid=300 prio=120 target_cpu=001`)
   lines.push(`              sh-300     [001] d..2.     3.000008:`)
   lines.push(`              sh-12345678901 [001] d..2.     3.000009: sched_waking: comm=sh pid=300 prio=120 target_cpu=001`)
-  const text = Buffer.from(lines.join('\n') + '\n')
-  const trace = await same(text)
+  const { trace, read } = await bothWays(lines, [97, 333])
   // The comparison covered the scanner: it read most of these lines itself.
-  expect(scanned).toBeGreaterThanOrEqual(20)
-  for (const chunk of [97, 333]) await same(text, [], chunk)
+  expect(read).toBeGreaterThanOrEqual(20)
   expect(trace.eventsNamed('kp').map((e) => e.fields.fname)).toEqual(['/etc/passwd', '/etc/pass wd', 'grep "a b" c', 'unclosed flags=0x8000', ''])
   expect(trace.eventsNamed('sched_waking')[0].fields).toEqual({ comm: 'sh', pid: 300, prio: 120, target_cpu: 1 })
   expect(trace.eventsNamed('nums').find((e) => 'rq' in e.fields)?.fields).toEqual({ rq: 0xffffffc97fed2f68n, big: 123456789012345678901n, neg: -123456789012345678901n, safe: 9007199254740991, unsafe: 9007199254740993n, hex14: 0x1fffffffffffff })
   // A format types a key=value event: the parser's.
   const format = ['name: sched_waking', 'ID: 1', 'format:', '\tfield:char comm[16];\toffset:8;\tsize:16;\tsigned:0;', '\tfield:pid_t pid;\toffset:24;\tsize:4;\tsigned:1;', '\tfield:int prio;\toffset:28;\tsize:4;\tsigned:1;', '\tfield:int target_cpu;\toffset:32;\tsize:4;\tsigned:1;', '', 'print fmt: "comm=%s"'].join('\n')
-  await same(text, [format])
+  await same(Buffer.from(lines.join('\n') + '\n'), [format])
 })
 
 test('trace-cmd report text and kspec scheduling: the scanner reads them as the parser does, or leaves them', async () => {
@@ -312,10 +319,9 @@ test('function tracer lines: the scanner reads them into the function table as t
   // Stack blocks: a user stack, an empty line inside a block, one on another CPU than its owner, one with no frames, one at the text's end.
   lines.push(fn('a <-b', 210), fn('<user stack trace>', 210), ' =>  <00007f0000001000>', ' => 0x7f0000002000  ', fn('c <-d', 212), fn('<stack trace>', 212), ' => x', '', ' => y', fn('e <-f', 214), fn('<stack trace>', 215), ' => z', fn('g <-h', 216), fn('<stack trace>', 216))
   lines.push(fn('i <-j', 218), fn('<stack trace>', 218), ' => last')
-  const text = Buffer.from(lines.join('\n') + '\n')
-  const trace = await same(text)
-  expect(scanned).toBeGreaterThanOrEqual(35)
-  for (const chunk of [97, 333]) await same(text, [], chunk)
+  const { trace, read } = await bothWays(lines, [97, 333])
+  // The comparison covered the scanner: it read these lines itself.
+  expect(read).toBeGreaterThanOrEqual(35)
   const clone = trace.ofKind('function').find((r) => r.func === 'kernel_clone')!
   expect(clone.stack).toEqual(['kernel_clone+0xc0/0x41c', '__do_sys_clone'])
   expect(trace.ofKind('function').find((r) => r.line === 3 + 30 + 1)).toMatchObject({ func: 'vfs_read', offset: '+0x4/0x1b0', parent: 'ksys_read', parentOffset: '+0x6e/0x100' })
@@ -338,10 +344,9 @@ test('function_graph without the duration column: the scanner reads it as the pa
     ' 1) f()',
     '12) g();',
   )
-  const text = Buffer.from(lines.join('\n') + '\n')
-  const trace = await same(text)
-  expect(scanned).toBeGreaterThanOrEqual(120)
-  for (const chunk of [61, 256]) await same(text, [], chunk)
+  const { trace, read } = await bothWays(lines, [61, 256])
+  // The comparison covered the scanner: it read these lines itself.
+  expect(read).toBeGreaterThanOrEqual(120)
   expect(trace.callsOf('dget_parent')[0].parent?.name).toBe('__fsnotify_parent')
 })
 
@@ -366,10 +371,9 @@ test('function_graph with the abstime and proc columns and tail comments: the sc
     ' 0)    ls-99    |   1.000 us    |  h();',
     ' 0)  ls|-99    |   1.000 us    |  h();',
   )
-  const text = Buffer.from(lines.join('\n') + '\n')
-  const trace = await same(text)
-  expect(scanned).toBeGreaterThanOrEqual(80)
-  for (const chunk of [77, 300]) await same(text, [], chunk)
+  const { trace, read } = await bothWays(lines, [77, 300])
+  // The comparison covered the scanner: it read these lines itself.
+  expect(read).toBeGreaterThanOrEqual(80)
   expect(trace.callsOf('getname')[0]).toMatchObject({ ts: 100, task: 'ls', pid: 99 })
   expect(trace.callsOf('__x64_sys_openat')[0].duration).toBe(121)
 })
@@ -392,10 +396,9 @@ test('latency-format text, events and a latency tracer: the scanner reads it as 
     '      sh-2204  0.....  20706us : <stack trace>',
     ' => do_syscall_64',
   )
-  const text = Buffer.from(events.join('\n') + '\n')
-  await same(text)
-  expect(scanned).toBeGreaterThanOrEqual(60)
-  for (const chunk of [101, 400]) await same(text, [], chunk)
+  const { read } = await bothWays(events, [101, 400])
+  // The comparison covered the scanner: it read these lines itself.
+  expect(read).toBeGreaterThanOrEqual(60)
 
   const tracer = ['# tracer: preemptoff', '#', '# preemptoff latency trace v1.1.5 on 3.8.0-test+']
   for (let k = 0; k < 30; k++) {
@@ -430,10 +433,9 @@ test('trace-cmd report -l text and trace_printk callers: the scanner reads them 
     `trace-cm-6973    2d..4.1234567890123456789: sched_waking:         comm=sh pid=1 prio=120 target_cpu=001`,
     `    bash-4127    1 8813.000012: sched_waking:         comm=sh pid=1 prio=120 target_cpu=001`,
   )
-  const text = Buffer.from(lines.join('\n') + '\n')
-  const trace = await same(text)
-  expect(scanned).toBeGreaterThanOrEqual(90)
-  for (const chunk of [123, 500]) await same(text, [], chunk)
+  const { trace, read } = await bothWays(lines, [123, 500])
+  // The comparison covered the scanner: it read these lines itself.
+  expect(read).toBeGreaterThanOrEqual(90)
   expect(trace.eventsNamed('enqueue_task_fair')[0].fields.evt).toBe('util_est_rq')
   expect(trace.eventsNamed('my_probe').length).toBe(31)
 })
