@@ -136,6 +136,8 @@ export function poolSize(): i32 { return poolUsed }
 
 @inline function at(i: usize): i32 { return <i32>load<u8>(input + i) }
 @inline function isDigit(c: i32): bool { return c >= 48 && c <= 57 }
+/** ASCII whitespace, as JavaScript's trim() and `\s` have it. */
+@inline function isSpace(c: i32): bool { return c == 32 || (c >= 9 && c <= 13) }
 @inline function isIdentChar(c: i32): bool { return isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95 }
 @inline function hexDigit(c: i32): i32 {
   return isDigit(c) ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1
@@ -375,7 +377,6 @@ function latencyPrefixAt(line: usize, e: usize): bool {
   return pFlags >= 0
 }
 
-@inline function isSpace(c: i32): bool { return c == 32 || (c >= 9 && c <= 13) }
 
 /**
  * `trace-cmd report -l`'s prefix (prefix.ts parseTraceCmdLatencyPrefix): `TASK-PID` (the
@@ -973,7 +974,6 @@ export function stacksSize(): i32 { return stackUsed }
 export function lines(): i32 { return linesRead }
 export function stackEntries(): i32 { return stackLines }
 
-@inline function isTrimmed(c: i32): bool { return c == 32 || (c >= 9 && c <= 13) }
 
 /**
  * The stack block at p, when it belongs to `row`, the line just read on CPU `cpu`: a
@@ -1008,8 +1008,8 @@ function stackBlock(p: usize, end: usize, cpu: i32, row: i32, excludePid: i32, l
     let from = q + 4
     let to = nl
     if (at(to - 1) == 13) return 0
-    while (from < to && isTrimmed(at(from))) from++
-    while (to > from && isTrimmed(at(to - 1))) to--
+    while (from < to && isSpace(at(from))) from++
+    while (to > from && isSpace(at(to - 1))) to--
     const id = nameId(TASK, from, to)
     if (id < 0 || head + 3 + count >= STACK_INTS) return 0
     store<i32>(stackBuf + (<usize>(head + 3 + count) << 2), id)
@@ -1202,7 +1202,7 @@ export function scanGraph(from: i32, to: i32, firstLine: i32, max: i32): i32 {
         // funcgraph-proc: `  ls-99    |`, centred; then the duration column, which must be there.
         if (startsWith(i, e, '==========>') || startsWith(i, e, '<==========') || at(bar - 1) != 32) break
         let procTo = bar - 1
-        while (procTo > i && isTrimmed(at(procTo - 1))) procTo--
+        while (procTo > i && isSpace(at(procTo - 1))) procTo--
         proc = nameId(TASK, i, procTo)
         if (proc < 0) break
         i = bar + 1

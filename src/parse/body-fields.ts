@@ -1,4 +1,4 @@
-import type { EventTable } from '../trace/events.js'
+import { narrow, type EventTable } from '../trace/events.js'
 import type { FieldValue } from '../trace/records.js'
 import type { EventFormat, FieldFormat } from './format.js'
 import { Finder } from './find.js'
@@ -296,10 +296,6 @@ function typeKeyValue(text: string, f: FieldFormat | undefined): FieldValue {
     return narrow(f?.signed ? BigInt.asIntN(f.size * 8, big) : big)
   }
   return text
-}
-
-function narrow(big: bigint): FieldValue {
-  return big <= BigInt(Number.MAX_SAFE_INTEGER) && big >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(big) : big
 }
 
 /** trace-cmd's own sched_switch text: `ls:8250 [120] X ==> swapper/0:0 [120]`. */

@@ -42,7 +42,10 @@ export interface FunctionShape {
   repeats: number
 }
 
-const SHAPE: FunctionShape = { funcTo: 0, offsetTo: 0, parentFrom: -1, parentTo: -1, parentOffsetTo: -1, repeats: -1 }
+/** A scratch shape for functionShapeAt to fill. */
+export const newFunctionShape = (): FunctionShape => ({ funcTo: 0, offsetTo: 0, parentFrom: -1, parentTo: -1, parentOffsetTo: -1, repeats: -1 })
+
+const SHAPE = newFunctionShape()
 
 /** A function tracer body `s[from, to)` (`func <-parent`, sym-offset, sym-addr, func-no-repeats) into `out`; undefined when it is not one. */
 export function functionShapeAt(s: string, from: number, to: number, out: FunctionShape): FunctionShape | undefined {

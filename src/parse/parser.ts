@@ -4,7 +4,7 @@ import { FunctionTable } from '../trace/functions.js'
 import { Trace, type Loss, type TraceHeader } from '../trace/trace.js'
 import { eventShapeAt, newShape, type EventShape } from './event.js'
 import { EventRows } from './event-rows.js'
-import { functionBody, functionShapeAt, isFunctionLine, type FunctionShape } from './function.js'
+import { functionBody, functionShapeAt, isFunctionLine, newFunctionShape } from './function.js'
 import { parseGraphLine, type GraphLine } from './graph.js'
 import { CallTreeBuilder } from './call-trees.js'
 import { decode, eachLine, lineAt, WholeLines } from './lines.js'
@@ -41,7 +41,7 @@ export class TraceParser {
   private readonly lastByCpu: (TraceRecord | number | undefined)[] = []
   /** The function tracer's lines. */
   private readonly functions = new FunctionTable(this.names.list)
-  private readonly fnShape: FunctionShape = { funcTo: 0, offsetTo: 0, parentFrom: -1, parentTo: -1, parentOffsetTo: -1, repeats: -1 }
+  private readonly fnShape = newFunctionShape()
   private excludePid: number | undefined
   private launcherPid: number | undefined
   private aboutKspec: RegExp | undefined

@@ -244,7 +244,11 @@ const scratch: FieldValue[] = []
 
 /** A WIDE value's text as a key=value field types it: a number while it is a safe integer, else a bigint. */
 function wide(text: string): FieldValue {
-  const big = BigInt(text)
+  return narrow(BigInt(text))
+}
+
+/** A bigint as a number when it is a safe integer. */
+export function narrow(big: bigint): FieldValue {
   return big <= BigInt(Number.MAX_SAFE_INTEGER) && big >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(big) : big
 }
 
