@@ -18,6 +18,8 @@ declare function layoutOf(keys: usize, count: i32): i32
 import {
   COL_AT, COL_BODY_FROM, COL_BODY_TO, COL_CPU, COL_FLAGS, COL_KEYS, COL_KINDS, COL_LAYOUT, COL_LINE, COL_NAME, COL_PID, COL_POOL, COL_SITE, COL_TASK, COL_TGID, COL_TS,
   GRAPH_FLOATS, GRAPH_INTS, NAME_ENTER, NAME_EXIT, NAME_PLAIN, NAME_SITE, NAME_TASK, OP_ENTRY, OP_EXIT, OP_LEAF, POOL_SPAN, POOL_VALUE, POOL_WIDE,
+  SCHED_BODY_FROM, SCHED_BODY_TO, SCHED_COMM_FROM, SCHED_COMM_TO, SCHED_CPU, SCHED_FLAGS, SCHED_INTS, SCHED_LINE, SCHED_MAX, SCHED_NEXT_CPU, SCHED_NEXT_PID, SCHED_NEXT_PRIO,
+  SCHED_NEXT_STATE, SCHED_PID, SCHED_PREV_PID, SCHED_PREV_PRIO, SCHED_PREV_STATE, SCHED_ROW, SCHED_TASK, SCHED_TGID, SCHED_WAKEUP,
 } from '../src/parse/layout'
 
 // Names: tasks and flags, syscall entries, syscall exits, other events by their printed name, probe sites (src/parse/layout.ts).
@@ -103,6 +105,8 @@ export function init(capacity: i32): void {
   memory.fill(layouts, 0, <usize>LAYOUT_SLOTS * 16)
   keys = heap.alloc(<usize>MAX_KEYS * 8)
   stackBuf = heap.alloc(<usize>STACK_INTS * 4)
+  schedBuf = heap.alloc(<usize>(SCHEDS * SCHED_INTS) * 4)
+  schedTs = heap.alloc(<usize>SCHEDS * 8)
   initGraph()
   full = heap.alloc(24)
   memory.fill(full, 0, 24)
@@ -961,6 +965,118 @@ function functionAt(body: usize, e: usize): bool {
   return bName >= 0 && bLayout >= 0 && <i32>bFrom >= -1 && <i32>bTo >= -1
 }
 
+// The wakeup tracers' scheduler entries of a latency-format function scan (src/parse/layout.ts
+// SCHED_*), SCHEDS at most per scan: SCHED_INTS i32 each, and its timestamp in schedTs.
+const SCHEDS: i32 = SCHED_MAX
+let schedBuf: usize = 0
+let schedTs: usize = 0
+let schedCount: i32 = 0
+export function scheds(): usize { return schedBuf }
+export function schedTimes(): usize { return schedTs }
+export function schedsRead(): i32 { return schedCount }
+
+/** The value of the digits schedDigits read last. */
+let digits: i32 = 0
+
+/** Where a run of 1 to 9 decimal digits from i ends (their value in `digits`), or 0 for none or more. */
+function schedDigits(i: usize, e: usize): usize {
+  let n = 0
+  let j = i
+  while (j < e && isDigit(at(j))) {
+    if (j - i == 9) return 0
+    n = n * 10 + at(j) - 48
+    j++
+  }
+  digits = n
+  return j == i ? 0 : j
+}
+
+/** Where ASCII whitespace from i ends. */
+function spacesFrom(i: usize, e: usize): usize {
+  while (i < e && isSpace(at(i))) i++
+  return i
+}
+
+/** The last `PID:PRIO:S` schedTask read: pid, prio, the state's place. */
+let sPid: i32 = 0
+let sPrio: i32 = 0
+let sState: usize = 0
+
+/** `PID:PRIO:S` at i (the parser's `(\d+):\s*(\d+):(\S)`): where it ends, or 0 for none. */
+function schedTask(i: usize, e: usize): usize {
+  let j = schedDigits(i, e)
+  if (j == 0 || j >= e || at(j) != 58) return 0
+  const pid = digits
+  j = schedDigits(spacesFrom(j + 1, e), e)
+  if (j == 0 || j + 1 >= e || at(j) != 58) return 0
+  if (isSpace(at(j + 1))) return 0
+  sPid = pid
+  sPrio = digits
+  sState = j + 1
+  return j + 2
+}
+
+/**
+ * A wakeup tracer's scheduler entry input[body, e), `  0:120:R ==> [003]   312:100:R comm`
+ * (`+` for a wakeup), as the parser's SCHED_ENTRY reads it, into the next place of
+ * schedBuf; false for anything else, for a number past 9 digits, and when the buffer is
+ * full. (The scanner reads ASCII text only, so JavaScript's `\s` is ASCII whitespace here.)
+ */
+function schedAt(body: usize, e: usize, row: i32, line: i32): bool {
+  if (schedCount == SCHEDS) return false
+  const from = spacesFrom(body, e)
+  let i = schedTask(from, e)
+  if (i == 0) return false
+  const prevPid = sPid
+  const prevPrio = sPrio
+  const prevState = sState
+  let j = spacesFrom(i, e)
+  if (j == i || j >= e) return false
+  let wakeup = 0
+  if (at(j) == 43) {
+    wakeup = 1
+    i = j + 1
+  } else if (startsWith(j, e, '==>')) i = j + 3
+  else return false
+  j = spacesFrom(i, e)
+  if (j == i || j >= e || at(j) != 91) return false
+  i = schedDigits(j + 1, e)
+  if (i == 0 || i >= e || at(i) != 93) return false
+  const nextCpu = digits
+  j = spacesFrom(i + 1, e)
+  if (j == i + 1) return false
+  i = schedTask(j, e)
+  if (i == 0) return false
+  // Then nothing, or whitespace and the next task's comm, trimmed.
+  let commFrom = spacesFrom(i, e)
+  if (commFrom == i && i < e) return false
+  let commTo = e
+  while (commTo > commFrom && isSpace(at(commTo - 1))) commTo--
+  const p = schedBuf + (<usize>(schedCount * SCHED_INTS) << 2)
+  store<i32>(p + (<usize>SCHED_ROW << 2), row)
+  store<i32>(p + (<usize>SCHED_LINE << 2), line)
+  store<i32>(p + (<usize>SCHED_CPU << 2), pCpu)
+  store<i32>(p + (<usize>SCHED_PID << 2), pPid)
+  store<i32>(p + (<usize>SCHED_TGID << 2), pTgid)
+  store<i32>(p + (<usize>SCHED_TASK << 2), pTask)
+  store<i32>(p + (<usize>SCHED_FLAGS << 2), pFlags)
+  store<i32>(p + (<usize>SCHED_WAKEUP << 2), wakeup)
+  store<i32>(p + (<usize>SCHED_PREV_PID << 2), prevPid)
+  store<i32>(p + (<usize>SCHED_PREV_PRIO << 2), prevPrio)
+  store<i32>(p + (<usize>SCHED_PREV_STATE << 2), <i32>prevState)
+  store<i32>(p + (<usize>SCHED_NEXT_CPU << 2), nextCpu)
+  store<i32>(p + (<usize>SCHED_NEXT_PID << 2), sPid)
+  store<i32>(p + (<usize>SCHED_NEXT_PRIO << 2), sPrio)
+  store<i32>(p + (<usize>SCHED_NEXT_STATE << 2), <i32>sState)
+  store<i32>(p + (<usize>SCHED_COMM_FROM << 2), <i32>commFrom)
+  store<i32>(p + (<usize>SCHED_COMM_TO << 2), <i32>commTo)
+  store<i32>(p + (<usize>SCHED_BODY_FROM << 2), <i32>from)
+  store<i32>(p + (<usize>SCHED_BODY_TO << 2), <i32>e)
+  store<f64>(schedTs + (<usize>schedCount << 3), pTs)
+  schedCount++
+  return true
+}
+
 // Stack blocks read with their owner: per block, i32s (row, user (1) or kernel (0), frame
 // count, the frames' name ids), STACK_INTS in all at once.
 const STACK_INTS: i32 = 1 << 16
@@ -1047,6 +1163,7 @@ export function scan(from: i32, to: i32, firstLine: i32, poolBase: i32, excludeP
   linesRead = 0
   stackLines = 0
   stackUsed = 0
+  schedCount = 0
   dropPid = excludePid
   dropLauncher = launcherPid
   while (p < end && rows < ROWS && used + MAX_KEYS <= POOL) {
@@ -1060,7 +1177,13 @@ export function scan(from: i32, to: i32, firstLine: i32, poolBase: i32, excludeP
     if (!prefixed && traceCmd && pTask >= 0) prefixed = traceCmdLatencyAt(line, e)
     if (!prefixed || pTask < 0) break
     if (pPid == excludePid || pPid == launcherPid) break
-    if (functions ? !functionAt(pBody, e) : !bodyAt(pBody, e, used, retLayout)) break
+    if (functions ? !functionAt(pBody, e) : !bodyAt(pBody, e, used, retLayout)) {
+      // The wakeup tracers print their scheduler entries among the functions they saw.
+      if (!(functions && latency && schedAt(pBody, e, rows, firstLine + linesRead))) break
+      linesRead++
+      p = nl + 1
+      continue
+    }
     const row = rows
     store<i32>(cLine + (<usize>row << 2), firstLine + linesRead)
     store<i32>(cCpu + (<usize>row << 2), pCpu)

@@ -7,6 +7,31 @@ import { NameTable } from './name-table.js'
 import { ENTER, EXIT, PLAIN, SITE, TASK, type ScannerHost } from './scanner.js'
 
 const RET = ['ret']
+/** The fields of the wakeup tracers' scheduler entries, as the formats of ftrace's `wakeup` and `context_switch` events name them. */
+const SCHED_KEYS = ['prev_pid', 'prev_prio', 'prev_state', 'next_cpu', 'next_pid', 'next_prio', 'next_state', 'next_comm']
+
+/**
+ * A scheduler entry's values and places in its text (states: one character; comm from =
+ * to: none; body: the entry without the space before it).
+ */
+export interface SchedEntry {
+  wakeup: boolean
+  prevPid: number
+  prevPrio: number
+  prevState: number
+  nextCpu: number
+  nextPid: number
+  nextPrio: number
+  nextState: number
+  commFrom: number
+  commTo: number
+  bodyFrom: number
+  bodyTo: number
+}
+
+export function newSchedEntry(): SchedEntry {
+  return { wakeup: false, prevPid: 0, prevPrio: 0, prevState: 0, nextCpu: 0, nextPid: 0, nextPrio: 0, nextState: 0, commFrom: 0, commTo: 0, bodyFrom: 0, bodyTo: 0 }
+}
 /** Lines of one event name in a row that its learned keys did not take before it stops being tried. */
 const KV_MISSES = 16
 
@@ -20,8 +45,9 @@ export class EventRows {
   readonly table: EventTable
   readonly names: EventNames
   readonly retLayout: number
-  /** The text the last event's body stands in (the table's last chunk). */
+  /** The text the last event's body stands in, and its chunk in the table. */
   #chunk: string | undefined
+  #chunkIndex = -1
   /** Per event name id: its format (null: none), and the layout learned of its syscall arguments. */
   #formats: (EventFormat | null | undefined)[] = []
   #formatsSeen = -1
@@ -66,11 +92,7 @@ export class EventRows {
   /** The event `name` whose shape was just found in `s`: a row of the table, its fields typed now. */
   add(s: string, shape: EventShape, name: number, line: number, cpu: number | undefined, task: number, pid: number | undefined, tgid: number | undefined, flags: number, ts: number | undefined): number {
     const t = this.table
-    if (s !== this.#chunk) {
-      this.#chunk = s
-      t.chunks.push(s)
-    }
-    const row = t.add(line, cpu, task, pid, tgid, flags, ts, name, t.chunks.length - 1, shape.bodyFrom, shape.bodyTo)
+    const row = t.add(line, cpu, task, pid, tgid, flags, ts, name, this.chunkOf(s), shape.bodyFrom, shape.bodyTo)
     if (shape.siteFrom !== -1) t.site[row] = this.siteId(s, shape.siteFrom, shape.siteTo)
     const format = this.formatOf(name)
     if (shape.style === 'ret') {
@@ -105,6 +127,53 @@ export class EventRows {
     if (learnable) this.#syscallLayouts[name] = t.layoutOf(Object.keys(fields))
     else if (kv) this.learnKeys(name, fields)
     t.own(row, fields)
+    return row
+  }
+
+  /** The table's chunk for the text `s`: the last one, or a new one. */
+  private chunkOf(s: string): number {
+    if (s !== this.#chunk) {
+      this.#chunk = s
+      this.#chunkIndex = this.table.chunks.push(s) - 1
+    }
+    return this.#chunkIndex
+  }
+
+  /** The layouts of scheduler entries, without and with the next task's comm. */
+  #schedLayouts: number[] = []
+
+  /**
+   * A wakeup tracer's scheduler entry (`0:120:R ==> [003]   312:100:R kworker/3:1H`), `e`'s
+   * places in the text `chunk` (or the table's chunk of that index): the `wakeup` or
+   * `context_switch` event, its fields named as the formats of those events name them.
+   */
+  schedEntry(chunk: string | number, e: SchedEntry, line: number, cpu: number, task: number, pid: number, tgid: number | undefined, flags: number, ts: number): number {
+    const t = this.table
+    const k = typeof chunk === 'string' ? this.chunkOf(chunk) : chunk
+    const name = this.names.plain(e.wakeup ? 'wakeup' : 'context_switch')
+    const row = t.add(line, cpu, task, pid, tgid, flags, ts, name, k, e.bodyFrom, e.bodyTo)
+    const comm = e.commTo > e.commFrom
+    const format = this.formatOf(name)
+    if (format !== undefined) {
+      // A trace that came with the events' formats: its fields typed by them, as any event's.
+      const text = t.chunkText(k)
+      const values = [e.prevPid, e.prevPrio, text[e.prevState], e.nextCpu, e.nextPid, e.nextPrio, text[e.nextState], text.slice(e.commFrom, e.commTo)]
+      t.own(row, parseFields(SCHED_KEYS.slice(0, comm ? 8 : 7).map((key, i) => `${key}=${values[i]}`).join(' '), 'kv', format))
+      return row
+    }
+    const at = t.reserve(comm ? 8 : 7)
+    t.putNumber(at, e.prevPid)
+    t.putNumber(at + 1, e.prevPrio)
+    t.putSpan(at + 2, e.prevState, 1)
+    t.putNumber(at + 3, e.nextCpu)
+    t.putNumber(at + 4, e.nextPid)
+    t.putNumber(at + 5, e.nextPrio)
+    t.putSpan(at + 6, e.nextState, 1)
+    if (comm) {
+      if (e.commTo - e.commFrom < 65536) t.putSpan(at + 7, e.commFrom, e.commTo - e.commFrom)
+      else t.put(at + 7, t.chunkText(k).slice(e.commFrom, e.commTo))
+    }
+    t.typed(row, (this.#schedLayouts[comm ? 1 : 0] ??= t.layoutOf(SCHED_KEYS.slice(0, comm ? 8 : 7))), at)
     return row
   }
 

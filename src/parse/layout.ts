@@ -55,3 +55,32 @@ export const OP_LEAF = 2
 export const OP_EXIT = 3
 export const GRAPH_INTS = 6
 export const GRAPH_FLOATS = 2
+
+/**
+ * The wakeup tracers' scheduler entries (`0:120:R ==> [003]   312:100:R kworker/3:1H`),
+ * which a latency-format function scan reads beside its rows: per entry SCHED_INTS int32
+ * at these places (places in the chunk for the states, the comm and the body; comm from
+ * = to: none) and its timestamp as one float64.
+ */
+export const SCHED_ROW = 0
+export const SCHED_LINE = 1
+export const SCHED_CPU = 2
+export const SCHED_PID = 3
+export const SCHED_TGID = 4
+export const SCHED_TASK = 5
+export const SCHED_FLAGS = 6
+export const SCHED_WAKEUP = 7
+export const SCHED_PREV_PID = 8
+export const SCHED_PREV_PRIO = 9
+export const SCHED_PREV_STATE = 10
+export const SCHED_NEXT_CPU = 11
+export const SCHED_NEXT_PID = 12
+export const SCHED_NEXT_PRIO = 13
+export const SCHED_NEXT_STATE = 14
+export const SCHED_COMM_FROM = 15
+export const SCHED_COMM_TO = 16
+export const SCHED_BODY_FROM = 17
+export const SCHED_BODY_TO = 18
+export const SCHED_INTS = 19
+/** Entries a scan reads at most. */
+export const SCHED_MAX = 1 << 12

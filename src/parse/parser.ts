@@ -3,7 +3,8 @@ import { UNKNOWN_FUNCTION, type LostRecord, type MarkerRecord, type Origin, type
 import { FunctionTable } from '../trace/functions.js'
 import { Trace, type Loss, type TraceHeader } from '../trace/trace.js'
 import { eventShapeAt, newShape, type EventShape } from './event.js'
-import { EventRows } from './event-rows.js'
+import { EventRows, newSchedEntry, type SchedEntry } from './event-rows.js'
+import * as L from './layout.js'
 import { functionBody, functionShapeAt, isFunctionLine, newFunctionShape } from './function.js'
 import { parseGraphLine, type GraphLine } from './graph.js'
 import { CallTreeBuilder } from './call-trees.js'
@@ -42,6 +43,7 @@ export class TraceParser {
   /** The function tracer's lines. */
   private readonly functions = new FunctionTable(this.names.list)
   private readonly fnShape = newFunctionShape()
+  private readonly sched = newSchedEntry()
   private excludePid: number | undefined
   private launcherPid: number | undefined
   private aboutKspec: RegExp | undefined
@@ -187,12 +189,13 @@ export class TraceParser {
           this.lineNo += sc.linesRead
           this.entries += rows + sc.stackEntries
           const table = functions ? f : t
+          const scheds = functions ? sc.schedsRead : 0
           if (functions) f.appendRows(sc.functions, rows)
-          else {
-            if (chunk === -1) chunk = t.chunks.push(bytes) - 1
-            t.appendRows(sc, rows, sc.poolUsed, chunk)
-          }
-          for (let r = 0; r < rows; r++) this.lastByCpu[sc.cpu[r]] = functions ? ~(rowBase + r) : rowBase + r
+          if (chunk === -1 && (!functions || scheds > 0)) chunk = t.chunks.push(bytes) - 1
+          if (!functions) t.appendRows(sc, rows, sc.poolUsed, chunk)
+          this.entries += scheds
+          if (scheds > 0) this.takeScheds(sc, scheds, chunk, rows, rowBase)
+          else for (let r = 0; r < rows; r++) this.lastByCpu[sc.cpu[r]] = functions ? ~(rowBase + r) : rowBase + r
           const names = this.names.list
           sc.eachStack((row, user, ids) => {
             const frames: string[] = new Array(ids.length)
@@ -209,6 +212,38 @@ export class TraceParser {
     // The header read on the way said function_graph: the rest goes to the graph scanner.
     if (stopped < bytes.length && !graph && this.header.tracer === 'function_graph') return this.#bytes(bytes.subarray(stopped))
     if (stopped < bytes.length) this.#text(bytes.toString('latin1', stopped))
+  }
+
+  /**
+   * The scheduler entries a function scan read beside its `rows` function rows (from
+   * `rowBase` in the function table), as events of the table's chunk `chunk`, each
+   * becoming its CPU's last record in line order.
+   */
+  private takeScheds(sc: Scanner, count: number, chunk: number, rows: number, rowBase: number): void {
+    const b = sc.scheds
+    const e = this.sched
+    let k = 0
+    for (let r = 0; r <= rows; r++) {
+      for (; k < count && b[k * L.SCHED_INTS + L.SCHED_ROW] === r; k++) {
+        const p = k * L.SCHED_INTS
+        e.wakeup = b[p + L.SCHED_WAKEUP] === 1
+        e.prevPid = b[p + L.SCHED_PREV_PID]
+        e.prevPrio = b[p + L.SCHED_PREV_PRIO]
+        e.prevState = b[p + L.SCHED_PREV_STATE]
+        e.nextCpu = b[p + L.SCHED_NEXT_CPU]
+        e.nextPid = b[p + L.SCHED_NEXT_PID]
+        e.nextPrio = b[p + L.SCHED_NEXT_PRIO]
+        e.nextState = b[p + L.SCHED_NEXT_STATE]
+        e.commFrom = b[p + L.SCHED_COMM_FROM]
+        e.commTo = b[p + L.SCHED_COMM_TO]
+        e.bodyFrom = b[p + L.SCHED_BODY_FROM]
+        e.bodyTo = b[p + L.SCHED_BODY_TO]
+        const cpu = b[p + L.SCHED_CPU]
+        const tgid = b[p + L.SCHED_TGID]
+        this.lastByCpu[cpu] = this.rows.schedEntry(chunk, e, b[p + L.SCHED_LINE], cpu, b[p + L.SCHED_TASK], b[p + L.SCHED_PID], tgid === -1 ? undefined : tgid, b[p + L.SCHED_FLAGS], sc.schedTimes[k])
+      }
+      if (r < rows) this.lastByCpu[sc.cpu[r]] = ~(rowBase + r)
+    }
   }
 
   /** The parser's scanner, made on first use; undefined where it was not built. */
@@ -420,14 +455,10 @@ export class TraceParser {
       this.records.push(fn)
       return fn
     }
-    const sched = schedEntry(s.slice(from, to))
+    const sched = schedEntry(s, from, to, this.sched)
     if (sched !== undefined) {
-      const shape = eventShapeAt(sched, 0, sched.length, this.shape)
-      if (shape !== undefined) {
-        const { task, flags } = origin
-        const name = this.rows.names.id(sched, shape)
-        return this.rows.add(sched, shape, name, origin.line, origin.cpu, task === undefined ? -1 : this.names.idOf(task), origin.pid, origin.tgid, flags === undefined ? -1 : this.names.idOf(flags), origin.ts)
-      }
+      const { task, flags } = origin
+      return this.rows.schedEntry(s, sched, origin.line, origin.cpu ?? -1, task === undefined ? -1 : this.names.idOf(task), origin.pid ?? -1, origin.tgid, flags === undefined ? -1 : this.names.idOf(flags), origin.ts ?? NaN)
     }
     this.problem(s.slice(from, to), FUNCTION_OR_EVENT)
     return undefined
@@ -569,14 +600,28 @@ const MISSES = 64
  * `      0:120:R ==> [003]   312:100:R kworker/3:1H` (`+` for a wakeup): read as those
  * events, with the field names of their formats and the next task's name.
  */
-const SCHED_ENTRY = /^\s*(\d+):\s*(\d+):(\S)\s+(\+|==>)\s+\[(\d+)\]\s+(\d+):\s*(\d+):(\S)(?:\s+(.*))?$/
+const SCHED_ENTRY = /^(\s*)(\d+):\s*(\d+):(\S)\s+(\+|==>)\s+\[(\d+)\]\s+(\d+):\s*(\d+):(\S)(?:\s+(.*))?$/d
 
-function schedEntry(body: string): string | undefined {
-  const m = SCHED_ENTRY.exec(body)
+/** The scheduler entry `s[from, to)` into `out` (the scanner's schedAt reads the same), or undefined. */
+function schedEntry(s: string, from: number, to: number, out: SchedEntry): SchedEntry | undefined {
+  const m = SCHED_ENTRY.exec(s.slice(from, to))
   if (m === null) return undefined
-  const [, prevPid, prevPrio, prevState, arrow, cpu, nextPid, nextPrio, nextState, comm] = m
-  const name = arrow === '+' ? 'wakeup' : 'context_switch'
-  return `${name}: prev_pid=${prevPid} prev_prio=${prevPrio} prev_state=${prevState} next_cpu=${Number(cpu)} next_pid=${nextPid} next_prio=${nextPrio} next_state=${nextState}${comm ? ` next_comm=${comm.trim()}` : ''}`
+  const [, space, prevPid, prevPrio, , arrow, cpu, nextPid, nextPrio, , comm = ''] = m
+  const at = m.indices!
+  const trimmed = comm.trimEnd()
+  out.wakeup = arrow === '+'
+  out.prevPid = Number(prevPid)
+  out.prevPrio = Number(prevPrio)
+  out.prevState = from + at[4][0]
+  out.nextCpu = Number(cpu)
+  out.nextPid = Number(nextPid)
+  out.nextPrio = Number(nextPrio)
+  out.nextState = from + at[9][0]
+  out.commFrom = trimmed === '' ? to : from + at[10]![0]
+  out.commTo = trimmed === '' ? to : out.commFrom + trimmed.length
+  out.bodyFrom = from + space.length
+  out.bodyTo = to
+  return out
 }
 
 /** trace-cmd report prefixes lines of an instance's buffer with `name: `, at column 0. */

@@ -31,6 +31,9 @@ interface Exports {
   stacksSize(): number
   lines(): number
   stackEntries(): number
+  scheds(): number
+  schedTimes(): number
+  schedsRead(): number
 }
 
 /** What the scanner asks of its parser: ids for names and key lists it meets first. */
@@ -90,6 +93,9 @@ export class Scanner {
   readonly graphOps: number
   readonly graphInts: Int32Array
   readonly graphFloats: Float64Array
+  /** The wakeup tracers' scheduler entries a latency-format function scan read (layout.ts SCHED_*). */
+  readonly scheds: Int32Array
+  readonly schedTimes: Float64Array
   readonly #x: Exports
   readonly #stacks: Int32Array
   readonly #input: Buffer
@@ -146,6 +152,8 @@ export class Scanner {
     this.graphFloats = new Float64Array(buf, x.graphFloats(), this.graphOps * L.GRAPH_FLOATS)
     this.#input = Buffer.from(buf, x.inputAt(), CAPACITY)
     this.#stacks = new Int32Array(buf, x.stacks(), 1 << 16)
+    this.scheds = new Int32Array(buf, x.scheds(), L.SCHED_MAX * L.SCHED_INTS)
+    this.schedTimes = new Float64Array(buf, x.schedTimes(), L.SCHED_MAX)
   }
 
   /** Bytes the input holds at once. */
@@ -204,6 +212,11 @@ export class Scanner {
     const n = this.#x.stacksSize()
     const b = this.#stacks
     for (let i = 0; i < n; i += 3 + b[i + 2]) each(b[i], b[i + 1] === 1, b.subarray(i + 3, i + 3 + b[i + 2]))
+  }
+
+  /** Scheduler entries the last scan read (scheds, schedTimes). */
+  get schedsRead(): number {
+    return this.#x.schedsRead()
   }
 
   /** Where the last scan stopped: the start of the line it did not read. */

@@ -185,7 +185,11 @@ export class EventTable {
 
   /** The text a row stands in. */
   private text(row: number): string {
-    const k = this.chunk[row]
+    return this.chunkText(this.chunk[row])
+  }
+
+  /** Chunk k as text (made once from its bytes). */
+  chunkText(k: number): string {
     let text = this.chunks[k]
     if (typeof text !== 'string') this.chunks[k] = text = Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString('latin1')
     return text

@@ -405,10 +405,35 @@ test('latency-format text, events and a latency tracer: the scanner reads it as 
     tracer.push(lat('bash', 1994, 1, 'd.h1', `${String(k).padStart(3)}us`, `: ${k % 2 ? 'vfs_read' : 'ksys_read'} <-do_syscall_64`))
     tracer.push(lat('<idle>', 0, 3, 'd..3', `${String(k).padStart(3)}us`, `+:      0:120:R ==> [003]   312:100:R kworker/3:1H`))
   }
-  const t2 = Buffer.from(tracer.join('\n') + '\n')
-  const trace = await same(t2)
-  expect(scanned).toBeGreaterThanOrEqual(30)
-  expect(trace.ofKind('function').length).toBe(30)
+  // The scheduler entries, as the wakeup tracers print them, and lines that look nearly like them.
+  const idle = (body: string) => lat('<idle>', 0, 3, 'dNs7', '  0us', body)
+  tracer.push(
+    idle(':      0:120:R   + [003]   312:100:R kworker/3:1H'),
+    idle(':      0:120:R ==> [003]   312:100:R'),
+    idle(':      0:120:R ==> [003]   312:100:R   '),
+    idle(':      0:120:R ==> [003]   312:100:D Web Content  '),
+    idle(':   2204: 98:S ==> [001]  7:  5:R\tkworker/u8:2'),
+    idle(':      0:120:R ==> [003]   3120000000:100:R big'),
+    idle(':      0:120:R ==> [003]   312:100:R+ x'),
+    idle(':      0:120:R ==> [3]   312:100:R x'),
+    idle(':      0:120:R => [003]   312:100:R x'),
+    lat('bash', 1994, 1, 'd.h1', ' 31us', ': vfs_read <-do_syscall_64'),
+    idle(':      0:120:R ==> [003]   312:100:R kworker/3:1H'),
+    lat('<idle>', 0, 3, 'dNs7', '  0us', ': <stack trace>'),
+    ' => __schedule',
+    lat('bash', 1994, 1, 'd.h1', ' 32us', ': vfs_read <-do_syscall_64'),
+  )
+  const { trace, read: readTracer } = await bothWays(tracer, [97, 300])
+  // The comparison covered the scanner: it read the functions and the entries itself.
+  expect(readTracer).toBeGreaterThanOrEqual(66)
+  expect(trace.ofKind('function').length).toBe(32)
+  expect(trace.eventsNamed('context_switch').length).toBe(30 + 7)
+  const [wakeup] = trace.eventsNamed('wakeup')
+  expect(wakeup.fields).toEqual({ prev_pid: 0, prev_prio: 120, prev_state: 'R', next_cpu: 3, next_pid: 312, next_prio: 100, next_state: 'R', next_comm: 'kworker/3:1H' })
+  expect(wakeup.body).toBe('0:120:R   + [003]   312:100:R kworker/3:1H')
+  const switches = trace.eventsNamed('context_switch').slice(30)
+  expect(switches.map((e) => e.fields.next_comm)).toEqual([undefined, undefined, 'Web Content', 'kworker/u8:2', 'big', 'x', 'kworker/3:1H'])
+  expect(switches.at(-1)!.stack).toEqual(['__schedule'])
 })
 
 test('trace-cmd report -l text and trace_printk callers: the scanner reads them as the parser does, or leaves them', async () => {
