@@ -84,7 +84,7 @@ export class CallTreeBuilder {
     if (k >= 0) {
       for (let j = open.length - 1; j > k; j--) t.flags[open[j]] |= EXIT_MISSING
       this.exitsMissing += open.length - 1 - k
-      t.duration[open[k]] = duration ?? NaN
+      t.setDuration(open[k], duration)
       open.length = k
       return NONE
     }
@@ -130,8 +130,12 @@ export class CallTreeBuilder {
     else ctx.adoptable.push(node)
   }
 
-  /** Calls still open when the trace ends lost their exits. Returns the roots, outermost calls first, in file order. */
-  finish(): CallRecord[] {
+  /**
+   * Calls still open when the trace ends lost their exits. Returns what makes the roots,
+   * outermost calls first, in file order: their records are made when first asked for
+   * (a trace of many short trees has a million).
+   */
+  finish(): () => CallRecord[] {
     for (const ctx of this.contexts.values()) {
       for (const node of ctx.open) this.table.flags[node] |= EXIT_MISSING
       this.exitsMissing += ctx.open.length
@@ -139,6 +143,7 @@ export class CallTreeBuilder {
       ctx.adoptable = []
     }
     const t = this.table
-    return this.#roots.filter((row) => t.parent[row] === NONE).map((row) => t.view(row))
+    const rows = this.#roots
+    return () => rows.filter((row) => t.parent[row] === NONE).map((row) => t.view(row))
   }
 }

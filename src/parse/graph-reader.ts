@@ -25,6 +25,8 @@ export interface Batch {
   /** Names and procs first seen in this batch, in id order. */
   names: string[]
   procs: string[]
+  /** Bytes of the file read when it was sent. */
+  read: number
 }
 
 if (parentPort) {
@@ -49,6 +51,7 @@ if (parentPort) {
   const flush = () => {
     // Names first seen since the last batch travel with it.
     batch.names = names.list.slice(sent)
+    batch.read = read
     sent = names.list.length
     port.postMessage(batch, [batch.ints.buffer as ArrayBuffer, batch.floats.buffer as ArrayBuffer])
     batch = fresh()
@@ -79,12 +82,17 @@ if (parentPort) {
     flush()
     size = Math.min(BATCH, size * 2)
   }
-  const text = (s: string): void => eachLine(s, line)
+  let read = 0
+  const text = (s: string): void => {
+    read += s.length
+    eachLine(s, line)
+  }
   // Calls in the common layout are read by the WebAssembly scanner straight into the
   // batch; it stops at any other line, which is read above.
   const scanner = Scanner.create({ intern: (_kind, name) => names.id(name, 0, name.length), layout: () => -1 })
   const bytes = (b: Buffer): void => {
     if (scanner === undefined || b.length > scanner.capacity || !isAscii(b)) return text(decode(b))
+    read += b.length
     scanner.load(b)
     drive(scanner, b, {
       // Until the header says function_graph, lines are read above, one by one.
@@ -114,5 +122,5 @@ if (parentPort) {
 }
 
 function fresh(): Batch {
-  return { ints: new Int32Array(BATCH * INTS), floats: new Float64Array(BATCH * FLOATS), count: 0, texts: [], names: [], procs: [] }
+  return { ints: new Int32Array(BATCH * INTS), floats: new Float64Array(BATCH * FLOATS), count: 0, texts: [], names: [], procs: [], read: 0 }
 }

@@ -27,6 +27,7 @@ export function parseGraphInParallel(path: string, parser: TraceParser): Promise
       for (const n of batch.names) names.push(parser.nameId(n))
       procs.push(...batch.procs)
       parser.takeGraphOps(batch.ints, batch.floats, batch.count, (id) => names[id], (id) => procs[id], batch.texts)
+      parser.progress(batch.read)
     })
     // Errors cross the thread as plain Errors: a bad file is still a TraceFileError here.
     worker.on('error', (e) => reject(e.name === 'TraceFileError' ? new TraceFileError(e.message, { cause: e }) : e))

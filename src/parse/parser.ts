@@ -69,8 +69,13 @@ export class TraceParser {
 
   constructor(readonly source: string) {}
 
+  /** The bytes expect() announced, and those read so far (fed, or read by a worker). */
+  #total = 0
+  #read = 0
+
   /** The text to come is about this many bytes: room for its events is made at once. */
   expect(bytes: number): void {
+    this.#total = bytes
     // Event lines are about 100 bytes, function_graph calls about 70 (with their exits);
     // a table that does not outgrow its first 1024 rows never makes room for more.
     this.events.expected = Math.ceil(bytes / 100)
@@ -85,6 +90,19 @@ export class TraceParser {
    */
   feed(chunk: string | Uint8Array): void {
     this.#lines.push(chunk)
+    this.progress(this.#read + chunk.length)
+  }
+
+  /**
+   * `bytes` of the text announced by expect() are read: a table that has outgrown its
+   * first rows grows next to what its rows so far project for the whole text, so it is
+   * copied once or twice, not at every doubling (new memory is slow to touch here).
+   */
+  progress(bytes: number): void {
+    this.#read = bytes
+    if (this.#total === 0 || bytes === 0) return
+    const scale = (1.1 * this.#total) / bytes
+    for (const t of [this.events, this.tree.table, this.functions]) if (t.size > 1024) t.expected = Math.ceil(t.size * scale)
   }
 
   /** Feeds a stream of chunks, strings or bytes, to its end; `finish()` then gives the Trace. */

@@ -32,8 +32,12 @@ export class CallTable {
   parent = new Int32Array(1024)
   newest = new Int32Array(1024)
   older = new Int32Array(1024)
-  duration = new Float64Array(1024)
-  ts = new Float64Array(1024)
+  /**
+   * Durations and timestamps (funcgraph-abstime), each made when a call first has one
+   * (NaN for none): a trace without them does not fill 16 bytes a call of NaN.
+   */
+  duration: Float64Array | undefined
+  ts: Float64Array | undefined
   name = new Int32Array(1024)
   ctx = new Int32Array(1024)
   readonly contexts: GraphContext[] = []
@@ -55,11 +59,23 @@ export class CallTable {
     this.parent[i] = NONE
     this.newest[i] = NONE
     this.older[i] = NONE
-    this.duration[i] = duration ?? NaN
-    this.ts[i] = ts ?? NaN
+    if (duration !== undefined || this.duration !== undefined) (this.duration ??= this.column())[i] = duration ?? NaN
+    if (ts !== undefined || this.ts !== undefined) (this.ts ??= this.column())[i] = ts ?? NaN
     this.name[i] = name
     this.ctx[i] = ctx
     return i
+  }
+
+  /** A float column for the rows there are, NaN in each. */
+  private column(): Float64Array {
+    const c = new Float64Array(this.line.length)
+    c.fill(NaN, 0, this.size)
+    return c
+  }
+
+  /** A call's duration (its exit was read): in microseconds, or undefined for none. */
+  setDuration(row: number, duration: number | undefined): void {
+    if (duration !== undefined || this.duration !== undefined) (this.duration ??= this.column())[row] = duration ?? NaN
   }
 
   /** Appends a child, which takes `parent` as its parent. */
@@ -81,7 +97,7 @@ export class CallTable {
   }
 
   private grow(): void {
-    const n = Math.max(this.line.length * 2, this.expected)
+    const n = this.expected > this.line.length ? this.expected : this.line.length * 2
     this.line = widen(this.line, n)
     this.cpu = widen(this.cpu, n)
     this.depth = widen(this.depth, n)
@@ -89,8 +105,8 @@ export class CallTable {
     this.parent = widen(this.parent, n)
     this.newest = widen(this.newest, n)
     this.older = widen(this.older, n)
-    this.duration = widen(this.duration, n)
-    this.ts = widen(this.ts, n)
+    if (this.duration !== undefined) this.duration = widen(this.duration, n)
+    if (this.ts !== undefined) this.ts = widen(this.ts, n)
     this.name = widen(this.name, n)
     this.ctx = widen(this.ctx, n)
   }
@@ -117,7 +133,7 @@ class Call implements CallRecord {
     return cpu === NONE ? undefined : cpu
   }
   get ts(): number | undefined {
-    const ts = this.#t.ts[this.#i]
+    const ts = this.#t.ts?.[this.#i] ?? NaN
     return ts === ts ? ts : undefined
   }
   get name(): string {
@@ -134,7 +150,7 @@ class Call implements CallRecord {
   }
   /** Microseconds, from the exit line or the leaf. */
   get duration(): number | undefined {
-    const d = this.#t.duration[this.#i]
+    const d = this.#t.duration?.[this.#i] ?? NaN
     return d === d ? d : undefined
   }
   get parent(): CallRecord | undefined {

@@ -221,7 +221,7 @@ export class EventTable {
   }
 
   private grow(): void {
-    const n = Math.max(this.line.length * 2, this.expected)
+    const n = this.expected > this.line.length ? this.expected : this.line.length * 2
     this.line = widen(this.line, n)
     this.cpu = widen(this.cpu, n)
     this.pid = widen(this.pid, n)

@@ -89,7 +89,7 @@ export class FunctionTable {
   }
 
   private grow(need: number): void {
-    const n = Math.max(this.line.length * 2, this.expected, need)
+    const n = Math.max(this.expected > this.line.length ? this.expected : this.line.length * 2, need)
     for (const c of [...FUNCTION_COLUMNS, 'repeats'] as const) (this[c] as Int32Array | Float64Array) = widen(this[c], n)
   }
 }

@@ -88,13 +88,22 @@ export class Trace {
     readonly source: string,
     readonly header: TraceHeader,
     held: TraceRecords,
-    /** function_graph call trees, outermost calls first. */
-    readonly roots: CallRecord[],
+    /** function_graph call trees, outermost calls first (or what makes them, on first use). */
+    roots: CallRecord[] | (() => CallRecord[]),
     readonly loss: Loss,
     readonly problems: ParseProblem[],
     readonly graphGaps: { entriesMissing: number; exitsMissing: number },
   ) {
     this.#held = held
+    this.#roots = roots
+  }
+
+  #roots: CallRecord[] | (() => CallRecord[])
+
+  /** function_graph call trees, outermost calls first. */
+  get roots(): CallRecord[] {
+    if (typeof this.#roots === 'function') this.#roots = this.#roots()
+    return this.#roots
   }
 
   /** Every record, in file order: the tables' rows and the other records merged by line. */

@@ -1,0 +1,50 @@
+import { expect, test } from 'vitest'
+import { TraceParser } from '../../src/parse/parser.js'
+import { generate } from '../../bench/layouts.js'
+
+/**
+ * A large trace's tables grow next to what the rows read so far project for the whole
+ * text (TraceParser.progress), not by doubling from a guess: new memory is slow to touch
+ * on this kind of VM, and each doubling touches the table twice. Fed in loadTrace's 1 MB
+ * chunks, a table ends within a quarter of its rows (or at the first guess from the
+ * file's size, when that was more), copied three times at most (the first at
+ * 1024 rows).
+ */
+const MB = 1 << 20
+
+interface Columns {
+  size: number
+  line: Int32Array
+  expected: number
+}
+
+async function read(layout: string, bytes: number, table: (p: TraceParser) => Columns): Promise<{ rows: number; room: number; grown: number; guess: number }> {
+  const text = Buffer.from(generate(layout, bytes))
+  const parser = new TraceParser('<generated>')
+  parser.expect(text.length)
+  const t = table(parser)
+  const guess = t.expected
+  let grown = 0
+  let room = t.line.length
+  for (let i = 0; i < text.length; i += MB) {
+    parser.feed(text.subarray(i, i + MB))
+    if (t.line.length !== room) grown++
+    room = t.line.length
+  }
+  const trace = parser.finish()
+  expect(trace.problems).toEqual([])
+  return { rows: t.size, room: t.line.length, grown, guess }
+}
+
+test.each([
+  ['function_graph no duration', (p: TraceParser) => (p as unknown as { tree: { table: Columns } }).tree.table],
+  ['events tracepoints', (p: TraceParser) => (p as unknown as { events: Columns }).events],
+  ['function', (p: TraceParser) => (p as unknown as { functions: Columns }).functions],
+])('%s: the table grows to within a quarter of its rows, three copies at most', async (layout, table) => {
+  const { rows, room, grown, guess } = await read(layout, 8 * MB, table)
+  expect(rows).toBeGreaterThan(40_000)
+  // The first guess, from the file's size, may be more: memory never touched costs nothing.
+  expect(room).toBeLessThanOrEqual(Math.max(rows * 1.25, guess))
+  // From 1024 rows to the guess, to the projection, then (at most) once more.
+  expect(grown).toBeLessThanOrEqual(3)
+})
