@@ -312,6 +312,9 @@ export class TraceParser {
         this.header.traceCmd = true
         return
       }
+      // trace_pipe prints no header, so latency-format text (kspec's recordings with the
+      // option on, or a user's `cat trace_pipe`) says what it is by its first record.
+      if (!this.header.traceCmd && !this.header.latencyFormat && parseLatencyPrefix(line, this.prefix)) this.header.latencyFormat = true
     }
     if (this.header.traceCmd) line = withoutInstance(line)
     // Without trace-cmd's instance names or latency-format, the default prefix was already looked for above.

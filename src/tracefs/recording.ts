@@ -1,6 +1,6 @@
 import { readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { TracefsError, UnsupportedError, WorkloadTimeoutError } from '../errors.js'
+import { TraceFileError, TracefsError, UnsupportedError, WorkloadTimeoutError } from '../errors.js'
 import { checkedDir, KEPT, privateDir } from '../tempdir.js'
 import { parseHist } from '../parse/hist.js'
 import type { DeepestStack, TracingState } from '../trace/state.js'
@@ -205,7 +205,25 @@ export async function runArmed(t: Target, a: Arming, workload: Workload, opts: R
   if (result?.timedOut) {
     throw new WorkloadTimeoutError(`the workload ${JSON.stringify(workload)} ran past its timeout of ${opts.timeoutMs} ms and was killed (SIGTERM, then SIGKILL after the grace period). Raise the test's timeout or shorten the workload. The trace so far: ${opts.savePath}${result.stderr ? `\nstderr:\n${result.stderr.slice(-2000)}` : ''}`)
   }
+  unreadable(trace, a.decl)
   return trace
+}
+
+/**
+ * A recording mostly of lines kspec cannot read gives no verdict: every negated matcher
+ * would hold on it. What loadTrace refuses in a file (load.ts checked) is refused here too,
+ * naming the options that change how the kernel prints lines.
+ */
+function unreadable(trace: Trace, decl: TraceDeclaration): void {
+  const lines = trace.problems.filter((p) => !p.cutShort)
+  if (lines.length === 0 || lines.length < trace.recordCount) return
+  const options = Object.entries(decl.options).map(([k, on]) => `${k}: ${on}`)
+  const first = lines[0]
+  throw new TraceFileError(
+    `kspec cannot read the trace it recorded: ${lines.length} line(s) are not ftrace output it reads, against ${trace.recordCount} record(s); the first, at ${first.file}:${first.line}: ${JSON.stringify(first.text.slice(0, 200))}. ` +
+      (options.length > 0 ? `The declaration sets trace options (${options.join(', ')}); one of them may print lines in a form kspec does not read (raw, hex and bin do): drop it. ` : '') +
+      'Otherwise this is a kspec bug: report it with that file.',
+  )
 }
 
 /** Scopes the arming to its spawner (or this process) once; later runs reuse the scope. */

@@ -54,6 +54,27 @@ test('latency-format: comm and pid in fixed columns, flags glued to the CPU, rel
   expect([line.slice(p.taskFrom, p.taskTo), line.slice(p.flagsFrom, p.flagsTo), line.slice(p.body)]).toEqual(['sh', '.....', 'sys_openat -> 0x3'])
 })
 
+test('latency-format text without its header (trace_pipe prints none, nor do kspec recordings) is read as latency-format', () => {
+  // Recorded on 6.18 with options/latency-format on, read from trace_pipe as kspec records.
+  const text = [
+    '# tracer: nop',
+    '# kspec: read from instances/kspec_20637_1/trace_pipe',
+    '      dd-20649     0..... 61769548590us : sys_read(fd: 0, buf: 0x55e6cece4000, count: 1)',
+    '      dd-20649     0..... 61769548598us : sys_read -> 0x1',
+    '      dd-20649     0..... 61769548602us : sys_write(fd: 1, buf: 0x55e6cece4000, count: 1)',
+    '      dd-20649     0..... 61769548603us : sys_write -> 0x1',
+  ].join('\n')
+  const trace = parseTraceText(text)
+  expect(trace.problems).toEqual([])
+  expect(trace.header.latencyFormat).toBe(true)
+  expect(trace.ofKind('event').map((e) => [e.name, e.pid, e.cpu, e.ts])).toEqual([
+    ['syscalls:sys_enter_read', 20649, 0, 61769548590],
+    ['syscalls:sys_exit_read', 20649, 0, 61769548598],
+    ['syscalls:sys_enter_write', 20649, 0, 61769548602],
+    ['syscalls:sys_exit_write', 20649, 0, 61769548603],
+  ])
+})
+
 test('every real prefix variant yields the same events', async () => {
   const names = ['tgid_openat', 'noirqinfo_openat', 'latency_openat', 'clock_counter_openat', 'clock_x86-tsc_openat', 'clock_mono_openat', 'clock_uptime_openat']
   for (const name of names) {

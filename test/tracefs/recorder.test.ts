@@ -103,6 +103,24 @@ describe('what a recording returns', () => {
     expect(trace.source).toMatch(new RegExp(`/kspec-traces-${process.pid}-\\w{6}/\\d+-.*\\.txt$`))
   })
 
+  test('trace options that change how lines print read the same events: record-tgid, irq-info off, latency-format (trace_pipe prints it without its header)', async () => {
+    for (const options of [{}, { 'record-tgid': true }, { 'irq-info': false }, { 'latency-format': true }]) {
+      const trace = await r.record(defineTrace({ events: ['syscalls:sys_enter_openat', 'syscalls:sys_exit_openat'], options }), ['cat', '/etc/hostname'])
+      const label = JSON.stringify(options)
+      expect(trace.problems, label).toEqual([])
+      expect(trace.header.latencyFormat, label).toBe('latency-format' in options)
+      const opens = trace.eventsNamed('syscalls:sys_enter_openat')
+      expect(opens.length, label).toBeGreaterThan(0)
+      expect(opens.every((e) => e.task === 'cat' && e.pid! > 0 && e.cpu !== undefined), label).toBe(true)
+      expect(trace.eventsNamed('syscalls:sys_exit_openat').length, label).toBe(opens.length)
+    }
+  })
+
+  test('a recording kspec cannot read (options/raw prints numbers, not lines) is an error that names the option, not a trace on which every negation holds', async () => {
+    const raw = defineTrace({ events: ['syscalls:sys_enter_openat'], options: { raw: true } })
+    await expect(r.record(raw, ['cat', '/etc/hostname'])).rejects.toThrow(/kspec cannot read the trace it recorded: \d+ line\(s\) are not ftrace output it reads, against 0 record\(s\).*The declaration sets trace options \(raw: true\)/)
+  })
+
   test('a workload that cannot start is an error that says so, not an empty trace', async () => {
     await expect(r.record(openat, ['no-such-program-kspec'])).rejects.toThrow('the workload ["no-such-program-kspec"] could not start on host: kspec: cannot run no-such-program-kspec: No such file or directory. Check the command exists there.')
     await expect(r.record(openat, 'no-such-program-kspec --x')).rejects.toThrow(/could not start on host: .*not found/)
