@@ -453,13 +453,18 @@ function traceCmdLatencyAt(line: usize, e: usize): bool {
   return false
 }
 
-/** Whether trace-cmd's line at `line` may begin with an instance's `name: ` (withoutInstance): no space before its first `: `. */
-function instanceAt(line: usize, e: usize): bool {
+/**
+ * Where trace-cmd's line at `line` starts once an instance's `name: ` is taken off it (the
+ * parser's withoutInstance: a first `: ` with no space before it, and a space after it):
+ * `line` itself when there is none, 0 when it is the parser's to tell (no `: ` at all, or
+ * one not followed by a space: not a record line this scanner reads).
+ */
+function afterInstance(line: usize, e: usize): usize {
   for (let i = line; i + 1 < e; i++) {
-    if (at(i) == 32) return false
-    if (at(i) == 58 && at(i + 1) == 32) return true
+    if (at(i) == 32) return line
+    if (at(i) == 58 && at(i + 1) == 32) return i > line && i + 2 < e && at(i + 2) == 32 ? i + 2 : 0
   }
-  return true
+  return 0
 }
 
 /** The default columns (atColumns); most lines repeat the last one's task and pid: 24 bytes compared at once. */
@@ -1167,11 +1172,16 @@ export function scan(from: i32, to: i32, firstLine: i32, poolBase: i32, excludeP
   dropPid = excludePid
   dropLauncher = launcherPid
   while (p < end && rows < ROWS && used + MAX_KEYS <= POOL) {
-    const line = p
+    let line = p
     let nl = line
     while (nl < end && at(nl) != 10) nl++
     const e = nl
-    if (e - line < 20 || at(e - 1) == 13 || at(line) == 35 || (traceCmd && at(line) != 32 && instanceAt(line, e))) break
+    if (e - line < 20 || at(e - 1) == 13 || at(line) == 35) break
+    // trace-cmd prints the lines of an instance's buffer after the instance's name.
+    if (traceCmd && at(line) != 32) {
+      line = afterInstance(line, e)
+      if (line == 0 || e - line < 20) break
+    }
     pTask = 0
     let prefixed = latency ? latencyPrefixAt(line, e) : prefixAt(line, e)
     if (!prefixed && traceCmd && pTask >= 0) prefixed = traceCmdLatencyAt(line, e)

@@ -275,9 +275,21 @@ test('trace-cmd report text and kspec scheduling: the scanner reads them as the 
     lines.push(tc(`sys_exit_statx:       0x${(k % 5).toString(16)}`, 3 * k + 1))
     lines.push(tc(k % 4 ? 'sched_switch:         ls:8250 [120] S ==> swapper/0:0 [120]' : 'print:                tracing_mark_write: hello', 3 * k + 2))
   }
-  lines.push(`inst: ${tc('sched_waking:         comm=ls pid=8250 prio=120 target_cpu=000', 999)}`)
-  const traceCmd = await same(Buffer.from(lines.join('\n') + '\n'))
-  expect(scanned).toBe(80)
+  // An instance's buffer: trace-cmd prints its name before each line.
+  for (let k = 0; k < 20; k++) lines.push(`tcb: ${tc(`sys_exit_getxattr:    0x${k}`, 200 + k)}`)
+  lines.push(
+    `inst: ${tc('sched_waking:         comm=ls pid=8250 prio=120 target_cpu=000', 999)}`,
+    'tcb: CPU:0 [481016 EVENTS DROPPED]',
+    `in:st: ${tc('sys_exit_read:        0x1', 1000)}`,
+    `inst:${tc('sys_exit_read:        0x1', 1001)}`,
+    `: ${tc('sys_exit_read:        0x1', 1002)}`,
+    `inst:x${tc('sys_exit_read:        0x1', 1003).trimStart()}`,
+    'inst: ',
+    `inst: ${tc('sys_exit_read:        0x1', 1004)}`,
+  )
+  const { trace: traceCmd, read } = await bothWays(lines, [333, 1000])
+  // The statx lines and the instance's, read by the scanner itself.
+  expect(read).toBe(105)
   expect(traceCmd.eventsNamed('sys_exit_statx').length).toBe(40)
   // kspec's spawner and launcher: their scheduling is dropped, whoever reads the line.
   const ks = ['# tracer: nop', '# kspec: spawner pid 77', '# kspec: launcher pid 78']
