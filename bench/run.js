@@ -8,6 +8,7 @@ import { gunzipSync } from 'node:zlib'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { generate, LAYOUTS, withoutDuration } from './layouts.js'
+import { hostCaptures } from './captures.js'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
 const BENCH = process.env.KSPEC_BENCH_DIR ?? join(here, '../../shared/traces/bench')
@@ -86,19 +87,25 @@ try {
     writeFileSync(file, generate(layout, layoutMB * 1e6))
     const r = measure(file, 'events', {}, undefined, 3)
     rmSync(file)
-    rows.push({ layout, mbs: r.bytes / 1e6 / (r.ms / 1000), rss: r.maxRssMB, records: r.records })
+    rows.push({ layout, mbs: r.bytes / 1e6 / (r.ms / 1000), rss: r.maxRssMB, records: r.records, mb: r.bytes / 1e6 })
   }
   // And the real captures, whole: the events and function_graph ones above, and the
   // function_graph one with its duration column removed (withoutDuration in layouts.js).
   const noDuration = join(tmp, 'graph-no-duration.txt')
   writeFileSync(noDuration, withoutDuration(readFileSync(graph, 'latin1')), 'latin1')
-  for (const [layout, file] of [['real: host events 412k', events], ['real: qemu function_graph 2.2M lines', graph], ['real, converted: the same, no duration', noDuration]]) {
-    const r = measure(file, 'events', {}, undefined, 3)
-    rows.push({ layout, mbs: r.bytes / 1e6 / (r.ms / 1000), rss: r.maxRssMB, records: r.records })
+  const real = [['real: host events 412k', events], ['real: qemu function_graph 2.2M lines', graph], ['real, converted: the same, no duration', noDuration]]
+  // And captures of each event layout recorded now, on this machine (bench/captures.js).
+  const caps = await hostCaptures(tmp, layoutMB)
+  if (caps.skipped) console.log(`layout  host captures not recorded: ${caps.skipped}`)
+  for (const { layout, file, dat } of caps.rows ?? []) real.push([layout, file, dat])
+  for (const [layout, file, dat] of real) {
+    const r = measure(file, 'events', {}, dat && haveTraceCmd ? () => traceCmdRun(dat) : undefined, 3)
+    rows.push({ layout, mbs: r.bytes / 1e6 / (r.ms / 1000), rss: r.maxRssMB, records: r.records, mb: r.bytes / 1e6, traceCmd: r.reference === undefined ? undefined : r.ms / r.reference })
   }
   const fastest = Math.max(...rows.map((r) => r.mbs))
   for (const r of rows) {
-    console.log(`layout  ${r.layout.padEnd(34)} ${String(r.records).padStart(9)} records  ${r.mbs.toFixed(1).padStart(6)} MB/s (≥ 100: ${verdict(r.mbs >= 100)}; ${(fastest / r.mbs).toFixed(1)} × slower than the fastest, ≤ 2: ${verdict(fastest / r.mbs <= 2)})  peak RSS ${r.rss.toFixed(0)} MB (≤ 1536: ${verdict(r.rss <= 1536)})`)
+    const vs = r.traceCmd === undefined ? '' : `; ${r.traceCmd.toFixed(2)} × trace-cmd report on its .dat`
+    console.log(`layout  ${r.layout.padEnd(40)} ${String(r.records).padStart(9)} records ${r.mb.toFixed(0).padStart(4)} MB ${r.mbs.toFixed(1).padStart(6)} MB/s (≥ 100: ${verdict(r.mbs >= 100)}; ${(fastest / r.mbs).toFixed(1)} × slower than the fastest, ≤ 2: ${verdict(fastest / r.mbs <= 2)})  peak RSS ${r.rss.toFixed(0)} MB (≤ 1536: ${verdict(r.rss <= 1536)})${vs}`)
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true })
