@@ -910,21 +910,42 @@ function hexRun(i: usize, to: usize): usize {
   return i
 }
 
+/** The module decorationEnd read last, as input[modFrom, modTo) (modFrom 0: none). */
+let modFrom: usize = 0
+let modTo: usize = 0
+
 /**
- * What follows a function's name in [from, to): sym-offset's `+0x4/0xa0`, sym-addr's
+ * What follows a function's name in [from, to): sym-offset's `+0x4/0xa0` (and the module
+ * after it, ` [overlay]`, for a module's function: modFrom, modTo), sym-addr's
  * ` <ffff..>`, both or neither (function.ts decoration). Where the offset ends (`from`
  * for none), or -1 for anything else.
  */
 function decorationEnd(from: usize, to: usize): isize {
   let i = from
+  modFrom = 0
   if (i < to && at(i) == 43) {
     if (i + 3 > to || at(i + 1) != 48 || at(i + 2) != 120) return -1
     let j = hexRun(i + 3, to)
     if (j == i + 3 || j + 3 > to || at(j) != 47 || at(j + 1) != 48 || at(j + 2) != 120) return -1
     i = hexRun(j + 3, to)
     if (i == j + 3) return -1
+    const offsetEnd = i
+    // ` [module]`: word characters and dashes (the parser's [\w-]+).
+    if (i + 2 < to && at(i) == 32 && at(i + 1) == 91) {
+      let k = i + 2
+      while (k < to && (isIdentChar(at(k)) || at(k) == 45)) k++
+      if (k == i + 2 || k >= to || at(k) != 93) return -1
+      modFrom = i + 2
+      modTo = k
+      i = k + 1
+    }
+    return afterOffset(i, to, offsetEnd)
   }
-  const offsetEnd = i
+  return afterOffset(i, to, i)
+}
+
+/** The rest of a decoration from i: nothing, or sym-addr's ` <ffff..>`; offsetEnd, or -1. */
+function afterOffset(i: usize, to: usize, offsetEnd: usize): isize {
   if (i == to) return <isize>offsetEnd
   if (i + 2 > to || at(i) != 32 || at(i + 1) != 60) return -1
   const j = hexRun(i + 2, to)
@@ -954,21 +975,36 @@ function functionAt(body: usize, e: usize): bool {
   if (arrow == 0 || at(e - 1) == 41) return false
   const funcEnd = nameEnd(body, arrow)
   if (funcEnd == body) return false
+  modFrom = 0
   const offset = funcEnd == arrow ? <isize>funcEnd : decorationEnd(funcEnd, arrow)
   if (offset < 0) return false
+  const module = modFrom == 0 ? NO_NAME : nameId(TASK, modFrom, modTo)
   const parent = arrow + 3
   const parentEnd = nameEnd(parent, e)
   if (parentEnd == parent) return false
+  modFrom = 0
   const parentOffset = parentEnd == e ? <isize>parentEnd : decorationEnd(parentEnd, e)
   if (parentOffset < 0) return false
+  bParentModule = modFrom == 0 ? NO_NAME : nameId(TASK, modFrom, modTo)
   bName = nameId(TASK, body, funcEnd)
   bLayout = nameId(TASK, parent, parentEnd)
-  bFrom = <usize>(<usize>offset > funcEnd ? nameId(TASK, funcEnd, <usize>offset) : -1)
-  bTo = <usize>(<usize>parentOffset > parentEnd ? nameId(TASK, parentEnd, <usize>parentOffset) : -1)
-  bSite = -1
+  const from = <usize>offset > funcEnd ? nameId(TASK, funcEnd, <usize>offset) : NO_NAME
+  const to = <usize>parentOffset > parentEnd ? nameId(TASK, parentEnd, <usize>parentOffset) : NO_NAME
+  // A part the line has whose id the full table could not give (-1) leaves the line to JavaScript.
+  if (bName < 0 || bLayout < 0 || from == -1 || to == -1 || module == -1 || bParentModule == -1) return false
+  bFrom = <usize>(from == NO_NAME ? -1 : from)
+  bTo = <usize>(to == NO_NAME ? -1 : to)
+  bSite = module == NO_NAME ? -1 : module
+  if (bParentModule == NO_NAME) bParentModule = -1
   bCount = 0
-  return bName >= 0 && bLayout >= 0 && <i32>bFrom >= -1 && <i32>bTo >= -1
+  return true
 }
+
+/** A part a function line does not have (its -1 column), told apart from a full name table's -1 while it is read. */
+const NO_NAME: i32 = -3
+
+/** The parent's module functionAt read (-1: none); the function's own goes in bSite. */
+let bParentModule: i32 = -1
 
 // The wakeup tracers' scheduler entries of a latency-format function scan (src/parse/layout.ts
 // SCHED_*), SCHEDS at most per scan: SCHED_INTS i32 each, and its timestamp in schedTs.
@@ -1207,7 +1243,7 @@ export function scan(from: i32, to: i32, firstLine: i32, poolBase: i32, excludeP
     store<i32>(cBodyTo + (<usize>row << 2), <i32>bTo)
     store<i32>(cLayout + (<usize>row << 2), bLayout)
     store<i32>(cSite + (<usize>row << 2), bSite)
-    store<i32>(cAt + (<usize>row << 2), poolBase + used)
+    store<i32>(cAt + (<usize>row << 2), functions ? bParentModule : poolBase + used)
     used += bCount
     rows++
     linesRead++

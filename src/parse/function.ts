@@ -20,30 +20,37 @@ export function functionAt(line: number, cpu: number | undefined, task: string |
   if (tgid !== undefined) rec.tgid = tgid
   if (flags !== undefined) rec.flags = flags
   if (f.offsetTo > f.funcTo) rec.offset = s.slice(f.funcTo, f.offsetTo)
+  if (f.moduleFrom !== -1) rec.module = s.slice(f.moduleFrom, f.moduleTo)
   if (f.parentFrom !== -1) {
     rec.parent = name(s, f.parentFrom, f.parentTo)
     if (f.parentOffsetTo > f.parentTo) rec.parentOffset = s.slice(f.parentTo, f.parentOffsetTo)
+    if (f.parentModuleFrom !== -1) rec.parentModule = s.slice(f.parentModuleFrom, f.parentModuleTo)
   }
   if (f.repeats !== -1) rec.repeats = f.repeats
   return rec
 }
 
 /**
- * Where a function tracer body's parts stand in `s`: the function `[from, funcTo)` and its
- * sym-offset `[funcTo, offsetTo)` (empty without), the parent likewise (parentFrom -1 for
- * none), func-no-repeats' count (-1 for none).
+ * Where a function tracer body's parts stand in `s`: the function `[from, funcTo)`, its
+ * sym-offset `[funcTo, offsetTo)` (empty without) and the module sym-offset names after
+ * it (moduleFrom -1 for none), the parent likewise (parentFrom -1 for none),
+ * func-no-repeats' count (-1 for none).
  */
 export interface FunctionShape {
   funcTo: number
   offsetTo: number
+  moduleFrom: number
+  moduleTo: number
   parentFrom: number
   parentTo: number
   parentOffsetTo: number
+  parentModuleFrom: number
+  parentModuleTo: number
   repeats: number
 }
 
 /** A scratch shape for functionShapeAt to fill. */
-export const newFunctionShape = (): FunctionShape => ({ funcTo: 0, offsetTo: 0, parentFrom: -1, parentTo: -1, parentOffsetTo: -1, repeats: -1 })
+export const newFunctionShape = (): FunctionShape => ({ funcTo: 0, offsetTo: 0, moduleFrom: -1, moduleTo: -1, parentFrom: -1, parentTo: -1, parentOffsetTo: -1, parentModuleFrom: -1, parentModuleTo: -1, repeats: -1 })
 
 const SHAPE = newFunctionShape()
 
@@ -66,19 +73,25 @@ export function functionShapeAt(s: string, from: number, to: number, out: Functi
   const head = arrow === -1 || arrow >= end ? end : arrow
   const funcEnd = nameEnd(s, from, head)
   if (funcEnd === from) return undefined
+  moduleFrom = -1
   const offsetTo = funcEnd === head ? funcEnd : decoration(s, funcEnd, head)
   if (offsetTo === -1) return undefined
   out.funcTo = funcEnd
   out.offsetTo = offsetTo
+  out.moduleFrom = moduleFrom
+  out.moduleTo = moduleTo
   out.parentFrom = -1
   if (head < end) {
     const parentEnd = nameEnd(s, head + 3, end)
     if (parentEnd === head + 3) return undefined
+    moduleFrom = -1
     const parentOffsetTo = parentEnd === end ? parentEnd : decoration(s, parentEnd, end)
     if (parentOffsetTo === -1) return undefined
     out.parentFrom = head + 3
     out.parentTo = parentEnd
     out.parentOffsetTo = parentOffsetTo
+    out.parentModuleFrom = moduleFrom
+    out.parentModuleTo = moduleTo
   }
   return out
 }
@@ -94,13 +107,27 @@ function nameEnd(s: string, from: number, to: number): number {
   return i
 }
 
-/** What follows a name: `+0x4/0xa0`, ` <ffff..>` or both; where the offset ends (`from` for none), -1 when it is neither. */
+/** The module decoration() found last (moduleFrom -1: none). */
+let moduleFrom = -1
+let moduleTo = -1
+
+/**
+ * What follows a name: `+0x4/0xa0` (with the module after it, ` [overlay]`, for a module's
+ * function), ` <ffff..>` or both; where the offset ends (`from` for none), -1 when it is
+ * neither. The module's place goes in moduleFrom and moduleTo.
+ */
 function decoration(s: string, from: number, to: number): number {
   const m = DECORATION.exec(s.slice(from, to))
-  return m === null ? -1 : from + (m[1]?.length ?? 0)
+  if (m === null) return -1
+  const offsetTo = from + (m[1]?.length ?? 0)
+  if (m[2] !== undefined) {
+    moduleFrom = offsetTo + 2
+    moduleTo = moduleFrom + m[2].length
+  }
+  return offsetTo
 }
 
-const DECORATION = /^(\+0x[0-9a-f]+\/0x[0-9a-f]+)?(?: <[0-9a-f]+>)?$/
+const DECORATION = /^(?:(\+0x[0-9a-f]+\/0x[0-9a-f]+)(?: \[([\w-]+)\])?)?(?: <[0-9a-f]+>)?$/
 
 const COLON = new Finder(': ')
 const PARENT_ARROW = new Finder(' <-')

@@ -402,7 +402,9 @@ export class TraceParser {
       const id = (from: number, to: number): number => (to > from ? this.names.id(s, from, to) : -1)
       const parent = f.parentFrom === -1 ? -1 : id(f.parentFrom, f.parentTo)
       const parentOffset = f.parentFrom === -1 ? -1 : id(f.parentTo, f.parentOffsetTo)
-      const row = this.functions.add(this.lineNo, p.cpu, task, p.pid, p.tgid, flags, p.ts, id(p.body, f.funcTo), parent, id(f.funcTo, f.offsetTo), parentOffset, f.repeats)
+      const module = f.moduleFrom === -1 ? -1 : id(f.moduleFrom, f.moduleTo)
+      const parentModule = f.parentFrom === -1 || f.parentModuleFrom === -1 ? -1 : id(f.parentModuleFrom, f.parentModuleTo)
+      const row = this.functions.add(this.lineNo, p.cpu, task, p.pid, p.tgid, flags, p.ts, id(p.body, f.funcTo), parent, id(f.funcTo, f.offsetTo), parentOffset, f.repeats, module, parentModule)
       this.lastByCpu[p.cpu] = ~row
       return
     }

@@ -178,7 +178,7 @@ export class Scanner {
 
   /**
    * The same for the function tracer's lines (`func <-parent`), whose rows are read as
-   * `functions`: the function, its parent and their sym-offsets' ids.
+   * `functions`: the function, its parent, their sym-offsets' and modules' ids.
    */
   scanFunctions(from: number, to: number, firstLine: number, drop: readonly [number, number], traceCmd: boolean, latency: boolean): number {
     return this.#x.scan(from, to, firstLine, 0, drop[0], drop[1], -1, traceCmd, true, latency)
@@ -186,7 +186,7 @@ export class Scanner {
 
   /** The rows scanFunctions read, as the function table's columns. */
   get functions(): FunctionColumns {
-    return { line: this.line, cpu: this.cpu, pid: this.pid, tgid: this.tgid, task: this.task, flags: this.flags, ts: this.ts, func: this.name, parent: this.layout, offset: this.bodyFrom, parentOffset: this.bodyTo }
+    return { line: this.line, cpu: this.cpu, pid: this.pid, tgid: this.tgid, task: this.task, flags: this.flags, ts: this.ts, func: this.name, parent: this.layout, offset: this.bodyFrom, parentOffset: this.bodyTo, module: this.site, parentModule: this.at }
   }
 
   /**

@@ -22,6 +22,9 @@ export class FunctionTable {
   /** sym-offset's `+0x4/0xa0` of the function and of its parent; NONE without. */
   offset = new Int32Array(1024)
   parentOffset = new Int32Array(1024)
+  /** The modules sym-offset names after the offsets (`[overlay]`); NONE without. */
+  module = new Int32Array(1024)
+  parentModule = new Int32Array(1024)
   /** func-no-repeats' `(repeats: N)`; NONE without. */
   repeats = new Int32Array(1024)
   readonly stacks = new Map<number, Stack>()
@@ -33,7 +36,7 @@ export class FunctionTable {
   constructor(readonly strings: readonly string[]) {}
 
   /** A new row; absent numbers are NONE (ts: NaN). */
-  add(line: number, cpu: number | undefined, task: number, pid: number | undefined, tgid: number | undefined, flags: number, ts: number | undefined, func: number, parent: number, offset: number, parentOffset: number, repeats: number): number {
+  add(line: number, cpu: number | undefined, task: number, pid: number | undefined, tgid: number | undefined, flags: number, ts: number | undefined, func: number, parent: number, offset: number, parentOffset: number, repeats: number, module = NONE, parentModule = NONE): number {
     const i = this.size++
     if (i === this.line.length) this.grow(i + 1)
     this.line[i] = line
@@ -47,6 +50,8 @@ export class FunctionTable {
     this.parent[i] = parent
     this.offset[i] = offset
     this.parentOffset[i] = parentOffset
+    this.module[i] = module
+    this.parentModule[i] = parentModule
     this.repeats[i] = repeats
     return i
   }
@@ -71,8 +76,10 @@ export class FunctionTable {
       if (this.tgid[row] !== NONE) r.tgid = this.tgid[row]
       if (this.flags[row] !== NONE) r.flags = s[this.flags[row]]
       if (this.offset[row] !== NONE) r.offset = s[this.offset[row]]
+      if (this.module[row] !== NONE) r.module = s[this.module[row]]
       if (this.parent[row] !== NONE) r.parent = s[this.parent[row]]
       if (this.parentOffset[row] !== NONE) r.parentOffset = s[this.parentOffset[row]]
+      if (this.parentModule[row] !== NONE) r.parentModule = s[this.parentModule[row]]
       if (this.repeats[row] !== NONE) r.repeats = this.repeats[row]
       const stack = this.stacks.get(row)
       if (stack !== undefined) r.stack = stack
@@ -94,7 +101,7 @@ export class FunctionTable {
   }
 }
 
-const FUNCTION_COLUMNS = ['line', 'cpu', 'pid', 'tgid', 'task', 'flags', 'ts', 'func', 'parent', 'offset', 'parentOffset'] as const
+const FUNCTION_COLUMNS = ['line', 'cpu', 'pid', 'tgid', 'task', 'flags', 'ts', 'func', 'parent', 'offset', 'parentOffset', 'module', 'parentModule'] as const
 
 /** Rows in columns, as the scanner gives them. */
 export type FunctionColumns = { [C in (typeof FUNCTION_COLUMNS)[number]]: C extends 'ts' ? Float64Array : Int32Array }

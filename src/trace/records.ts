@@ -21,7 +21,10 @@ export interface FunctionRecord extends Origin {
   parent: string | undefined
   /** `+0x4/0xa0` when `sym-offset` is on. */
   offset?: string
+  /** The module the function is in (`overlay`), which sym-offset prints after the offset (`+0x0/0x80 [overlay]`). */
+  module?: string
   parentOffset?: string
+  parentModule?: string
   repeats?: number
   stack?: Stack
   userStack?: Stack

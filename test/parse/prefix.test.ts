@@ -1,4 +1,4 @@
-import { expect, test } from 'vitest'
+import { expect, test } from 'kspec'
 import { parseLatencyPrefix, parsePrefix, parsePrefixAt, type Prefix } from '../../src/parse/prefix.js'
 import { parseTraceText } from '../../src/parse/load.js'
 import { fixture, shared } from '../helpers.js'
@@ -106,6 +106,27 @@ test('function tracer variants: sym-offset, sym-addr, func-no-repeats, LOST line
   expect(c).toMatchObject({ func: '_raw_spin_lock', parent: 'do_filp_open', repeats: 3 })
   expect(trace.loss).toEqual({ overwritten: 3, lostEvents: 3, droppedBlocks: 0, truncatedBy: 0 })
   expect(trace.lost).toBe(6)
+})
+
+test("a module's functions with sym-offset: the module after the offset (`+0x0/0x130 [overlay]`), recorded on Debian 6.1", async () => {
+  for (const name of ['function_sym_offset_module', 'function_sym_offset_addr_module']) {
+    const trace = await fixture(`qemu-debian-6.1/${name}.txt`)
+    expect(trace.problems, name).toEqual([])
+    const fns = trace.ofKind('function')
+    expect(fns.length, name).toBe(trace.header.entriesRead)
+    expect(fns.filter((f) => f.module === 'overlay').length, name).toBeGreaterThan(10)
+    expect(fns.every((f) => !f.func.includes(' ') && !f.func.includes('+') && (f.parent === undefined || !/[ +[]/.test(f.parent))), name).toBe(true)
+  }
+  const trace = await fixture('qemu-debian-6.1/function_sym_offset_module.txt')
+  const [first, second] = trace.ofKind('function')
+  expect(first).toMatchObject({ func: 'ovl_permission', offset: '+0x0/0x130', module: 'overlay', parent: 'inode_permission', parentOffset: '+0x13f/0x1d0' })
+  expect(first.parentModule).toBeUndefined()
+  expect(second).toMatchObject({ func: 'ovl_inode_upper', offset: '+0x0/0x20', module: 'overlay', parent: 'ovl_permission', parentOffset: '+0x2f/0x130', parentModule: 'overlay' })
+  // Matchers see the bare names.
+  expect(trace).toCall('ovl_inode_upper').within('ovl_permission')
+  const stacks = await fixture('qemu-debian-6.1/function_stack_sym_offset_module.txt')
+  expect(stacks.problems).toEqual([])
+  expect(stacks).toHaveStack(['ovl_read_iter', '__kernel_read'])
 })
 
 test('a line kspec cannot read is reported with file:line and its text', () => {

@@ -321,6 +321,16 @@ test('function tracer lines: the scanner reads them into the function table as t
     'vfs_read <-',
     'my fn <-x',
     'syscall_trace_enter.constprop.0 <-do_syscall_64',
+    // A module's functions: sym-offset names the module after the offset.
+    'ovl_real_fdget+0x0/0x80 [overlay] <ffffffffc0596190> <-ovl_read_iter+0x7e/0x1f0 [overlay] <ffffffffc05970ce>',
+    'ovl_inode_upper+0x0/0x20 [overlay] <-ovl_permission+0x2f/0x130 [overlay]',
+    'vfs_iter_read+0x0/0x30 <ffffffff8ef65460> <-ovl_read_iter+0x1ad/0x1f0 [overlay] <ffffffffc05971fd>',
+    'f+0x0/0x80 [my-mod_2] <-g',
+    'f+0x0/0x80 [] <-g',
+    'f [mod] <-g',
+    'f+0x0/0x80 [mod <-g',
+    'f+0x0/0x80 [mod] [x] <-g',
+    'f+0x0/0x80 <ffffffffc0596190> [mod] <-g',
     'sched_switch: prev_comm=sh prev_pid=300 prev_prio=120 prev_state=S ==> next_comm=x next_pid=0 next_prio=120',
     'tracing_mark_write: hi',
   ]
@@ -332,8 +342,10 @@ test('function tracer lines: the scanner reads them into the function table as t
   lines.push(fn('a <-b', 210), fn('<user stack trace>', 210), ' =>  <00007f0000001000>', ' => 0x7f0000002000  ', fn('c <-d', 212), fn('<stack trace>', 212), ' => x', '', ' => y', fn('e <-f', 214), fn('<stack trace>', 215), ' => z', fn('g <-h', 216), fn('<stack trace>', 216))
   lines.push(fn('i <-j', 218), fn('<stack trace>', 218), ' => last')
   const { trace, read } = await bothWays(lines, [97, 333])
-  // The comparison covered the scanner: it read these lines itself.
-  expect(read).toBeGreaterThanOrEqual(35)
+  // The comparison covered the scanner: it read these lines itself, the modules' too.
+  expect(read).toBe(54)
+  expect(trace.ofKind('function').find((r) => r.func === 'ovl_real_fdget')).toMatchObject({ offset: '+0x0/0x80', module: 'overlay', parent: 'ovl_read_iter', parentOffset: '+0x7e/0x1f0', parentModule: 'overlay' })
+  expect(trace.ofKind('function').filter((r) => r.func === 'f').map((r) => r.module)).toEqual(['my-mod_2'])
   const clone = trace.ofKind('function').find((r) => r.func === 'kernel_clone')!
   expect(clone.stack).toEqual(['kernel_clone+0xc0/0x41c', '__do_sys_clone'])
   expect(trace.ofKind('function').find((r) => r.line === 3 + 30 + 1)).toMatchObject({ func: 'vfs_read', offset: '+0x4/0x1b0', parent: 'ksys_read', parentOffset: '+0x6e/0x100' })

@@ -104,7 +104,8 @@ describe('what a recording returns', () => {
   })
 
   test('trace options that change how lines print read the same events: record-tgid, irq-info off, latency-format (trace_pipe prints it without its header)', async () => {
-    for (const options of [{}, { 'record-tgid': true }, { 'irq-info': false }, { 'latency-format': true }]) {
+    const variants: Record<string, boolean>[] = [{}, { 'record-tgid': true }, { 'irq-info': false }, { 'latency-format': true }]
+    for (const options of variants) {
       const trace = await r.record(defineTrace({ events: ['syscalls:sys_enter_openat', 'syscalls:sys_exit_openat'], options }), ['cat', '/etc/hostname'])
       const label = JSON.stringify(options)
       expect(trace.problems, label).toEqual([])
