@@ -310,6 +310,20 @@ describe('undo notes: what a kill -9 cannot put back, the next run does', () => 
   })
 })
 
+describe('large traces out of the guest', () => {
+  test('several MB of trace_pipe come out whole: no line torn at a megabyte (the agent closed trace_pipe there, and the kernel dropped the rest of that line)', async () => {
+    // A module's functions with sym-offset and sym-addr: ~130-byte lines, ~4 MB.
+    const fs = ['vfs_*', 'ksys_*', 'rw_verify_area', '*fdget*', 'fput*', 'security_file_permission', '__fsnotify_parent', 'ovl_*']
+    const trace = await r.record(defineTrace({ tracer: 'function', functions: fs, options: { 'sym-offset': true, 'sym-addr': true }, bufferSizeKb: 16384 }), ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=3000'])
+    expect(trace.problems).toEqual([])
+    expect(trace.loss).toMatchObject({ overwritten: 0, lostEvents: 0 })
+    const fns = trace.ofKind('function')
+    expect(fns.length).toBeGreaterThan(25_000)
+    // One write a byte, every one of them read.
+    expect(fns.filter((f) => f.func === 'ksys_write' && f.task === 'dd').length).toBeGreaterThanOrEqual(3000)
+  }, 300_000)
+})
+
 describe('failures in the guest', () => {
   test('a workload past its timeout is killed in the guest, and the VM goes on', async () => {
     const d = defineTrace({ events: ['sched:sched_process_exit'] })

@@ -184,12 +184,21 @@ static void handle(uint32_t id, uint8_t op, char **arg, uint32_t *alen) {
     reply(id, 0, buf, (uint32_t)n); free(buf); return;
   }
   case PIPE: {
+    /* Up to about 1 MB of trace_pipe, then closed. The kernel prints whole lines into its
+     * reader's page and copies out what a read asks for (4095 bytes at most); what it did
+     * not copy dies with the file. So every read asks for a page or more, and reading
+     * stops at the size only after a line's end: the page is empty then. (It stopped at
+     * exactly 1 MB, dropping the rest of the line it was in, once a megabyte.) */
     int fd = open(arg[0], O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) { reply(id, errno, NULL, 0); return; }
     size_t cap = 1 << 20, n = 0; char *buf = malloc(cap);
     for (;;) {
+      if (cap - n < 8192) {
+        if (buf[n - 1] == '\n') break;
+        buf = realloc(buf, cap *= 2);
+      }
       ssize_t r = read(fd, buf + n, cap - n);
-      if (r > 0) { n += (size_t)r; if (n == cap) break; continue; }
+      if (r > 0) { n += (size_t)r; continue; }
       if (r < 0 && errno == EINTR) continue;
       break;
     }
