@@ -369,13 +369,15 @@ export class TraceParser {
   private prefixed(s: string, to: number): void {
     const p = this.prefix
     this.entries++
+    const user = to - p.body === 18 && s.startsWith('<user stack trace>', p.body)
+    const stack = user || (to - p.body === 13 && s.startsWith('<stack trace>', p.body))
     if (p.pid === this.excludePid || p.pid === this.launcherPid) {
-      // Its stack, if one follows, goes with it.
+      // Its stack, if one follows, goes with it: its frames are read, and dropped.
       this.lastByCpu[p.cpu] = undefined
+      if (stack) this.openStack(p.cpu, user)
       return
     }
-    const user = to - p.body === 18 && s.startsWith('<user stack trace>', p.body)
-    if (user || (to - p.body === 13 && s.startsWith('<stack trace>', p.body))) {
+    if (stack) {
       this.openStack(p.cpu, user)
       return
     }

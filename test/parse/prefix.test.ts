@@ -129,6 +129,15 @@ test("a module's functions with sym-offset: the module after the offset (`+0x0/0
   expect(stacks).toHaveStack(['ovl_read_iter', '__kernel_read'])
 })
 
+test("a stack under a line of kspec's own spawner goes with that line: its frames are read and dropped, not reported unreadable (Debian 6.1, func_stack_trace)", async () => {
+  const trace = await fixture('qemu-debian-6.1/function_stack_spawner.txt')
+  expect(trace.problems).toEqual([])
+  const fns = trace.ofKind('function')
+  expect(fns.every((f) => f.task === 'dd')).toBe(true)
+  expect(fns.length).toBe(2)
+  expect(fns.every((f) => f.stack?.[1] === f.func && f.stack.at(-1) === 'entry_SYSCALL_64_after_hwframe')).toBe(true)
+})
+
 test('a line kspec cannot read is reported with file:line and its text', () => {
   const trace = parseTraceText('# tracer: nop\n            bash-1    [000] .....   1.0: sched_switch: prev_comm=a\nnot ftrace\n', { name: 'x.txt' })
   expect(trace.problems).toEqual([{ file: 'x.txt', line: 3, text: 'not ftrace', reason: 'not a line of ftrace output kspec knows' }])
