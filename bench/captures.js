@@ -1,15 +1,16 @@
-// Real captures for the bench's layout rows, recorded at bench time on this machine's
-// tracefs: by kspec's own recorder (what a spec records, read from trace_pipe), and by
-// trace-cmd (`extract` of an instance, then `report` and `report -l`). Each is at least
-// `mb` MB of text, as the kernel and trace-cmd write it. Needs root and tracefs; the
-// function tracer's layouts need a kernel that has it (this one refuses it), so their
-// rows stay generated. Nothing is left behind: the recorder tears its instances down,
-// trace-cmd's instance is named as kspec's (kspec_<pid>_bench, which kspec's janitor
-// sweeps after a kill -9) and removed in `finally`, and the files go in the caller's folder.
+// Real captures for the bench's layout rows, recorded at bench time: on this machine's
+// tracefs by kspec's own recorder (what a spec records, read from trace_pipe) and by
+// trace-cmd (`extract` of an instance, then `report` and `report -l`); and, for the
+// function tracer's layouts, which this kernel refuses, on Debian's kernel under QEMU.
+// Each is at least `mb` MB of text, as the kernel and trace-cmd write it. Nothing is left
+// behind: the recorder tears its instances down, trace-cmd's instance is named as
+// kspec's (kspec_<pid>_bench, which kspec's janitor sweeps after a kill -9) and removed
+// in `finally`, the VM is closed, and the files go in the caller's folder.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, rmdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { HostTarget } from '../dist/kernel/host.js'
+import { QemuTarget } from '../dist/kernel/qemu/target.js'
 import { Recorder } from '../dist/tracefs/recorder.js'
 import { removeTraceDir } from '../dist/tracefs/recording.js'
 import { defineTrace } from '../dist/spec/declaration.js'
@@ -36,8 +37,24 @@ const RECORDINGS = [
 ]
 
 /**
- * Records every capture into `dir`: { rows: [{ layout, file, dat? }] } (dat: the .dat
- * trace-cmd reported it from), or { skipped } saying why none could be made here.
+ * The function tracer's layouts, on a kernel that has it (Debian's under QEMU, TCG): the
+ * file system's entry points filtered in, as a spec would, so the guest is not slowed
+ * by tracing every function; function_graph below vfs_read and vfs_write.
+ */
+const FS = ['vfs_*', 'ksys_*', 'rw_verify_area', '*fdget*', 'fput*', 'security_file_permission', '__fsnotify_parent']
+const BELOW = ['vfs_read', 'vfs_write']
+const QEMU_RECORDINGS = [
+  ['real: qemu function, kspec', { tracer: 'function', functions: FS }, dd, 780],
+  ['real: qemu function sym-offset sym-addr, kspec', { tracer: 'function', functions: FS, options: { 'sym-offset': true, 'sym-addr': true } }, dd, 1500],
+  ['real: qemu function func_stack_trace, kspec', { tracer: 'function', functions: ['vfs_read', 'vfs_write'], funcStackTrace: true }, dd, 900],
+  ['real: qemu function_graph proc abstime tail', { tracer: 'function_graph', graphFunctions: BELOW, options: { 'funcgraph-proc': true, 'funcgraph-abstime': true, 'funcgraph-tail': true } }, dd, 3000],
+  ['real: qemu function_graph no duration', { tracer: 'function_graph', graphFunctions: BELOW, options: { 'funcgraph-duration': false } }, dd, 1000],
+]
+
+/**
+ * Records every capture of this machine into `dir`: { rows: [{ layout, file, dat? }] }
+ * (dat: the .dat trace-cmd reported it from), or { skipped } saying why none could be
+ * made here.
  */
 export async function hostCaptures(dir, mb) {
   if (process.getuid?.() !== 0) return { skipped: 'not root: the host captures need tracefs' }
@@ -47,16 +64,38 @@ export async function hostCaptures(dir, mb) {
   } catch (e) {
     return { skipped: `no tracefs here (${e.message.split('\n')[0]})` }
   }
-  const target = mb * 1e6
-  const rows = []
-  const r = new Recorder(host)
+  const rows = await recordAll(host, RECORDINGS, dir, mb * 1e6)
+  rows.push(...traceCmd(host.root, dir, mb * 1e6))
+  return { rows }
+}
+
+/** The same for the function tracer's layouts, on Debian's kernel under QEMU. */
+export async function qemuCaptures(dir, mb) {
+  const vm = new QemuTarget({ kernel: 'debian' })
   try {
-    for (const [layout, decl, workload, guess] of RECORDINGS) {
+    await vm.ready()
+  } catch (e) {
+    await vm.close()
+    return { skipped: `no QEMU guest (${e.message.split('\n')[0]})` }
+  }
+  try {
+    return { rows: await recordAll(vm, QEMU_RECORDINGS, dir, mb * 1e6) }
+  } finally {
+    await vm.close()
+  }
+}
+
+/** Each recording of the list, at least `target` bytes, its text copied into `dir`. */
+async function recordAll(t, list, dir, target) {
+  const rows = []
+  const r = new Recorder(t)
+  try {
+    for (const [layout, decl, workload, guess] of list) {
       const d = defineTrace({ ...decl, bufferSizeKb: BUFFER_KB })
       let n = Math.ceil((target * 1.05) / guess)
       const file = join(dir, `${layout.replace(/\W+/g, '_')}.txt`)
       for (let attempt = 0; ; attempt++) {
-        const trace = await r.record(d, workload(n), { timeoutMs: 300_000 })
+        const trace = await r.record(d, workload(n), { timeoutMs: 600_000 })
         if (trace.problems.length > 0) throw new Error(`bench: ${layout}: kspec's recording has unreadable lines: ${JSON.stringify(trace.problems.slice(0, 3))}`)
         if (trace.loss.overwritten + trace.loss.lostEvents > 0) throw new Error(`bench: ${layout}: the recording lost events (${JSON.stringify(trace.loss)}): raise BUFFER_KB in bench/captures.js`)
         const size = statSync(trace.source).size
@@ -72,8 +111,7 @@ export async function hostCaptures(dir, mb) {
     await r.close()
     await removeTraceDir()
   }
-  rows.push(...traceCmd(host.root, dir, target))
-  return { rows }
+  return rows
 }
 
 /**

@@ -8,7 +8,7 @@ import { gunzipSync } from 'node:zlib'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { generate, LAYOUTS, withoutDuration } from './layouts.js'
-import { hostCaptures } from './captures.js'
+import { hostCaptures, qemuCaptures } from './captures.js'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
 const BENCH = process.env.KSPEC_BENCH_DIR ?? join(here, '../../shared/traces/bench')
@@ -95,9 +95,18 @@ try {
   writeFileSync(noDuration, withoutDuration(readFileSync(graph, 'latin1')), 'latin1')
   const real = [['real: host events 412k', events], ['real: qemu function_graph 2.2M lines', graph], ['real, converted: the same, no duration', noDuration]]
   // And captures of each event layout recorded now, on this machine (bench/captures.js).
-  const caps = await hostCaptures(tmp, layoutMB)
-  if (caps.skipped) console.log(`layout  host captures not recorded: ${caps.skipped}`)
-  for (const { layout, file, dat } of caps.rows ?? []) real.push([layout, file, dat])
+  // The function tracer's on Debian's kernel under QEMU (KSPEC_BENCH_QEMU=0 leaves them out: ~10 minutes under TCG).
+  for (const [where, record] of [['host', hostCaptures], ['qemu', qemuCaptures]]) {
+    if (where === 'qemu' && process.env.KSPEC_BENCH_QEMU === '0') {
+      console.log('layout  qemu captures not recorded: KSPEC_BENCH_QEMU=0')
+      continue
+    }
+    const t0 = performance.now()
+    const caps = await record(tmp, layoutMB)
+    if (caps.skipped) console.log(`layout  ${where} captures not recorded: ${caps.skipped}`)
+    else console.log(`layout  ${where} captures recorded: ${caps.rows.length}, ≥ ${layoutMB} MB each, in ${((performance.now() - t0) / 1000).toFixed(0)} s`)
+    for (const { layout, file, dat } of caps.rows ?? []) real.push([layout, file, dat])
+  }
   for (const [layout, file, dat] of real) {
     const r = measure(file, 'events', {}, dat && haveTraceCmd ? () => traceCmdRun(dat) : undefined, 3)
     rows.push({ layout, mbs: r.bytes / 1e6 / (r.ms / 1000), rss: r.maxRssMB, records: r.records, mb: r.bytes / 1e6, traceCmd: r.reference === undefined ? undefined : r.ms / r.reference })
