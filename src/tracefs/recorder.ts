@@ -168,10 +168,12 @@ export class Recorder {
     // next test must see only its own. Nor armings with modules, unloaded after each test.
     // Nor one whose workload turned events on or off: the next test would trace otherwise.
     const untouched = armed.dir !== '' && (await this.target.read(`${armed.dir}set_event`).catch(() => undefined)) === armed.enabled
+    // The buffer the run had, read before a dropped arming's instance goes (or the top level's is put back).
+    const lossy = !trace.complete && !decl.allowLoss
+    const size = lossy ? Number((await this.target.read(`${armed.dir}buffer_size_kb`).catch(() => '')).replace(/\D.*$/s, '')) || undefined : undefined
     if (untouched && !hasTriggers(decl) && !holdsTracepoints(decl) && decl.modules.length === 0) this.#park(armed)
     else await this.#drop(armed)
-    if (!trace.complete && !decl.allowLoss) {
-      const size = Number((await this.target.read(`${armed.dir}buffer_size_kb`).catch(() => '')).replace(/\D.*$/s, '')) || undefined
+    if (lossy) {
       throw new IncompleteTraceError(
         `the trace is incomplete: ${trace.lost} event(s) lost (${describeLoss(trace.loss)}). ` +
           `Give the declaration a larger buffer (bufferSizeKb: ${size ? size * 8 : 'a larger value'}${size ? `, now ${size}` : ''}), narrow it (filters, fewer events), set stream: true to read trace_pipe while the workload runs, or allowLoss: true to accept it. Trace: ${trace.source}`,

@@ -322,6 +322,16 @@ describe('large traces out of the guest', () => {
     // One write a byte, every one of them read.
     expect(fns.filter((f) => f.func === 'ksys_write' && f.task === 'dd').length).toBeGreaterThanOrEqual(3000)
   }, 300_000)
+
+  test("a top-level buffer too small: the error names the size the run had, not the one teardown put back", async () => {
+    const small = defineTrace({ tracer: 'function_graph', graphFunctions: ['vfs_read', 'vfs_write'], bufferSizeKb: 64 })
+    const err = await r.record(small, ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=3000']).catch((e) => e)
+    const now = /^the trace is incomplete: \d+ event\(s\) lost .*Give the declaration a larger buffer \(bufferSizeKb: \d+, now (\d+)\)/.exec(err.message)
+    expect(now, err.message).not.toBeNull()
+    // The kernel rounds the size up to whole pages per CPU (64 → 67); teardown puts back Debian's 7.
+    expect(Number(now![1])).toBeGreaterThanOrEqual(64)
+    expect(Number(now![1])).toBeLessThan(128)
+  }, 300_000)
 })
 
 describe('failures in the guest', () => {
