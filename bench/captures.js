@@ -47,9 +47,12 @@ const QEMU_RECORDINGS = [
   ['real: qemu function, kspec', { tracer: 'function', functions: FS }, dd, 780],
   ['real: qemu function sym-offset sym-addr, kspec', { tracer: 'function', functions: FS, options: { 'sym-offset': true, 'sym-addr': true } }, dd, 1500],
   ['real: qemu function func_stack_trace, kspec', { tracer: 'function', functions: ['vfs_read', 'vfs_write'], funcStackTrace: true }, dd, 900],
-  ['real: qemu function_graph proc abstime tail', { tracer: 'function_graph', graphFunctions: BELOW, options: { 'funcgraph-proc': true, 'funcgraph-abstime': true, 'funcgraph-tail': true } }, dd, 3000],
-  ['real: qemu function_graph no duration', { tracer: 'function_graph', graphFunctions: BELOW, options: { 'funcgraph-duration': false } }, dd, 1000],
+  // A call's entry and exit take more room in the ring buffer than a short line of text.
+  ['real: qemu function_graph proc abstime tail', { tracer: 'function_graph', graphFunctions: BELOW, options: { 'funcgraph-proc': true, 'funcgraph-abstime': true, 'funcgraph-tail': true }, bufferSizeKb: 4 * BUFFER_KB }, dd, 3000],
+  ['real: qemu function_graph no duration', { tracer: 'function_graph', graphFunctions: BELOW, options: { 'funcgraph-duration': false }, bufferSizeKb: 4 * BUFFER_KB }, dd, 1000],
 ]
+/** Room for those buffers (the guest's one CPU under TCG). */
+const GUEST_MB = 2048
 
 /**
  * Records every capture of this machine into `dir`: { rows: [{ layout, file, dat? }] }
@@ -71,7 +74,7 @@ export async function hostCaptures(dir, mb) {
 
 /** The same for the function tracer's layouts, on Debian's kernel under QEMU. */
 export async function qemuCaptures(dir, mb) {
-  const vm = new QemuTarget({ kernel: 'debian' })
+  const vm = new QemuTarget({ kernel: 'debian', memoryMb: GUEST_MB })
   try {
     await vm.ready()
   } catch (e) {
@@ -91,7 +94,7 @@ async function recordAll(t, list, dir, target) {
   const r = new Recorder(t)
   try {
     for (const [layout, decl, workload, guess] of list) {
-      const d = defineTrace({ ...decl, bufferSizeKb: BUFFER_KB })
+      const d = defineTrace({ bufferSizeKb: BUFFER_KB, ...decl })
       let n = Math.ceil((target * 1.05) / guess)
       const file = join(dir, `${layout.replace(/\W+/g, '_')}.txt`)
       for (let attempt = 0; ; attempt++) {
