@@ -1,5 +1,5 @@
 import { CallTable, ENTRY_MISSING, EXIT_MISSING, splitTask, type GraphContext } from '../trace/calltree.js'
-import { NONE } from '../trace/columns.js'
+import { NONE, widen } from '../trace/columns.js'
 import type { CallRecord } from '../trace/records.js'
 
 /**
@@ -11,7 +11,8 @@ import type { CallRecord } from '../trace/records.js'
  */
 export class CallTreeBuilder {
   /** Rows that were roots when made; an orphan exit may adopt some later (their parent is set then). */
-  readonly #roots: number[] = []
+  #roots = new Int32Array(1024)
+  #rootCount = 0
   entriesMissing = 0
   exitsMissing = 0
   readonly table: CallTable
@@ -105,12 +106,19 @@ export class CallTreeBuilder {
     return orphan
   }
 
+  /** The empty name's id (a bare `}`), once `name` is it; -1 until then. */
+  #emptyId = -1
+  #empty(name: number): number {
+    if (this.#emptyId === -1 && this.table.strings[name] === '') this.#emptyId = name
+    return this.#emptyId
+  }
+
   /** Which open call (an index into `open`) an exit closes, or -1 for none. */
   private matching(open: number[], name: number, depth: number): number {
     const t = this.table
     const top = open.length - 1
     if (top < 0) return -1
-    if (t.strings[name] !== '') {
+    if (name !== this.#empty(name)) {
       for (let j = top; j >= 0; j--) if (t.name[open[j]] === name) return j
       return -1
     }
@@ -125,9 +133,10 @@ export class CallTreeBuilder {
 
   private addRoot(ctx: GraphContext, node: number): void {
     const t = this.table
-    this.#roots.push(node)
-    if (t.depth[node] === 0 && (t.flags[node] & ENTRY_MISSING) === 0) ctx.adoptable.length = 0
-    else ctx.adoptable.push(node)
+    if (this.#rootCount === this.#roots.length) this.#roots = widen(this.#roots, this.#roots.length * 2)
+    this.#roots[this.#rootCount++] = node
+    if (t.depth[node] !== 0 || (t.flags[node] & ENTRY_MISSING) !== 0) ctx.adoptable.push(node)
+    else if (ctx.adoptable.length !== 0) ctx.adoptable.length = 0
   }
 
   /**
@@ -143,7 +152,11 @@ export class CallTreeBuilder {
       ctx.adoptable = []
     }
     const t = this.table
-    const rows = this.#roots
-    return () => rows.filter((row) => t.parent[row] === NONE).map((row) => t.view(row))
+    const rows = this.#roots.subarray(0, this.#rootCount)
+    return () => {
+      const out: CallRecord[] = []
+      for (const row of rows) if (t.parent[row] === NONE) out.push(t.view(row))
+      return out
+    }
   }
 }

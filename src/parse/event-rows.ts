@@ -141,6 +141,8 @@ export class EventRows {
 
   /** The layouts of scheduler entries, without and with the next task's comm. */
   #schedLayouts: number[] = []
+  /** The ids of `context_switch` and `wakeup`. */
+  readonly #schedNames: number[] = []
 
   /**
    * A wakeup tracer's scheduler entry (`0:120:R ==> [003]   312:100:R kworker/3:1H`), `e`'s
@@ -150,7 +152,7 @@ export class EventRows {
   schedEntry(chunk: string | number, e: SchedEntry, line: number, cpu: number, task: number, pid: number, tgid: number | undefined, flags: number, ts: number): number {
     const t = this.table
     const k = typeof chunk === 'string' ? this.chunkOf(chunk) : chunk
-    const name = this.names.plain(e.wakeup ? 'wakeup' : 'context_switch')
+    const name = (this.#schedNames[e.wakeup ? 1 : 0] ??= this.names.plain(e.wakeup ? 'wakeup' : 'context_switch'))
     const row = t.add(line, cpu, task, pid, tgid, flags, ts, name, k, e.bodyFrom, e.bodyTo)
     const comm = e.commTo > e.commFrom
     const format = this.formatOf(name)

@@ -65,7 +65,7 @@ export class TraceParser {
   set learnKeys(on: boolean) {
     this.rows.learning = on
   }
-  readonly #lines = new WholeLines((text) => this.#text(text), (bytes) => this.#bytes(bytes))
+  readonly #lines = new WholeLines((text) => this.#text(text), (bytes) => this.#bytes(bytes, this.#read))
 
   constructor(readonly source: string) {}
 
@@ -76,8 +76,9 @@ export class TraceParser {
   /** The text to come is about this many bytes: room for its events is made at once. */
   expect(bytes: number): void {
     this.#total = bytes
-    // Event lines are about 100 bytes, function_graph calls about 70 (with their exits);
-    // a table that does not outgrow its first 1024 rows never makes room for more.
+    // Event lines are about 100 bytes, function_graph calls about 70 (with their exits):
+    // a first guess, until the rows read project the whole (project()). A table that does
+    // not outgrow its first 1024 rows never makes room for more.
     this.events.expected = Math.ceil(bytes / 100)
     this.tree.table.expected = Math.ceil(bytes / 70)
     this.functions.expected = Math.ceil(bytes / 90)
@@ -100,9 +101,20 @@ export class TraceParser {
    */
   progress(bytes: number): void {
     this.#read = bytes
-    if (this.#total === 0 || bytes === 0) return
-    const scale = (1.1 * this.#total) / bytes
-    for (const t of [this.events, this.tree.table, this.functions]) if (t.size > 1024) t.expected = Math.ceil(t.size * scale)
+    for (const t of [this.events, this.tree.table, this.functions]) this.project(t, 0, bytes)
+  }
+
+  /**
+   * Sets the size table `t` grows to next from its rows and `pending` more about to come,
+   * read by byte `at` of the text: what that rate projects for the whole, and a tenth.
+   * The scanner's reader calls it before each batch goes in, so even the first growth past
+   * 1024 rows goes to the projection (allocating far more than a table fills is not free
+   * here either: large arrays come zeroed by hand).
+   */
+  private project(t: { size: number; expected: number }, pending: number, at: number): void {
+    const rows = t.size + pending
+    if (this.#total === 0 || at <= 0 || rows <= 1024) return
+    t.expected = Math.ceil((rows * 1.1 * this.#total) / at)
   }
 
   /** Feeds a stream of chunks, strings or bytes, to its end; `finish()` then gives the Trace. */
@@ -148,7 +160,7 @@ export class TraceParser {
    * in bulk and stops at any line it leaves; the parser reads that line and the scanner
    * goes on after it. Anything else is decoded and read as text.
    */
-  #bytes(bytes: Buffer): void {
+  #bytes(bytes: Buffer, at: number): void {
     const wanted = this.scanning === 'auto' ? bytes.length >= SCAN_FROM : this.scanning === 'always'
     const graph = this.header.tracer === 'function_graph'
     const sc = wanted && (graph || this.fastLines()) && isAscii(bytes) ? this.scanner() : undefined
@@ -157,8 +169,8 @@ export class TraceParser {
       // More than the scanner holds at once (a recording read whole): in pieces of whole lines.
       const cut = bytes.lastIndexOf(10, sc.capacity - 1)
       if (cut === -1) return this.#text(decode(bytes))
-      this.#bytes(bytes.subarray(0, cut + 1))
-      return this.#bytes(bytes.subarray(cut + 1))
+      this.#bytes(bytes.subarray(0, cut + 1), at)
+      return this.#bytes(bytes.subarray(cut + 1), at + cut + 1)
     }
     sc.load(bytes)
     const leftover = (pos: number) => lineAt(bytes, pos, (s, from, to) => this.line(s, from, to))
@@ -177,6 +189,9 @@ export class TraceParser {
         scan: (pos) => (free(pos) ? sc.scanGraph(pos, bytes.length, this.lineNo + 1, sc.graphOps) : 0),
         take: (ops) => {
           this.scanned += ops
+          let calls = 0
+          for (let k = 0; k < ops; k++) if (sc.graphInts[k * INTS] !== OP_EXIT) calls++
+          this.project(this.tree.table, calls, at + sc.stoppedAt)
           this.takeGraphOps(sc.graphInts, sc.graphFloats, ops, (id) => id, (id) => this.names.list[id])
         },
         leftover,
@@ -208,6 +223,8 @@ export class TraceParser {
           this.entries += rows + sc.stackEntries
           const table = functions ? f : t
           const scheds = functions ? sc.schedsRead : 0
+          this.project(table, rows, at + sc.stoppedAt)
+          if (scheds > 0) this.project(t, scheds, at + sc.stoppedAt)
           if (functions) f.appendRows(sc.functions, rows)
           if (chunk === -1 && (!functions || scheds > 0)) chunk = t.chunks.push(bytes) - 1
           if (!functions) t.appendRows(sc, rows, sc.poolUsed, chunk)
@@ -228,7 +245,7 @@ export class TraceParser {
       })
     }
     // The header read on the way said function_graph: the rest goes to the graph scanner.
-    if (stopped < bytes.length && !graph && this.header.tracer === 'function_graph') return this.#bytes(bytes.subarray(stopped))
+    if (stopped < bytes.length && !graph && this.header.tracer === 'function_graph') return this.#bytes(bytes.subarray(stopped), at + stopped)
     if (stopped < bytes.length) this.#text(bytes.toString('latin1', stopped))
   }
 
