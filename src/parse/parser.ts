@@ -95,9 +95,9 @@ export class TraceParser {
   }
 
   /**
-   * `bytes` of the text announced by expect() are read: a table that has outgrown its
-   * first rows grows next to what its rows so far project for the whole text, so it is
-   * copied once or twice, not at every doubling (new memory is slow to touch here).
+   * `bytes` of the text announced by expect() are read (fed here, or by the graph
+   * worker): each table that has outgrown its first rows grows next to what its rows so
+   * far project for the whole text, not by doubling (new memory is slow to touch here).
    */
   progress(bytes: number): void {
     this.#read = bytes
