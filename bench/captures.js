@@ -88,6 +88,9 @@ export async function qemuCaptures(dir, mb) {
   }
 }
 
+/** Where a capture of this layout goes in `dir`. */
+const fileFor = (dir, layout) => join(dir, `${layout.replace(/\W+/g, '_')}.txt`)
+
 /** Each recording of the list, at least `target` bytes, its text copied into `dir`. */
 async function recordAll(t, list, dir, target) {
   const rows = []
@@ -96,7 +99,7 @@ async function recordAll(t, list, dir, target) {
     for (const [layout, decl, workload, guess] of list) {
       const d = defineTrace({ bufferSizeKb: BUFFER_KB, ...decl })
       let n = Math.ceil((target * 1.05) / guess)
-      const file = join(dir, `${layout.replace(/\W+/g, '_')}.txt`)
+      const file = fileFor(dir, layout)
       for (let attempt = 0; ; attempt++) {
         const trace = await r.record(d, workload(n), { timeoutMs: 600_000 })
         if (trace.problems.length > 0) throw new Error(`bench: ${layout}: kspec's recording has unreadable lines: ${JSON.stringify(trace.problems.slice(0, 3))}`)
@@ -154,7 +157,7 @@ function traceCmd(root, dir, target) {
   }
   const rows = []
   for (const [layout, args] of [['real: trace-cmd report (instance)', []], ['real: trace-cmd report -l (instance)', ['-l']]]) {
-    const file = join(dir, `${layout.replace(/\W+/g, '_')}.txt`)
+    const file = fileFor(dir, layout)
     const fd = openSync(file, 'w')
     try {
       execFileSync('trace-cmd', ['report', ...args, '-i', dat], { stdio: ['ignore', fd, 'ignore'] })

@@ -106,19 +106,12 @@ export class CallTreeBuilder {
     return orphan
   }
 
-  /** The empty name's id (a bare `}`), once `name` is it; -1 until then. */
-  #emptyId = -1
-  #empty(name: number): number {
-    if (this.#emptyId === -1 && this.table.strings[name] === '') this.#emptyId = name
-    return this.#emptyId
-  }
-
   /** Which open call (an index into `open`) an exit closes, or -1 for none. */
   private matching(open: number[], name: number, depth: number): number {
     const t = this.table
     const top = open.length - 1
     if (top < 0) return -1
-    if (name !== this.#empty(name)) {
+    if (t.strings[name] !== '') {
       for (let j = top; j >= 0; j--) if (t.name[open[j]] === name) return j
       return -1
     }

@@ -73,25 +73,21 @@ export function functionShapeAt(s: string, from: number, to: number, out: Functi
   const head = arrow === -1 || arrow >= end ? end : arrow
   const funcEnd = nameEnd(s, from, head)
   if (funcEnd === from) return undefined
-  moduleFrom = -1
-  const offsetTo = funcEnd === head ? funcEnd : decoration(s, funcEnd, head)
+  out.moduleFrom = -1
+  const offsetTo = funcEnd === head ? funcEnd : decoration(s, funcEnd, head, out, false)
   if (offsetTo === -1) return undefined
   out.funcTo = funcEnd
   out.offsetTo = offsetTo
-  out.moduleFrom = moduleFrom
-  out.moduleTo = moduleTo
   out.parentFrom = -1
   if (head < end) {
     const parentEnd = nameEnd(s, head + 3, end)
     if (parentEnd === head + 3) return undefined
-    moduleFrom = -1
-    const parentOffsetTo = parentEnd === end ? parentEnd : decoration(s, parentEnd, end)
+    out.parentModuleFrom = -1
+    const parentOffsetTo = parentEnd === end ? parentEnd : decoration(s, parentEnd, end, out, true)
     if (parentOffsetTo === -1) return undefined
     out.parentFrom = head + 3
     out.parentTo = parentEnd
     out.parentOffsetTo = parentOffsetTo
-    out.parentModuleFrom = moduleFrom
-    out.parentModuleTo = moduleTo
   }
   return out
 }
@@ -107,22 +103,25 @@ function nameEnd(s: string, from: number, to: number): number {
   return i
 }
 
-/** The module decoration() found last (moduleFrom -1: none). */
-let moduleFrom = -1
-let moduleTo = -1
-
 /**
  * What follows a name: `+0x4/0xa0` (with the module after it, ` [overlay]`, for a module's
  * function), ` <ffff..>` or both; where the offset ends (`from` for none), -1 when it is
- * neither. The module's place goes in moduleFrom and moduleTo.
+ * neither. The module's place goes in `out`, as the function's or (`parent`) its parent's.
  */
-function decoration(s: string, from: number, to: number): number {
+function decoration(s: string, from: number, to: number, out: FunctionShape, parent: boolean): number {
   const m = DECORATION.exec(s.slice(from, to))
   if (m === null) return -1
   const offsetTo = from + (m[1]?.length ?? 0)
   if (m[2] !== undefined) {
-    moduleFrom = offsetTo + 2
-    moduleTo = moduleFrom + m[2].length
+    const moduleFrom = offsetTo + 2
+    const moduleTo = moduleFrom + m[2].length
+    if (parent) {
+      out.parentModuleFrom = moduleFrom
+      out.parentModuleTo = moduleTo
+    } else {
+      out.moduleFrom = moduleFrom
+      out.moduleTo = moduleTo
+    }
   }
   return offsetTo
 }
