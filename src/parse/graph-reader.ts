@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs'
 import { gunzip } from './gunzip.js'
 import { parentPort, workerData } from 'node:worker_threads'
 import { parseGraphLine, type GraphLine } from './graph.js'
-import { decode, eachLine, forEachText, lineAt } from './lines.js'
+import { decode, eachLine, FILE_CHUNK, forEachText, lineAt, readFileChunks, WholeLines } from './lines.js'
 import { drive, FLOATS, INTS, OP_ENTRY, OP_EXIT, OP_LEAF, OP_TEXT, Scanner } from './scanner.js'
 import { NameTable } from './name-table.js'
 
@@ -112,10 +112,17 @@ if (parentPort) {
       leftover: (pos) => lineAt(b, pos, line),
     })
   }
-  const file = createReadStream(path, { highWaterMark: 1 << 20 })
   let cut: string | undefined
-  const stream = path.endsWith('.gz') ? gunzip(file, path, (reason) => (cut = reason)) : file
-  await forEachText(stream, text, bytes)
+  if (path.endsWith('.gz')) await forEachText(gunzip(createReadStream(path, { highWaterMark: FILE_CHUNK }), path, (reason) => (cut = reason)), text, bytes)
+  else {
+    // Nothing here keeps a chunk (calls travel as numbers, other lines as strings): one buffer reads the whole file.
+    const lines = new WholeLines(text, bytes)
+    await readFileChunks(path, (chunk) => {
+      lines.push(chunk)
+      return false
+    })
+    lines.end()
+  }
   flush()
   if (cut) port.postMessage({ cutShort: cut })
   port.postMessage(null)

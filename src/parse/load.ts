@@ -6,6 +6,7 @@ import { TraceFileError } from '../errors.js'
 import type { Trace } from '../trace/trace.js'
 import { parseFormat } from './format.js'
 import { gunzip } from './gunzip.js'
+import { FILE_CHUNK, readFileChunks } from './lines.js'
 import { TraceParser } from './parser.js'
 import { GRAPH_READER, parseGraphInParallel } from './parallel.js'
 
@@ -29,7 +30,6 @@ export async function loadTrace(input: string | Readable | AsyncIterable<string 
   const formats = [...(options.formats ?? [])]
   let source = options.name ?? '<stream>'
   let stream: AsyncIterable<string | Uint8Array>
-  let bytes = 0
   const cut: { reason?: string } = {}
   if (typeof input === 'string') {
     let path = input
@@ -47,19 +47,17 @@ export async function loadTrace(input: string | Readable | AsyncIterable<string 
     const size = (await stat(path)).size
     const gz = path.endsWith('.gz')
     if (gz && size === 0) throw new TraceFileError(`${path}: the file is empty, so not a gzip file: the trace was never written, or written elsewhere`)
-    if (await worthParallel(path, size)) {
-      const parser = new TraceParser(source)
-      parser.expect(size)
-      for (const f of formats) parser.formats.add(parseFormat(f))
-      return checked(await parseGraphInParallel(path, parser))
+    if (await worthParallel(path, size)) return checked(await parseGraphInParallel(path, newParser(source, formats, size)))
+    if (!gz) {
+      const parser = newParser(source, formats, size)
+      await readFileChunks(path, (chunk) => parser.feed(chunk))
+      return checked(parser.finish())
     }
-    const file = createReadStream(path, { highWaterMark: 1 << 20 })
-    stream = gz ? gunzip(file, path, (reason) => (cut.reason = reason)) : file
-    if (!gz) bytes = size
+    stream = gunzip(createReadStream(path, { highWaterMark: FILE_CHUNK }), path, (reason) => (cut.reason = reason))
   } else {
     stream = input
   }
-  return checked(await parseStream(stream, source, formats, bytes, cut))
+  return checked(await parseStream(stream, source, formats, cut))
 }
 
 /**
@@ -90,10 +88,16 @@ export function parseTraceText(text: string, options: LoadOptions = {}): Trace {
   return parser.finish()
 }
 
-async function parseStream(stream: AsyncIterable<string | Uint8Array>, source: string, formats: string[], bytes: number, cut: { reason?: string }): Promise<Trace> {
+/** A parser for a text of about `bytes` bytes (0: unknown), its events typed by `formats`. */
+function newParser(source: string, formats: string[], bytes: number): TraceParser {
   const parser = new TraceParser(source)
   parser.expect(bytes)
   for (const f of formats) parser.formats.add(parseFormat(f))
+  return parser
+}
+
+async function parseStream(stream: AsyncIterable<string | Uint8Array>, source: string, formats: string[], cut: { reason?: string }): Promise<Trace> {
+  const parser = newParser(source, formats, 0)
   await parser.read(stream)
   if (cut.reason) parser.cutShort(cut.reason)
   return parser.finish()

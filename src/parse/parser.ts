@@ -87,12 +87,18 @@ export class TraceParser {
   /**
    * Reads a chunk of the text (a string or bytes, cut anywhere): the one way text goes in.
    * Whole lines are read at once; the last, unfinished one waits for the next chunk or
-   * for `finish()`.
+   * for `finish()`. Returns whether the trace keeps the chunk's memory: when it does not,
+   * the caller may read its next chunk into it.
    */
-  feed(chunk: string | Uint8Array): void {
+  feed(chunk: string | Uint8Array): boolean {
+    this.#kept = false
     this.#lines.push(chunk)
     this.progress(this.#read + chunk.length)
+    return this.#kept
   }
+
+  /** Whether the chunk fed last has bytes the trace keeps (events' bodies are read from them when asked for). */
+  #kept = false
 
   /**
    * `bytes` of the text announced by expect() are read (fed here, or by the graph
@@ -226,7 +232,10 @@ export class TraceParser {
           this.project(table, rows, at + sc.stoppedAt)
           if (scheds > 0) this.project(t, scheds, at + sc.stoppedAt)
           if (functions) f.appendRows(sc.functions, rows)
-          if (chunk === -1 && (!functions || scheds > 0)) chunk = t.chunks.push(bytes) - 1
+          if (chunk === -1 && (!functions || scheds > 0)) {
+            chunk = t.chunks.push(bytes) - 1
+            this.#kept = true
+          }
           if (!functions) t.appendRows(sc, rows, sc.poolUsed, chunk)
           this.entries += scheds
           if (scheds > 0) this.takeScheds(sc, scheds, chunk, rows, rowBase)
