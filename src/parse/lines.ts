@@ -1,5 +1,6 @@
 import { isAscii } from 'node:buffer'
 import { open } from 'node:fs/promises'
+import { TraceFileError } from '../errors.js'
 
 /**
  * Splits a stream of chunks into lines without ever holding the whole text; each line is
@@ -93,27 +94,49 @@ export const FILE_CHUNK = 1 << 20
 /**
  * Reads a file a chunk at a time, each handed to `onChunk`, which says whether it keeps
  * the chunk's memory. The next chunk is being read while one is handed over, into the
- * memory of one that was not kept, else into new memory: memory never touched before
- * costs a page fault per page (4-5 ms a MB on this machine), paid there by the thread
- * that reads, not by the one that parses.
+ * memory of one that was not kept, else into new memory. `again()` reads the chunk
+ * handed over again into new memory of its own, for a reader that keeps some of it and
+ * would rather not touch that memory now (those reads are complete when this returns).
+ *
+ * Why: memory never touched before costs a page fault per page, twice on this machine
+ * (a VM with shadow paging): ~4.7 ms a MB when the kernel writes it, and ~3 ms a MB more
+ * when this process first reads it. A reused buffer costs neither, and a copy read again
+ * costs only the first, in the thread that reads, not in the one that parses.
  */
-export async function readFileChunks(path: string, onChunk: (bytes: Buffer) => boolean): Promise<void> {
+export async function readFileChunks(path: string, onChunk: (bytes: Buffer, again: () => Buffer) => boolean): Promise<void> {
   const file = await open(path, 'r')
+  const regular = (await file.stat()).isFile()
   let pending: Promise<{ bytesRead: number; buffer: Buffer }> | undefined
+  const copies: Promise<unknown>[] = []
   try {
     let spare: Buffer | undefined
+    let position = 0
     pending = file.read(Buffer.allocUnsafeSlow(FILE_CHUNK), 0, FILE_CHUNK, null)
     for (;;) {
       const { bytesRead, buffer } = await pending
       pending = undefined
-      if (bytesRead === 0) return
+      if (bytesRead === 0) break
       pending = file.read(spare ?? Buffer.allocUnsafeSlow(FILE_CHUNK), 0, FILE_CHUNK, null)
       spare = undefined
-      if (!onChunk(buffer.subarray(0, bytesRead))) spare = buffer
+      const bytes = buffer.subarray(0, bytesRead)
+      const at = position
+      const again = (): Buffer => {
+        // A pipe cannot be read twice: its copy is made here.
+        if (!regular) return Buffer.from(bytes)
+        const copy = Buffer.allocUnsafeSlow(bytesRead)
+        copies.push(file.read(copy, 0, bytesRead, at).then(({ bytesRead: n }) => {
+          if (n !== bytesRead) throw new TraceFileError(`${path}: the file got shorter while it was read (${n} of ${bytesRead} bytes at ${at} read again): load it when nothing is writing it, or a copy`)
+        }))
+        return copy
+      }
+      position += bytesRead
+      if (!onChunk(bytes, again)) spare = buffer
     }
+    await Promise.all(copies)
   } finally {
-    // A read still under way when onChunk threw finishes before the file closes.
+    // Reads still under way when onChunk threw finish before the file closes.
     await pending?.catch(() => {})
+    await Promise.allSettled(copies)
     await file.close()
   }
 }

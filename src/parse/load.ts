@@ -50,7 +50,7 @@ export async function loadTrace(input: string | Readable | AsyncIterable<string 
     if (await worthParallel(path, size)) return checked(await parseGraphInParallel(path, newParser(source, formats, size)))
     if (!gz) {
       const parser = newParser(source, formats, size)
-      await readFileChunks(path, (chunk) => parser.feed(chunk))
+      await readFileChunks(path, (chunk, again) => parser.feed(chunk, again))
       return checked(parser.finish())
     }
     stream = gunzip(createReadStream(path, { highWaterMark: FILE_CHUNK }), path, (reason) => (cut.reason = reason))

@@ -88,17 +88,30 @@ export class TraceParser {
    * Reads a chunk of the text (a string or bytes, cut anywhere): the one way text goes in.
    * Whole lines are read at once; the last, unfinished one waits for the next chunk or
    * for `finish()`. Returns whether the trace keeps the chunk's memory: when it does not,
-   * the caller may read its next chunk into it.
+   * the caller may read its next chunk into it. With `again`, it keeps none: what it would
+   * keep it keeps of the copy `again()` returns, the same bytes read again into memory of
+   * their own (complete before the trace is used; events' bodies are read from it).
    */
-  feed(chunk: string | Uint8Array): boolean {
-    this.#kept = false
+  feed(chunk: string | Uint8Array, again?: () => Uint8Array): boolean {
+    this.#fed = typeof chunk === 'string' ? undefined : chunk
     this.#lines.push(chunk)
     this.progress(this.#read + chunk.length)
-    return this.#kept
+    const kept = this.#kept
+    if (kept.length === 0 || again === undefined || this.#fed === undefined) return kept.length > 0
+    const copy = again()
+    const t = this.events
+    for (const k of kept) {
+      const b = t.chunks[k]
+      // Made text already (chunkText, while reading it): that is a copy of its own.
+      if (typeof b !== 'string') t.chunks[k] = copy.subarray(b.byteOffset - this.#fed.byteOffset, b.byteOffset - this.#fed.byteOffset + b.byteLength)
+    }
+    kept.length = 0
+    return false
   }
 
-  /** Whether the chunk fed last has bytes the trace keeps (events' bodies are read from them when asked for). */
-  #kept = false
+  /** The chunk being fed, and the event table's chunks that are its memory. */
+  #fed: Uint8Array | undefined
+  readonly #kept: number[] = []
 
   /**
    * `bytes` of the text announced by expect() are read (fed here, or by the graph
@@ -234,7 +247,7 @@ export class TraceParser {
           if (functions) f.appendRows(sc.functions, rows)
           if (chunk === -1 && (!functions || scheds > 0)) {
             chunk = t.chunks.push(bytes) - 1
-            this.#kept = true
+            if (bytes.buffer === this.#fed?.buffer) this.#kept.push(chunk)
           }
           if (!functions) t.appendRows(sc, rows, sc.poolUsed, chunk)
           this.entries += scheds

@@ -1,9 +1,11 @@
-import { writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { truncateSync, writeFileSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { expect, test } from 'vitest'
 import { generate, LAYOUTS } from '../../bench/layouts.js'
 import { loadTrace, parseTraceText } from '../../src/parse/load.js'
-import { FILE_CHUNK } from '../../src/parse/lines.js'
+import { FILE_CHUNK, readFileChunks } from '../../src/parse/lines.js'
 import type { Trace } from '../../src/trace/trace.js'
 import { tempDir } from '../helpers.js'
 
@@ -47,4 +49,27 @@ test('a line longer than a chunk, between function lines, is read whole', async 
   const trace = await loadTrace(file)
   same(trace, parseTraceText(text))
   expect(trace.recordCount).toBe(2 * (fn.match(/\n/g)?.length ?? 0))
+})
+
+test('a file that gets shorter while it is read is an error, not a trace of what was there', async () => {
+  const dir = tempDir('kspec-chunks-')
+  const file = join(dir, 'trace.txt')
+  writeFileSync(file, generate('events default', 2 * FILE_CHUNK))
+  const read = readFileChunks(file, (_bytes, again) => {
+    truncateSync(file, 100)
+    again()
+    return false
+  })
+  await expect(read).rejects.toThrow(/trace.txt: the file got shorter while it was read .*load it when nothing is writing it/)
+})
+
+test('a named pipe (which cannot be read twice) reads as the same text', async () => {
+  const dir = tempDir('kspec-chunks-')
+  const text = generate('events default', 2.5 * FILE_CHUNK)
+  const fifo = join(dir, 'pipe')
+  execFileSync('mkfifo', [fifo])
+  const writer = writeFile(fifo, text)
+  const trace = await loadTrace(fifo)
+  await writer
+  same(trace, parseTraceText(text))
 })
