@@ -108,6 +108,7 @@ export async function readFileChunks(path: string, onChunk: (bytes: Buffer, agai
   const regular = (await file.stat()).isFile()
   let pending: Promise<{ bytesRead: number; buffer: Buffer }> | undefined
   const copies: Promise<unknown>[] = []
+  let failed: unknown
   try {
     let spare: Buffer | undefined
     let position = 0
@@ -124,19 +125,22 @@ export async function readFileChunks(path: string, onChunk: (bytes: Buffer, agai
         // A pipe cannot be read twice: its copy is made here.
         if (!regular) return Buffer.from(bytes)
         const copy = Buffer.allocUnsafeSlow(bytesRead)
-        copies.push(file.read(copy, 0, bytesRead, at).then(({ bytesRead: n }) => {
+        // Settled at once (a rejection waiting for the loop to get to it would be unhandled till then); thrown at the end.
+        const read = file.read(copy, 0, bytesRead, at).then(({ bytesRead: n }) => {
           if (n !== bytesRead) throw new TraceFileError(`${path}: the file got shorter while it was read (${n} of ${bytesRead} bytes at ${at} read again): load it when nothing is writing it, or a copy`)
-        }))
+        })
+        copies.push(read.catch((e: unknown) => (failed ??= e)))
         return copy
       }
       position += bytesRead
       if (!onChunk(bytes, again)) spare = buffer
     }
     await Promise.all(copies)
+    if (failed !== undefined) throw failed
   } finally {
     // Reads still under way when onChunk threw finish before the file closes.
     await pending?.catch(() => {})
-    await Promise.allSettled(copies)
+    await Promise.all(copies)
     await file.close()
   }
 }
