@@ -105,12 +105,19 @@ export class EventTable {
     return id
   }
 
-  /** Room for n values; returns where they start. Writing stops with `typed` or is dropped by `used = start`. */
-  reserve(n: number): number {
+  /**
+   * Room for n values (of `pendingRows` rows not yet in the table); returns where they
+   * start. Writing stops with `typed` or is dropped by `used = start`.
+   */
+  reserve(n: number, pendingRows = 0): number {
     const start = this.used
     if (start + n > this.values.length) {
-      // Syscall entries carry 2-6 values, their exits one.
-      const size = Math.max(this.values.length * 2, start + n, this.expected * 3)
+      // To what the values per row so far project for the rows expected (the scheduler
+      // entries of the wakeup tracers carry 8, syscall exits one), a tenth more; by
+      // doubling only when that projection fell short (each growth touches it all again).
+      const rows = Math.max(this.size + pendingRows, 1)
+      const projected = Math.ceil((Math.max(this.expected, rows) * (start + n) * 1.1) / rows)
+      const size = Math.max(start + n, projected > this.values.length ? projected : this.values.length * 2)
       this.values = widen(this.values, size)
       this.kinds = widen(this.kinds, size)
     }
@@ -204,7 +211,7 @@ export class EventTable {
     const base = this.size
     for (const c of ROW_COLUMNS) (this[c] as Int32Array | Float64Array).set(src[c].subarray(0, rows) as never, base)
     this.chunk.fill(chunk, base, base + rows)
-    const start = this.reserve(values)
+    const start = this.reserve(values, rows)
     this.values.set(src.pool.subarray(0, values), start)
     this.kinds.set(src.kinds.subarray(0, values), start)
     this.size = base + rows

@@ -48,3 +48,26 @@ test.each([
   // From its first 1024 rows straight to what the first batch read projects.
   expect(grown).toBeLessThanOrEqual(1)
 })
+
+/**
+ * The event table's pool of field values grows the same way: to what the values per row
+ * so far project. It doubled from a guess of three values a row, so the wakeup tracers'
+ * scheduler entries (eight each) grew it twice, copying it each time.
+ */
+test.each(['latency tracer (preemptoff)', 'events default', 'kprobe events'])('%s: the pool of field values grows once, to within a quarter of what it holds', async (layout) => {
+  const text = Buffer.from(generate(layout, 8 * MB))
+  const parser = new TraceParser('<generated>')
+  parser.expect(text.length)
+  const t = (parser as unknown as { events: { values: Float64Array; used: number } }).events
+  let grown = 0
+  let room = t.values.length
+  for (let i = 0; i < text.length; i += MB) {
+    parser.feed(text.subarray(i, i + MB))
+    if (t.values.length !== room) grown++
+    room = t.values.length
+  }
+  expect(parser.finish().problems).toEqual([])
+  expect(t.used).toBeGreaterThan(100_000)
+  expect(grown).toBeLessThanOrEqual(1)
+  expect(room).toBeLessThanOrEqual(t.used * 1.25)
+})
