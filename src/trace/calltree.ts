@@ -20,7 +20,7 @@ export const EXIT_MISSING = 2
 /**
  * What every call holds, in columns: a million calls are a few typed arrays, not a
  * million objects for the garbage collector to copy. Names are indices into `strings`,
- * contexts into `contexts`; children are linked (newest child, next older sibling).
+ * contexts into `contexts`; children are found from their parents (childRows).
  * Objects (Call views) are made for a row when asked for, once.
  */
 export class CallTable {
@@ -30,8 +30,6 @@ export class CallTable {
   depth = new Int32Array(1024)
   flags = new Uint8Array(1024)
   parent = new Int32Array(1024)
-  newest = new Int32Array(1024)
-  older = new Int32Array(1024)
   /**
    * Durations and timestamps (funcgraph-abstime), each made when a call first has one
    * (NaN for none): a trace without them does not fill 16 bytes a call of NaN.
@@ -57,8 +55,6 @@ export class CallTable {
     this.depth[i] = depth
     this.flags[i] = 0
     this.parent[i] = NONE
-    this.newest[i] = NONE
-    this.older[i] = NONE
     if (duration !== undefined || this.duration !== undefined) (this.duration ??= this.column())[i] = duration ?? NaN
     if (ts !== undefined || this.ts !== undefined) (this.ts ??= this.column())[i] = ts ?? NaN
     this.name[i] = name
@@ -81,9 +77,32 @@ export class CallTable {
   /** Appends a child, which takes `parent` as its parent. */
   adopt(parent: number, child: number): void {
     this.parent[child] = parent
-    this.older[child] = this.newest[parent]
-    this.newest[parent] = child
+    this.#kids = undefined
     this.children[parent]?.push(this.view(child))
+  }
+
+  /**
+   * Every call's children, as rows: those of row r are `rows[from[r]]` up to `rows[from[r + 1]]`,
+   * in row order (the order they were adopted in: a call is adopted when it is made, and an
+   * exit without entry adopts earlier roots in their order when it is made). Built from the
+   * parent column on first use, so building the trees writes one link a call, not three.
+   */
+  #kids: { from: Int32Array; rows: Int32Array } | undefined
+
+  /** The rows of `row`'s children, in order. */
+  childRows(row: number): Int32Array {
+    let k = this.#kids
+    if (k === undefined) {
+      const n = this.size
+      const from = new Int32Array(n + 1)
+      for (let r = 0; r < n; r++) if (this.parent[r] !== NONE) from[this.parent[r] + 1]++
+      for (let r = 0; r < n; r++) from[r + 1] += from[r]
+      const rows = new Int32Array(from[n])
+      const next = from.slice(0, n)
+      for (let r = 0; r < n; r++) if (this.parent[r] !== NONE) rows[next[this.parent[r]]++] = r
+      this.#kids = k = { from, rows }
+    }
+    return k.rows.subarray(k.from[row], k.from[row + 1])
   }
 
   /** The record of a row: the same object each time it is asked for. */
@@ -103,8 +122,6 @@ export class CallTable {
     this.depth = widen(this.depth, n)
     this.flags = widen(this.flags, n)
     this.parent = widen(this.parent, n)
-    this.newest = widen(this.newest, n)
-    this.older = widen(this.older, n)
     if (this.duration !== undefined) this.duration = widen(this.duration, n)
     if (this.ts !== undefined) this.ts = widen(this.ts, n)
     this.name = widen(this.name, n)
@@ -169,8 +186,7 @@ class Call implements CallRecord {
     let kids = t.children[this.#i]
     if (kids === undefined) {
       kids = []
-      for (let c = t.newest[this.#i]; c !== NONE; c = t.older[c]) kids.push(t.view(c))
-      kids.reverse()
+      for (const c of t.childRows(this.#i)) kids.push(t.view(c))
       t.children[this.#i] = kids
     }
     return kids
