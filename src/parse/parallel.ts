@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { TraceFileError } from '../errors.js'
 import type { Trace } from '../trace/trace.js'
-import type { Batch } from './graph-reader.js'
+import type { Batch, Recycled } from './graph-reader.js'
 import { TraceParser } from './parser.js'
 
 /** The worker's built file; absent when kspec runs from its TypeScript sources (tests). */
@@ -26,8 +26,11 @@ export function parseGraphInParallel(path: string, parser: TraceParser): Promise
       if ('cutShort' in batch) return parser.cutShort(batch.cutShort)
       for (const n of batch.names) names.push(parser.nameId(n))
       procs.push(...batch.procs)
-      parser.takeGraphOps(batch.ints, batch.floats, batch.count, (id) => names[id], (id) => procs[id], batch.texts)
       parser.progress(batch.read)
+      parser.takeGraphOps(batch.ints, batch.floats, batch.count, batch.read, (id) => names[id], (id) => procs[id], batch.texts)
+      // Its arrays go back, for the worker to write the next batches into.
+      const back: Recycled = { ints: batch.ints, floats: batch.floats }
+      worker.postMessage(back, [back.ints.buffer as ArrayBuffer, back.floats.buffer as ArrayBuffer])
     })
     // Errors cross the thread as plain Errors: a bad file is still a TraceFileError here.
     worker.on('error', (e) => reject(e.name === 'TraceFileError' ? new TraceFileError(e.message, { cause: e }) : e))

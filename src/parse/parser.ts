@@ -146,9 +146,13 @@ export class TraceParser {
   /**
    * function_graph ops read elsewhere (the scanner here, or the graph reader's worker):
    * packed as src/parse/layout.ts says, names and procs by the ids `nameOf`/`procOf`
-   * resolve, texts (OP_TEXT) in order. The one place ops become calls.
+   * resolve, texts (OP_TEXT) in order, read by byte `read` of the text (the call table
+   * grows to what its rows with these project). The one place ops become calls.
    */
-  takeGraphOps(ints: Int32Array, floats: Float64Array, count: number, nameOf: (id: number) => number, procOf?: (id: number) => string | undefined, texts?: readonly string[]): void {
+  takeGraphOps(ints: Int32Array, floats: Float64Array, count: number, read: number, nameOf: (id: number) => number, procOf?: (id: number) => string | undefined, texts?: readonly string[]): void {
+    let calls = 0
+    for (let k = 0; k < count; k++) if (ints[k * INTS] !== OP_EXIT && ints[k * INTS] !== OP_TEXT) calls++
+    this.project(this.tree.table, calls, read)
     let text = 0
     for (let k = 0; k < count; k++) {
       const i = k * INTS
@@ -208,10 +212,7 @@ export class TraceParser {
         scan: (pos) => (free(pos) ? sc.scanGraph(pos, bytes.length, this.lineNo + 1, sc.graphOps) : 0),
         take: (ops) => {
           this.scanned += ops
-          let calls = 0
-          for (let k = 0; k < ops; k++) if (sc.graphInts[k * INTS] !== OP_EXIT) calls++
-          this.project(this.tree.table, calls, at + sc.stoppedAt)
-          this.takeGraphOps(sc.graphInts, sc.graphFloats, ops, (id) => id, (id) => this.names.list[id])
+          this.takeGraphOps(sc.graphInts, sc.graphFloats, ops, at + sc.stoppedAt, (id) => id, (id) => this.names.list[id])
         },
         leftover,
         stop: (misses) => misses === MISSES,

@@ -1,9 +1,10 @@
 import { expect, test } from 'vitest'
-import { readdirSync } from 'node:fs'
+import { readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { CallRecord, TraceRecord } from '../../src/trace/records.js'
 import type { Trace } from '../../src/trace/trace.js'
-import { FIXTURES, SHARED, fixture, shared } from '../helpers.js'
+import { FIXTURES, SHARED, fixture, shared, tempDir } from '../helpers.js'
+import { generate } from '../../bench/layouts.js'
 import { loadTrace, parseTraceText } from '../../src/parse/load.js'
 
 /** A call tree as `name(children…)`, to compare shapes. */
@@ -150,6 +151,35 @@ test('on two cores (the reader worker, its scanner) the 108 MB graph gives the s
   for (let i = 0; i < one.records.length; i++) if (said(one.records[i]) !== said(two.records[i])) differ++
   expect(differ).toBe(0)
 }, 120_000)
+
+test.each(['function_graph', 'function_graph no duration', 'function_graph proc abstime tail'] as const)(
+  '%s: a plain file of several chunks reads the same through the reader worker (chunks and batches reused), its call table grown once',
+  async (layout) => {
+    const dir = tempDir('kspec-graph-')
+    const file = join(dir, 'trace.txt')
+    const text = generate(layout, 6 << 20)
+    writeFileSync(file, text)
+    const { parseGraphInParallel } = await import('../../dist/parse/parallel.js' as string)
+    const { TraceParser } = await import('../../dist/parse/parser.js' as string)
+    const parser = new TraceParser(file)
+    parser.expect(text.length)
+    // Counted on the instance: each growth past the first 1024 rows touches the table again.
+    const table = parser.tree.table
+    const grow = table.grow.bind(table)
+    let grown = 0
+    table.grow = () => {
+      grown++
+      grow()
+    }
+    const two: Trace = await parseGraphInParallel(file, parser)
+    const one = parseTraceText(text)
+    expect(two.callCount).toBeGreaterThan(50_000)
+    expect(two.records.map(said)).toEqual(one.records.map(said))
+    expect(grown).toBe(1)
+    expect(table.line.length).toBeLessThanOrEqual(Math.max(two.callCount * 1.25, text.length / 70))
+  },
+  60_000,
+)
 
 test('every function_graph capture and variant reads the same through the reader worker as on one thread', async () => {
   const files = [
