@@ -86,7 +86,9 @@ export class CallTreeBuilder {
       for (let j = open.length - 1; j > k; j--) t.flags[open[j]] |= EXIT_MISSING
       this.exitsMissing += open.length - 1 - k
       t.setDuration(open[k], duration)
-      open.length = k
+      // The innermost, nearly always: pop() is cheaper than setting the length.
+      if (k === open.length - 1) open.pop()
+      else open.length = k
       return NONE
     }
     this.entriesMissing++

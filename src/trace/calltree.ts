@@ -78,7 +78,8 @@ export class CallTable {
   adopt(parent: number, child: number): void {
     this.parent[child] = parent
     this.#kids = undefined
-    this.children[parent]?.push(this.view(child))
+    // Children arrays made already (asked for while the trees were still being built) stay whole.
+    if (this.children.length !== 0) this.children[parent]?.push(this.view(child))
   }
 
   /**
