@@ -3,7 +3,7 @@ import { UNKNOWN_FUNCTION, type LostRecord, type MarkerRecord, type Origin, type
 import { FunctionTable } from '../trace/functions.js'
 import { Trace, type Loss, type TraceHeader } from '../trace/trace.js'
 import { eventShapeAt, newShape, type EventShape } from './event.js'
-import { EventRows, newSchedEntry, type SchedEntry } from './event-rows.js'
+import { EventRows, newSchedEntry, readSchedEntry } from './event-rows.js'
 import * as L from './layout.js'
 import { functionBody, functionShapeAt, isFunctionLine, newFunctionShape } from './function.js'
 import { parseGraphLine, type GraphLine } from './graph.js'
@@ -520,7 +520,7 @@ export class TraceParser {
       this.records.push(fn)
       return fn
     }
-    const sched = schedEntry(s, from, to, this.sched)
+    const sched = readSchedEntry(s, from, to, this.sched)
     if (sched !== undefined) {
       const { task, flags } = origin
       return this.rows.schedEntry(s, sched, origin.line, origin.cpu ?? -1, task === undefined ? -1 : this.names.idOf(task), origin.pid ?? -1, origin.tgid, flags === undefined ? -1 : this.names.idOf(flags), origin.ts ?? NaN)
@@ -659,36 +659,6 @@ const LATENCY_TRACERS = new Set(['irqsoff', 'preemptoff', 'preemptirqsoff', 'wak
 const SCAN_FROM = 1 << 16
 /** Lines in a row the scanner leaves to the parser before the rest of the text is read as text. */
 const MISSES = 64
-/**
- * The wakeup tracers' own scheduler entries (ftrace's `context_switch` and `wakeup`
- * events, kept from the old sched_switch tracer), printed as
- * `      0:120:R ==> [003]   312:100:R kworker/3:1H` (`+` for a wakeup): read as those
- * events, with the field names of their formats and the next task's name.
- */
-const SCHED_ENTRY = /^(\s*)(\d+):\s*(\d+):(\S)\s+(\+|==>)\s+\[(\d+)\]\s+(\d+):\s*(\d+):(\S)(?:\s+(.*))?$/d
-
-/** The scheduler entry `s[from, to)` into `out` (the scanner's schedAt reads the same), or undefined. */
-function schedEntry(s: string, from: number, to: number, out: SchedEntry): SchedEntry | undefined {
-  const m = SCHED_ENTRY.exec(s.slice(from, to))
-  if (m === null) return undefined
-  const [, space, prevPid, prevPrio, , arrow, cpu, nextPid, nextPrio, , comm = ''] = m
-  const at = m.indices!
-  const trimmed = comm.trimEnd()
-  out.wakeup = arrow === '+'
-  out.prevPid = Number(prevPid)
-  out.prevPrio = Number(prevPrio)
-  out.prevState = from + at[4][0]
-  out.nextCpu = Number(cpu)
-  out.nextPid = Number(nextPid)
-  out.nextPrio = Number(nextPrio)
-  out.nextState = from + at[9][0]
-  out.commFrom = trimmed === '' ? to : from + at[10]![0]
-  out.commTo = trimmed === '' ? to : out.commFrom + trimmed.length
-  out.bodyFrom = from + space.length
-  out.bodyTo = to
-  return out
-}
-
 /** trace-cmd report prefixes lines of an instance's buffer with `name: `, at column 0. */
 function withoutInstance(line: string): string {
   const c = line.charCodeAt(0)
