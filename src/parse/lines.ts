@@ -105,7 +105,10 @@ export const FILE_CHUNK = 1 << 20
  */
 export async function readFileChunks(path: string, onChunk: (bytes: Buffer, again: () => Buffer) => boolean): Promise<void> {
   const file = await open(path, 'r')
-  const regular = (await file.stat()).isFile()
+  // Only a file with a size on disk reads the same twice: tracefs and /proc files say 0
+  // and print anew each time (trace_pipe would even give other events).
+  const st = await file.stat()
+  const rereadable = st.isFile() && st.size > 0
   let pending: Promise<{ bytesRead: number; buffer: Buffer }> | undefined
   const copies: Promise<unknown>[] = []
   let failed: unknown
@@ -122,8 +125,8 @@ export async function readFileChunks(path: string, onChunk: (bytes: Buffer, agai
       const bytes = buffer.subarray(0, bytesRead)
       const at = position
       const again = (): Buffer => {
-        // A pipe cannot be read twice: its copy is made here.
-        if (!regular) return Buffer.from(bytes)
+        // A pipe or a generated file cannot be read again: its copy is made here.
+        if (!rereadable) return Buffer.from(bytes)
         const copy = Buffer.allocUnsafeSlow(bytesRead)
         // Settled at once (a rejection waiting for the loop to get to it would be unhandled till then); thrown at the end.
         const read = file.read(copy, 0, bytesRead, at).then(({ bytesRead: n }) => {

@@ -73,3 +73,14 @@ test('a named pipe (which cannot be read twice) reads as the same text', async (
   await writer
   same(trace, parseTraceText(text))
 })
+
+test('a file the kernel prints anew at each read (tracefs, /proc: size 0) is copied, not read again', async () => {
+  let chunks = 0
+  await readFileChunks('/proc/self/status', (bytes, again) => {
+    chunks++
+    // A read again would still be under way here, into memory of its own.
+    expect(again().equals(bytes)).toBe(true)
+    return false
+  })
+  expect(chunks).toBeGreaterThan(0)
+})
