@@ -18,22 +18,29 @@ interface Columns {
   expected: number
 }
 
-async function read(layout: string, bytes: number, table: (p: TraceParser) => Columns): Promise<{ rows: number; room: number; grown: number; guess: number }> {
+/** Feeds `layout` text of `bytes` in loadTrace's 1 MB chunks, counting the times `room(parser)` changed. */
+function feedCounting(layout: string, bytes: number, room: (p: TraceParser) => number): { parser: TraceParser; grown: number; room: number } {
   const text = Buffer.from(generate(layout, bytes))
   const parser = new TraceParser('<generated>')
   parser.expect(text.length)
-  const t = table(parser)
-  const guess = t.expected
   let grown = 0
-  let room = t.line.length
+  let last = room(parser)
   for (let i = 0; i < text.length; i += MB) {
     parser.feed(text.subarray(i, i + MB))
-    if (t.line.length !== room) grown++
-    room = t.line.length
+    if (room(parser) !== last) grown++
+    last = room(parser)
   }
-  const trace = parser.finish()
-  expect(trace.problems).toEqual([])
-  return { rows: t.size, room: t.line.length, grown, guess }
+  expect(parser.finish().problems).toEqual([])
+  return { parser, grown, room: last }
+}
+
+async function read(layout: string, bytes: number, table: (p: TraceParser) => Columns): Promise<{ rows: number; room: number; grown: number; guess: number }> {
+  let guess: number | undefined
+  const { parser, grown, room } = feedCounting(layout, bytes, (p) => {
+    guess ??= table(p).expected
+    return table(p).line.length
+  })
+  return { rows: table(parser).size, room, grown, guess: guess! }
 }
 
 test.each([
@@ -51,22 +58,13 @@ test.each([
 
 /**
  * The event table's pool of field values grows the same way: to what the values per row
- * so far project. It doubled from a guess of three values a row, so the wakeup tracers'
- * scheduler entries (eight each) grew it twice, copying it each time.
+ * so far project. It doubled from a guess of three values a row, so events of more
+ * (sched_switch has seven, a bprint eleven) grew it twice or more, copying it each time.
  */
 test.each(['events tracepoints', 'events default', 'kprobe events', 'trace-cmd report -l bprint'])('%s: the pool of field values grows once, to within a quarter of what it holds', async (layout) => {
-  const text = Buffer.from(generate(layout, 8 * MB))
-  const parser = new TraceParser('<generated>')
-  parser.expect(text.length)
-  const t = (parser as unknown as { events: { values: Float64Array; used: number } }).events
-  let grown = 0
-  let room = t.values.length
-  for (let i = 0; i < text.length; i += MB) {
-    parser.feed(text.subarray(i, i + MB))
-    if (t.values.length !== room) grown++
-    room = t.values.length
-  }
-  expect(parser.finish().problems).toEqual([])
+  const pool = (p: TraceParser) => (p as unknown as { events: { values: Float64Array; used: number } }).events
+  const { parser, grown, room } = feedCounting(layout, 8 * MB, (p) => pool(p).values.length)
+  const t = pool(parser)
   expect(t.used).toBeGreaterThan(100_000)
   expect(grown).toBeLessThanOrEqual(1)
   expect(room).toBeLessThanOrEqual(t.used * 1.25)
