@@ -94,6 +94,7 @@ export class TraceParser {
    */
   feed(chunk: string | Uint8Array, again?: () => Uint8Array): boolean {
     this.#fed = typeof chunk === 'string' ? undefined : chunk
+    this.#kept.length = 0
     this.#lines.push(chunk)
     this.progress(this.#read + chunk.length)
     const kept = this.#kept
@@ -105,7 +106,6 @@ export class TraceParser {
       // Made text already (chunkText, while reading it): that is a copy of its own.
       if (typeof b !== 'string') t.chunks[k] = copy.subarray(b.byteOffset - this.#fed.byteOffset, b.byteOffset - this.#fed.byteOffset + b.byteLength)
     }
-    kept.length = 0
     return false
   }
 

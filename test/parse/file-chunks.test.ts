@@ -6,6 +6,7 @@ import { expect, test } from 'vitest'
 import { generate, LAYOUTS } from '../../bench/layouts.js'
 import { loadTrace, parseTraceText } from '../../src/parse/load.js'
 import { FILE_CHUNK, readFileChunks } from '../../src/parse/lines.js'
+import { TraceParser } from '../../src/parse/parser.js'
 import type { Trace } from '../../src/trace/trace.js'
 import { tempDir } from '../helpers.js'
 
@@ -83,4 +84,15 @@ test('a file the kernel prints anew at each read (tracefs, /proc: size 0) is cop
     return false
   })
   expect(chunks).toBeGreaterThan(0)
+})
+
+test('a chunk fed without again() and kept does not make the next one, fed with it, point at the wrong bytes', () => {
+  const events = generate('events default', 3 * FILE_CHUNK)
+  const cut = events.indexOf('\n', 1.5 * FILE_CHUNK) + 1
+  const parser = new TraceParser('<generated>')
+  // The first half kept as it is (no again), the second copied by again().
+  expect(parser.feed(Buffer.from(events.slice(0, cut)))).toBe(true)
+  const second = Buffer.from(events.slice(cut))
+  expect(parser.feed(second, () => Buffer.from(second))).toBe(false)
+  same(parser.finish(), parseTraceText(events))
 })
