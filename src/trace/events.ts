@@ -125,9 +125,9 @@ export class EventTable {
   reserve(n: number, pendingRows = 0): number {
     const start = this.used
     if (start + n > this.values.length) {
-      // To what the values per row so far project for the rows expected (the scheduler
-      // entries of the wakeup tracers carry 8, syscall exits one), a tenth more; by
-      // doubling only when that projection fell short (each growth touches it all again).
+      // To what the values per row so far project for the rows expected (a bprint may
+      // carry 11, a syscall exit one), a tenth more; by doubling only when that
+      // projection fell short (each growth touches it all again).
       const rows = Math.max(this.size + pendingRows, 1)
       const projected = Math.ceil((Math.max(this.expected, rows) * (start + n) * 1.1) / rows)
       const size = Math.max(start + n, projected > this.values.length ? projected : this.values.length * 2)
