@@ -1,4 +1,4 @@
-import { NONE, rowAtLine, widen } from './columns.js'
+import { NONE, rowAtLine, widenAll } from './columns.js'
 import type { CallRecord } from './records.js'
 
 /** A task's (or, before any banner, a CPU's) open calls, as rows of the CallTable. */
@@ -118,15 +118,11 @@ export class CallTable {
 
   private grow(): void {
     const n = this.expected > this.line.length ? this.expected : this.line.length * 2
-    this.line = widen(this.line, n)
-    this.cpu = widen(this.cpu, n)
-    this.depth = widen(this.depth, n)
-    this.flags = widen(this.flags, n)
-    this.parent = widen(this.parent, n)
-    if (this.duration !== undefined) this.duration = widen(this.duration, n)
-    if (this.ts !== undefined) this.ts = widen(this.ts, n)
-    this.name = widen(this.name, n)
-    this.ctx = widen(this.ctx, n)
+    // Durations and timestamps stay absent in a graph printed without them.
+    ;[this.line, this.cpu, this.depth, this.flags, this.parent, this.name, this.ctx, this.duration, this.ts] = widenAll(
+      [this.line, this.cpu, this.depth, this.flags, this.parent, this.name, this.ctx, this.duration, this.ts] as const,
+      n,
+    )
   }
 }
 

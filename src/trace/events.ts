@@ -1,4 +1,4 @@
-import { NONE, rowAtLine, widen } from './columns.js'
+import { NONE, rowAtLine, widenAll } from './columns.js'
 import type { EventRecord, FieldValue, ProbeSite, Stack } from './records.js'
 
 /** What a pool place holds (EventTable.kinds); the scanner writes them too (src/parse/layout.ts, POOL_*). */
@@ -131,8 +131,7 @@ export class EventTable {
       const rows = Math.max(this.size + pendingRows, 1)
       const projected = Math.ceil((Math.max(this.expected, rows) * (start + n) * 1.1) / rows)
       const size = Math.max(start + n, projected > this.values.length ? projected : this.values.length * 2)
-      this.values = widen(this.values, size)
-      this.kinds = widen(this.kinds, size)
+      ;[this.values, this.kinds] = widenAll([this.values, this.kinds] as const, size)
     }
     this.used = start + n
     return start
@@ -243,20 +242,10 @@ export class EventTable {
 
   private grow(): void {
     const n = this.expected > this.line.length ? this.expected : this.line.length * 2
-    this.line = widen(this.line, n)
-    this.cpu = widen(this.cpu, n)
-    this.pid = widen(this.pid, n)
-    this.tgid = widen(this.tgid, n)
-    this.task = widen(this.task, n)
-    this.flags = widen(this.flags, n)
-    this.name = widen(this.name, n)
-    this.ts = widen(this.ts, n)
-    this.chunk = widen(this.chunk, n)
-    this.bodyFrom = widen(this.bodyFrom, n)
-    this.bodyTo = widen(this.bodyTo, n)
-    this.layout = widen(this.layout, n)
-    this.site = widen(this.site, n)
-    this.at = widen(this.at, n)
+    ;[this.line, this.cpu, this.pid, this.tgid, this.task, this.flags, this.name, this.ts, this.chunk, this.bodyFrom, this.bodyTo, this.layout, this.site, this.at] = widenAll(
+      [this.line, this.cpu, this.pid, this.tgid, this.task, this.flags, this.name, this.ts, this.chunk, this.bodyFrom, this.bodyTo, this.layout, this.site, this.at] as const,
+      n,
+    )
   }
 }
 

@@ -1,4 +1,4 @@
-import { NONE, rowAtLine, widen } from './columns.js'
+import { type Column, NONE, rowAtLine, widenAll } from './columns.js'
 import type { FunctionRecord, Stack } from './records.js'
 
 /**
@@ -97,7 +97,9 @@ export class FunctionTable {
 
   private grow(need: number): void {
     const n = Math.max(this.expected > this.line.length ? this.expected : this.line.length * 2, need)
-    for (const c of [...FUNCTION_COLUMNS, 'repeats'] as const) (this[c] as Int32Array | Float64Array) = widen(this[c], n)
+    const names = [...FUNCTION_COLUMNS, 'repeats'] as const
+    const wider = widenAll(names.map((c) => this[c]), n)
+    names.forEach((c, i) => ((this[c] as Column) = wider[i]))
   }
 }
 
