@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { generate, LAYOUTS, withoutDuration } from './layouts.js'
 import { hostCaptures, qemuCaptures } from './captures.js'
+import { withHugePages } from '../dist/parse/huge-pages.js'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
 const BENCH = process.env.KSPEC_BENCH_DIR ?? join(here, '../../shared/traces/bench')
@@ -23,6 +24,15 @@ function unzip(name) {
 }
 
 /**
+ * Every parse runs in a process started as kspec starts its test workers, where traces
+ * load: with glibc's malloc asking for huge pages (the kspec/vitest plugin puts this in
+ * their environment; src/parse/huge-pages.ts). Each row also says what a process without
+ * it gets (a library user's own, unless they set it too).
+ */
+const WORKER = { GLIBC_TUNABLES: withHugePages(process.env.GLIBC_TUNABLES) }
+const PLAIN = { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' }
+
+/**
  * Median of RUNS parses, each in a fresh process (so peak RSS is its own). With `between`,
  * that is run after each parse: the reference then sees the same moments of this machine,
  * whose speed drifts by ±20-30 % over minutes.
@@ -31,7 +41,7 @@ function measure(file, mode, env = {}, between = undefined, runsWanted = RUNS) {
   const runs = []
   const other = []
   for (let i = 0; i < runsWanted; i++) {
-    const r = spawnSync(process.execPath, [join(here, 'parse-one.js'), file, mode], { encoding: 'utf8', env: { ...process.env, ...env } })
+    const r = spawnSync(process.execPath, [join(here, 'parse-one.js'), file, mode], { encoding: 'utf8', env: { ...process.env, ...WORKER, ...env } })
     if (r.status !== 0) throw new Error(`bench: parsing ${file} failed:\n${r.stderr}`)
     runs.push(JSON.parse(r.stdout))
     if (between) other.push(between())
@@ -54,7 +64,9 @@ try {
 
   const dat = join(BENCH, 'host-events-412k.dat')
   const haveTraceCmd = existsSync(dat) && !spawnSync('trace-cmd', ['--version'], { stdio: 'ignore' }).error
+  console.log(`every parse in a process started as kspec's test workers are: GLIBC_TUNABLES=${WORKER.GLIBC_TUNABLES} (huge pages)`)
   const e = measure(events, 'events', {}, haveTraceCmd ? () => traceCmdRun(dat) : undefined)
+  const plainE = measure(events, 'events', PLAIN, haveTraceCmd ? () => traceCmdRun(dat) : undefined)
   const mbE = e.bytes / 1e6 / (e.ms / 1000)
   console.log(`events  ${e.records} records, ${e.fields} typed fields, ${(e.bytes / 1e6).toFixed(1)} MB: loaded (all parsed, fields typed) in ${e.ms.toFixed(0)} ms, ${mbE.toFixed(1)} MB/s, ${Math.round(e.records / (e.ms / 1000))} records/s, peak RSS ${e.maxRssMB.toFixed(0)} MB`)
   console.log(`events  then every record and its fields as objects: +${e.objectsMs.toFixed(0)} ms (made on access; queries make only those they return)`)
@@ -65,6 +77,7 @@ try {
   else {
     const ratio = e.ms / tc
     console.log(`trace-cmd report -i host-events-412k.dat: ${tc.toFixed(0)} ms; kspec/trace-cmd = ${ratio.toFixed(2)} (target ≤ 0.33: ${verdict(ratio <= 0.33)})`)
+    console.log(`events  in a process without huge pages: ${plainE.ms.toFixed(0)} ms = ${(plainE.ms / plainE.reference).toFixed(2)} × trace-cmd in the same runs`)
     console.log(`events  with every record made an object as well: ${((e.ms + e.objectsMs) / tc).toFixed(2)} × trace-cmd`)
     console.log(`events  reading the text and splitting its lines alone: ${floor.ms.toFixed(0)} ms = ${(floor.ms / tc).toFixed(2)} × trace-cmd`)
   }
@@ -86,8 +99,9 @@ try {
     const file = join(tmp, `layout-${layout.replace(/\W+/g, '_')}.txt`)
     writeFileSync(file, generate(layout, layoutMB * 1e6))
     const r = measure(file, 'events', {}, undefined, 3)
+    const plain = measure(file, 'events', PLAIN, undefined, 3)
     rmSync(file)
-    rows.push({ layout, mbs: r.bytes / 1e6 / (r.ms / 1000), rss: r.maxRssMB, records: r.records, mb: r.bytes / 1e6 })
+    rows.push({ layout, mbs: r.bytes / 1e6 / (r.ms / 1000), plainMbs: plain.bytes / 1e6 / (plain.ms / 1000), rss: r.maxRssMB, records: r.records, mb: r.bytes / 1e6 })
   }
   // And the real captures, whole: the events and function_graph ones above, and the
   // function_graph one with its duration column removed (withoutDuration in layouts.js).
@@ -109,12 +123,13 @@ try {
   }
   for (const [layout, file, dat] of real) {
     const r = measure(file, 'events', {}, dat && haveTraceCmd ? () => traceCmdRun(dat) : undefined, 3)
-    rows.push({ layout, mbs: r.bytes / 1e6 / (r.ms / 1000), rss: r.maxRssMB, records: r.records, mb: r.bytes / 1e6, traceCmd: r.reference === undefined ? undefined : r.ms / r.reference })
+    const plain = measure(file, 'events', PLAIN, undefined, 3)
+    rows.push({ layout, mbs: r.bytes / 1e6 / (r.ms / 1000), plainMbs: plain.bytes / 1e6 / (plain.ms / 1000), rss: r.maxRssMB, records: r.records, mb: r.bytes / 1e6, traceCmd: r.reference === undefined ? undefined : r.ms / r.reference })
   }
   const fastest = Math.max(...rows.map((r) => r.mbs))
   for (const r of rows) {
     const vs = r.traceCmd === undefined ? '' : `; ${r.traceCmd.toFixed(2)} × trace-cmd report on its .dat`
-    console.log(`layout  ${r.layout.padEnd(40)} ${String(r.records).padStart(9)} records ${r.mb.toFixed(0).padStart(4)} MB ${r.mbs.toFixed(1).padStart(6)} MB/s (≥ 100: ${verdict(r.mbs >= 100)}; ${(fastest / r.mbs).toFixed(1)} × slower than the fastest, ≤ 2: ${verdict(fastest / r.mbs <= 2)})  peak RSS ${r.rss.toFixed(0)} MB (≤ 1536: ${verdict(r.rss <= 1536)})${vs}`)
+    console.log(`layout  ${r.layout.padEnd(40)} ${String(r.records).padStart(9)} records ${r.mb.toFixed(0).padStart(4)} MB ${r.mbs.toFixed(1).padStart(6)} MB/s (≥ 100: ${verdict(r.mbs >= 100)}; ${(fastest / r.mbs).toFixed(1)} × slower than the fastest, ≤ 2: ${verdict(fastest / r.mbs <= 2)})  peak RSS ${r.rss.toFixed(0)} MB (≤ 1536: ${verdict(r.rss <= 1536)})${vs}; without huge pages ${r.plainMbs.toFixed(1)} MB/s`)
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true })

@@ -5,6 +5,7 @@ import type {} from 'vitest/config'
 import { loadConfig } from './config/load.js'
 import { settingsFrom, type Settings } from './config/settings.js'
 import { startBroker } from './kernel/qemu/broker.js'
+import { withHugePages } from './parse/huge-pages.js'
 
 export interface KspecPluginOptions {
   /** The kspec config file (default: kspec.config.{ts,mts,js,mjs} in the project root). */
@@ -22,7 +23,9 @@ export interface KspecPluginOptions {
  * `kspec run` does. `kspec run` itself goes through this plugin too.
  *
  * It also sets what kspec needs of vitest: the forks pool (kspec names what it creates in
- * tracefs after the owning process), and, where your vitest config does not say, the
+ * tracefs after the owning process); huge pages for the workers, which load the traces
+ * (GLIBC_TUNABLES in their environment, see src/parse/huge-pages.ts; a value of yours
+ * for glibc.malloc.hugetlb stands); and, where your vitest config does not say, the
  * config's spec globs and test timeout.
  * @example
  * // vitest.config.ts
@@ -62,10 +65,13 @@ export function kspec(options: KspecPluginOptions = {}): Plugin {
       if (test.pool !== undefined && test.pool !== 'forks') {
         throw new Error(`kspec needs vitest's forks pool (it names what it creates in tracefs after each worker's process), but the vitest config sets pool: ${JSON.stringify(test.pool)}: remove the pool setting, or set pool: 'forks'`)
       }
+      // Set where each worker process starts: glibc reads its tunables then.
+      const tunables = withHugePages(test.env?.GLIBC_TUNABLES ?? process.env.GLIBC_TUNABLES)
       return {
         test: {
           provide: { kspec: settings },
           pool: 'forks',
+          env: { GLIBC_TUNABLES: tunables },
           ...(test.include === undefined && own.include ? { include: own.include } : {}),
           ...(test.testTimeout === undefined && own.timeoutMs ? { testTimeout: own.timeoutMs } : {}),
           ...(test.hookTimeout === undefined && own.timeoutMs ? { hookTimeout: own.timeoutMs } : {}),

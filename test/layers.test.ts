@@ -29,8 +29,9 @@ export const DEPS: { layer: string; may: string[]; packages: string[] }[] = [
   { layer: 'src/cli/', may: ['src/'], packages: ['vitest', 'vite', 'kspec'] },
   // The public entry gathers what users import; the command line is not part of it.
   { layer: 'src/index.ts', may: ['src/'], packages: ['vitest'] },
-  // The run's VM broker lives in vitest's main process, which is where the plugin runs.
-  { layer: 'src/vitest.ts', may: ['src/config/', 'src/kernel/qemu/broker.ts'], packages: ['vitest', 'vite'] },
+  // The run's VM broker lives in vitest's main process, which is where the plugin runs;
+  // the workers it starts load traces, with the environment parsing asks for.
+  { layer: 'src/vitest.ts', may: ['src/config/', 'src/kernel/qemu/broker.ts', 'src/parse/huge-pages.ts'], packages: ['vitest', 'vite'] },
   // The paths a vitest config names: the built reporters.
   { layer: 'reporters/', may: ['dist/report/'], packages: [] },
   // Examples users copy: the public entry only.

@@ -51,9 +51,11 @@ test('plain vitest on a project kspec init made runs its specs with kspec.config
   // Settings only the config holds, each seen in the workers' output: every test's artifacts, in a folder of the config's choosing.
   const config = join(dir, 'kspec.config.ts')
   writeFileSync(config, readFileSync(config, 'utf8').replace("artifactDir: 'kspec-artifacts',", "artifactDir: 'from-config',\n  artifacts: 'all',"))
-  const r = await execa('node', [join(dir, 'node_modules/vitest/vitest.mjs'), 'run'], { cwd: dir, reject: false, env: { NO_COLOR: '1', CI: 'true' } })
+  // The workers, which load the traces, start with huge pages for them (src/parse/huge-pages.ts).
+  writeFileSync(join(dir, 'specs/env.spec.ts'), "import { expect, test } from 'vitest'\ntest('huge pages', () => expect(process.env.GLIBC_TUNABLES).toBe('glibc.malloc.arena_max=4:glibc.malloc.hugetlb=1'))\n")
+  const r = await execa('node', [join(dir, 'node_modules/vitest/vitest.mjs'), 'run'], { cwd: dir, reject: false, env: { NO_COLOR: '1', CI: 'true', GLIBC_TUNABLES: 'glibc.malloc.arena_max=4' } })
   expect(r.exitCode, r.stdout + r.stderr).toBe(0)
-  expect(r.stdout).toMatch(/1 passed, 0 failed, 0 skipped \(kernel: host /)
+  expect(r.stdout).toMatch(/2 passed, 0 failed, 0 skipped \(kernel: host /)
   expect(readdirSync(join(dir, 'from-config/specs/example.spec.ts'))).toEqual([expect.stringMatching(/^cat_opens_the_file_it_is_given_host_/)])
 
   // The settings are checked where they arrive: a hand-made provide is refused with what is wrong.
