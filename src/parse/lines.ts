@@ -95,8 +95,9 @@ export const FILE_CHUNK = 1 << 20
  * Reads a file a chunk at a time, each handed to `onChunk`, which says whether it keeps
  * the chunk's memory. The next chunk is being read while one is handed over, into the
  * memory of one that was not kept, else into new memory. `again()` reads the chunk
- * handed over again into new memory of its own, for a reader that keeps some of it and
- * would rather not touch that memory now (those reads are complete when this returns).
+ * handed over again into new memory (one allocation of the file's size holds every such
+ * copy), for a reader that keeps some of it and would rather not touch that memory now
+ * (those reads are complete when this returns).
  *
  * Why: memory never touched before costs a page fault per page, twice on this machine
  * (a VM with shadow paging): ~4.7 ms a MB when the kernel writes it, and ~3 ms a MB more
@@ -110,7 +111,8 @@ export async function readFileChunks(path: string, onChunk: (bytes: Buffer, agai
   const st = await file.stat()
   const rereadable = st.isFile() && st.size > 0
   let pending: Promise<{ bytesRead: number; buffer: Buffer }> | undefined
-  const copies: Promise<unknown>[] = []
+  const reads: Promise<unknown>[] = []
+  let copies: Buffer | undefined
   let failed: unknown
   try {
     let spare: Buffer | undefined
@@ -127,23 +129,28 @@ export async function readFileChunks(path: string, onChunk: (bytes: Buffer, agai
       const again = (): Buffer => {
         // A pipe or a generated file cannot be read again: its copy is made here.
         if (!rereadable) return Buffer.from(bytes)
-        const copy = Buffer.allocUnsafeSlow(bytesRead)
+        // Copies go where they stand in the file, in one allocation for all of them: one
+        // mapping (huge pages where malloc asks for them; see huge-pages.ts), and one
+        // external allocation for V8 to weigh rather than a chunk's each time. A file
+        // that grew past its size at the start gets new memory for the rest.
+        copies ??= at + bytesRead <= st.size ? Buffer.allocUnsafeSlow(st.size) : undefined
+        const copy = copies !== undefined && at + bytesRead <= copies.length ? copies.subarray(at, at + bytesRead) : Buffer.allocUnsafeSlow(bytesRead)
         // Settled at once (a rejection waiting for the loop to get to it would be unhandled till then); thrown at the end.
         const read = file.read(copy, 0, bytesRead, at).then(({ bytesRead: n }) => {
           if (n !== bytesRead) throw new TraceFileError(`${path}: the file got shorter while it was read (${n} of ${bytesRead} bytes at ${at} read again): load it when nothing is writing it, or a copy`)
         })
-        copies.push(read.catch((e: unknown) => (failed ??= e)))
+        reads.push(read.catch((e: unknown) => (failed ??= e)))
         return copy
       }
       position += bytesRead
       if (!onChunk(bytes, again)) spare = buffer
     }
-    await Promise.all(copies)
+    await Promise.all(reads)
     if (failed !== undefined) throw failed
   } finally {
     // Reads still under way when onChunk threw finish before the file closes.
     await pending?.catch(() => {})
-    await Promise.all(copies)
+    await Promise.all(reads)
     await file.close()
   }
 }

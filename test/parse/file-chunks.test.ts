@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { truncateSync, writeFileSync } from 'node:fs'
+import { appendFileSync, truncateSync, writeFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { expect, test } from 'vitest'
@@ -62,6 +62,24 @@ test('a file that gets shorter while it is read is an error, not a trace of what
     return false
   })
   await expect(read).rejects.toThrow(/trace.txt: the file got shorter while it was read .*load it when nothing is writing it/)
+})
+
+test('a file that grows while it is read: what it had at the start and what came after both read right', async () => {
+  // readFileChunks puts its copies in one allocation of the size the file had at the
+  // start; a chunk past it needs memory of its own (else it would be cut, or overrun).
+  const dir = tempDir('kspec-chunks-')
+  const file = join(dir, 'trace.txt')
+  const first = generate('events default', 1.5 * FILE_CHUNK)
+  const more = generate('events default', 2.2 * FILE_CHUNK).replace('# tracer: nop\n#\n', '')
+  writeFileSync(file, first)
+  const parser = new TraceParser(file)
+  let grown = false
+  await readFileChunks(file, (bytes, again) => {
+    if (!grown) appendFileSync(file, more)
+    grown = true
+    return parser.feed(bytes, again)
+  })
+  same(parser.finish(), parseTraceText(first + more))
 })
 
 test('a named pipe (which cannot be read twice) reads as the same text', async () => {
