@@ -254,12 +254,7 @@ export class TraceParser {
           this.entries += scheds
           if (scheds > 0) this.takeScheds(sc, scheds, chunk, rows, rowBase)
           else for (let r = 0; r < rows; r++) this.lastByCpu[sc.cpu[r]] = functions ? ~(rowBase + r) : rowBase + r
-          const names = this.names.list
-          sc.eachStack((row, user, ids) => {
-            const frames: string[] = new Array(ids.length)
-            for (let k = 0; k < ids.length; k++) frames[k] = names[ids[k]]
-            ;(user ? table.userStacks : table.stacks).set(rowBase + row, frames)
-          })
+          sc.eachStack((row, user, ids, from, to) => (user ? table.userStacks : table.stacks).addIds(rowBase + row, ids, from, to))
         },
         leftover,
         // A text the scanner keeps leaving to the parser (tracepoints, not syscalls), or

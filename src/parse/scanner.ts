@@ -207,11 +207,14 @@ export class Scanner {
     return this.#x.stackEntries()
   }
 
-  /** The stack blocks the last scan read: `each(row, user, frames)`, frames as name ids, row counted from the scan's first. */
-  eachStack(each: (row: number, user: boolean, frames: Int32Array) => void): void {
+  /**
+   * The stack blocks the last scan read: `each(row, user, ids, from, to)`, the frames as
+   * name ids at ids[from..to) (valid during the call), row counted from the scan's first.
+   */
+  eachStack(each: (row: number, user: boolean, ids: Int32Array, from: number, to: number) => void): void {
     const n = this.#x.stacksSize()
     const b = this.#stacks
-    for (let i = 0; i < n; i += 3 + b[i + 2]) each(b[i], b[i + 1] === 1, b.subarray(i + 3, i + 3 + b[i + 2]))
+    for (let i = 0; i < n; i += 3 + b[i + 2]) each(b[i], b[i + 1] === 1, b, i + 3, i + 3 + b[i + 2])
   }
 
   /** Scheduler entries the last scan read (scheds, schedTimes). */

@@ -1,5 +1,6 @@
 import { NONE, rowAtLine, widenAll } from './columns.js'
 import type { EventRecord, FieldValue, ProbeSite, Stack } from './records.js'
+import { StackColumn } from './stacks.js'
 
 /** What a pool place holds (EventTable.kinds); the scanner writes them too (src/parse/layout.ts, POOL_*). */
 export const VALUE = 0
@@ -57,8 +58,8 @@ export class EventTable {
   used = 0
   readonly special = new Map<number, FieldValue>()
   readonly objects = new Map<number, Record<string, FieldValue>>()
-  readonly stacks = new Map<number, Stack>()
-  readonly userStacks = new Map<number, Stack>()
+  readonly stacks: StackColumn
+  readonly userStacks: StackColumn
   readonly layouts: FieldLayout[] = []
   readonly #layoutIds = new Map<string, number>()
   /** Texts the bodies stand in; ASCII bytes until a body of theirs is first read. */
@@ -73,7 +74,10 @@ export class EventTable {
   expected = 0
 
   /** `strings` holds the task, flags and event names the columns point at. */
-  constructor(readonly strings: readonly string[]) {}
+  constructor(readonly strings: readonly string[]) {
+    this.stacks = new StackColumn(strings)
+    this.userStacks = new StackColumn(strings)
+  }
 
   /** A new row; its fields follow with `typed` or `own`. Undefined numbers are stored as NONE/NaN. */
   add(line: number, cpu: number | undefined, task: number, pid: number | undefined, tgid: number | undefined, flags: number, ts: number | undefined, name: number, chunk: number, bodyFrom: number, bodyTo: number): number {

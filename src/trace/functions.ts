@@ -1,5 +1,6 @@
 import { type Column, NONE, rowAtLine, widenAll } from './columns.js'
-import type { FunctionRecord, Stack } from './records.js'
+import type { FunctionRecord } from './records.js'
+import { StackColumn } from './stacks.js'
 
 /**
  * The function tracer's lines (`func <-parent`), in columns: the largest traces there are
@@ -27,13 +28,16 @@ export class FunctionTable {
   parentModule = new Int32Array(1024)
   /** func-no-repeats' `(repeats: N)`; NONE without. */
   repeats = new Int32Array(1024)
-  readonly stacks = new Map<number, Stack>()
-  readonly userStacks = new Map<number, Stack>()
+  readonly stacks: StackColumn
+  readonly userStacks: StackColumn
   readonly #views: (FunctionRecord | undefined)[] = []
   /** Rows the table grows to at once, once it outgrows its first 1024 (set from the file's size). */
   expected = 0
 
-  constructor(readonly strings: readonly string[]) {}
+  constructor(readonly strings: readonly string[]) {
+    this.stacks = new StackColumn(strings)
+    this.userStacks = new StackColumn(strings)
+  }
 
   /** A new row; absent numbers are NONE (ts: NaN). */
   add(line: number, cpu: number | undefined, task: number, pid: number | undefined, tgid: number | undefined, flags: number, ts: number | undefined, func: number, parent: number, offset: number, parentOffset: number, repeats: number, module = NONE, parentModule = NONE): number {
