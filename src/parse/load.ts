@@ -104,16 +104,22 @@ async function parseStream(stream: AsyncIterable<string | Uint8Array>, source: s
 }
 
 /**
- * Large function_graph files parse on two cores; KSPEC_PARSE_THREADS=1 keeps one. Other
- * tracers parse on one: a worker reading the second half of an events file measured
- * slower than one thread here, its start and its own JIT warm-up costing more than the
- * half it took over (docs/DESIGN.md).
+ * Large gzipped function_graph files parse on two cores: the worker inflates and reads
+ * the lines, this thread builds the trees. A plain one parses on one: in kspec's workers
+ * (huge pages) the 108 MB capture built its trees in ~610-630 ms on one thread against
+ * ~800-830 on two, and without huge pages they were even (130 against 135 MB/s);
+ * gzipped, two took 874 ms against 1079. KSPEC_PARSE_THREADS=1 keeps one thread for
+ * both, =2 takes two for both. Other tracers parse on one: a worker reading the second
+ * half of an events file measured slower than one thread here, its start and its own
+ * JIT warm-up costing more than the half it took over (docs/DESIGN.md).
  */
 const PARALLEL_FROM = 16 << 20
 
 async function worthParallel(path: string, size: number): Promise<boolean> {
-  if (process.env.KSPEC_PARSE_THREADS === '1' || !(await access(GRAPH_READER).then(() => true, () => false))) return false
-  if (size < (path.endsWith('.gz') ? PARALLEL_FROM / 8 : PARALLEL_FROM)) return false
+  const threads = process.env.KSPEC_PARSE_THREADS
+  const gz = path.endsWith('.gz')
+  if (threads === '1' || (!gz && threads !== '2') || !(await access(GRAPH_READER).then(() => true, () => false))) return false
+  if (size < (gz ? PARALLEL_FROM / 8 : PARALLEL_FROM)) return false
   const file = createReadStream(path, { end: 1 << 16 })
   const head = path.endsWith('.gz') ? gunzip(file, path, () => {}) : file
   for await (const chunk of head) {
