@@ -1,5 +1,5 @@
 import { CallTable, ENTRY_MISSING, EXIT_MISSING, splitTask, type GraphContext } from '../trace/calltree.js'
-import { NONE, widen } from '../trace/columns.js'
+import { NONE } from '../trace/columns.js'
 import type { CallRecord } from '../trace/records.js'
 
 /**
@@ -10,9 +10,6 @@ import type { CallRecord } from '../trace/records.js'
  * CallTable; only the roots are made objects while building.
  */
 export class CallTreeBuilder {
-  /** Rows that were roots when made; an orphan exit may adopt some later (their parent is set then). */
-  #roots = new Int32Array(1024)
-  #rootCount = 0
   entriesMissing = 0
   exitsMissing = 0
   readonly table: CallTable
@@ -128,8 +125,6 @@ export class CallTreeBuilder {
 
   private addRoot(ctx: GraphContext, node: number): void {
     const t = this.table
-    if (this.#rootCount === this.#roots.length) this.#roots = widen(this.#roots, this.#roots.length * 2)
-    this.#roots[this.#rootCount++] = node
     if (t.depth[node] !== 0 || (t.flags[node] & ENTRY_MISSING) !== 0) ctx.adoptable.push(node)
     else if (ctx.adoptable.length !== 0) ctx.adoptable.length = 0
   }
@@ -146,11 +141,14 @@ export class CallTreeBuilder {
       ctx.open = []
       ctx.adoptable = []
     }
+    // The roots are the rows without a parent, in row order: a row gets its parent when
+    // made or when an orphan exit adopts it, and never loses it (a list of the rows that
+    // were roots when made, filtered here, cost more to keep than this pass).
     const t = this.table
-    const rows = this.#roots.subarray(0, this.#rootCount)
     return () => {
       const out: CallRecord[] = []
-      for (const row of rows) if (t.parent[row] === NONE) out.push(t.view(row))
+      const parent = t.parent
+      for (let row = 0; row < t.size; row++) if (parent[row] === NONE) out.push(t.view(row))
       return out
     }
   }

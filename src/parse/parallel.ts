@@ -17,6 +17,9 @@ export function parseGraphInParallel(path: string, parser: TraceParser): Promise
     const worker = new Worker(GRAPH_READER, { workerData: { path } })
     const names: number[] = []
     const procs: string[] = []
+    // The same two functions for every batch (a new closure per batch deoptimizes takeGraphOps).
+    const nameOf = (id: number): number => names[id]
+    const procOf = (id: number): string | undefined => procs[id]
     worker.on('message', (batch: Batch | { cutShort: string } | null) => {
       if (batch === null) {
         void worker.terminate()
@@ -27,7 +30,7 @@ export function parseGraphInParallel(path: string, parser: TraceParser): Promise
       for (const n of batch.names) names.push(parser.nameId(n))
       procs.push(...batch.procs)
       parser.progress(batch.read)
-      parser.takeGraphOps(batch.ints, batch.floats, batch.count, batch.read, (id) => names[id], (id) => procs[id], batch.texts)
+      parser.takeGraphOps(batch.ints, batch.floats, batch.count, batch.read, nameOf, procOf, batch.texts)
       // Its arrays go back, for the worker to write the next batches into.
       const back: Recycled = { ints: batch.ints, floats: batch.floats }
       worker.postMessage(back, [back.ints.buffer as ArrayBuffer, back.floats.buffer as ArrayBuffer])

@@ -58,6 +58,12 @@ export class TraceParser {
   readonly formats = this.rows.formats
   /** When the scanner is used: for texts of 64 KiB and more (`auto`), or for tests `always`/`never`. */
   scanning: 'auto' | 'always' | 'never' = 'auto'
+  /**
+   * The scanner's proc ids name strings of this parser's list. One function for every
+   * batch (as `sameId` is): a new closure per batch made takeGraphOps' optimized code
+   * throw itself away at each ("wrong call target").
+   */
+  readonly #nameOf = (id: number): string => this.names.list[id]
   #scanner: Scanner | null | undefined
   /** Lines the scanner read (for tests: that a comparison of both readings covered it). */
   scanned = 0
@@ -212,7 +218,7 @@ export class TraceParser {
         scan: (pos) => (free(pos) ? sc.scanGraph(pos, bytes.length, this.lineNo + 1, sc.graphOps) : 0),
         take: (ops) => {
           this.scanned += ops
-          this.takeGraphOps(sc.graphInts, sc.graphFloats, ops, at + sc.stoppedAt, (id) => id, (id) => this.names.list[id])
+          this.takeGraphOps(sc.graphInts, sc.graphFloats, ops, at + sc.stoppedAt, sameId, this.#nameOf)
         },
         leftover,
         stop: (misses) => misses === MISSES,
@@ -654,6 +660,8 @@ const LATENCY_TRACERS = new Set(['irqsoff', 'preemptoff', 'preemptirqsoff', 'wak
 const SCAN_FROM = 1 << 16
 /** Lines in a row the scanner leaves to the parser before the rest of the text is read as text. */
 const MISSES = 64
+/** The scanner's name ids are the parser's own (the graph reader's worker maps its ids). */
+const sameId = (id: number): number => id
 /** trace-cmd report prefixes lines of an instance's buffer with `name: `, at column 0. */
 function withoutInstance(line: string): string {
   const c = line.charCodeAt(0)
