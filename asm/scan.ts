@@ -139,6 +139,18 @@ export function stoppedAt(): i32 { return stopAt }
 export function poolSize(): i32 { return poolUsed }
 
 @inline function at(i: usize): i32 { return <i32>load<u8>(input + i) }
+
+/** Where the line at p ends: its newline, or `end`. Sixteen bytes at a time (SIMD). */
+@inline function lineEnd(p: usize, end: usize): usize {
+  const newline = i8x16.splat(10)
+  while (p + 16 <= end) {
+    const hits = i8x16.bitmask(i8x16.eq(v128.load(input + p), newline))
+    if (hits != 0) return p + <usize>ctz(hits)
+    p += 16
+  }
+  while (p < end && at(p) != 10) p++
+  return p
+}
 @inline function isDigit(c: i32): bool { return c >= 48 && c <= 57 }
 /** ASCII whitespace, as JavaScript's trim() and `\s` have it. */
 @inline function isSpace(c: i32): bool { return c == 32 || (c >= 9 && c <= 13) }
@@ -1141,8 +1153,7 @@ export function stackEntries(): i32 { return stackLines }
  * or after it (an empty line does not end a block).
  */
 function stackBlock(p: usize, end: usize, cpu: i32, row: i32, excludePid: i32, launcherPid: i32): usize {
-  let e = p
-  while (e < end && at(e) != 10) e++
+  const e = lineEnd(p, end)
   if (e >= end || e - p < 20 || !startsWith(e - 6, e, 'trace>')) return 0
   if (at(e - 1) == 13 || at(p) == 35 || !prefixAt(p, e) || pTask < 0 || pCpu != cpu || pPid == excludePid || pPid == launcherPid) return 0
   const body = pBody
@@ -1154,8 +1165,7 @@ function stackBlock(p: usize, end: usize, cpu: i32, row: i32, excludePid: i32, l
   let count = 0
   let q = e + 1
   while (true) {
-    let nl = q
-    while (nl < end && at(nl) != 10) nl++
+    const nl = lineEnd(q, end)
     if (nl >= end) return 0
     if (!(nl - q >= 4 && at(q) == 32 && at(q + 1) == 61 && at(q + 2) == 62 && at(q + 3) == 32)) {
       // The line after the block: the next one's, unless it is empty (the block would go on) or a carriage return's.
@@ -1209,8 +1219,7 @@ export function scan(from: i32, to: i32, firstLine: i32, poolBase: i32, excludeP
   dropLauncher = launcherPid
   while (p < end && rows < ROWS && used + MAX_KEYS <= POOL) {
     let line = p
-    let nl = line
-    while (nl < end && at(nl) != 10) nl++
+    const nl = lineEnd(line, end)
     const e = nl
     if (e - line < 20 || at(e - 1) == 13 || at(line) == 35) break
     // trace-cmd prints the lines of an instance's buffer after the instance's name.
@@ -1319,8 +1328,7 @@ export function scanGraph(from: i32, to: i32, firstLine: i32, max: i32): i32 {
   let lineNo = firstLine
   while (p < end && ops < max && ops < GRAPH_OPS) {
     const line = p
-    let nl = line
-    while (nl < end && at(nl) != 10) nl++
+    const nl = lineEnd(line, end)
     let e = nl
     if (e > line && at(e - 1) == 13) break
     // Trailing spaces are not part of the call text.
