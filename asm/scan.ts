@@ -140,16 +140,21 @@ export function poolSize(): i32 { return poolUsed }
 
 @inline function at(i: usize): i32 { return <i32>load<u8>(input + i) }
 
-/** Where the line at p ends: its newline, or `end`. Sixteen bytes at a time (SIMD). */
-@inline function lineEnd(p: usize, end: usize): usize {
-  const newline = i8x16.splat(10)
+/** The first byte `c` at or after p, or `end`. Sixteen bytes at a time (SIMD). */
+@inline function findByte(p: usize, end: usize, c: i32): usize {
+  const wanted = i8x16.splat(<i8>c)
   while (p + 16 <= end) {
-    const hits = i8x16.bitmask(i8x16.eq(v128.load(input + p), newline))
+    const hits = i8x16.bitmask(i8x16.eq(v128.load(input + p), wanted))
     if (hits != 0) return p + <usize>ctz(hits)
     p += 16
   }
-  while (p < end && at(p) != 10) p++
+  while (p < end && at(p) != c) p++
   return p
+}
+
+/** Where the line at p ends: its newline, or `end`. */
+@inline function lineEnd(p: usize, end: usize): usize {
+  return findByte(p, end, 10)
 }
 @inline function isDigit(c: i32): bool { return c >= 48 && c <= 57 }
 /** ASCII whitespace, as JavaScript's trim() and `\s` have it. */
@@ -331,8 +336,9 @@ let pBody: usize = 0
  */
 function prefixAt(line: usize, e: usize): bool {
   if (e - line >= 34 && at(line + 16) == 45 && at(line + 25) == 91 && at(line + 29) == 93 && columnsAt(line)) return pTask >= 0 && afterCpu(line + 30, e)
-  for (let open = line + 1; open < e; open++) {
-    if (at(open) != 91 || at(open - 1) != 32) continue
+  // Each `[` in turn (a line of another prefix has none: it is passed at SIMD speed).
+  for (let open = findByte(line + 1, e, 91); open < e; open = findByte(open + 1, e, 91)) {
+    if (at(open - 1) != 32) continue
     let i = open + 1
     let cpu = 0
     while (i < e && isDigit(at(i))) {
