@@ -1375,8 +1375,7 @@ export function scanGraph(from: i32, to: i32, firstLine: i32, max: i32): i32 {
     let text = i + 1
     let pad = 2
     if (c != 124 && !isDigit(c) && !(isMarkAt(i, e))) {
-      let bar = i
-      while (bar < e && at(bar) != 124) bar++
+      const bar = findByte(i, e, 124)
       if (bar == e) {
         // funcgraph-duration off: ` 1) vfs_write() {`, the call one space after the CPU column.
         text = afterCpu
@@ -1438,8 +1437,9 @@ export function scanGraph(from: i32, to: i32, firstLine: i32, max: i32): i32 {
       }
     } else {
       if (c == 47) break
-      let call = start
-      while (call + 1 < e && !(at(call) == 40 && at(call + 1) == 41)) call++
+      // The first `()`, from one `(` to the next.
+      let call = findByte(start, e, 40)
+      while (call + 1 < e && at(call + 1) != 41) call = findByte(call + 1, e, 40)
       if (call + 1 >= e) break
       if (call + 2 < e && at(call + 2) == 59) op = OP_LEAF
       else if (call + 3 < e && at(call + 2) == 32 && at(call + 3) == 123) op = OP_ENTRY
