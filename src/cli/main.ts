@@ -1,8 +1,3 @@
-import { doctorCommand } from './doctor.js'
-import { initCommand } from './init.js'
-import { mergeCommand } from './merge.js'
-import { parseCommand } from './parse.js'
-import { runCommand } from './run.js'
 import { UsageError } from './usage.js'
 
 const HELP = `kspec — Jest-style tests for Linux kernel behaviour, asserted on ftrace traces
@@ -25,16 +20,17 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   try {
     switch (command) {
+      // Each command's modules are loaded when it runs: `kspec parse` does not load vitest.
       case 'run':
-        return await runCommand(rest)
+        return await (await import('./run.js')).runCommand(rest)
       case 'parse':
-        return await parseCommand(rest)
+        return await (await import('./parse.js')).parseCommand(rest)
       case 'doctor':
-        return await doctorCommand(rest)
+        return await (await import('./doctor.js')).doctorCommand(rest)
       case 'init':
-        return await initCommand(rest)
+        return await (await import('./init.js')).initCommand(rest)
       case 'merge-reports':
-        return await mergeCommand(rest)
+        return await (await import('./merge.js')).mergeCommand(rest)
       case undefined:
       case 'help':
       case '--help':
