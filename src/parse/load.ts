@@ -121,7 +121,7 @@ async function worthParallel(path: string, size: number): Promise<boolean> {
   if (threads === '1' || (!gz && threads !== '2') || !(await access(GRAPH_READER).then(() => true, () => false))) return false
   if (size < (gz ? PARALLEL_FROM / 8 : PARALLEL_FROM)) return false
   const file = createReadStream(path, { end: 1 << 16 })
-  const head = path.endsWith('.gz') ? gunzip(file, path, () => {}) : file
+  const head = gz ? gunzip(file, path, () => {}) : file
   for await (const chunk of head) {
     file.destroy()
     return /^# tracer: function_graph\s*$/m.test(chunk.toString('latin1'))

@@ -1,4 +1,4 @@
-import { widen } from './columns.js'
+import { rowAtLine, widen } from './columns.js'
 import type { Stack } from './records.js'
 
 /**
@@ -82,13 +82,7 @@ export class StackColumn {
 
   /** The index of `row` among the stacks kept as ids, or -1. */
   #index(row: number): number {
-    let lo = 0
-    let hi = this.#count
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if (this.#rows[mid] < row) lo = mid + 1
-      else hi = mid
-    }
-    return lo < this.#count && this.#rows[lo] === row ? lo : -1
+    const k = rowAtLine(this.#rows, row, 0, this.#count)
+    return k < this.#count && this.#rows[k] === row ? k : -1
   }
 }
