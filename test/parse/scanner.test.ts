@@ -374,6 +374,25 @@ test('function_graph without the duration column: the scanner reads it as the pa
   expect(trace.callsOf('dget_parent')[0].parent?.name).toBe('__fsnotify_parent')
 })
 
+test('names that differ in one byte are different names, whatever their length (the scanner hashes and compares them eight bytes at a time)', async () => {
+  // Every length around the hash's 4- and 8-byte steps, and names that differ only at
+  // one position each: in the first word, the overlapping last one, or a short name's byte.
+  const names = new Set<string>()
+  for (const len of [1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 23, 24, 25, 40]) {
+    const base = 'f'.repeat(len)
+    names.add(base)
+    for (let at = 0; at < len; at++) names.add(base.slice(0, at) + 'g' + base.slice(at + 1))
+  }
+  const lines = ['# tracer: function_graph', '#']
+  for (const n of names) lines.push(` 0)   ${n}();`, ` 1) ${n}() {`, ' 1) }')
+  // Each again, as names already seen.
+  for (const n of names) lines.push(` 0)   ${n}();`)
+  const { trace, read } = await bothWays(lines, [4096])
+  expect(read).toBe(lines.length - 2)
+  for (const n of names) expect(trace.callsOf(n).filter((c) => c.name === n), n).toHaveLength(3)
+  expect(trace.callCount).toBe(names.size * 3)
+})
+
 test('function_graph with the abstime and proc columns and tail comments: the scanner reads them as the parser does, or leaves them', async () => {
   const row = (ts: string, cpu: number, proc: string, dur: string, text: string) => `  ${ts} |   ${cpu})   ${proc.padStart(8)}   | ${dur.padEnd(13)} |  ${text}`
   const lines = ['# tracer: function_graph', '#']
