@@ -113,7 +113,7 @@ try {
   for (const layout of Object.keys(LAYOUTS)) {
     const file = join(tmp, `layout-${layout.replace(/\W+/g, '_')}.txt`)
     writeFileSync(file, generate(layout, layoutMB * 1e6))
-    const r = measure(file, 'events', {}, { steady }, 3)
+    const r = measure(file, 'events', {}, { steady })
     const plain = measure(file, 'events', PLAIN, {}, 3)
     rmSync(file)
     rows.push(row(layout, r, plain))
@@ -137,7 +137,7 @@ try {
     for (const { layout, file, dat } of caps.rows ?? []) real.push([layout, file, dat])
   }
   for (const [layout, file, dat] of real) {
-    const r = measure(file, 'events', {}, dat && haveTraceCmd ? { steady, traceCmd: () => traceCmdRun(dat) } : { steady }, 3)
+    const r = measure(file, 'events', {}, dat && haveTraceCmd ? { steady, traceCmd: () => traceCmdRun(dat) } : { steady })
     const plain = measure(file, 'events', PLAIN, {}, 3)
     rows.push(row(layout, r, plain))
   }
