@@ -7,6 +7,7 @@ import { TraceParser } from '../../src/parse/parser.js'
 import { SCANNER_WASM, Scanner } from '../../src/parse/scanner.js'
 import type { TraceRecord } from '../../src/trace/records.js'
 import type { Trace } from '../../src/trace/trace.js'
+import { generate, LAYOUTS } from '../../bench/layouts.js'
 import { FIXTURES, SHARED } from '../helpers.js'
 
 /**
@@ -90,6 +91,33 @@ test('every captured trace, events and function_graph, reads the same with the s
   expect(scannedRows).toBeGreaterThan(412_000)
   expect(calls).toBeGreaterThan(1_498_000)
 }, 180_000)
+
+test('every layout with lines mangled (a byte dropped, added or changed) reads the same with the scanner as without', async () => {
+  // Lines a user's tools or a cut buffer mangle: the scanner must read each as the parser
+  // does or leave it to the parser. A fixed seed, so a difference found is found again.
+  let seed = 12
+  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff
+  const BYTES = [' ', '  ', '=', ':', '|', '(', ')', '{', '}', '[', ']', ',', '"', '-', '0', '9', 'x', '.', '/', '<', '>', '+', '\t', 'a']
+  const mangle = (l: string): string => {
+    const at = Math.floor(rnd() * (l.length + 1))
+    const b = BYTES[Math.floor(rnd() * BYTES.length)]
+    const how = rnd()
+    return how < 0.35 ? l.slice(0, at) + l.slice(at + 1) : how < 0.7 ? l.slice(0, at) + b + l.slice(at) : l.slice(0, at) + b + l.slice(at + 1)
+  }
+  let mangled = 0
+  let read = 0
+  for (const layout of Object.keys(LAYOUTS) as (keyof typeof LAYOUTS)[]) {
+    const lines = generate(layout, 60_000).split('\n')
+    const text = lines.map((l) => (l.startsWith('#') || rnd() > 0.02 ? l : (mangled++, mangle(l)))).join('\n')
+    await same(Buffer.from(text)).catch((e: Error) => {
+      throw new Error(`${layout}: ${e.message}`)
+    })
+    read += scanned
+  }
+  expect(mangled).toBeGreaterThan(200)
+  // The scanner read most lines itself: the mangled ones did not turn it off.
+  expect(read).toBeGreaterThan(Object.keys(LAYOUTS).length * 300)
+}, 120_000)
 
 test('lines the scanner must leave to the parser, or read exactly as it does', async () => {
   const lines = [
