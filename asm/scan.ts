@@ -77,6 +77,21 @@ let lastFlags: u64 = 0
 let lastFlagsLen: i32 = 0
 let lastFlagsId: i32 = -1
 
+/** Each byte's classes (KEY_START, KEY_CHAR): one load where keyAt compared up to seven times. */
+let byteClass: usize = 0
+/** A letter or `_`: what a key begins with. */
+const KEY_START: u8 = 1
+/** A letter, digit, `_` or `.`: what a key goes on with. */
+const KEY_CHAR: u8 = 2
+
+function initByteClass(): void {
+  byteClass = heap.alloc(256)
+  for (let c = 0; c < 256; c++) {
+    const letter = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95
+    store<u8>(byteClass + <usize>c, (letter ? KEY_START : 0) | (letter || isDigit(c) || c == 46 ? KEY_CHAR : 0))
+  }
+}
+
 /** What the last scan did. */
 let stopAt: i32 = 0
 let poolUsed: i32 = 0
@@ -108,6 +123,7 @@ export function init(capacity: i32): void {
   schedBuf = heap.alloc(<usize>(SCHEDS * SCHED_INTS) * 4)
   schedTs = heap.alloc(<usize>SCHEDS * 8)
   initGraph()
+  initByteClass()
   full = heap.alloc(24)
   memory.fill(full, 0, 24)
   store<i32>(full, -1, 16)
@@ -644,12 +660,10 @@ function startsWith(from: usize, to: usize, word: string): bool {
 
 /** Where the `=` of a `key=` at i is, before `to` (keyAt), or 0 for none. */
 function keyAt(i: usize, to: usize): usize {
-  const c = at(i)
-  if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95)) return 0
+  if ((load<u8>(byteClass + <usize>at(i)) & KEY_START) == 0) return 0
   for (let j = i + 1; j < to; j++) {
-    const d = at(j)
-    if (d == 61) return j
-    if (!(isIdentChar(d) || d == 46)) return 0
+    if ((load<u8>(byteClass + <usize>at(j)) & KEY_CHAR) != 0) continue
+    return at(j) == 61 ? j : 0
   }
   return 0
 }
