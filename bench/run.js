@@ -34,9 +34,10 @@ const PLAIN = { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' }
 
 /**
  * Median of RUNS parses, each in a fresh process (so peak RSS is its own). Each of `refs`
- * (name → a run that returns its ms) is run after each parse, and its median returned
- * under its name: a reference that saw the same moments of this machine, whose speed
- * drifts by ±20-30 % over minutes.
+ * (name → a run that returns its ms) is run after each parse: `ref` holds its median and
+ * `over` the median of each parse's time over its run right after it, under its name. A
+ * reference then sees the same moments of this machine, whose speed drifts by ±20-30 %
+ * over minutes.
  */
 function measure(file, mode, env = {}, refs = {}, runsWanted = RUNS) {
   const runs = []
@@ -104,8 +105,8 @@ try {
   const rows = []
   // The rows are minutes apart, and this machine's speed drifts by more than the 2 × bound's
   // margin over minutes: each row's parses alternate with one of a fixed text (the generated
-  // events layout), and rows are compared by their time a byte over that reference's time
-  // in the same runs. (The ≥ 100 MB/s bound is on the row's own time.)
+  // events layout), and rows are compared a byte by the median of each parse's time over
+  // the reference's run right after it. (The ≥ 100 MB/s bound is on the row's own time.)
   const steadyFile = join(tmp, 'reference.txt')
   writeFileSync(steadyFile, generate('events default', layoutMB * 1e6))
   const steady = () => {
