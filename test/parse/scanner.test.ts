@@ -4,7 +4,7 @@ import { gunzipSync } from 'node:zlib'
 import { expect, test } from 'vitest'
 import { parseFormat } from '../../src/parse/format.js'
 import { TraceParser } from '../../src/parse/parser.js'
-import { SCANNER_WASM, Scanner } from '../../src/parse/scanner.js'
+import { INTS, SCANNER_WASM, Scanner } from '../../src/parse/scanner.js'
 import type { TraceRecord } from '../../src/trace/records.js'
 import type { Trace } from '../../src/trace/trace.js'
 import { generate, LAYOUTS } from '../../bench/layouts.js'
@@ -419,6 +419,20 @@ test('names that differ in one byte are different names, whatever their length (
   expect(read).toBe(lines.length - 2)
   for (const n of names) expect(trace.callsOf(n).filter((c) => c.name === n), n).toHaveLength(3)
   expect(trace.callCount).toBe(names.size * 3)
+  // The scanner's own table, bare: each name asked of the host once (found again by hash
+  // and compare every later time), and each op naming the one its line names. The parser
+  // above interns by string too, so a table that re-asked for a name would not show there.
+  const asked: string[] = []
+  const sc = Scanner.create({ intern: (_kind, text) => asked.push(text) - 1, layout: () => -1 })!
+  const bytes = Buffer.from(lines.slice(2).join('\n') + '\n')
+  sc.load(bytes)
+  const ops = sc.scanGraph(0, bytes.length, 1, sc.graphOps)
+  expect(ops).toBe(lines.length - 2)
+  const named = Array.from({ length: ops }, (_, k) => asked[sc.graphInts[k * INTS + 4]])
+  expect(named).toEqual(lines.slice(2).map((l) => /\) +(\S*?)\(|\) +(})$/.exec(l)![1] ?? ''))
+  // Every call name, and the bare `}`'s empty name, once.
+  expect(asked.length).toBe(names.size + 1)
+  expect(new Set(asked).size).toBe(asked.length)
 })
 
 test('function_graph with the abstime and proc columns and tail comments: the scanner reads them as the parser does, or leaves them', async () => {
